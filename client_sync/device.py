@@ -1,0 +1,122 @@
+"""`FieldDevice`: one laptop's home folder, its store and its way to the hub.
+
+The `pendamping` command is a thin shell over this class, so a script can do the same::
+
+    dev = FieldDevice.open(home)
+    bid = dev.store.add("beneficiary", {...})
+    result = dev.sync()
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+from collections.abc import Callable
+from pathlib import Path
+
+import platformdirs
+
+from client_sync.engine import SyncResult, sync_once
+from client_sync.errors import ClientError, NotEnrolled
+from client_sync.hub import HubClient
+from client_sync.store import FieldStore, Identity
+from client_sync.transport import HttpTransport, Transport
+
+__all__ = ["FieldDevice", "default_home"]
+
+STORE_FILE = "store.sqlite3"
+TransportFactory = Callable[[str], Transport]
+
+
+def default_home() -> Path:
+    """`PENDAMPING_HOME`, else the per-user data folder (e.g. %LOCALAPPDATA%\\pendamping)."""
+    env = os.environ.get("PENDAMPING_HOME")
+    return Path(env) if env else Path(platformdirs.user_data_dir("pendamping", appauthor=False))
+
+
+class FieldDevice:
+    """A laptop: its store, and a transport to its hub made on demand."""
+
+    def __init__(
+        self, home: Path, store: FieldStore, transport_factory: TransportFactory = HttpTransport
+    ) -> None:
+        self.home = home
+        self.store = store
+        self._transport_factory = transport_factory
+
+    @classmethod
+    def open(
+        cls, home: str | Path | None = None, transport_factory: TransportFactory = HttpTransport
+    ) -> FieldDevice:
+        """Open a home set up by :meth:`enroll`. :raises NotEnrolled: there is none."""
+        home = Path(home) if home is not None else default_home()
+        if not (home / STORE_FILE).exists():
+            raise NotEnrolled(f"Belum ada data laptop di {home}: jalankan `pendamping enroll`.")
+        store = FieldStore(home / STORE_FILE)
+        store.identity  # noqa: B018 - raises NotEnrolled early, before any work
+        return cls(home, store, transport_factory)
+
+    @classmethod
+    def enroll(
+        cls,
+        home: str | Path | None,
+        hub_url: str,
+        code: str,
+        device_name: str | None = None,
+        transport_factory: TransportFactory = HttpTransport,
+    ) -> FieldDevice:
+        """Trade a one-time code for a device token and set up the home folder."""
+        home = Path(home) if home is not None else default_home()
+        store = FieldStore(home / STORE_FILE)
+        try:
+            store.identity  # noqa: B018
+        except NotEnrolled:
+            pass
+        else:
+            store.close()
+            raise ClientError(f"Laptop di {home} sudah terdaftar.")
+        transport = transport_factory(hub_url)
+        try:
+            answer = HubClient(transport).enroll(code, device_name or platform.node() or "laptop")
+        except BaseException:
+            store.close()
+            raise
+        finally:
+            transport.close()
+        store.set_identity(
+            Identity(
+                answer["device_id"],
+                answer["token"],
+                hub_url.rstrip("/"),
+                answer["user"],
+                answer["role"],
+                tuple(answer["wilayah"]),
+            )
+        )
+        return cls(home, store, transport_factory)
+
+    def sync(self, **options: int) -> SyncResult:
+        """One round: push the outbox, pull what changed. Records how it ended.
+
+        :raises client_sync.errors.SyncError: the round stopped; nothing is lost.
+        """
+        identity = self.store.identity
+        transport = self._transport_factory(identity.hub_url)
+        try:
+            result = sync_once(self.store, HubClient(transport, identity.token), **options)
+        except ClientError as exc:
+            self.store.note_sync(False, str(exc))
+            raise
+        finally:
+            transport.close()
+        self.store.note_sync(True, f"{result.pushed} terkirim, {result.pulled} diterima")
+        return result
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> FieldDevice:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

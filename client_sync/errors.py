@@ -1,0 +1,89 @@
+"""The laptop side's exceptions, in one tree so a caller can catch at the level it wants.
+
+::
+
+    ClientError
+     ├── StoreError                 the local store cannot be opened or written
+     │    ├── NotEnrolled           no `pendamping enroll` has been done in this home
+     │    ├── RecordNotFound        no record with that id (and entity)
+     │    └── InvalidRecord         a field failed validation; `.errors` names it
+     └── SyncError                  a sync round could not finish; nothing is lost
+          ├── HubUnreachable        no connection, a timeout, or a 5xx after retries
+          ├── HubRefused            the hub answered 4xx; `.slug` is its stable error code
+          │    └── Unauthorized     401: unknown or revoked token
+          └── ProtocolError         the hub's answer does not match the protocol
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "ClientError",
+    "HubRefused",
+    "HubUnreachable",
+    "InvalidRecord",
+    "NotEnrolled",
+    "ProtocolError",
+    "RecordNotFound",
+    "StoreError",
+    "SyncError",
+    "Unauthorized",
+]
+
+
+class ClientError(Exception):
+    """Base of everything the laptop side raises on purpose."""
+
+
+class StoreError(ClientError):
+    """The local store cannot be opened or written."""
+
+
+class NotEnrolled(StoreError):
+    """This home has no enrolment yet."""
+
+
+class RecordNotFound(StoreError):
+    """No record with that id."""
+
+
+class InvalidRecord(StoreError):
+    """A field failed validation. :attr:`errors` maps field names to messages."""
+
+    def __init__(self, errors: dict[str, Any]) -> None:
+        self.errors = errors
+        super().__init__("; ".join(f"{k}: {_first(v)}" for k, v in errors.items()))
+
+
+def _first(messages: Any) -> str:
+    if isinstance(messages, list) and messages:
+        return str(messages[0])
+    if isinstance(messages, dict):
+        return "; ".join(f"{k}: {_first(v)}" for k, v in messages.items())
+    return str(messages)
+
+
+class SyncError(ClientError):
+    """A sync round stopped; every change not confirmed stays in the outbox."""
+
+
+class HubUnreachable(SyncError):
+    """No answer from the hub: no link, a timeout, or server errors after retries."""
+
+
+class HubRefused(SyncError):
+    """The hub answered with a 4xx error."""
+
+    def __init__(self, status: int, slug: str, message: str) -> None:
+        self.status = status
+        self.slug = slug
+        super().__init__(message)
+
+
+class Unauthorized(HubRefused):
+    """401: the hub does not accept this laptop's token (unknown or revoked)."""
+
+
+class ProtocolError(SyncError):
+    """The hub's answer is not what the protocol says."""

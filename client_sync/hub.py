@@ -1,0 +1,107 @@
+"""The sync protocol as calls: enrol, health, push a batch, pull a page.
+
+Bodies go out gzipped; every answer is checked against the protocol before the store
+believes it, so a truncated or foreign response never marks a change as delivered.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from client_sync.errors import HubRefused, HubUnreachable, ProtocolError, Unauthorized
+from client_sync.store import OutboxBatch
+from client_sync.transport import RawResponse, Transport
+from schemas.sync import PROTOCOL_VERSION, RECEIPT_STATUSES, SCHEMA_VERSION
+
+__all__ = ["HubClient"]
+
+_GZIP_LEVEL = 6
+
+
+class HubClient:
+    """The hub's API for one laptop.
+
+    :param token: the device token; ``None`` only for enrolment.
+    """
+
+    def __init__(self, transport: Transport, token: str | None = None) -> None:
+        self.transport = transport
+        self.token = token
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        payload: bytes | None = None,
+        params: Mapping[str, int] | None = None,
+    ) -> Any:
+        headers = {"Accept": "application/json"}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        body = None
+        if payload is not None:
+            body = gzip.compress(payload, compresslevel=_GZIP_LEVEL, mtime=0)
+            headers["Content-Type"] = "application/json"
+            headers["Content-Encoding"] = "gzip"
+        response = self.transport.send(method, path, body=body, headers=headers, params=params)
+        return self._decode(response)
+
+    @staticmethod
+    def _decode(response: RawResponse) -> Any:
+        try:
+            data = json.loads(response.body) if response.body else None
+        except ValueError as exc:
+            raise ProtocolError(f"Jawaban hub bukan JSON (HTTP {response.status}).") from exc
+        if response.status >= 400:
+            info = data if isinstance(data, dict) else {}
+            error_cls = Unauthorized if response.status == 401 else HubRefused
+            if response.status >= 500:
+                raise HubUnreachable(f"Hub sedang bermasalah (HTTP {response.status}).")
+            raise error_cls(
+                response.status,
+                str(info.get("error", "error")),
+                str(info.get("message", f"HTTP {response.status}")),
+            )
+        return data
+
+    def health(self) -> dict[str, Any]:
+        return self._call("GET", "/api/v1/health")
+
+    def enroll(self, code: str, device_name: str) -> dict[str, Any]:
+        payload = json.dumps({"code": code, "device_name": device_name}).encode()
+        return self._call("POST", "/api/v1/enroll", payload)
+
+    def push(self, batch: OutboxBatch) -> list[dict[str, Any]]:
+        """Send one batch. :returns: its receipts, checked to match the batch one for one."""
+        payload = (
+            f'{{"protocol":{PROTOCOL_VERSION},"schema_version":{SCHEMA_VERSION},"changes":['
+            + ",".join(batch.changes_json)
+            + "]}"
+        ).encode("utf-8")
+        data = self._call("POST", "/api/v1/sync/push", payload)
+        receipts = data.get("receipts") if isinstance(data, dict) else None
+        if not isinstance(receipts, list) or len(receipts) != len(batch.change_ids):
+            raise ProtocolError("Jumlah tanda terima dari hub tidak sama dengan kiriman.")
+        for change_id, receipt in zip(batch.change_ids, receipts, strict=True):
+            if (
+                not isinstance(receipt, dict)
+                or receipt.get("change_id") != change_id
+                or receipt.get("status") not in RECEIPT_STATUSES
+            ):
+                raise ProtocolError("Tanda terima dari hub tidak cocok dengan kiriman.")
+        return receipts
+
+    def pull(self, since: int, limit: int) -> dict[str, Any]:
+        """One page of records above `since`."""
+        data = self._call("GET", "/api/v1/sync/pull", params={"since": since, "limit": limit})
+        if (
+            not isinstance(data, dict)
+            or not isinstance(data.get("records"), list)
+            or not isinstance(data.get("next"), int)
+            or "more" not in data
+        ):
+            raise ProtocolError("Halaman tarik dari hub tidak lengkap.")
+        return data

@@ -1,0 +1,434 @@
+"""The laptop's local store: what was last pulled from the hub, plus the outbox on top.
+
+Everything a pendamping records is written to the outbox in one SQLite transaction, with a
+fresh HLC, before the call returns; it leaves the outbox only after the hub confirmed it
+and a pull brought the hub's version back. `get` and `list` show the pulled state with the
+outbox applied, so a record is never missing from the laptop between push and pull.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from marshmallow import ValidationError
+
+from client_sync.errors import InvalidRecord, NotEnrolled, RecordNotFound, StoreError
+from client_sync.migrations import apply_migrations
+from schemas.codes import ENTITIES
+from schemas.hlc import HybridClock, Timestamp, wall_ms
+from schemas.lifecycle import is_legal_transition
+from schemas.records import SERVER_FIELDS, load_fields
+
+__all__ = ["FieldStore", "Identity", "OutboxBatch"]
+
+_compact = {"ensure_ascii": False, "separators": (",", ":")}
+_LINKED = ("visit", "device_request")  # records that belong to a beneficiary
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """Who this laptop is to the hub, as enrolment left it."""
+
+    device_id: str
+    token: str
+    hub_url: str
+    user: str
+    role: str
+    wilayah: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxBatch:
+    """Changes ready to push: each already encoded as the JSON the wire carries."""
+
+    change_ids: tuple[str, ...]
+    changes_json: tuple[str, ...]
+
+    @property
+    def size(self) -> int:
+        return sum(len(c) for c in self.changes_json)
+
+
+def _iso_ms(ms: int) -> str:
+    return dt.datetime.fromtimestamp(ms / 1000, dt.UTC).isoformat(timespec="seconds")[:-6] + "Z"
+
+
+class FieldStore:
+    """The local SQLite store of one laptop.
+
+    :param path: the database file; created with its folder if missing.
+    :param wall: the wall clock in ms, injected so tests control time.
+    """
+
+    def __init__(self, path: str | Path, wall: Callable[[], int] = wall_ms) -> None:
+        self.path = Path(path)
+        self._wall = wall
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._conn = sqlite3.connect(self.path, isolation_level=None, timeout=10)
+            self._conn.execute("PRAGMA journal_mode = WAL")
+            self._conn.execute("PRAGMA synchronous = FULL")
+            self._conn.execute("PRAGMA foreign_keys = ON")
+            apply_migrations(self._conn)
+        except sqlite3.Error as exc:
+            raise StoreError(f"Penyimpanan lokal {self.path} tidak dapat dibuka: {exc}") from exc
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> FieldStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _atomic(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction (`BEGIN IMMEDIATE`); rolls back on any exception."""
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise StoreError(f"Penyimpanan lokal sibuk atau rusak: {exc}") from exc
+        try:
+            yield self._conn
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        self._conn.execute("COMMIT")
+
+    # -- meta and identity ----------------------------------------------------------------
+
+    def _meta(self, key: str, default: str | None = None) -> str | None:
+        row = self._conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else default
+
+    def _set_meta(self, conn: sqlite3.Connection, **values: Any) -> None:
+        conn.executemany(
+            "INSERT INTO meta (key, value) VALUES (?, ?)"
+            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [(k, v if isinstance(v, str) else json.dumps(v)) for k, v in values.items()],
+        )
+
+    def set_identity(self, identity: Identity) -> None:
+        """Record the enrolment. Refused if this home is enrolled already."""
+        with self._atomic() as conn:
+            if self._meta("device_id") is not None:
+                raise StoreError("Laptop ini sudah terdaftar; gunakan folder --home lain.")
+            self._set_meta(
+                conn,
+                device_id=identity.device_id,
+                token=identity.token,
+                hub_url=identity.hub_url,
+                user=identity.user,
+                role=identity.role,
+                wilayah=list(identity.wilayah),
+            )
+
+    @property
+    def identity(self) -> Identity:
+        """:raises NotEnrolled: no enrolment in this store."""
+        rows = dict(self._conn.execute("SELECT key, value FROM meta").fetchall())
+        if "device_id" not in rows:
+            raise NotEnrolled("Laptop belum terdaftar: jalankan `pendamping enroll` dahulu.")
+        return Identity(
+            rows["device_id"],
+            rows["token"],
+            rows["hub_url"],
+            rows["user"],
+            rows["role"],
+            tuple(json.loads(rows["wilayah"])),
+        )
+
+    # -- recording --------------------------------------------------------------------------
+
+    def add(self, entity: str, data: dict[str, Any]) -> str:
+        """Record a new beneficiary, visit or device request. :returns: its new id.
+
+        A visit or request takes its beneficiary's kelurahan when none is given.
+        :raises InvalidRecord: a field is invalid; the error names it.
+        """
+        self._check_entity(entity)
+        data = dict(data)
+        if entity in _LINKED and isinstance(data.get("beneficiary_id"), str):
+            owner = self._find("beneficiary", data["beneficiary_id"])
+            if owner is None:
+                raise InvalidRecord({"beneficiary_id": ["Penerima manfaat tidak ditemukan."]})
+            data.setdefault("kelurahan", owner["kelurahan"])
+        if entity == "visit":
+            data.setdefault("caseworker_id", self._meta("user"))
+        fields = self._validate(entity, data, creating=True)
+        record_id = str(uuid.uuid4())
+        self._queue(entity, record_id, None, fields)
+        return record_id
+
+    def update(self, entity: str, record_id: str, fields: dict[str, Any]) -> None:
+        """Change some fields of a record; only those fields travel to the hub.
+
+        :raises RecordNotFound: no such record. :raises InvalidRecord: a field is invalid.
+        """
+        self._check_entity(entity)
+        current = self.get(entity, record_id)
+        clean = self._validate(entity, fields, creating=False)
+        if (
+            entity == "device_request"
+            and "status" in clean
+            and not is_legal_transition(current["status"], clean["status"])
+        ):
+            raise InvalidRecord(
+                {
+                    "status": [
+                        f"Perubahan status {current['status']} → {clean['status']} tidak diizinkan."
+                    ]
+                }
+            )
+        row = self._conn.execute("SELECT seq FROM pulled WHERE id = ?", (record_id,)).fetchone()
+        self._queue(entity, record_id, row[0] if row else None, clean)
+
+    def _check_entity(self, entity: str) -> None:
+        if entity not in ENTITIES:
+            raise InvalidRecord({"entity": [f"Harus salah satu dari: {', '.join(ENTITIES)}."]})
+
+    @staticmethod
+    def _validate(entity: str, data: dict[str, Any], creating: bool) -> dict[str, Any]:
+        bad = SERVER_FIELDS.intersection(data)
+        if bad:
+            raise InvalidRecord({f: ["Diisi oleh hub, tidak boleh diisi."] for f in sorted(bad)})
+        try:
+            return load_fields(entity, data, creating=creating)
+        except ValidationError as exc:
+            raise InvalidRecord(exc.normalized_messages()) from None
+
+    def _queue(
+        self, entity: str, record_id: str, base_seq: int | None, fields: dict[str, Any]
+    ) -> None:
+        identity = self.identity
+        with self._atomic() as conn:
+            last = self._meta("hlc")
+            clock = HybridClock(
+                identity.device_id, Timestamp.parse(last) if last else None, self._wall
+            )
+            hlc = clock.now().encode()
+            conn.execute(
+                "INSERT INTO outbox (change_id, entity, record_id, base_seq, fields, hlc,"
+                " author_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    str(uuid.uuid4()),
+                    entity,
+                    record_id,
+                    base_seq,
+                    json.dumps(fields, **_compact),
+                    hlc,
+                    identity.user,
+                    _iso_ms(self._wall()),
+                ),
+            )
+            self._set_meta(conn, hlc=hlc)
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def get(self, entity: str, record_id: str) -> dict[str, Any]:
+        """The record as this laptop sees it. :raises RecordNotFound: no such record."""
+        found = self._find(entity, record_id)
+        if found is None:
+            raise RecordNotFound(f"Tidak ada {entity} dengan id {record_id}.")
+        return found
+
+    def list(self, entity: str) -> list[dict[str, Any]]:
+        """Every live record of one kind, oldest first."""
+        self._check_entity(entity)
+        pulled = self._conn.execute(
+            "SELECT id, deleted, data FROM pulled WHERE entity = ?", (entity,)
+        ).fetchall()
+        outbox = self._conn.execute(
+            "SELECT record_id, fields, hlc FROM outbox WHERE entity = ?"
+            " AND state IN ('pending', 'acked') ORDER BY position",
+            (entity,),
+        ).fetchall()
+        return self._overlay(pulled, outbox)
+
+    def _find(self, entity: str, record_id: str) -> dict[str, Any] | None:
+        pulled = self._conn.execute(
+            "SELECT id, deleted, data FROM pulled WHERE id = ? AND entity = ?", (record_id, entity)
+        ).fetchall()
+        outbox = self._conn.execute(
+            "SELECT record_id, fields, hlc FROM outbox WHERE record_id = ? AND entity = ?"
+            " AND state IN ('pending', 'acked') ORDER BY position",
+            (record_id, entity),
+        ).fetchall()
+        found = self._overlay(pulled, outbox)
+        return found[0] if found else None
+
+    @staticmethod
+    def _overlay(pulled: Sequence[tuple], outbox: Sequence[tuple]) -> list[dict[str, Any]]:
+        view: dict[str, dict[str, Any]] = {}
+        gone = set()
+        for record_id, deleted, data in pulled:
+            if deleted:
+                gone.add(record_id)
+            view[record_id] = {"id": record_id, **json.loads(data), "sync": "synced"}
+        for record_id, fields, hlc in outbox:
+            stamp = _iso_ms(Timestamp.parse(hlc).ms)
+            record = view.setdefault(record_id, {"id": record_id, "created_at": stamp})
+            record.update(json.loads(fields))
+            record["updated_at"] = max(record.get("updated_at") or stamp, stamp)
+            record["sync"] = "pending"
+        records = [r for rid, r in view.items() if rid not in gone]
+        records.sort(key=lambda r: (r.get("created_at") or "", r["id"]))
+        return records
+
+    # -- sync side --------------------------------------------------------------------------
+
+    def pending_count(self) -> int:
+        return self._conn.execute("SELECT COUNT(*) FROM outbox WHERE state = 'pending'").fetchone()[
+            0
+        ]
+
+    def outbox_batches(self, max_bytes: int) -> Iterator[OutboxBatch]:
+        """Pending changes in the order they were made, in batches of about `max_bytes`.
+
+        Reads the outbox a slice at a time, so a laptop with 100,000 queued changes never
+        holds them all in memory. A batch always has at least one change.
+        """
+        device_id = self.identity.device_id
+        after = 0
+        while True:
+            ids: list[str] = []
+            encoded: list[str] = []
+            size = 0
+            while size < max_bytes:
+                rows = self._conn.execute(
+                    "SELECT position, change_id, entity, record_id, base_seq, fields, hlc,"
+                    " author_id FROM outbox WHERE state = 'pending' AND position > ?"
+                    " ORDER BY position LIMIT 256",
+                    (after,),
+                ).fetchall()
+                if not rows:
+                    break
+                for position, change_id, entity, record_id, base_seq, fields, hlc, author in rows:
+                    text = (
+                        f'{{"change_id":"{change_id}","entity":"{entity}",'
+                        f'"record_id":"{record_id}","base_seq":{json.dumps(base_seq)},'
+                        f'"fields":{fields},"hlc":"{hlc}","device_id":"{device_id}",'
+                        f'"author_id":{json.dumps(author, ensure_ascii=False)}}}'
+                    )
+                    ids.append(change_id)
+                    encoded.append(text)
+                    size += len(text)
+                    after = position
+                    if size >= max_bytes:
+                        break
+            if not ids:
+                return
+            yield OutboxBatch(tuple(ids), tuple(encoded))
+
+    def confirm(self, receipts: Sequence[dict[str, Any]]) -> None:
+        """Record the hub's receipts: confirmed changes stay visible until pulled back."""
+        acked, rejected = [], []
+        for receipt in receipts:
+            if receipt["status"] == "rejected":
+                rejected.append((json.dumps(receipt, **_compact), receipt["change_id"]))
+            else:
+                acked.append(
+                    (receipt.get("seq"), json.dumps(receipt, **_compact), receipt["change_id"])
+                )
+        with self._atomic() as conn:
+            conn.executemany(
+                "UPDATE outbox SET state = 'acked', acked_seq = ?, receipt = ?"
+                " WHERE change_id = ? AND state = 'pending'",
+                acked,
+            )
+            conn.executemany(
+                "UPDATE outbox SET state = 'rejected', receipt = ?"
+                " WHERE change_id = ? AND state = 'pending'",
+                rejected,
+            )
+
+    @property
+    def pull_cursor(self) -> int:
+        """The hub seq up to which this laptop has pulled."""
+        return int(self._meta("pull_cursor", "0") or 0)
+
+    def apply_pull(self, records: Sequence[dict[str, Any]], next_seq: int) -> None:
+        """Store one pulled page and move the cursor, in one transaction."""
+        last = self._meta("hlc")
+        device_id = self._meta("device_id") or "local"
+        clock = HybridClock(device_id, Timestamp.parse(last) if last else None, self._wall)
+        newest = max((r["hlc"] for r in records if r.get("hlc")), default=None)
+        if newest:
+            clock.observe(Timestamp.parse(newest))
+        with self._atomic() as conn:
+            conn.executemany(
+                "INSERT INTO pulled (id, entity, seq, deleted, data) VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT (id) DO UPDATE SET entity = excluded.entity, seq = excluded.seq,"
+                " deleted = excluded.deleted, data = excluded.data",
+                [
+                    (
+                        r["id"],
+                        r["entity"],
+                        r["seq"],
+                        int(r["deleted"]),
+                        json.dumps(r["data"], **_compact),
+                    )
+                    for r in records
+                ],
+            )
+            cursor = max(next_seq, self.pull_cursor)
+            conn.execute("DELETE FROM outbox WHERE state = 'acked' AND acked_seq <= ?", (cursor,))
+            self._set_meta(conn, pull_cursor=str(cursor), hlc=clock.last.encode())
+
+    def note_sync(self, ok: bool, message: str) -> None:
+        """Remember when the last sync ran and how it ended, for `pendamping status`."""
+        with self._atomic() as conn:
+            values = {
+                "last_sync_at": _iso_ms(self._wall()),
+                "last_sync_outcome": "ok" if ok else "failed",
+                "last_sync_message": message,
+            }
+            if ok:
+                values["last_success_at"] = values["last_sync_at"]
+            self._set_meta(conn, **values)
+
+    def rejected(self) -> list[dict[str, Any]]:
+        """Changes the hub refused, with its reasons; kept so nothing is silently lost."""
+        rows = self._conn.execute(
+            "SELECT change_id, entity, record_id, fields, receipt, created_at FROM outbox"
+            " WHERE state = 'rejected' ORDER BY position"
+        ).fetchall()
+        return [
+            {
+                "change_id": c,
+                "entity": e,
+                "record_id": r,
+                "fields": json.loads(f),
+                "errors": json.loads(rc).get("errors", {}),
+                "created_at": at,
+            }
+            for c, e, r, f, rc, at in rows
+        ]
+
+    def status(self) -> dict[str, Any]:
+        """What `pendamping status` shows."""
+        counts = dict(
+            self._conn.execute("SELECT state, COUNT(*) FROM outbox GROUP BY state").fetchall()
+        )
+        return {
+            "device_id": self._meta("device_id"),
+            "user": self._meta("user"),
+            "hub_url": self._meta("hub_url"),
+            "pending": counts.get("pending", 0),
+            "awaiting_pull": counts.get("acked", 0),
+            "rejected": counts.get("rejected", 0),
+            "pull_cursor": self.pull_cursor,
+            "last_sync_at": self._meta("last_sync_at"),
+            "last_sync_outcome": self._meta("last_sync_outcome"),
+            "last_sync_message": self._meta("last_sync_message"),
+            "last_success_at": self._meta("last_success_at"),
+        }

@@ -1,0 +1,122 @@
+"""How the laptop reaches the hub: a :class:`Transport` sends one HTTP request.
+
+:class:`HttpTransport` is the real one: one `requests.Session` with keep-alive, connect and
+read timeouts on every request, and urllib3's `Retry` mounted on it, the one place retries
+live. Pushes are retried too: the hub makes them idempotent by `change_id`. Tests plug in a
+transport over the Flask test client, or one that drops and delays.
+"""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from client_sync.errors import HubUnreachable
+
+__all__ = ["HttpTransport", "RawResponse", "Transport", "default_retry"]
+
+USER_AGENT = "pendamping-sync-client/0.1"
+
+
+@dataclass(frozen=True, slots=True)
+class RawResponse:
+    """One HTTP answer; `body` is already gunzipped."""
+
+    status: int
+    body: bytes
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+class Transport(Protocol):
+    """Sends one request to the hub. :raises HubUnreachable: no answer at all."""
+
+    def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        params: Mapping[str, str | int] | None = None,
+    ) -> RawResponse: ...
+
+    def close(self) -> None: ...
+
+
+def default_retry(total: int = 4) -> Retry:
+    """Backoff with jitter on connection errors and 429/502/503/504, honouring Retry-After."""
+    return Retry(
+        total=total,
+        connect=total,
+        read=total,
+        status=total,
+        backoff_factor=0.5,
+        backoff_max=30,
+        backoff_jitter=0.5,
+        status_forcelist=(429, 502, 503, 504),
+        allowed_methods=frozenset({"GET", "HEAD", "POST", "PATCH"}),
+        respect_retry_after_header=True,
+        raise_on_status=False,
+    )
+
+
+class HttpTransport:
+    """The hub over HTTP(S).
+
+    :param base_url: e.g. ``http://hub.dinsos.local:5000``.
+    :param timeout: (connect, read) seconds, applied to every request.
+    """
+
+    def __init__(
+        self, base_url: str, timeout: tuple[float, float] = (10.0, 60.0), retry: Retry | None = None
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.session = requests.Session()
+        adapter = HTTPAdapter(
+            max_retries=retry if retry is not None else default_retry(),
+            pool_connections=1,
+            pool_maxsize=1,
+        )
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+        self.session.headers.update({"User-Agent": USER_AGENT, "Accept-Encoding": "gzip"})
+
+    def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        params: Mapping[str, str | int] | None = None,
+    ) -> RawResponse:
+        try:
+            response = self.session.request(
+                method,
+                self.base_url + path,
+                data=body,
+                headers=dict(headers or {}),
+                params=params,
+                timeout=self.timeout,
+            )
+            content = response.content  # requests inflates a gzip body itself
+        except requests.RequestException as exc:
+            raise HubUnreachable(f"Hub tidak dapat dihubungi ({type(exc).__name__}).") from exc
+        return RawResponse(response.status_code, content, response.headers)
+
+    def close(self) -> None:
+        self.session.close()
+
+
+def gunzip_if_needed(body: bytes, headers: Mapping[str, str]) -> bytes:
+    """Inflate a body still marked gzip (transports that do not inflate themselves)."""
+    if headers.get("Content-Encoding", "").lower() == "gzip":
+        return gzip.decompress(body)
+    return body

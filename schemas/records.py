@@ -1,0 +1,129 @@
+"""The three record schemas of DESIGN.md §3: beneficiary, visit and device_request.
+
+A change carries only the fields its edit set, so the hub and the laptop load a change's
+`fields` with ``partial=True`` unless the change creates the record. `id`, `created_at`,
+`updated_at` and `status_history` are the hub's to assign and never come in a change.
+Every load returns JSON-native values, ready to store.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+
+from schemas.codes import (
+    CATEGORIES,
+    DEVICE_STATUSES,
+    DEVICE_TYPES,
+    DISABILITY_TYPES,
+    INITIAL_DEVICE_STATUS,
+    SEXES,
+    VISIT_PURPOSES,
+)
+from schemas.fields import IsoDate, IsoDateTime, UuidText
+from schemas.validators import validate_kelurahan, validate_nik
+
+__all__ = [
+    "RECORD_SCHEMAS",
+    "SERVER_FIELDS",
+    "BeneficiarySchema",
+    "DeviceRequestSchema",
+    "VisitSchema",
+    "load_fields",
+]
+
+_PROGRAM_CODE = validate.Regexp(r"^[A-Z][A-Z0-9_]{1,15}$", error="Kode program tidak valid.")
+_SHA256 = validate.Regexp(r"^[0-9a-f]{64}$", error="Harus sha256 (64 huruf hex kecil).")
+_PHONE = validate.Regexp(r"^\+?[0-9][0-9 -]{5,19}$", error="Nomor telepon tidak valid.")
+
+#: Fields the hub assigns; a change that sets one is refused like any unknown field.
+SERVER_FIELDS: frozenset[str] = frozenset({"id", "created_at", "updated_at", "status_history"})
+
+
+def _unique(values: list[Any]) -> None:
+    if len(set(values)) != len(values):
+        raise ValidationError("Nilai tidak boleh berulang.")
+
+
+def _code_list(choices: tuple[str, ...]) -> fields.List:
+    return fields.List(
+        fields.String(validate=validate.OneOf(choices)),
+        validate=[validate.Length(max=len(choices)), _unique],
+    )
+
+
+def _text(max_len: int, **kwargs: Any) -> fields.String:
+    return fields.String(validate=validate.Length(max=max_len), **kwargs)
+
+
+class _RecordSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    kelurahan = fields.String(required=True, validate=validate_kelurahan)
+
+
+class BeneficiarySchema(_RecordSchema):
+    """A penerima manfaat. `nik` may be absent: not everyone has an e-KTP yet."""
+
+    nik = fields.String(allow_none=True, validate=validate_nik)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    birth_date = IsoDate(allow_none=True)
+    sex = fields.String(required=True, validate=validate.OneOf(SEXES))
+    address = _text(500, allow_none=True)
+    categories = _code_list(CATEGORIES)
+    disability_types = _code_list(DISABILITY_TYPES)
+    programs = fields.List(
+        fields.String(validate=_PROGRAM_CODE), validate=[validate.Length(max=20), _unique]
+    )
+    dtsen_id = _text(40, allow_none=True)
+    phone = fields.String(allow_none=True, validate=_PHONE)
+
+
+class VisitSchema(_RecordSchema):
+    """A kunjungan to a beneficiary's home; it carries the beneficiary's kelurahan."""
+
+    beneficiary_id = UuidText(required=True)
+    caseworker_id = _text(100, allow_none=True)
+    visited_at = IsoDateTime(required=True)
+    purpose = fields.String(required=True, validate=validate.OneOf(VISIT_PURPOSES))
+    findings = _text(10_000, allow_none=True)
+    assessment = fields.Dict(keys=fields.String(validate=validate.Length(max=100)), allow_none=True)
+    follow_up = _text(5_000, allow_none=True)
+    lat = fields.Float(allow_none=True, validate=validate.Range(-90, 90), allow_nan=False)
+    lon = fields.Float(allow_none=True, validate=validate.Range(-180, 180), allow_nan=False)
+    attachments = fields.List(fields.String(validate=_SHA256), validate=validate.Length(max=50))
+
+
+class DeviceRequestSchema(_RecordSchema):
+    """A request for an assistive device (ABF); it starts as `diajukan`."""
+
+    beneficiary_id = UuidText(required=True)
+    device_type = fields.String(required=True, validate=validate.OneOf(DEVICE_TYPES))
+    reason = _text(5_000, allow_none=True)
+    assessment = fields.Dict(keys=fields.String(validate=validate.Length(max=100)), allow_none=True)
+    status = fields.String(
+        load_default=INITIAL_DEVICE_STATUS, validate=validate.OneOf(DEVICE_STATUSES)
+    )
+
+
+RECORD_SCHEMAS: dict[str, Schema] = {
+    "beneficiary": BeneficiarySchema(),
+    "visit": VisitSchema(),
+    "device_request": DeviceRequestSchema(),
+}
+
+
+def load_fields(entity: str, data: Any, *, creating: bool) -> dict[str, Any]:
+    """Validate the fields of one change and return them canonical.
+
+    :param creating: the change makes a new record, so every required field must be there.
+    :raises ValidationError: with messages keyed by field name.
+    """
+    schema = RECORD_SCHEMAS[entity]
+    if not isinstance(data, dict):
+        raise ValidationError({"fields": ["Harus berupa objek."]})
+    if not data and not creating:
+        raise ValidationError({"fields": ["Perubahan tanpa isian."]})
+    return schema.load(data, partial=not creating)

@@ -1,0 +1,115 @@
+"""The sync envelope of DESIGN.md §4: change, push request, receipt, pull page, enrolment.
+
+The hub validates a push in two steps so that one bad change never sinks a batch: the
+request loads with :class:`PushRequestSchema` (the list itself), then each change loads on
+its own with :class:`ChangeSchema` and its `fields` with the entity's record schema.
+"""
+
+from __future__ import annotations
+
+from marshmallow import RAISE, Schema, validate
+from marshmallow import fields as ma
+
+from schemas.codes import ENTITIES
+from schemas.fields import UuidText
+from schemas.hlc import HLC_PATTERN
+
+__all__ = [
+    "PROTOCOL_VERSION",
+    "RECEIPT_STATUSES",
+    "SCHEMA_VERSION",
+    "ChangeSchema",
+    "EnrollRequestSchema",
+    "EnrollResponseSchema",
+    "PullArgsSchema",
+    "PullPageSchema",
+    "PullRecordSchema",
+    "PushRequestSchema",
+    "PushResponseSchema",
+    "ReceiptSchema",
+]
+
+PROTOCOL_VERSION = 1
+SCHEMA_VERSION = 1
+RECEIPT_STATUSES: tuple[str, ...] = ("applied", "merged", "conflict", "duplicate", "rejected")
+
+
+class _Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class ChangeSchema(_Strict):
+    """One edit made on a laptop. `change_id` is made once and reused on every resend."""
+
+    change_id = UuidText(required=True)
+    entity = ma.String(required=True, validate=validate.OneOf(ENTITIES))
+    record_id = UuidText(required=True)
+    base_seq = ma.Integer(required=True, allow_none=True, validate=validate.Range(min=0))
+    fields = ma.Dict(required=True, keys=ma.String())
+    hlc = ma.String(
+        required=True,
+        validate=validate.Regexp(HLC_PATTERN, error="Harus HLC 'ms:counter:node'."),
+    )
+    device_id = ma.String(required=True, validate=validate.Length(min=1, max=64))
+    author_id = ma.String(required=True, validate=validate.Length(min=1, max=100))
+
+
+class PushRequestSchema(_Strict):
+    """A batch of changes. The changes are checked one by one, so here they are raw."""
+
+    protocol = ma.Integer(required=True, validate=validate.Equal(PROTOCOL_VERSION))
+    schema_version = ma.Integer(required=True, validate=validate.Range(min=1))
+    changes = ma.List(ma.Dict(), required=True)
+
+
+class ReceiptSchema(_Strict):
+    """What became of one change. `seq` is the record's hub sequence after it."""
+
+    change_id = ma.String(required=True)
+    status = ma.String(required=True, validate=validate.OneOf(RECEIPT_STATUSES))
+    seq = ma.Integer(allow_none=True)
+    errors = ma.Dict(keys=ma.String())
+
+
+class PushResponseSchema(_Strict):
+    receipts = ma.List(ma.Nested(ReceiptSchema), required=True)
+    duplicates = ma.Integer(required=True)
+
+
+class PullArgsSchema(_Strict):
+    """Query of a pull: records whose hub seq is above `since`, at most `limit` of them."""
+
+    since = ma.Integer(load_default=0, validate=validate.Range(min=0))
+    limit = ma.Integer(load_default=500, validate=validate.Range(min=1, max=5000))
+
+
+class PullRecordSchema(_Strict):
+    """The hub's current state of one record."""
+
+    entity = ma.String(required=True)
+    id = ma.String(required=True)
+    seq = ma.Integer(required=True)
+    deleted = ma.Boolean(required=True)
+    hlc = ma.String(required=True)
+    data = ma.Dict(required=True)
+
+
+class PullPageSchema(_Strict):
+    records = ma.List(ma.Nested(PullRecordSchema), required=True)
+    conflicts = ma.List(ma.Dict(), required=True)
+    next = ma.Integer(required=True)
+    more = ma.Boolean(required=True)
+
+
+class EnrollRequestSchema(_Strict):
+    code = ma.String(required=True, validate=validate.Length(min=4, max=64))
+    device_name = ma.String(required=True, validate=validate.Length(min=1, max=100))
+
+
+class EnrollResponseSchema(_Strict):
+    device_id = ma.String(required=True)
+    token = ma.String(required=True)
+    user = ma.String(required=True)
+    role = ma.String(required=True)
+    wilayah = ma.List(ma.String(), required=True)

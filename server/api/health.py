@@ -1,0 +1,23 @@
+"""`GET /api/v1/health`: is the hub up, and which protocol does it speak."""
+
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields
+
+from schemas.sync import PROTOCOL_VERSION, SCHEMA_VERSION
+
+blp = Blueprint("health", __name__, description="Kesehatan hub")
+
+
+class HealthSchema(Schema):
+    status = fields.String(required=True)
+    protocol = fields.Integer(required=True)
+    schema_version = fields.Integer(required=True)
+
+
+@blp.route("/health")
+@blp.response(200, HealthSchema)
+def health():
+    """The hub answers; used by laptops before a sync and by monitoring."""
+    return {"status": "ok", "protocol": PROTOCOL_VERSION, "schema_version": SCHEMA_VERSION}

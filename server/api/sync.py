@@ -1,0 +1,52 @@
+"""`POST /api/v1/sync/push` and `GET /api/v1/sync/pull`: DESIGN.md §4.
+
+The views parse, call the sync service once, and return; the pull page is assembled from
+stored JSON text so records are never decoded and re-encoded on the way out.
+"""
+
+from __future__ import annotations
+
+import json
+
+from flask import Response, current_app
+from flask_smorest import Blueprint
+
+from schemas.sync import PullArgsSchema, PullPageSchema, PushRequestSchema, PushResponseSchema
+from server.auth import current_device, require_device
+
+blp = Blueprint("sync", __name__, description="Sinkronisasi")
+
+
+def _service():
+    return current_app.extensions["pendamping"].sync
+
+
+@blp.route("/sync/push", methods=["POST"])
+@require_device
+@blp.arguments(PushRequestSchema)
+@blp.response(200, PushResponseSchema)
+def push(body):
+    """Apply a batch of changes; one receipt per change, in order.
+
+    A resent batch (same `change_id`s) gets the original receipts and writes nothing;
+    `duplicates` counts the changes that were seen before.
+    """
+    outcome = _service().push(current_device(), body["changes"])
+    payload = {"receipts": outcome.receipts, "duplicates": outcome.duplicates}
+    return Response(
+        json.dumps(payload, ensure_ascii=False, separators=(",", ":")), mimetype="application/json"
+    )
+
+
+@blp.route("/sync/pull")
+@require_device
+@blp.arguments(PullArgsSchema, location="query")
+@blp.response(200, PullPageSchema)
+def pull(args):
+    """Records in the device's wilayah whose seq is above `since`, oldest first."""
+    page = _service().pull(current_device(), args["since"], args["limit"])
+    body = (
+        '{"records":[' + ",".join(page.records_json) + '],"conflicts":[],'
+        f'"next":{page.next},"more":{"true" if page.more else "false"}}}'
+    )
+    return Response(body, mimetype="application/json")

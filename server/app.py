@@ -1,0 +1,72 @@
+"""The hub's application factory: defaults, instance config, environment, then overrides.
+
+No module-level app: `pendamping-hub serve`, the tests and the benchmarks each build their
+own with :func:`create_app`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from flask_smorest import Api
+
+from server import errors, wire
+from server.api import register_blueprints
+from server.config import DEFAULTS, default_data_dir
+from server.enrolment import utc_iso
+from server.storage import HubStorage, load_from_config
+from server.sync import SyncService
+
+__all__ = ["HubState", "create_app"]
+
+
+@dataclass(frozen=True, slots=True)
+class HubState:
+    """What the views reach through ``current_app.extensions["pendamping"]``."""
+
+    storage: HubStorage
+    sync: SyncService
+
+
+def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
+    """Build a hub.
+
+    :param overrides: settings that win over everything else (tests pass `DATA_DIR` here).
+    """
+    app = Flask("server", instance_relative_config=False)
+    app.config.from_mapping(DEFAULTS)
+    data_dir = Path((overrides or {}).get("DATA_DIR") or default_data_dir())
+    app.config.from_pyfile(str((data_dir / "hub.cfg").resolve()), silent=True)
+    app.config.from_prefixed_env("PENDAMPING_HUB")
+    app.config.from_mapping(overrides or {})
+    app.config["DATA_DIR"] = str(data_dir)
+    app.config.update(
+        API_TITLE="pendamping-sync hub",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        JSON_SORT_KEYS=False,
+    )
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    storage = load_from_config(app.config)
+    storage.migrate()
+    app.extensions["pendamping"] = HubState(
+        storage, SyncService(storage, app.config["PROGRAMS"], utc_iso)
+    )
+
+    api = Api(app)
+    register_blueprints(api)
+    errors.init_app(app)
+    wire.init_app(app)
+    app.teardown_appcontext(lambda _exc: None)
+    logging.getLogger("server").setLevel(app.config.get("LOG_LEVEL", "INFO"))
+    return app

@@ -1,0 +1,60 @@
+"""Bearer-token authentication of laptops. The hub stores only a SHA-256 of each token.
+
+Tokens are 256 random bits, so a fast hash is enough: nobody can guess one to test against
+the hashes, and every API call can afford to check one.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import secrets
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import current_app, g, request
+
+from server.errors import ApiError
+from server.storage import Device, NotFound
+
+__all__ = ["current_device", "hash_secret", "new_token", "require_device"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def new_token() -> str:
+    """A fresh device token: 256 random bits, URL-safe."""
+    return secrets.token_urlsafe(32)
+
+
+def hash_secret(secret: str) -> str:
+    """The hex SHA-256 of a token or enrolment code, as stored."""
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def current_device() -> Device:
+    """The device that made the current request (set by :func:`require_device`)."""
+    return g.device
+
+
+def require_device(view: F) -> F:
+    """Refuse the request with 401 unless it carries a live device token."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise ApiError(401, "unauthorized", "Header Authorization: Bearer <token> wajib.")
+        try:
+            device = current_app.extensions["pendamping"].storage.device_by_token(
+                hash_secret(token.strip())
+            )
+        except NotFound:
+            raise ApiError(401, "unauthorized", "Token perangkat tidak dikenal.") from None
+        if device.revoked_at:
+            raise ApiError(401, "device_revoked", "Perangkat ini sudah dicabut oleh kantor.")
+        g.device = device
+        return view(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]

@@ -1,0 +1,197 @@
+"""`pendamping-hub`: run the hub and administer it from the district office.
+
+    pendamping-hub --data DIR init | serve | user add | enroll-code | device list | stats
+
+`--data` defaults to `PENDAMPING_HUB_DATA`, else `./var`. Every failure is one plain line on
+stderr and a non-zero exit, never a stack trace.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from marshmallow import ValidationError
+
+from schemas.codes import ROLES
+from schemas.validators import validate_wilayah
+from server.app import create_app
+from server.enrolment import issue_code, utc_iso
+from server.storage import AlreadyExists, HubStorage, NotFound, StorageError, User
+
+__all__ = ["main"]
+
+
+def _storage(ctx: click.Context) -> HubStorage:
+    app = ctx.obj.get("app")
+    if app is None:
+        app = ctx.obj["app"] = create_app({"DATA_DIR": ctx.obj["data"]})
+    return app.extensions["pendamping"].storage
+
+
+def _emit(as_json: bool, payload: Any, lines: list[str]) -> None:
+    if as_json:
+        click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+    else:
+        for line in lines:
+            click.echo(line)
+
+
+@click.group()
+@click.option(
+    "--data",
+    "data",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="PENDAMPING_HUB_DATA",
+    default=Path("var"),
+    show_default=True,
+    help="Folder data hub (berkas SQLite dan hub.cfg).",
+)
+@click.pass_context
+def cli(ctx: click.Context, data: Path) -> None:
+    """Hub pendamping-sync dan administrasi kantor dinas."""
+    ctx.ensure_object(dict)
+    ctx.obj["data"] = data
+
+
+@cli.command()
+@click.pass_context
+def init(ctx: click.Context) -> None:
+    """Siapkan folder data dan basis data hub (aman diulang)."""
+    _storage(ctx)
+    click.echo(f"Hub siap di {ctx.obj['data'].resolve()}")
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--threads", default=4, show_default=True, type=int)
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, threads: int) -> None:
+    """Jalankan hub dengan server WSGI waitress."""
+    import waitress
+
+    _storage(ctx)
+    click.echo(f"Hub berjalan di http://{host}:{port} (data: {ctx.obj['data'].resolve()})")
+    waitress.serve(
+        ctx.obj["app"],
+        host=host,
+        port=port,
+        threads=threads,
+        ident="pendamping-hub",
+        clear_untrusted_proxy_headers=True,
+    )
+
+
+@cli.group()
+def user() -> None:
+    """Kelola pengguna (pendamping, supervisor, admin)."""
+
+
+@user.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option(
+    "--wilayah", multiple=True, help="Kode wilayah, boleh diulang atau dipisah koma, mis. 31.71.01."
+)
+@click.pass_context
+def user_add(ctx: click.Context, name: str, role: str, wilayah: tuple[str, ...]) -> None:
+    """Tambah pengguna dengan peran dan wilayahnya."""
+    codes = tuple(c.strip() for item in wilayah for c in item.split(",") if c.strip())
+    if role != "admin" and not codes:
+        raise click.UsageError("--wilayah wajib untuk pendamping dan supervisor.")
+    for code in codes:
+        try:
+            validate_wilayah(code)
+        except ValidationError as exc:
+            raise click.BadParameter(f"{code}: {exc.messages[0]}", param_hint="--wilayah") from exc
+    try:
+        _storage(ctx).add_user(User(name, role, codes), utc_iso())
+    except AlreadyExists:
+        raise click.ClickException(f"Pengguna {name} sudah ada.") from None
+    click.echo(f"Pengguna {name} ({role}, wilayah {', '.join(codes) or 'semua'}) ditambahkan.")
+
+
+@cli.command("enroll-code")
+@click.argument("name")
+@click.option("--ttl-hours", type=float, default=None, help="Masa berlaku (default 24 jam).")
+@click.pass_context
+def enroll_code(ctx: click.Context, name: str, ttl_hours: float | None) -> None:
+    """Buat kode pendaftaran sekali pakai untuk laptop milik NAME."""
+    storage = _storage(ctx)
+    ttl = ttl_hours if ttl_hours is not None else ctx.obj["app"].config["ENROLL_CODE_TTL_HOURS"]
+    try:
+        code = issue_code(storage, name, ttl)
+    except NotFound:
+        raise click.ClickException(f"Pengguna {name} tidak ada.") from None
+    click.echo(f"Kode pendaftaran untuk {name} (berlaku {ttl:g} jam, sekali pakai): {code}")
+
+
+@cli.group()
+def device() -> None:
+    """Lihat laptop yang terdaftar."""
+
+
+@device.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def device_list(ctx: click.Context, as_json: bool) -> None:
+    """Daftar laptop: pemilik, kapan terakhir sinkron."""
+    devices = _storage(ctx).list_devices()
+    payload = [
+        {
+            "device_id": d.device_id,
+            "name": d.name,
+            "user": d.user.name,
+            "role": d.user.role,
+            "wilayah": list(d.user.wilayah),
+            "enrolled_at": d.enrolled_at,
+            "last_seen_at": d.last_seen_at,
+            "last_sync_at": d.last_sync_at,
+            "revoked_at": d.revoked_at,
+        }
+        for d in devices
+    ]
+    lines = [
+        f"{d['device_id']}  {d['name']:<20} {d['user']:<15} terakhir sinkron: "
+        f"{d['last_sync_at'] or 'belum pernah'}"
+        for d in payload
+    ] or ["Belum ada laptop."]
+    _emit(as_json, payload, lines)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def stats(ctx: click.Context, as_json: bool) -> None:
+    """Jumlah data per jenis, laptop, dan konflik terbuka."""
+    figures = _storage(ctx).stats()
+    lines = [f"{entity}: {count}" for entity, count in figures["records"].items()]
+    lines += [
+        f"laptop aktif: {figures['devices']}",
+        f"konflik terbuka: {figures['open_conflicts']}",
+    ]
+    _emit(as_json, figures, lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console entry point; returns the exit code instead of raising."""
+    try:
+        cli.main(args=argv, prog_name="pendamping-hub", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Dibatalkan.", err=True)
+        return 1
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except StorageError as exc:
+        click.echo(f"Galat basis data hub: {exc}", err=True)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

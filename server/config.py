@@ -1,0 +1,38 @@
+"""The hub's configuration defaults, and where overrides come from.
+
+Order, last wins: these defaults; `hub.cfg` in the data folder (Python syntax, optional);
+environment variables `PENDAMPING_HUB_<NAME>`; the mapping given to :func:`create_app`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+__all__ = ["DEFAULTS", "default_data_dir"]
+
+#: Every setting the hub reads, with its default.
+DEFAULTS: dict[str, object] = {
+    # Where the SQLite file and the instance configuration live.
+    "DATA_DIR": None,
+    "STORAGE_BACKEND": "sqlite",
+    # Programme codes a beneficiary may carry (DESIGN.md §3 calls it a configurable list).
+    "PROGRAMS": ["KLJ", "KPDJ", "KAJ", "PKH", "BPNT"],
+    # Largest gzip request body on the wire, and largest body once gunzipped (Flask's own
+    # setting, so it also bounds plain bodies), in bytes.
+    "MAX_COMPRESSED_LENGTH": 8 * 1024 * 1024,
+    "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
+    # Responses at least this large are gzipped when the client accepts it.
+    "GZIP_MIN_BYTES": 512,
+    "GZIP_LEVEL": 6,
+    # How long an enrolment code stays valid, in hours.
+    "ENROLL_CODE_TTL_HOURS": 24,
+    # Pull paging: the default and the largest page.
+    "PULL_DEFAULT_LIMIT": 500,
+    "PULL_MAX_LIMIT": 5000,
+}
+
+
+def default_data_dir() -> Path:
+    """`PENDAMPING_HUB_DATA`, or `./var` beside where the hub is started."""
+    return Path(os.environ.get("PENDAMPING_HUB_DATA") or "var")

@@ -1,0 +1,61 @@
+"""Enrolment of laptops with one-time codes issued by the district office.
+
+A code is 12 characters of Crockford base32 (60 random bits) shown as `ABCD-EFGH-JKMN`, so
+it can be read over a phone call: case, dashes and spaces do not matter, and O/I/L read as
+0/1/1. The hub stores only its hash; it works once and expires.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import uuid
+
+from server.auth import hash_secret, new_token
+from server.storage import Device, HubStorage
+
+__all__ = ["issue_code", "normalise_code", "redeem_code", "utc_iso"]
+
+_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_READ_AS = str.maketrans({"O": "0", "I": "1", "L": "1"})
+
+
+def utc_iso(moment: dt.datetime | None = None) -> str:
+    """A UTC instant as `2026-11-23T09:30:00.123Z`, sortable as text."""
+    moment = moment or dt.datetime.now(dt.UTC)
+    return moment.astimezone(dt.UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
+
+
+def normalise_code(code: str) -> str:
+    """The canonical form of a typed code: upper case, no separators, confusables mapped."""
+    return "".join(ch for ch in code.upper() if ch.isalnum()).translate(_READ_AS)
+
+
+def issue_code(
+    storage: HubStorage, user_name: str, ttl_hours: float, now: dt.datetime | None = None
+) -> str:
+    """Make a one-time enrolment code for `user_name`. :returns: the code, shown once."""
+    now = now or dt.datetime.now(dt.UTC)
+    raw = "".join(secrets.choice(_ALPHABET) for _ in range(12))
+    storage.add_enroll_code(
+        hash_secret(raw), user_name, utc_iso(now), utc_iso(now + dt.timedelta(hours=ttl_hours))
+    )
+    return f"{raw[0:4]}-{raw[4:8]}-{raw[8:12]}"
+
+
+def redeem_code(
+    storage: HubStorage, code: str, device_name: str, now: dt.datetime | None = None
+) -> tuple[Device, str]:
+    """Enrol a laptop. :returns: the device and its token (shown once, never stored).
+
+    :raises server.storage.NotFound: the code is unknown, used or expired.
+    """
+    token = new_token()
+    device = storage.redeem_enroll_code(
+        hash_secret(normalise_code(code)),
+        utc_iso(now),
+        str(uuid.uuid4()),
+        device_name,
+        hash_secret(token),
+    )
+    return device, token

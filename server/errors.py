@@ -1,0 +1,113 @@
+"""Every error the hub answers, as JSON with a stable slug; never a stack trace.
+
+Body: ``{"code": 422, "error": "invalid_field", "message": "...", "errors": {field: [...]}}``.
+`error` is the stable part a client switches on; `message` is for people (Bahasa Indonesia).
+
+===========================  ====  ==============================================
+error                        code  meaning
+===========================  ====  ==============================================
+``bad_request``              400   the body is not JSON, or the query is malformed
+``bad_gzip``                 400   a gzip body that does not inflate
+``unauthorized``             401   no token, or a token the hub does not know
+``enroll_code_invalid``      403   the enrolment code is unknown, used or expired
+``not_found``                404   no such route or thing
+``method_not_allowed``       405   the route exists for another method
+``too_large``                413   a body over the configured limits
+``unsupported_encoding``     415   a Content-Encoding other than gzip
+``invalid_field``            422   a field failed validation; `errors` names it
+``server_error``             500   a bug; logged on the hub with its trace
+===========================  ====  ==============================================
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, jsonify
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+__all__ = ["ApiError", "init_app"]
+
+log = logging.getLogger(__name__)
+
+_SLUGS = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    415: "unsupported_encoding",
+    422: "invalid_field",
+    429: "too_many_requests",
+    500: "server_error",
+    503: "unavailable",
+}
+_MESSAGES = {
+    400: "Permintaan tidak dapat dibaca.",
+    401: "Perangkat belum terdaftar atau token tidak dikenal.",
+    403: "Tidak diizinkan.",
+    404: "Tidak ditemukan.",
+    405: "Metode tidak diizinkan untuk alamat ini.",
+    413: "Badan permintaan terlalu besar.",
+    415: "Content-Encoding tidak didukung.",
+    422: "Ada isian yang tidak valid.",
+    500: "Terjadi kesalahan di hub. Data Anda aman; coba lagi nanti.",
+}
+
+
+class ApiError(HTTPException):
+    """An error with a stable slug, raised by views and services that know the HTTP code."""
+
+    def __init__(
+        self, code: int, slug: str, message: str, errors: dict[str, Any] | None = None
+    ) -> None:
+        super().__init__(description=message)
+        self.code = code
+        self.slug = slug
+        self.errors = errors
+
+
+def _body(error: HTTPException) -> tuple[dict[str, Any], int]:
+    code = error.code or 500
+    body: dict[str, Any] = {
+        "code": code,
+        "error": getattr(error, "slug", None) or _SLUGS.get(code, "error"),
+        "message": _MESSAGES.get(code, error.description or "")
+        if not isinstance(error, ApiError)
+        else error.description,
+    }
+    errors = getattr(error, "errors", None)
+    if errors is None:
+        # flask-smorest / webargs put validation messages here, keyed by location.
+        data = getattr(error, "data", None) or {}
+        errors = data.get("messages")
+        if isinstance(errors, dict) and len(errors) == 1:
+            errors = next(iter(errors.values()))  # {"json": {...}} -> {...}
+    if errors:
+        body["errors"] = errors
+    return body, code
+
+
+def _handle_http(error: HTTPException):
+    body, code = _body(error)
+    response = jsonify(body)
+    response.status_code = code
+    for name, value in error.get_headers() if not isinstance(error, ApiError) else []:
+        if name.lower() not in ("content-type", "content-length"):
+            response.headers[name] = value
+    return response
+
+
+def _handle_unexpected(error: Exception):
+    if isinstance(error, HTTPException):
+        return _handle_http(error)
+    log.exception("unhandled error")
+    return _handle_http(InternalServerError())
+
+
+def init_app(app: Flask) -> None:
+    """Answer every HTTP error and every unexpected exception as JSON."""
+    app.register_error_handler(HTTPException, _handle_http)
+    app.register_error_handler(Exception, _handle_unexpected)

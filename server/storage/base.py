@@ -1,0 +1,224 @@
+"""The hub's storage interface: what the sync service needs, with no HTTP and no merge rule.
+
+Every backend implements :class:`HubStorage` and passes the one contract suite in
+:mod:`server.storage.testing`, so a PostgreSQL backend is one more class run through it.
+Writes happen inside :meth:`HubStorage.write`, one transaction per call: a push either lands
+whole or not at all.
+
+Exceptions::
+
+    StorageError
+     ├── NotFound          a user, device or code that is not there
+     └── AlreadyExists     a user or device name that is taken
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = [
+    "AlreadyExists",
+    "ChangeRow",
+    "ConflictRow",
+    "Device",
+    "HubStorage",
+    "NotFound",
+    "PullPage",
+    "RecordRow",
+    "StorageError",
+    "User",
+    "WriteSession",
+]
+
+
+class StorageError(Exception):
+    """Base of every storage failure; a wrapped driver error is kept as ``__cause__``."""
+
+
+class NotFound(StorageError):
+    """The user, device or code asked for is not there."""
+
+
+class AlreadyExists(StorageError):
+    """A user or device with that name exists already."""
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    name: str
+    role: str
+    wilayah: tuple[str, ...]
+    password_hash: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Device:
+    device_id: str
+    user: User
+    name: str
+    enrolled_at: str
+    last_seen_at: str | None = None
+    last_sync_at: str | None = None
+    revoked_at: str | None = None
+
+
+@dataclass(slots=True)
+class RecordRow:
+    """A record as the hub holds it. `data` and `clocks` are decoded JSON objects."""
+
+    id: str
+    entity: str
+    kelurahan: str
+    seq: int
+    deleted: bool
+    data: dict[str, Any]
+    clocks: dict[str, str]
+    created_at: str
+    updated_at: str
+
+    @property
+    def hlc(self) -> str:
+        """The latest HLC of any field: what a laptop that pulls this record has seen."""
+        return max(self.clocks.values(), default="")
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeRow:
+    """One accepted or refused change, kept forever so a resend gets the same receipt."""
+
+    change_id: str
+    device_id: str
+    author_id: str
+    entity: str
+    record_id: str
+    hlc: str
+    fields_json: str
+    received_at: str
+    receipt_json: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConflictRow:
+    """A value that lost to a concurrent edit, kept for a supervisor to review."""
+
+    record_id: str
+    entity: str
+    field: str
+    kind: str
+    kept_value: Any
+    kept_hlc: str | None
+    lost_value: Any
+    lost_hlc: str
+    lost_change: str
+    lost_device: str
+    lost_author: str
+    created_at: str
+
+
+@dataclass(slots=True)
+class PullPage:
+    """Records above a seq, oldest first. `records_json` holds one JSON object per record."""
+
+    records_json: list[str] = field(default_factory=list)
+    next: int = 0
+    more: bool = False
+
+
+class WriteSession(abc.ABC):
+    """The operations available inside one write transaction."""
+
+    @abc.abstractmethod
+    def receipts_for(self, change_ids: Sequence[str]) -> dict[str, str]:
+        """:returns: the stored receipt JSON of each change id already seen."""
+
+    @abc.abstractmethod
+    def records_for(self, record_ids: Sequence[str]) -> dict[str, RecordRow]:
+        """:returns: the current row of each record id the hub holds."""
+
+    @abc.abstractmethod
+    def last_seq(self) -> int:
+        """:returns: the highest seq given so far (0 on an empty hub)."""
+
+    @abc.abstractmethod
+    def save(
+        self,
+        records: Iterable[RecordRow],
+        changes: Iterable[ChangeRow],
+        conflicts: Iterable[ConflictRow],
+    ) -> None:
+        """Upsert the records and append the changes and conflicts."""
+
+    @abc.abstractmethod
+    def touch_device(self, device_id: str, when: str, synced: bool) -> None:
+        """Note that a device called (and, with `synced`, pushed) at `when`."""
+
+
+class HubStorage(abc.ABC):
+    """Persistence of the hub. Knows nothing of HTTP nor of the merge rule."""
+
+    @abc.abstractmethod
+    def migrate(self) -> list[str]:
+        """Bring the schema to head. :returns: the names of the migrations applied now."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Release connections held by the calling thread."""
+
+    @abc.abstractmethod
+    def write(self) -> AbstractContextManager[WriteSession]:
+        """One write transaction; it commits on a clean exit and rolls back on any error."""
+
+    # -- people and laptops -------------------------------------------------------------
+
+    @abc.abstractmethod
+    def add_user(self, user: User, created_at: str) -> None:
+        """:raises AlreadyExists: the name is taken."""
+
+    @abc.abstractmethod
+    def get_user(self, name: str) -> User:
+        """:raises NotFound: no such user."""
+
+    @abc.abstractmethod
+    def add_enroll_code(
+        self, code_hash: str, user_name: str, created_at: str, expires_at: str
+    ) -> None:
+        """Keep the hash of a one-time enrolment code. :raises NotFound: no such user."""
+
+    @abc.abstractmethod
+    def redeem_enroll_code(
+        self, code_hash: str, now: str, device_id: str, device_name: str, token_hash: str
+    ) -> Device:
+        """Use a code once and register the device it enrols, in one transaction.
+
+        :raises NotFound: the code is unknown, used or expired.
+        """
+
+    @abc.abstractmethod
+    def device_by_token(self, token_hash: str) -> Device:
+        """:raises NotFound: no device holds that token."""
+
+    @abc.abstractmethod
+    def list_devices(self) -> list[Device]:
+        """All devices, newest enrolment first."""
+
+    # -- records --------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def pull(self, scopes: Sequence[str], since: int, limit: int) -> PullPage:
+        """Records in any of `scopes` (wilayah prefixes; empty means all) with seq > since."""
+
+    @abc.abstractmethod
+    def get_record(self, record_id: str) -> RecordRow:
+        """:raises NotFound: no such record."""
+
+    @abc.abstractmethod
+    def iter_changes(self, record_id: str) -> Iterator[ChangeRow]:
+        """The changes of one record in the order they arrived."""
+
+    @abc.abstractmethod
+    def stats(self) -> dict[str, Any]:
+        """Counts: records per entity, devices, open conflicts."""

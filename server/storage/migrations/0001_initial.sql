@@ -1,0 +1,77 @@
+-- The hub's first schema: people and laptops, records with per-field clocks, the change log
+-- that makes pushes idempotent, and the conflict queue.
+
+CREATE TABLE users (
+    name          TEXT PRIMARY KEY,
+    role          TEXT NOT NULL CHECK (role IN ('pendamping', 'supervisor', 'admin')),
+    wilayah       TEXT NOT NULL,            -- JSON list of wilayah codes
+    password_hash TEXT,
+    created_at    TEXT NOT NULL
+);
+
+CREATE TABLE enroll_codes (
+    code_hash  TEXT PRIMARY KEY,
+    user_name  TEXT NOT NULL REFERENCES users (name),
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    used_at    TEXT
+);
+
+CREATE TABLE devices (
+    device_id    TEXT PRIMARY KEY,
+    user_name    TEXT NOT NULL REFERENCES users (name),
+    name         TEXT NOT NULL,
+    token_hash   TEXT NOT NULL UNIQUE,
+    enrolled_at  TEXT NOT NULL,
+    last_seen_at TEXT,
+    last_sync_at TEXT,
+    revoked_at   TEXT
+);
+
+CREATE TABLE records (
+    id         TEXT PRIMARY KEY,
+    entity     TEXT NOT NULL,
+    kelurahan  TEXT NOT NULL,
+    seq        INTEGER NOT NULL UNIQUE,
+    deleted    INTEGER NOT NULL DEFAULT 0,
+    data       TEXT NOT NULL,               -- JSON object of the record's fields
+    clocks     TEXT NOT NULL,               -- JSON object: field -> HLC of its current value
+    hlc        TEXT NOT NULL,               -- the greatest of those clocks; laptops observe it
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE INDEX records_entity_kelurahan ON records (entity, kelurahan);
+
+CREATE TABLE changes (
+    change_id   TEXT PRIMARY KEY,
+    device_id   TEXT NOT NULL,
+    author_id   TEXT NOT NULL,
+    entity      TEXT NOT NULL,
+    record_id   TEXT NOT NULL,
+    hlc         TEXT NOT NULL,
+    fields      TEXT NOT NULL,              -- JSON, as the laptop sent it (after validation)
+    received_at TEXT NOT NULL,
+    receipt     TEXT NOT NULL               -- JSON, returned unchanged on every resend
+) WITHOUT ROWID;
+
+CREATE INDEX changes_record ON changes (record_id);
+
+CREATE TABLE conflicts (
+    conflict_id  INTEGER PRIMARY KEY,
+    record_id    TEXT NOT NULL,
+    entity       TEXT NOT NULL,
+    field        TEXT NOT NULL,
+    kind         TEXT NOT NULL,             -- 'field' for now; the conflict policy adds more
+    kept_value   TEXT,                      -- JSON of the value that stayed
+    kept_hlc     TEXT,
+    lost_value   TEXT,                      -- JSON of the value that lost
+    lost_hlc     TEXT NOT NULL,
+    lost_change  TEXT NOT NULL,
+    lost_device  TEXT NOT NULL,
+    lost_author  TEXT NOT NULL,
+    created_at   TEXT NOT NULL,
+    resolved_at  TEXT
+);
+
+CREATE INDEX conflicts_open ON conflicts (resolved_at, record_id);

@@ -1,0 +1,381 @@
+"""The embedded SQLite backend of the hub: WAL, one writer, every write in one transaction.
+
+A connection per thread (the WSGI server runs requests on a thread pool); writers take the
+database lock up front with ``BEGIN IMMEDIATE`` so two pushes queue instead of deadlocking.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from server.storage.base import (
+    AlreadyExists,
+    ChangeRow,
+    ConflictRow,
+    Device,
+    HubStorage,
+    NotFound,
+    PullPage,
+    RecordRow,
+    StorageError,
+    User,
+    WriteSession,
+)
+from server.storage.migrations import apply_migrations
+
+__all__ = ["SQLiteStorage"]
+
+_CHUNK = 500  # bound parameters per IN (...) query, well under SQLite's limit
+_DEVICE_SELECT = (
+    "SELECT d.device_id, d.name, d.enrolled_at, d.last_seen_at, d.last_sync_at, d.revoked_at,"
+    " u.name, u.role, u.wilayah, u.password_hash"
+    " FROM devices d JOIN users u ON u.name = d.user_name"
+)
+
+
+def _user(name: str, role: str, wilayah: str, password_hash: str | None) -> User:
+    return User(name, role, tuple(json.loads(wilayah)), password_hash)
+
+
+def _device(row: Sequence[Any]) -> Device:
+    return Device(row[0], _user(*row[6:10]), row[1], row[2], row[3], row[4], row[5])
+
+
+def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
+    for start in range(0, len(items), _CHUNK):
+        yield items[start : start + _CHUNK]
+
+
+def _scope_sql(scopes: Sequence[str]) -> tuple[str, list[str]]:
+    """SQL matching a kelurahan against wilayah prefixes on segment boundaries.
+
+    A range on the text (`31.71.01.` up to `31.71.01/`, '/' being '.' + 1) rather than LIKE,
+    so `_` and `%` mean nothing and SQLite can use an index.
+    """
+    if not scopes:
+        return "1", []
+    parts, params = [], []
+    for scope in scopes:
+        parts.append("(kelurahan = ? OR (kelurahan > ? AND kelurahan < ?))")
+        params += [scope, scope + ".", scope + "/"]
+    return "(" + " OR ".join(parts) + ")", params
+
+
+def _records_for(conn: sqlite3.Connection, record_ids: Sequence[str]) -> dict[str, RecordRow]:
+    found: dict[str, RecordRow] = {}
+    for chunk in _chunks(list(record_ids)):
+        marks = ",".join("?" * len(chunk))
+        for row in conn.execute(
+            "SELECT id, entity, kelurahan, seq, deleted, data, clocks, created_at, updated_at"
+            f" FROM records WHERE id IN ({marks})",
+            chunk,
+        ):
+            found[row[0]] = RecordRow(
+                row[0],
+                row[1],
+                row[2],
+                row[3],
+                bool(row[4]),
+                json.loads(row[5]),
+                json.loads(row[6]),
+                row[7],
+                row[8],
+            )
+    return found
+
+
+class _SQLiteWrite(WriteSession):
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def receipts_for(self, change_ids: Sequence[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for chunk in _chunks(list(change_ids)):
+            marks = ",".join("?" * len(chunk))
+            found.update(
+                self._conn.execute(
+                    f"SELECT change_id, receipt FROM changes WHERE change_id IN ({marks})", chunk
+                ).fetchall()
+            )
+        return found
+
+    def records_for(self, record_ids: Sequence[str]) -> dict[str, RecordRow]:
+        return _records_for(self._conn, record_ids)
+
+    def last_seq(self) -> int:
+        return self._conn.execute("SELECT COALESCE(MAX(seq), 0) FROM records").fetchone()[0]
+
+    def save(
+        self,
+        records: Iterable[RecordRow],
+        changes: Iterable[ChangeRow],
+        conflicts: Iterable[ConflictRow],
+    ) -> None:
+        self._conn.executemany(
+            "INSERT INTO records (id, entity, kelurahan, seq, deleted, data, clocks, hlc,"
+            " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (id) DO UPDATE SET kelurahan = excluded.kelurahan, seq = excluded.seq,"
+            " deleted = excluded.deleted, data = excluded.data, clocks = excluded.clocks,"
+            " hlc = excluded.hlc, updated_at = excluded.updated_at",
+            (
+                (
+                    r.id,
+                    r.entity,
+                    r.kelurahan,
+                    r.seq,
+                    int(r.deleted),
+                    json.dumps(r.data, ensure_ascii=False, separators=(",", ":")),
+                    json.dumps(r.clocks, separators=(",", ":")),
+                    r.hlc,
+                    r.created_at,
+                    r.updated_at,
+                )
+                for r in records
+            ),
+        )
+        self._conn.executemany(
+            "INSERT INTO changes (change_id, device_id, author_id, entity, record_id, hlc, fields,"
+            " received_at, receipt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                (
+                    c.change_id,
+                    c.device_id,
+                    c.author_id,
+                    c.entity,
+                    c.record_id,
+                    c.hlc,
+                    c.fields_json,
+                    c.received_at,
+                    c.receipt_json,
+                )
+                for c in changes
+            ),
+        )
+        self._conn.executemany(
+            "INSERT INTO conflicts (record_id, entity, field, kind, kept_value, kept_hlc,"
+            " lost_value, lost_hlc, lost_change, lost_device, lost_author, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                (
+                    c.record_id,
+                    c.entity,
+                    c.field,
+                    c.kind,
+                    json.dumps(c.kept_value),
+                    c.kept_hlc,
+                    json.dumps(c.lost_value),
+                    c.lost_hlc,
+                    c.lost_change,
+                    c.lost_device,
+                    c.lost_author,
+                    c.created_at,
+                )
+                for c in conflicts
+            ),
+        )
+
+    def touch_device(self, device_id: str, when: str, synced: bool) -> None:
+        column = "last_sync_at = ?, last_seen_at = ?" if synced else "last_seen_at = ?"
+        params = [when, when] if synced else [when]
+        self._conn.execute(f"UPDATE devices SET {column} WHERE device_id = ?", [*params, device_id])
+
+
+class SQLiteStorage(HubStorage):
+    """Hub storage in one SQLite file.
+
+    :param path: the database file; its folder must exist.
+    :param busy_timeout_ms: how long a writer waits for another before failing.
+    """
+
+    def __init__(self, path: str | Path, busy_timeout_ms: int = 10_000) -> None:
+        self.path = Path(path)
+        self._busy_timeout_ms = busy_timeout_ms
+        self._local = threading.local()
+
+    @classmethod
+    def load_from_config(cls, config: dict[str, Any]) -> SQLiteStorage:
+        return cls(Path(config["DATA_DIR"]) / "hub.sqlite3")
+
+    # -- connections ----------------------------------------------------------------------
+
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            try:
+                conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=True)
+                conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute("PRAGMA synchronous = NORMAL")
+                conn.execute("PRAGMA foreign_keys = ON")
+            except sqlite3.Error as exc:
+                raise StorageError(f"cannot open hub database {self.path}: {exc}") from exc
+            self._local.conn = conn
+        return conn
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        conn = self._conn()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise StorageError(f"cannot start a write: {exc}") from exc
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        try:
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            conn.execute("ROLLBACK")
+            raise StorageError(f"commit failed: {exc}") from exc
+
+    def migrate(self) -> list[str]:
+        return apply_migrations(self._conn())
+
+    @contextmanager
+    def write(self) -> Iterator[WriteSession]:
+        with self._transaction() as conn:
+            yield _SQLiteWrite(conn)
+
+    # -- people and laptops -------------------------------------------------------------
+
+    def add_user(self, user: User, created_at: str) -> None:
+        try:
+            with self._transaction() as conn:
+                conn.execute(
+                    "INSERT INTO users (name, role, wilayah, password_hash, created_at)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (
+                        user.name,
+                        user.role,
+                        json.dumps(list(user.wilayah)),
+                        user.password_hash,
+                        created_at,
+                    ),
+                )
+        except sqlite3.IntegrityError as exc:
+            raise AlreadyExists(f"user {user.name!r} exists already") from exc
+
+    def get_user(self, name: str) -> User:
+        row = (
+            self._conn()
+            .execute("SELECT name, role, wilayah, password_hash FROM users WHERE name = ?", (name,))
+            .fetchone()
+        )
+        if row is None:
+            raise NotFound(f"no user {name!r}")
+        return _user(*row)
+
+    def add_enroll_code(
+        self, code_hash: str, user_name: str, created_at: str, expires_at: str
+    ) -> None:
+        self.get_user(user_name)
+        with self._transaction() as conn:
+            conn.execute(
+                "INSERT INTO enroll_codes (code_hash, user_name, created_at, expires_at)"
+                " VALUES (?, ?, ?, ?)",
+                (code_hash, user_name, created_at, expires_at),
+            )
+
+    def redeem_enroll_code(
+        self, code_hash: str, now: str, device_id: str, device_name: str, token_hash: str
+    ) -> Device:
+        with self._transaction() as conn:
+            row = conn.execute(
+                "SELECT user_name FROM enroll_codes WHERE code_hash = ? AND used_at IS NULL"
+                " AND expires_at > ?",
+                (code_hash, now),
+            ).fetchone()
+            if row is None:
+                raise NotFound("enrolment code unknown, used or expired")
+            conn.execute(
+                "UPDATE enroll_codes SET used_at = ? WHERE code_hash = ?", (now, code_hash)
+            )
+            conn.execute(
+                "INSERT INTO devices (device_id, user_name, name, token_hash, enrolled_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (device_id, row[0], device_name, token_hash, now),
+            )
+        return self._device_where("d.device_id = ?", device_id)
+
+    def _device_where(self, where: str, value: str) -> Device:
+        row = self._conn().execute(f"{_DEVICE_SELECT} WHERE {where}", (value,)).fetchone()
+        if row is None:
+            raise NotFound("no such device")
+        return _device(row)
+
+    def device_by_token(self, token_hash: str) -> Device:
+        return self._device_where("d.token_hash = ?", token_hash)
+
+    def list_devices(self) -> list[Device]:
+        rows = self._conn().execute(f"{_DEVICE_SELECT} ORDER BY d.enrolled_at DESC").fetchall()
+        return [_device(row) for row in rows]
+
+    # -- records --------------------------------------------------------------------------
+
+    def pull(self, scopes: Sequence[str], since: int, limit: int) -> PullPage:
+        where, params = _scope_sql(scopes)
+        rows = (
+            self._conn()
+            .execute(
+                f"SELECT entity, id, seq, deleted, hlc, data FROM records WHERE seq > ? AND {where}"
+                " ORDER BY seq LIMIT ?",
+                [since, *params, limit + 1],
+            )
+            .fetchall()
+        )
+        more = len(rows) > limit
+        rows = rows[:limit]
+        # entity and id are validated codes and UUIDs, data is stored JSON: no re-encoding.
+        records = [
+            f'{{"entity":"{e}","id":"{i}","seq":{s},"deleted":{"true" if d else "false"},'
+            f'"hlc":"{h}","data":{data}}}'
+            for e, i, s, d, h, data in rows
+        ]
+        return PullPage(records, rows[-1][2] if rows else since, more)
+
+    def get_record(self, record_id: str) -> RecordRow:
+        found = _records_for(self._conn(), [record_id])
+        if record_id not in found:
+            raise NotFound(f"no record {record_id}")
+        return found[record_id]
+
+    def iter_changes(self, record_id: str) -> Iterator[ChangeRow]:
+        sql = (
+            "SELECT change_id, device_id, author_id, entity, record_id, hlc, fields,"
+            " received_at, receipt FROM changes WHERE record_id = ? ORDER BY received_at, hlc"
+        )
+        for row in self._conn().execute(sql, (record_id,)).fetchall():
+            yield ChangeRow(*row)
+
+    def stats(self) -> dict[str, Any]:
+        conn = self._conn()
+        records = dict(
+            conn.execute(
+                "SELECT entity, COUNT(*) FROM records WHERE deleted = 0 GROUP BY entity"
+            ).fetchall()
+        )
+        return {
+            "records": {e: records.get(e, 0) for e in ("beneficiary", "visit", "device_request")},
+            "devices": conn.execute(
+                "SELECT COUNT(*) FROM devices WHERE revoked_at IS NULL"
+            ).fetchone()[0],
+            "open_conflicts": conn.execute(
+                "SELECT COUNT(*) FROM conflicts WHERE resolved_at IS NULL"
+            ).fetchone()[0],
+            "changes": conn.execute("SELECT COUNT(*) FROM changes").fetchone()[0],
+            "last_seq": conn.execute("SELECT COALESCE(MAX(seq), 0) FROM records").fetchone()[0],
+        }

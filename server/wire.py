@@ -1,0 +1,117 @@
+"""HTTP wire handling for the hub: gzip request bodies in, gzip responses out.
+
+Laptops on 2G send `Content-Encoding: gzip` bodies. :class:`GunzipRequests` inflates them
+before Flask sees them, bounded so a small bomb cannot inflate into gigabytes; a malformed
+body is a 400 and an oversized one a 413, both as JSON.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import zlib
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from flask import Flask, Response, current_app, request
+
+__all__ = ["GunzipRequests", "init_app"]
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+def _json_error(
+    start_response: Callable[..., Any], status: str, slug: str, message: str
+) -> list[bytes]:
+    body = json.dumps({"code": int(status[:3]), "error": slug, "message": message}).encode()
+    start_response(
+        status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+    )
+    return [body]
+
+
+class GunzipRequests:
+    """WSGI middleware that inflates gzip request bodies, with size limits."""
+
+    def __init__(self, app: WSGIApp, max_compressed: int, max_decompressed: int) -> None:
+        self.app = app
+        self.max_compressed = max_compressed
+        self.max_decompressed = max_decompressed
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]):
+        encoding = environ.get("HTTP_CONTENT_ENCODING", "").strip().lower()
+        if encoding in ("", "identity"):
+            return self.app(environ, start_response)
+        if encoding != "gzip":
+            return _json_error(
+                start_response,
+                "415 Unsupported Media Type",
+                "unsupported_encoding",
+                "Hanya Content-Encoding gzip diterima.",
+            )
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = -1
+        if length < 0:
+            return _json_error(
+                start_response, "400 Bad Request", "bad_length", "Content-Length tidak valid."
+            )
+        if length > self.max_compressed:
+            return _json_error(
+                start_response,
+                "413 Request Entity Too Large",
+                "too_large",
+                "Badan permintaan terlalu besar.",
+            )
+        compressed = environ["wsgi.input"].read(length) if length else b""
+        inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+        try:
+            body = inflater.decompress(compressed, self.max_decompressed + 1)
+            if len(body) > self.max_decompressed or inflater.unconsumed_tail:
+                return _json_error(
+                    start_response,
+                    "413 Request Entity Too Large",
+                    "too_large",
+                    "Badan permintaan setelah gunzip terlalu besar.",
+                )
+            if not inflater.eof:
+                raise zlib.error("truncated gzip stream")
+        except zlib.error:
+            return _json_error(
+                start_response, "400 Bad Request", "bad_gzip", "Badan gzip rusak atau terpotong."
+            )
+        environ = dict(environ)
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(len(body))
+        environ.pop("HTTP_CONTENT_ENCODING", None)
+        return self.app(environ, start_response)
+
+
+def _gzip_response(response: Response) -> Response:
+    """Gzip a response when the client accepts it and it is large enough to gain."""
+    app_config = current_app.config
+    if (
+        response.direct_passthrough
+        or response.status_code < 200
+        or "Content-Encoding" in response.headers
+        or "gzip" not in request.headers.get("Accept-Encoding", "")
+    ):
+        return response
+    data = response.get_data()
+    if len(data) < app_config["GZIP_MIN_BYTES"]:
+        return response
+    response.set_data(gzip.compress(data, compresslevel=app_config["GZIP_LEVEL"], mtime=0))
+    response.headers["Content-Encoding"] = "gzip"
+    response.vary.add("Accept-Encoding")
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Install the gunzip middleware and gzip every large enough response."""
+    app.wsgi_app = GunzipRequests(  # type: ignore[method-assign]
+        app.wsgi_app, app.config["MAX_COMPRESSED_LENGTH"], app.config["MAX_CONTENT_LENGTH"]
+    )
+
+    app.after_request(_gzip_response)
