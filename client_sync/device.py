@@ -19,7 +19,7 @@ import platformdirs
 from client_sync.engine import SyncResult, sync_once
 from client_sync.errors import ClientError, NotEnrolled
 from client_sync.hub import HubClient
-from client_sync.store import FieldStore, Identity
+from client_sync.store import FieldStore
 from client_sync.transport import HttpTransport, Transport
 
 __all__ = ["FieldDevice", "default_home"]
@@ -53,7 +53,11 @@ class FieldDevice:
         if not (home / STORE_FILE).exists():
             raise NotEnrolled(f"Belum ada data laptop di {home}: jalankan `pendamping enroll`.")
         store = FieldStore(home / STORE_FILE)
-        store.identity  # noqa: B018 - raises NotEnrolled early, before any work
+        try:
+            store.identity  # noqa: B018 - raises NotEnrolled early, before any work
+        except NotEnrolled:
+            store.close()
+            raise
         return cls(home, store, transport_factory)
 
     @classmethod
@@ -76,23 +80,14 @@ class FieldDevice:
             store.close()
             raise ClientError(f"Laptop di {home} sudah terdaftar.")
         transport = transport_factory(hub_url)
+        name = device_name or platform.node() or "laptop"
         try:
-            answer = HubClient(transport).enroll(code, device_name or platform.node() or "laptop")
+            store.set_identity(HubClient(transport).enroll(code, name, hub_url.rstrip("/")))
         except BaseException:
             store.close()
             raise
         finally:
             transport.close()
-        store.set_identity(
-            Identity(
-                answer["device_id"],
-                answer["token"],
-                hub_url.rstrip("/"),
-                answer["user"],
-                answer["role"],
-                tuple(answer["wilayah"]),
-            )
-        )
         return cls(home, store, transport_factory)
 
     def sync(self, **options: int) -> SyncResult:

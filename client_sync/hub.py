@@ -7,18 +7,23 @@ believes it, so a truncated or foreign response never marks a change as delivere
 from __future__ import annotations
 
 import gzip
-import json
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
+
 from client_sync.errors import HubRefused, HubUnreachable, ProtocolError, Unauthorized
-from client_sync.store import OutboxBatch
+from client_sync.store import Identity, OutboxBatch
 from client_sync.transport import RawResponse, Transport
 from schemas.sync import PROTOCOL_VERSION, RECEIPT_STATUSES, SCHEMA_VERSION
 
 __all__ = ["HubClient"]
 
 _GZIP_LEVEL = 6
+
+
+def _gzip_json(payload: bytes) -> bytes:
+    return gzip.compress(payload, compresslevel=_GZIP_LEVEL, mtime=0)
 
 
 class HubClient:
@@ -35,15 +40,14 @@ class HubClient:
         self,
         method: str,
         path: str,
-        payload: bytes | None = None,
+        body: bytes | None = None,
         params: Mapping[str, int] | None = None,
     ) -> Any:
+        """One request; `body` is gzipped JSON from :func:`_gzip_json`."""
         headers = {"Accept": "application/json"}
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
-        body = None
-        if payload is not None:
-            body = gzip.compress(payload, compresslevel=_GZIP_LEVEL, mtime=0)
+        if body is not None:
             headers["Content-Type"] = "application/json"
             headers["Content-Encoding"] = "gzip"
         response = self.transport.send(method, path, body=body, headers=headers, params=params)
@@ -52,7 +56,7 @@ class HubClient:
     @staticmethod
     def _decode(response: RawResponse) -> Any:
         try:
-            data = json.loads(response.body) if response.body else None
+            data = orjson.loads(response.body) if response.body else None
         except ValueError as exc:
             raise ProtocolError(f"Jawaban hub bukan JSON (HTTP {response.status}).") from exc
         if response.status >= 400:
@@ -70,18 +74,36 @@ class HubClient:
     def health(self) -> dict[str, Any]:
         return self._call("GET", "/api/v1/health")
 
-    def enroll(self, code: str, device_name: str) -> dict[str, Any]:
-        payload = json.dumps({"code": code, "device_name": device_name}).encode()
-        return self._call("POST", "/api/v1/enroll", payload)
+    def enroll(self, code: str, device_name: str, hub_url: str) -> Identity:
+        """Trade a one-time code for this laptop's identity and token."""
+        payload = orjson.dumps({"code": code, "device_name": device_name})
+        data = self._call("POST", "/api/v1/enroll", _gzip_json(payload))
+        try:
+            return Identity(
+                str(data["device_id"]),
+                str(data["token"]),
+                hub_url,
+                str(data["user"]),
+                str(data["role"]),
+                tuple(str(w) for w in data["wilayah"]),
+            )
+        except (KeyError, TypeError) as exc:
+            raise ProtocolError("Jawaban pendaftaran dari hub tidak lengkap.") from exc
 
-    def push(self, batch: OutboxBatch) -> list[dict[str, Any]]:
-        """Send one batch. :returns: its receipts, checked to match the batch one for one."""
+    @staticmethod
+    def encode_push(batch: OutboxBatch) -> bytes:
+        """The gzipped body of a push; separate so it can be made while another is in flight."""
         payload = (
             f'{{"protocol":{PROTOCOL_VERSION},"schema_version":{SCHEMA_VERSION},"changes":['
             + ",".join(batch.changes_json)
             + "]}"
         ).encode("utf-8")
-        data = self._call("POST", "/api/v1/sync/push", payload)
+        return _gzip_json(payload)
+
+    def push(self, batch: OutboxBatch, body: bytes | None = None) -> list[dict[str, Any]]:
+        """Send one batch. :returns: its receipts, checked to match the batch one for one."""
+        body = body if body is not None else self.encode_push(batch)
+        data = self._call("POST", "/api/v1/sync/push", body)
         receipts = data.get("receipts") if isinstance(data, dict) else None
         if not isinstance(receipts, list) or len(receipts) != len(batch.change_ids):
             raise ProtocolError("Jumlah tanda terima dari hub tidak sama dengan kiriman.")

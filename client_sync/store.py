@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
 from marshmallow import ValidationError
 
 from client_sync.errors import InvalidRecord, NotEnrolled, RecordNotFound, StoreError
@@ -58,7 +59,9 @@ class OutboxBatch:
 
 
 def _iso_ms(ms: int) -> str:
-    return dt.datetime.fromtimestamp(ms / 1000, dt.UTC).isoformat(timespec="seconds")[:-6] + "Z"
+    """Milliseconds since the epoch as `2026-11-23T02:30:00.123Z` (the hub's format)."""
+    moment = dt.datetime.fromtimestamp(ms / 1000, dt.UTC)
+    return moment.isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 class FieldStore:
@@ -91,18 +94,28 @@ class FieldStore:
         self.close()
 
     @contextmanager
-    def _atomic(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction (`BEGIN IMMEDIATE`); rolls back on any exception."""
+    def _atomic(self, durable: bool = True) -> Iterator[sqlite3.Connection]:
+        """One write transaction (`BEGIN IMMEDIATE`); rolls back on any exception.
+
+        :param durable: fsync at commit (the default). Only data the hub can send again
+            may be written with ``False``.
+        """
+        if not durable:
+            self._conn.execute("PRAGMA synchronous = NORMAL")
         try:
-            self._conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as exc:
-            raise StoreError(f"Penyimpanan lokal sibuk atau rusak: {exc}") from exc
-        try:
-            yield self._conn
-        except BaseException:
-            self._conn.execute("ROLLBACK")
-            raise
-        self._conn.execute("COMMIT")
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise StoreError(f"Penyimpanan lokal sibuk atau rusak: {exc}") from exc
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+        finally:
+            if not durable:
+                self._conn.execute("PRAGMA synchronous = FULL")
 
     # -- meta and identity ----------------------------------------------------------------
 
@@ -357,14 +370,21 @@ class FieldStore:
         return int(self._meta("pull_cursor", "0") or 0)
 
     def apply_pull(self, records: Sequence[dict[str, Any]], next_seq: int) -> None:
-        """Store one pulled page and move the cursor, in one transaction."""
-        last = self._meta("hlc")
-        device_id = self._meta("device_id") or "local"
-        clock = HybridClock(device_id, Timestamp.parse(last) if last else None, self._wall)
+        """Store one pulled page and move the cursor, in one transaction.
+
+        Not fsynced on its own (``durable=False``): a page lost to a power cut is pulled
+        again, and the same transaction only forgets outbox entries the hub already holds.
+        """
         newest = max((r["hlc"] for r in records if r.get("hlc")), default=None)
-        if newest:
-            clock.observe(Timestamp.parse(newest))
-        with self._atomic() as conn:
+        with self._atomic(durable=False) as conn:
+            last = self._meta("hlc")
+            clock = HybridClock(
+                self._meta("device_id") or "local",
+                Timestamp.parse(last) if last else None,
+                self._wall,
+            )
+            if newest:
+                clock.observe(Timestamp.parse(newest))
             conn.executemany(
                 "INSERT INTO pulled (id, entity, seq, deleted, data) VALUES (?, ?, ?, ?, ?)"
                 " ON CONFLICT (id) DO UPDATE SET entity = excluded.entity, seq = excluded.seq,"
@@ -375,7 +395,7 @@ class FieldStore:
                         r["entity"],
                         r["seq"],
                         int(r["deleted"]),
-                        json.dumps(r["data"], **_compact),
+                        orjson.dumps(r["data"]).decode(),
                     )
                     for r in records
                 ],

@@ -8,12 +8,16 @@ is all the work a change needs before it is written, and stored dates sort as te
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from typing import Any
 
 from marshmallow import fields
 
 __all__ = ["IsoDate", "IsoDateTime", "UuidText"]
+
+# fromisoformat alone would also take week dates such as 2026-W01-1.
+_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 class IsoDate(fields.Field):
@@ -22,7 +26,7 @@ class IsoDate(fields.Field):
     default_error_messages = {"invalid": "Tanggal harus berbentuk YYYY-MM-DD."}
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
-        if not isinstance(value, str) or len(value) != 10:
+        if not isinstance(value, str) or not _DATE_RE.fullmatch(value):
             raise self.make_error("invalid")
         try:
             parsed = dt.date.fromisoformat(value)

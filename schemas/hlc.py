@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 __all__ = ["HLC_PATTERN", "HybridClock", "Timestamp", "wall_ms"]
 
-HLC_PATTERN = re.compile(r"(\d{16}):(\d{6}):([A-Za-z0-9-]{1,64})")
+HLC_PATTERN = re.compile(r"([0-9]{16}):([0-9]{6}):([A-Za-z0-9-]{1,64})")
 _MAX_COUNTER = 999_999
 
 

@@ -21,6 +21,7 @@ from schemas.codes import (
     SEXES,
     VISIT_PURPOSES,
 )
+from schemas.fastload import loaders
 from schemas.fields import IsoDate, IsoDateTime, UuidText
 from schemas.validators import validate_kelurahan, validate_nik
 
@@ -115,15 +116,17 @@ RECORD_SCHEMAS: dict[str, Schema] = {
 }
 
 
+_LOADERS = loaders(RECORD_SCHEMAS)
+
+
 def load_fields(entity: str, data: Any, *, creating: bool) -> dict[str, Any]:
     """Validate the fields of one change and return them canonical.
 
     :param creating: the change makes a new record, so every required field must be there.
     :raises ValidationError: with messages keyed by field name.
     """
-    schema = RECORD_SCHEMAS[entity]
     if not isinstance(data, dict):
         raise ValidationError({"fields": ["Harus berupa objek."]})
     if not data and not creating:
         raise ValidationError({"fields": ["Perubahan tanpa isian."]})
-    return schema.load(data, partial=not creating)
+    return _LOADERS[entity].load(data, partial=not creating)

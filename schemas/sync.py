@@ -7,10 +7,14 @@ its own with :class:`ChangeSchema` and its `fields` with the entity's record sch
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 from marshmallow import RAISE, Schema, validate
 from marshmallow import fields as ma
 
 from schemas.codes import ENTITIES
+from schemas.fastload import FastLoader
 from schemas.fields import UuidText
 from schemas.hlc import HLC_PATTERN
 
@@ -27,6 +31,7 @@ __all__ = [
     "PushRequestSchema",
     "PushResponseSchema",
     "ReceiptSchema",
+    "load_change",
 ]
 
 PROTOCOL_VERSION = 1
@@ -46,7 +51,7 @@ class ChangeSchema(_Strict):
     entity = ma.String(required=True, validate=validate.OneOf(ENTITIES))
     record_id = UuidText(required=True)
     base_seq = ma.Integer(required=True, allow_none=True, validate=validate.Range(min=0))
-    fields = ma.Dict(required=True, keys=ma.String())
+    fields = ma.Dict(required=True)  # checked against the entity schema on its own
     hlc = ma.String(
         required=True,
         validate=validate.Regexp(HLC_PATTERN, error="Harus HLC 'ms:counter:node'."),
@@ -60,7 +65,8 @@ class PushRequestSchema(_Strict):
 
     protocol = ma.Integer(required=True, validate=validate.Equal(PROTOCOL_VERSION))
     schema_version = ma.Integer(required=True, validate=validate.Range(min=1))
-    changes = ma.List(ma.Dict(), required=True)
+    # Raw: each change is loaded on its own by load_change, which names its errors.
+    changes = ma.List(ma.Raw(metadata={"type": "object"}), required=True)
 
 
 class ReceiptSchema(_Strict):
@@ -113,3 +119,53 @@ class EnrollResponseSchema(_Strict):
     user = ma.String(required=True)
     role = ma.String(required=True)
     wilayah = ma.List(ma.String(), required=True)
+
+
+
+_change_loader = FastLoader(ChangeSchema())
+_UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_ENTITY_SET = frozenset(ENTITIES)
+_CHANGE_KEYS = frozenset(ChangeSchema().fields)
+
+
+def _fast_change(raw: Any) -> dict[str, Any] | None:
+    """The change itself when it is plainly well formed, else None.
+
+    Profiling a 10,000-change push showed the envelope costing as much as the record
+    inside it (UUID parsing, regex and length validators through marshmallow's field
+    machinery). This accepts only what :class:`ChangeSchema` loads to the very same value
+    (canonical lower-case UUIDs, in-range integers, a matching HLC); anything else goes to
+    the schema, which stays the one authority on validity and on error messages. A
+    Hypothesis test holds the two to that.
+    """
+    if type(raw) is not dict or raw.keys() != _CHANGE_KEYS:
+        return None
+    base_seq, entity, hlc = raw["base_seq"], raw["entity"], raw["hlc"]
+    device_id, author_id = raw["device_id"], raw["author_id"]
+    if (
+        type(raw["change_id"]) is str
+        and _UUID_RE.fullmatch(raw["change_id"])
+        and type(raw["record_id"]) is str
+        and _UUID_RE.fullmatch(raw["record_id"])
+        and type(entity) is str
+        and entity in _ENTITY_SET
+        and (base_seq is None or (type(base_seq) is int and base_seq >= 0))
+        and type(raw["fields"]) is dict
+        and type(hlc) is str
+        and HLC_PATTERN.fullmatch(hlc)
+        and type(device_id) is str
+        and 1 <= len(device_id) <= 64
+        and type(author_id) is str
+        and 1 <= len(author_id) <= 100
+    ):
+        return raw
+    return None
+
+
+def load_change(raw: Any) -> dict[str, Any]:
+    """Load one change of a push as ``ChangeSchema().load`` does, faster when it is valid.
+
+    :raises marshmallow.ValidationError: keyed by the envelope's field names.
+    """
+    fast = _fast_change(raw)
+    return fast if fast is not None else _change_loader.load(raw)

@@ -19,9 +19,9 @@ __all__ = [
     "validate_wilayah",
 ]
 
-_NIK_RE = re.compile(r"\d{16}")
-_WILAYAH_RE = re.compile(r"\d{2}(?:\.\d{2}(?:\.\d{2}(?:\.\d{4})?)?)?")
-_KELURAHAN_RE = re.compile(r"\d{2}\.\d{2}\.\d{2}\.\d{4}")
+_NIK_RE = re.compile(r"[0-9]{16}")
+_WILAYAH_RE = re.compile(r"[0-9]{2}(?:\.[0-9]{2}(?:\.[0-9]{2}(?:\.[0-9]{4})?)?)?")
+_KELURAHAN_RE = re.compile(r"[0-9]{2}\.[0-9]{2}\.[0-9]{2}\.[0-9]{4}")
 # Days per month, February with 29: the NIK's year has two digits, so a leap year is unknowable.
 _MONTH_DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 

@@ -18,9 +18,10 @@ from flask_smorest import Api
 from server import errors, wire
 from server.api import register_blueprints
 from server.config import DEFAULTS, default_data_dir
-from server.enrolment import utc_iso
+from server.jsonprovider import OrjsonProvider
 from server.storage import HubStorage, load_from_config
 from server.sync import SyncService
+from server.timeutil import utc_iso
 
 __all__ = ["HubState", "create_app"]
 
@@ -51,10 +52,8 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         OPENAPI_VERSION="3.0.3",
         OPENAPI_URL_PREFIX="/",
         OPENAPI_JSON_PATH="openapi.json",
-        JSON_SORT_KEYS=False,
     )
-    app.json.sort_keys = False  # type: ignore[attr-defined]
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.json = OrjsonProvider(app)
 
     data_dir.mkdir(parents=True, exist_ok=True)
     storage = load_from_config(app.config)

@@ -19,8 +19,9 @@ from marshmallow import ValidationError
 from schemas.codes import ROLES
 from schemas.validators import validate_wilayah
 from server.app import create_app
-from server.enrolment import issue_code, utc_iso
+from server.enrolment import issue_code
 from server.storage import AlreadyExists, HubStorage, NotFound, StorageError, User
+from server.timeutil import utc_iso
 
 __all__ = ["main"]
 

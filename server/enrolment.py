@@ -13,17 +13,12 @@ import uuid
 
 from server.auth import hash_secret, new_token
 from server.storage import Device, HubStorage
+from server.timeutil import utc_iso
 
-__all__ = ["issue_code", "normalise_code", "redeem_code", "utc_iso"]
+__all__ = ["issue_code", "normalise_code", "redeem_code"]
 
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _READ_AS = str.maketrans({"O": "0", "I": "1", "L": "1"})
-
-
-def utc_iso(moment: dt.datetime | None = None) -> str:
-    """A UTC instant as `2026-11-23T09:30:00.123Z`, sortable as text."""
-    moment = moment or dt.datetime.now(dt.UTC)
-    return moment.astimezone(dt.UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 def normalise_code(code: str) -> str:

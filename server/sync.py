@@ -7,35 +7,28 @@ connection gets the very same receipts back and writes nothing.
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from marshmallow import ValidationError
 
 from schemas.hlc import Timestamp
 from schemas.lifecycle import is_legal_transition
 from schemas.records import SERVER_FIELDS, load_fields
-from schemas.sync import ChangeSchema
+from schemas.sync import load_change
 from schemas.validators import in_scope
 from server.merge import merge_fields
 from server.storage import ChangeRow, ConflictRow, Device, HubStorage, PullPage, RecordRow
+from server.timeutil import iso_from_ms
 
 __all__ = ["PushOutcome", "SyncService", "device_scopes"]
-
-_change_schema = ChangeSchema()
-_compact = {"ensure_ascii": False, "separators": (",", ":")}
 
 
 def device_scopes(device: Device) -> tuple[str, ...]:
     """The wilayah prefixes a device may read and write; empty means everything (admin)."""
     return () if device.user.role == "admin" else device.user.wilayah
-
-
-def _iso_utc(ms: int) -> str:
-    return dt.datetime.fromtimestamp(ms / 1000, dt.UTC).isoformat(timespec="seconds")[:-6] + "Z"
 
 
 @dataclass(slots=True)
@@ -75,7 +68,7 @@ class SyncService:
         envelopes: list[dict[str, Any] | None] = []
         for raw in raw_changes:
             try:
-                change = _change_schema.load(raw)
+                change = load_change(raw)
             except ValidationError as exc:
                 outcome.receipts.append(
                     _rejected(
@@ -110,7 +103,7 @@ class SyncService:
                     continue
                 change_id = change["change_id"]
                 if change_id in seen:
-                    outcome.receipts[index] = json.loads(seen[change_id])
+                    outcome.receipts[index] = orjson.loads(seen[change_id])
                     outcome.duplicates += 1
                     continue
                 row = records.get(change["record_id"])
@@ -145,7 +138,7 @@ class SyncService:
                         "seq": seq,
                     }
                     change["fields"] = fields
-                receipt_json = json.dumps(receipt, **_compact)
+                receipt_json = orjson.dumps(receipt).decode()
                 seen[change_id] = receipt_json
                 outcome.receipts[index] = receipt
                 new_changes.append(
@@ -156,7 +149,7 @@ class SyncService:
                         change["entity"],
                         change["record_id"],
                         change["hlc"],
-                        json.dumps(change["fields"], **_compact),
+                        orjson.dumps(change["fields"]).decode(),
                         received_at,
                         receipt_json,
                     )
@@ -211,7 +204,7 @@ class SyncService:
         change: dict[str, Any], row: RecordRow | None, fields: dict[str, Any], seq: int
     ) -> tuple[RecordRow, tuple]:
         hlc = change["hlc"]
-        stamp = _iso_utc(Timestamp.parse(hlc).ms)
+        stamp = iso_from_ms(Timestamp.parse(hlc).ms)
         if row is None:
             row = RecordRow(
                 change["record_id"],

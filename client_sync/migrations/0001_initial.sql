@@ -12,7 +12,7 @@ CREATE TABLE pulled (
     seq     INTEGER NOT NULL,
     deleted INTEGER NOT NULL DEFAULT 0,
     data    TEXT NOT NULL                  -- JSON object, as the hub sent it
-) WITHOUT ROWID;
+);
 
 CREATE INDEX pulled_entity ON pulled (entity);
 

@@ -166,7 +166,7 @@ class HubStorage(abc.ABC):
 
     @abc.abstractmethod
     def close(self) -> None:
-        """Release connections held by the calling thread."""
+        """Release every connection; the storage is not used afterwards."""
 
     @abc.abstractmethod
     def write(self) -> AbstractContextManager[WriteSession]:

@@ -9,10 +9,13 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from server.storage.base import (
     AlreadyExists,
@@ -52,6 +55,30 @@ def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
         yield items[start : start + _CHUNK]
 
 
+def _pack_clocks(clocks: dict[str, str]) -> str:
+    """Field clocks as stored: the commonest HLC once under "_", the others by field.
+
+    A record made in one edit has one HLC for all its fields; spelling it out per field
+    would double the size of every row.
+    """
+    if not clocks:
+        return "{}"
+    common = Counter(clocks.values()).most_common(1)[0][0]
+    packed = {name: hlc for name, hlc in clocks.items() if hlc != common}
+    packed["_"] = common
+    packed["*"] = sorted(clocks)  # the fields that have a clock at all
+    return orjson.dumps(packed).decode()
+
+
+def _unpack_clocks(text: str) -> dict[str, str]:
+    packed = orjson.loads(text)
+    if not packed:
+        return {}
+    common = packed.pop("_")
+    names = packed.pop("*")
+    return {name: packed.get(name, common) for name in names}
+
+
 def _scope_sql(scopes: Sequence[str]) -> tuple[str, list[str]]:
     """SQL matching a kelurahan against wilayah prefixes on segment boundaries.
 
@@ -82,8 +109,8 @@ def _records_for(conn: sqlite3.Connection, record_ids: Sequence[str]) -> dict[st
                 row[2],
                 row[3],
                 bool(row[4]),
-                json.loads(row[5]),
-                json.loads(row[6]),
+                orjson.loads(row[5]),
+                _unpack_clocks(row[6]),
                 row[7],
                 row[8],
             )
@@ -130,8 +157,8 @@ class _SQLiteWrite(WriteSession):
                     r.kelurahan,
                     r.seq,
                     int(r.deleted),
-                    json.dumps(r.data, ensure_ascii=False, separators=(",", ":")),
-                    json.dumps(r.clocks, separators=(",", ":")),
+                    orjson.dumps(r.data).decode(),
+                    _pack_clocks(r.clocks),
                     r.hlc,
                     r.created_at,
                     r.updated_at,
@@ -197,6 +224,8 @@ class SQLiteStorage(HubStorage):
         self.path = Path(path)
         self._busy_timeout_ms = busy_timeout_ms
         self._local = threading.local()
+        self._opened: list[sqlite3.Connection] = []
+        self._opened_lock = threading.Lock()
 
     @classmethod
     def load_from_config(cls, config: dict[str, Any]) -> SQLiteStorage:
@@ -208,21 +237,29 @@ class SQLiteStorage(HubStorage):
         conn = getattr(self._local, "conn", None)
         if conn is None:
             try:
-                conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=True)
+                # One connection per thread (threading.local); check_same_thread is off only
+                # so that close() at shutdown can close them all from one thread.
+                conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
                 conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
                 conn.execute("PRAGMA journal_mode = WAL")
-                conn.execute("PRAGMA synchronous = NORMAL")
+                # FULL, not NORMAL: a receipt tells a laptop it may forget a change, so a
+                # commit the hub acknowledged must survive a power cut too.
+                conn.execute("PRAGMA synchronous = FULL")
                 conn.execute("PRAGMA foreign_keys = ON")
             except sqlite3.Error as exc:
                 raise StorageError(f"cannot open hub database {self.path}: {exc}") from exc
             self._local.conn = conn
+            with self._opened_lock:
+                self._opened.append(conn)
         return conn
 
     def close(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
+        """Close every connection this storage opened, in any thread (at shutdown)."""
+        with self._opened_lock:
+            opened, self._opened = self._opened, []
+        for conn in opened:
             conn.close()
-            self._local.conn = None
+        self._local = threading.local()
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -233,6 +270,9 @@ class SQLiteStorage(HubStorage):
             raise StorageError(f"cannot start a write: {exc}") from exc
         try:
             yield conn
+        except sqlite3.Error as exc:
+            conn.execute("ROLLBACK")
+            raise StorageError(f"write failed and was rolled back: {exc}") from exc
         except BaseException:
             conn.execute("ROLLBACK")
             raise
@@ -253,21 +293,20 @@ class SQLiteStorage(HubStorage):
     # -- people and laptops -------------------------------------------------------------
 
     def add_user(self, user: User, created_at: str) -> None:
-        try:
-            with self._transaction() as conn:
-                conn.execute(
-                    "INSERT INTO users (name, role, wilayah, password_hash, created_at)"
-                    " VALUES (?, ?, ?, ?, ?)",
-                    (
-                        user.name,
-                        user.role,
-                        json.dumps(list(user.wilayah)),
-                        user.password_hash,
-                        created_at,
-                    ),
-                )
-        except sqlite3.IntegrityError as exc:
-            raise AlreadyExists(f"user {user.name!r} exists already") from exc
+        with self._transaction() as conn:
+            if conn.execute("SELECT 1 FROM users WHERE name = ?", (user.name,)).fetchone():
+                raise AlreadyExists(f"user {user.name!r} exists already")
+            conn.execute(
+                "INSERT INTO users (name, role, wilayah, password_hash, created_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (
+                    user.name,
+                    user.role,
+                    json.dumps(list(user.wilayah)),
+                    user.password_hash,
+                    created_at,
+                ),
+            )
 
     def get_user(self, name: str) -> User:
         row = (
@@ -356,7 +395,7 @@ class SQLiteStorage(HubStorage):
     def iter_changes(self, record_id: str) -> Iterator[ChangeRow]:
         sql = (
             "SELECT change_id, device_id, author_id, entity, record_id, hlc, fields,"
-            " received_at, receipt FROM changes WHERE record_id = ? ORDER BY received_at, hlc"
+            " received_at, receipt FROM changes WHERE record_id = ? ORDER BY rowid"
         )
         for row in self._conn().execute(sql, (record_id,)).fetchall():
             yield ChangeRow(*row)

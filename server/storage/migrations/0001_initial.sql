@@ -39,7 +39,7 @@ CREATE TABLE records (
     hlc        TEXT NOT NULL,               -- the greatest of those clocks; laptops observe it
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL
-) WITHOUT ROWID;
+);
 
 CREATE INDEX records_entity_kelurahan ON records (entity, kelurahan);
 
@@ -53,7 +53,7 @@ CREATE TABLE changes (
     fields      TEXT NOT NULL,              -- JSON, as the laptop sent it (after validation)
     received_at TEXT NOT NULL,
     receipt     TEXT NOT NULL               -- JSON, returned unchanged on every resend
-) WITHOUT ROWID;
+);
 
 CREATE INDEX changes_record ON changes (record_id);
 

@@ -1,0 +1,115 @@
+"""Push and pull throughput over loopback HTTP against `pendamping-hub serve`.
+
+    python -m bench.bench_sync [--records 10000] [--json]
+
+Laptop A records N visit-shaped records (~760 B of JSON each) offline, then pushes them to
+a hub served by waitress in its own process; laptop B, another pendamping in the same
+wilayah, pulls them all. Printed: records/s for each, and each time as a multiple of the
+floor (stdlib sqlite3 inserting the same N rows in one transaction, measured in this run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+
+from bench.common import ServedHub, as_json, cpu_seconds, floor_seconds, new_id, visit_fields
+from client_sync import FieldDevice
+from client_sync.engine import SyncResult, pull_all, push_outbox
+from client_sync.hub import HubClient
+from client_sync.transport import HttpTransport
+
+
+def run(records: int, workdir: Path) -> dict:
+    hub = ServedHub(workdir / "hub")
+    hub.cli("init")
+    code_a, code_b = hub.enroll_code("siti"), hub.enroll_code("budi")
+    hub.start()
+    try:
+        laptop_a = FieldDevice.enroll(workdir / "laptop-a", hub.url, code_a, "laptop-a")
+        laptop_b = FieldDevice.enroll(workdir / "laptop-b", hub.url, code_b, "laptop-b")
+        bid = laptop_a.store.add(
+            "beneficiary", {"name": "Ibu Sri", "sex": "P", "kelurahan": "31.71.01.1001"}
+        )
+        start = time.perf_counter()
+        for n in range(records):
+            laptop_a.store.add("visit", visit_fields(bid, n))
+        record_s = time.perf_counter() - start
+        sample = laptop_a.store.list("visit")[0]
+        record_bytes = len(as_json({k: v for k, v in sample.items() if k != "sync"}))
+
+        floor = floor_seconds(
+            [(new_id(), as_json(visit_fields(bid, n))) for n in range(records)], workdir
+        )
+
+        push = _timed(laptop_a, push_outbox, hub)
+        pull = _timed(laptop_b, pull_all, hub)
+    finally:
+        hub.stop()
+    return {
+        "records": records,
+        "record_bytes_json": record_bytes,
+        "floor_s": round(floor, 4),
+        "record_offline_s": round(record_s, 3),
+        "push_s": round(push[0], 3),
+        "push_rec_per_s": round(records / push[0]),
+        "push_x_floor": round(push[0] / floor, 1),
+        "pull_s": round(pull[0], 3),
+        "pull_rec_per_s": round(pull[1].pulled / pull[0]),
+        "pull_x_floor": round(pull[0] / floor, 1),
+        "push_hub_cpu_s": round(push[2], 3),
+        "pull_hub_cpu_s": round(pull[2], 3),
+        "push_batches": push[1].batches,
+        "pull_pages": pull[1].pages,
+        "pulled": pull[1].pulled,
+    }
+
+
+def _timed(device: FieldDevice, step, served: ServedHub) -> tuple[float, SyncResult, float]:
+    """Wall time of one sync step, its result, and the hub process's CPU time during it."""
+    identity = device.store.identity
+    transport = HttpTransport(identity.hub_url)
+    hub = HubClient(transport, identity.token)
+    hub.health()  # open the keep-alive connection outside the timed part
+    result = SyncResult()
+    cpu_before = cpu_seconds(served.process.pid) or 0.0
+    start = time.perf_counter()
+    step(device.store, hub, result)
+    elapsed = time.perf_counter() - start
+    hub_cpu = (cpu_seconds(served.process.pid) or 0.0) - cpu_before
+    transport.close()
+    return elapsed, result, hub_cpu
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=10_000)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-sync-") as tmp:
+        figures = run(args.records, Path(tmp))
+    if args.json:
+        print(json.dumps(figures, indent=2))
+        return
+    print(f"floor (sqlite3, {args.records} rows, one transaction): {figures['floor_s']} s")
+    print(
+        f"push: {figures['push_rec_per_s']} rec/s ({figures['push_s']} s, "
+        f"{figures['push_x_floor']}x floor, {figures['push_batches']} batches, "
+        f"hub CPU {figures['push_hub_cpu_s']} s)"
+    )
+    print(
+        f"pull: {figures['pull_rec_per_s']} rec/s ({figures['pull_s']} s, "
+        f"{figures['pull_x_floor']}x floor, {figures['pull_pages']} pages, "
+        f"hub CPU {figures['pull_hub_cpu_s']} s)"
+    )
+    print(
+        f"record offline: {figures['record_offline_s']} s; record JSON "
+        f"{figures['record_bytes_json']} B"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,617 @@
+"""The storage contract: one test suite that every :class:`HubStorage` backend passes.
+
+A backend's test module subclasses :class:`StorageContract` and supplies a ``storage``
+fixture that yields an empty, migrated instance (Kinto's ``kinto/core/storage/testing.py``
+does the same)::
+
+    class TestSQLiteStorage(StorageContract):
+        @pytest.fixture
+        def storage(self, tmp_path):
+            backend = SQLiteStorage(tmp_path / "hub.sqlite3")
+            backend.migrate()
+            yield backend
+            backend.close()
+
+The suite speaks only the interface of :mod:`server.storage.base`: no SQL, no HTTP, no
+merge rule, so a PostgreSQL backend runs it unchanged. It needs pytest, which only the
+``[dev]`` extra installs; nothing outside the tests imports this module.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from server.storage.base import (
+    AlreadyExists,
+    ChangeRow,
+    ConflictRow,
+    Device,
+    HubStorage,
+    NotFound,
+    RecordRow,
+    StorageError,
+    User,
+)
+
+__all__ = ["StorageContract", "change_row", "conflict_row", "record_row"]
+
+T0 = "2026-11-23T02:30:00.000Z"
+T1 = "2026-11-23T02:31:00.000Z"
+T2 = "2026-11-23T02:32:00.000Z"
+T3 = "2026-11-23T02:33:00.000Z"
+FAR_FUTURE = "2099-01-01T00:00:00.000Z"
+
+KELURAHAN = "31.71.01.1001"
+
+
+def hlc(ms: int, counter: int = 0, node: str = "laptop-1") -> str:
+    """An encoded HLC timestamp (the format of :mod:`schemas.hlc`)."""
+    return f"{ms:016d}:{counter:06d}:{node}"
+
+
+def record_id(n: int) -> str:
+    """A stable UUID-shaped record id, so tests can name records by number."""
+    return f"00000000-0000-4000-8000-{n:012d}"
+
+
+def change_id(n: int) -> str:
+    return f"11111111-0000-4000-8000-{n:012d}"
+
+
+def record_row(
+    n: int,
+    seq: int,
+    kelurahan: str = KELURAHAN,
+    *,
+    entity: str = "beneficiary",
+    data: dict[str, Any] | None = None,
+    deleted: bool = False,
+    ms: int = 1_732_345_678_901,
+    updated_at: str = T0,
+) -> RecordRow:
+    """A record row as the sync service would hand it to :meth:`WriteSession.save`."""
+    fields = data if data is not None else {"name": f"Penerima {n}", "kelurahan": kelurahan}
+    return RecordRow(
+        record_id(n),
+        entity,
+        kelurahan,
+        seq,
+        deleted,
+        dict(fields),
+        {name: hlc(ms) for name in fields},
+        T0,
+        updated_at,
+    )
+
+
+def change_row(n: int, record: int, *, received_at: str = T0, ms: int = 1_732_345_678_901):
+    receipt = json.dumps({"change_id": change_id(n), "status": "applied", "seq": n})
+    return ChangeRow(
+        change_id(n),
+        "laptop-1",
+        "ani",
+        "beneficiary",
+        record_id(record),
+        hlc(ms),
+        json.dumps({"name": f"Penerima {record}"}),
+        received_at,
+        receipt,
+    )
+
+
+def conflict_row(record: int, change: int) -> ConflictRow:
+    return ConflictRow(
+        record_id(record),
+        "beneficiary",
+        "name",
+        "field",
+        "Sri Wahyuni",
+        hlc(2),
+        "Sri Wahyuningsih",
+        hlc(1),
+        change_id(change),
+        "laptop-2",
+        "budi",
+        T0,
+    )
+
+
+def _pulled(page) -> list[dict[str, Any]]:
+    return [json.loads(text) for text in page.records_json]
+
+
+def _save(storage: HubStorage, records=(), changes=(), conflicts=()) -> None:
+    with storage.write() as session:
+        session.save(list(records), list(changes), list(conflicts))
+
+
+class _Boom(Exception):
+    """Raised inside a write block to make it fail."""
+
+
+class StorageContract:
+    """Every behaviour of :class:`HubStorage` and :class:`WriteSession` that callers rely on.
+
+    Subclasses provide the ``storage`` fixture: an empty, migrated backend.
+    """
+
+    # -- helpers --------------------------------------------------------------------------
+
+    @staticmethod
+    def enrol(
+        storage: HubStorage,
+        user: str = "ani",
+        device_id: str = "dev-1",
+        when: str = T0,
+        role: str = "pendamping",
+    ) -> Device:
+        """Add `user` if missing and enrol one device for it with a fresh code."""
+        try:
+            storage.get_user(user)
+        except NotFound:
+            storage.add_user(User(user, role, ("31.71.01",)), T0)
+        code = f"code-{device_id}"
+        storage.add_enroll_code(code, user, T0, FAR_FUTURE)
+        return storage.redeem_enroll_code(code, when, device_id, f"laptop {device_id}", device_id)
+
+    # -- schema ---------------------------------------------------------------------------
+
+    def test_migrating_a_migrated_store_applies_nothing(self, storage: HubStorage):
+        assert storage.migrate() == []
+
+    # -- users ----------------------------------------------------------------------------
+
+    def test_added_user_is_returned_by_name(self, storage: HubStorage):
+        user = User("ani", "supervisor", ("31.71", "31.72"), "hash-of-password")
+        storage.add_user(user, T0)
+        assert storage.get_user("ani") == user
+
+    def test_adding_a_taken_name_raises_already_exists_and_keeps_the_first(
+        self, storage: HubStorage
+    ):
+        storage.add_user(User("ani", "pendamping", ("31.71.01",)), T0)
+        with pytest.raises(AlreadyExists):
+            storage.add_user(User("ani", "admin", ()), T1)
+        assert storage.get_user("ani") == User("ani", "pendamping", ("31.71.01",))
+
+    def test_unknown_user_raises_not_found(self, storage: HubStorage):
+        with pytest.raises(NotFound):
+            storage.get_user("nobody")
+
+    def test_storage_errors_share_one_base(self):
+        assert issubclass(NotFound, StorageError)
+        assert issubclass(AlreadyExists, StorageError)
+
+    # -- enrolment codes ------------------------------------------------------------------
+
+    def test_enroll_code_for_an_unknown_user_raises_not_found(self, storage: HubStorage):
+        with pytest.raises(NotFound):
+            storage.add_enroll_code("code", "nobody", T0, FAR_FUTURE)
+
+    def test_redeemed_code_registers_a_device_for_its_user(self, storage: HubStorage):
+        storage.add_user(User("ani", "pendamping", ("31.71.01",)), T0)
+        storage.add_enroll_code("code-hash", "ani", T0, FAR_FUTURE)
+        device = storage.redeem_enroll_code("code-hash", T1, "dev-1", "Laptop Ani", "token-hash")
+        assert device == Device(
+            "dev-1", User("ani", "pendamping", ("31.71.01",)), "Laptop Ani", T1, None, None, None
+        )
+
+    def test_a_code_works_only_once(self, storage: HubStorage):
+        storage.add_user(User("ani", "pendamping", ("31.71.01",)), T0)
+        storage.add_enroll_code("code-hash", "ani", T0, FAR_FUTURE)
+        storage.redeem_enroll_code("code-hash", T1, "dev-1", "Laptop Ani", "token-1")
+        with pytest.raises(NotFound):
+            storage.redeem_enroll_code("code-hash", T2, "dev-2", "Laptop lain", "token-2")
+        assert [d.device_id for d in storage.list_devices()] == ["dev-1"]
+
+    def test_an_expired_code_raises_not_found_and_enrols_nothing(self, storage: HubStorage):
+        storage.add_user(User("ani", "pendamping", ("31.71.01",)), T0)
+        storage.add_enroll_code("code-hash", "ani", T0, T1)
+        with pytest.raises(NotFound):
+            storage.redeem_enroll_code("code-hash", T2, "dev-1", "Laptop Ani", "token-1")
+        assert storage.list_devices() == []
+
+    def test_a_code_is_dead_at_its_expiry_instant(self, storage: HubStorage):
+        storage.add_user(User("ani", "pendamping", ("31.71.01",)), T0)
+        storage.add_enroll_code("code-hash", "ani", T0, T1)
+        with pytest.raises(NotFound):
+            storage.redeem_enroll_code("code-hash", T1, "dev-1", "Laptop Ani", "token-1")
+
+    def test_an_unknown_code_raises_not_found(self, storage: HubStorage):
+        with pytest.raises(NotFound):
+            storage.redeem_enroll_code("never-issued", T1, "dev-1", "Laptop", "token-1")
+
+    # -- devices --------------------------------------------------------------------------
+
+    def test_a_device_is_found_by_its_token_hash(self, storage: HubStorage):
+        enrolled = self.enrol(storage, device_id="dev-1")
+        self.enrol(storage, user="budi", device_id="dev-2")
+        assert storage.device_by_token("dev-1") == enrolled
+
+    def test_an_unknown_token_raises_not_found(self, storage: HubStorage):
+        self.enrol(storage)
+        with pytest.raises(NotFound):
+            storage.device_by_token("not-a-token-hash")
+
+    def test_devices_are_listed_newest_enrolment_first(self, storage: HubStorage):
+        self.enrol(storage, device_id="dev-middle", when=T1)
+        self.enrol(storage, device_id="dev-newest", when=T2)
+        self.enrol(storage, user="budi", device_id="dev-oldest", when=T0)
+        listed = storage.list_devices()
+        assert [d.device_id for d in listed] == ["dev-newest", "dev-middle", "dev-oldest"]
+        assert [d.user.name for d in listed] == ["ani", "ani", "budi"]
+
+    def test_a_hub_without_devices_lists_none(self, storage: HubStorage):
+        assert storage.list_devices() == []
+
+    def test_a_call_without_a_push_sets_only_last_seen(self, storage: HubStorage):
+        self.enrol(storage)
+        with storage.write() as session:
+            session.touch_device("dev-1", T2, synced=False)
+        device = storage.device_by_token("dev-1")
+        assert (device.last_seen_at, device.last_sync_at) == (T2, None)
+
+    def test_a_push_sets_last_seen_and_last_sync(self, storage: HubStorage):
+        self.enrol(storage)
+        with storage.write() as session:
+            session.touch_device("dev-1", T2, synced=True)
+        with storage.write() as session:
+            session.touch_device("dev-1", T3, synced=False)
+        device = storage.device_by_token("dev-1")
+        assert (device.last_seen_at, device.last_sync_at) == (T3, T2)
+
+    # -- write sessions -------------------------------------------------------------------
+
+    def test_an_empty_hub_has_last_seq_zero(self, storage: HubStorage):
+        with storage.write() as session:
+            assert session.last_seq() == 0
+
+    def test_a_write_commits_on_a_clean_exit(self, storage: HubStorage):
+        self.enrol(storage)
+        with storage.write() as session:
+            session.save([record_row(1, seq=1)], [change_row(1, record=1)], [conflict_row(1, 1)])
+            session.touch_device("dev-1", T2, synced=True)
+        assert storage.get_record(record_id(1)).seq == 1
+        assert [c.change_id for c in storage.iter_changes(record_id(1))] == [change_id(1)]
+        assert storage.stats()["open_conflicts"] == 1
+        assert storage.device_by_token("dev-1").last_sync_at == T2
+
+    def test_a_write_sees_its_own_saves_before_it_commits(self, storage: HubStorage):
+        with storage.write() as session:
+            session.save([record_row(1, seq=7)], [change_row(1, record=1)], [])
+            assert session.last_seq() == 7
+            assert set(session.records_for([record_id(1)])) == {record_id(1)}
+            assert set(session.receipts_for([change_id(1)])) == {change_id(1)}
+
+    def test_a_write_that_raises_leaves_no_trace(self, storage: HubStorage):
+        self.enrol(storage)
+        _save(storage, [record_row(1, seq=1)], [change_row(1, record=1)])
+        before = storage.stats()
+        with pytest.raises(_Boom), storage.write() as session:
+            session.save(
+                [record_row(1, seq=2, data={"name": "Diubah", "kelurahan": KELURAHAN})],
+                [change_row(2, record=1)],
+                [conflict_row(1, 2)],
+            )
+            session.save([record_row(2, seq=3)], [change_row(3, record=2)], [])
+            session.touch_device("dev-1", T2, synced=True)
+            raise _Boom
+        assert storage.stats() == before
+        assert storage.get_record(record_id(1)).data["name"] == "Penerima 1"
+        with pytest.raises(NotFound):
+            storage.get_record(record_id(2))
+        assert [c.change_id for c in storage.iter_changes(record_id(1))] == [change_id(1)]
+        assert storage.device_by_token("dev-1").last_sync_at is None
+        with storage.write() as session:
+            assert session.last_seq() == 1
+            assert session.receipts_for([change_id(2), change_id(3)]) == {}
+
+    def test_a_write_that_breaks_a_constraint_leaves_no_trace(self, storage: HubStorage):
+        _save(storage, changes=[change_row(1, record=1)])
+        raised = None
+        try:
+            with storage.write() as session:
+                session.save([record_row(1, seq=1)], [change_row(2, record=1)], [])
+                session.save([], [change_row(1, record=1)], [])  # change_id seen already
+        except Exception as exc:  # the backend's own error type, whatever it is
+            raised = exc
+        assert raised is not None
+        assert not isinstance(raised, AssertionError)
+        with pytest.raises(NotFound):
+            storage.get_record(record_id(1))
+        assert [c.change_id for c in storage.iter_changes(record_id(1))] == [change_id(1)]
+
+    def test_a_driver_error_in_a_write_surfaces_as_a_storage_error(self, storage: HubStorage):
+        _save(storage, changes=[change_row(1, record=1)])
+        with pytest.raises(StorageError) as raised, storage.write() as session:
+            session.save([], [change_row(1, record=1)], [])
+        assert raised.value.__cause__ is not None
+
+    def test_the_hub_is_usable_after_a_failed_write(self, storage: HubStorage):
+        with pytest.raises(_Boom), storage.write() as session:
+            session.save([record_row(1, seq=1)], [], [])
+            raise _Boom
+        _save(storage, [record_row(1, seq=1)])
+        assert storage.get_record(record_id(1)).seq == 1
+
+    def test_receipts_for_returns_the_stored_receipt_of_seen_changes_only(
+        self, storage: HubStorage
+    ):
+        stored = change_row(1, record=1)
+        _save(storage, changes=[stored, change_row(2, record=1)])
+        with storage.write() as session:
+            found = session.receipts_for([change_id(1), change_id(9)])
+        assert found == {change_id(1): stored.receipt_json}
+
+    def test_receipts_for_finds_every_one_of_a_large_batch(self, storage: HubStorage):
+        many = [change_row(n, record=n) for n in range(1, 1201)]
+        _save(storage, changes=many)
+        with storage.write() as session:
+            found = session.receipts_for([c.change_id for c in many] + [change_id(5000)])
+        assert found == {c.change_id: c.receipt_json for c in many}
+
+    def test_receipts_for_nothing_is_empty(self, storage: HubStorage):
+        with storage.write() as session:
+            assert session.receipts_for([]) == {}
+            assert session.records_for([]) == {}
+
+    def test_records_for_returns_rows_with_decoded_data_and_clocks(self, storage: HubStorage):
+        saved = record_row(
+            1,
+            seq=1,
+            entity="visit",
+            data={
+                "kelurahan": KELURAHAN,
+                "findings": 'Butuh "kursi roda"\\ segera',
+                "assessment": {"mobilitas": 2, "catatan": ["a", None]},
+                "lat": -6.2,
+            },
+        )
+        _save(storage, [saved, record_row(2, seq=2)])
+        with storage.write() as session:
+            found = session.records_for([record_id(1), record_id(404)])
+        assert found == {record_id(1): saved}
+
+    def test_records_for_finds_every_one_of_many_ids(self, storage: HubStorage):
+        _save(storage, [record_row(n, seq=n) for n in range(1, 1201)])
+        with storage.write() as session:
+            found = session.records_for([record_id(n) for n in range(1, 1201)])
+        assert len(found) == 1200
+
+    def test_last_seq_is_the_highest_seq_saved(self, storage: HubStorage):
+        _save(storage, [record_row(1, seq=3), record_row(2, seq=8), record_row(3, seq=5)])
+        with storage.write() as session:
+            assert session.last_seq() == 8
+
+    def test_saving_a_record_again_replaces_its_state_and_seq(self, storage: HubStorage):
+        _save(storage, [record_row(1, seq=1), record_row(2, seq=2)])
+        changed = record_row(
+            1,
+            seq=3,
+            kelurahan="31.71.01.1002",
+            data={"name": "Diubah", "kelurahan": "31.71.01.1002"},
+            ms=1_732_345_999_999,
+            updated_at=T1,
+        )
+        _save(storage, [changed])
+        assert storage.get_record(record_id(1)) == changed
+        with storage.write() as session:
+            assert session.last_seq() == 3
+
+    # -- reading records ------------------------------------------------------------------
+
+    def test_get_record_returns_the_saved_row(self, storage: HubStorage):
+        saved = record_row(1, seq=1, entity="device_request", data={"status": "diajukan"})
+        _save(storage, [saved])
+        assert storage.get_record(record_id(1)) == saved
+
+    def test_each_field_keeps_its_own_clock(self, storage: HubStorage):
+        saved = record_row(1, seq=1, data={"name": "Sri", "kelurahan": KELURAHAN, "sex": "P"})
+        saved.clocks = {"name": hlc(7, 2, "laptop-2"), "kelurahan": hlc(5), "sex": hlc(5)}
+        bare = record_row(2, seq=2, data={})
+        _save(storage, [saved, bare])
+        assert storage.get_record(record_id(1)).clocks == saved.clocks
+        assert storage.get_record(record_id(2)).clocks == {}
+
+    def test_get_record_of_an_unknown_id_raises_not_found(self, storage: HubStorage):
+        with pytest.raises(NotFound):
+            storage.get_record(record_id(404))
+
+    def test_changes_of_a_record_come_back_in_the_order_they_arrived(self, storage: HubStorage):
+        _save(storage, changes=[change_row(1, record=1, received_at=T0, ms=3)])
+        _save(storage, changes=[change_row(2, record=2, received_at=T1, ms=2)])
+        _save(storage, changes=[change_row(3, record=1, received_at=T2, ms=1)])
+        changes = list(storage.iter_changes(record_id(1)))
+        assert [c.change_id for c in changes] == [change_id(1), change_id(3)]
+        assert changes[0] == change_row(1, record=1, received_at=T0, ms=3)
+
+    def test_changes_of_one_write_come_back_in_the_order_given(self, storage: HubStorage):
+        # One push stores all its changes with one received_at; their clocks need not agree
+        # with the order the hub took them in (two laptops, one slow clock).
+        _save(
+            storage,
+            changes=[
+                change_row(1, record=1, ms=900),
+                change_row(2, record=1, ms=100),
+                change_row(3, record=1, ms=500),
+            ],
+        )
+        changes = [c.change_id for c in storage.iter_changes(record_id(1))]
+        assert changes == [change_id(1), change_id(2), change_id(3)]
+
+    def test_an_unknown_record_has_no_changes(self, storage: HubStorage):
+        assert list(storage.iter_changes(record_id(404))) == []
+
+    # -- pull -----------------------------------------------------------------------------
+
+    def test_pull_from_an_empty_hub_returns_nothing(self, storage: HubStorage):
+        page = storage.pull((), 0, 10)
+        assert (page.records_json, page.next, page.more) == ([], 0, False)
+
+    def test_pull_above_the_last_seq_keeps_the_cursor(self, storage: HubStorage):
+        _save(storage, [record_row(1, seq=1)])
+        page = storage.pull((), 5, 10)
+        assert (page.records_json, page.next, page.more) == ([], 5, False)
+
+    def test_pull_returns_each_record_as_the_hub_holds_it(self, storage: HubStorage):
+        saved = record_row(1, seq=1, data={"name": "Ibu Ñoman “Sri” \\ 😊", "kelurahan": KELURAHAN})
+        _save(storage, [saved])
+        (pulled,) = _pulled(storage.pull((), 0, 10))
+        assert pulled == {
+            "entity": "beneficiary",
+            "id": record_id(1),
+            "seq": 1,
+            "deleted": False,
+            "hlc": saved.hlc,
+            "data": saved.data,
+        }
+
+    def test_pull_carries_the_greatest_field_clock_as_the_record_hlc(self, storage: HubStorage):
+        saved = record_row(1, seq=1)
+        saved.clocks = {"name": hlc(5, 1), "kelurahan": hlc(9, 0)}
+        _save(storage, [saved])
+        (pulled,) = _pulled(storage.pull((), 0, 10))
+        assert pulled["hlc"] == hlc(9, 0)
+
+    def test_pull_returns_records_oldest_first_above_since(self, storage: HubStorage):
+        _save(storage, [record_row(1, seq=1), record_row(2, seq=2), record_row(3, seq=3)])
+        _save(storage, [record_row(1, seq=4, data={"name": "Baru", "kelurahan": KELURAHAN})])
+        page = storage.pull((), 1, 10)
+        assert [(r["id"], r["seq"]) for r in _pulled(page)] == [
+            (record_id(2), 2),
+            (record_id(3), 3),
+            (record_id(1), 4),
+        ]
+        assert (page.next, page.more) == (4, False)
+
+    def test_pull_includes_tombstones(self, storage: HubStorage):
+        _save(storage, [record_row(1, seq=1, deleted=True), record_row(2, seq=2)])
+        assert [r["deleted"] for r in _pulled(storage.pull((), 0, 10))] == [True, False]
+
+    def test_pull_pages_through_every_record_once(self, storage: HubStorage):
+        _save(storage, [record_row(n, seq=n * 2) for n in range(1, 12)])
+        seen, since, pages = [], 0, 0
+        while True:
+            page = storage.pull((), since, 4)
+            pages += 1
+            rows = _pulled(page)
+            assert len(rows) <= 4
+            seen += [r["seq"] for r in rows]
+            assert page.next == (rows[-1]["seq"] if rows else since)
+            since = page.next
+            if not page.more:
+                break
+        assert seen == [n * 2 for n in range(1, 12)]
+        assert pages == 3
+
+    def test_a_page_that_ends_on_the_last_record_says_no_more(self, storage: HubStorage):
+        _save(storage, [record_row(n, seq=n) for n in range(1, 5)])
+        first = storage.pull((), 0, 2)
+        last = storage.pull((), first.next, 2)
+        assert (first.next, first.more) == (2, True)
+        assert (last.next, last.more) == (4, False)
+
+    @pytest.mark.parametrize(
+        ("scope", "kelurahan", "covered"),
+        [
+            ("31.71.01", "31.71.01.1001", True),
+            ("31.71.01", "31.71.02.1001", False),
+            ("31.71", "31.71.01.1001", True),
+            ("31.71", "31.72.01.1001", False),
+            ("31.7", "31.71.01.1001", False),
+            ("31", "31.71.01.1001", True),
+            ("3", "31.71.01.1001", False),
+            ("32", "31.71.01.1001", False),
+            ("31.71.01.1001", "31.71.01.1001", True),
+            ("31.71.01.1001", "31.71.01.1002", False),
+            ("31.71.01.100", "31.71.01.1001", False),
+        ],
+        ids=[
+            "a kecamatan covers its kelurahan",
+            "a kecamatan does not cover its neighbour's kelurahan",
+            "a kota covers its kelurahan",
+            "a kota does not cover another kota",
+            "a partial segment covers nothing",
+            "a province covers its kelurahan",
+            "one digit of a province covers nothing",
+            "another province covers nothing",
+            "a kelurahan covers itself",
+            "a kelurahan does not cover its neighbour",
+            "a truncated kelurahan code covers nothing",
+        ],
+    )
+    def test_pull_scopes_by_wilayah_on_segment_boundaries(
+        self, storage: HubStorage, scope: str, kelurahan: str, covered: bool
+    ):
+        _save(storage, [record_row(1, seq=1, kelurahan=kelurahan)])
+        assert len(storage.pull((scope,), 0, 10).records_json) == (1 if covered else 0)
+
+    def test_pull_with_several_scopes_returns_their_union_in_seq_order(self, storage: HubStorage):
+        _save(
+            storage,
+            [
+                record_row(1, seq=1, kelurahan="31.71.01.1001"),
+                record_row(2, seq=2, kelurahan="31.71.02.1001"),
+                record_row(3, seq=3, kelurahan="31.71.03.1001"),
+                record_row(4, seq=4, kelurahan="32.01.01.2001"),
+                record_row(5, seq=5, kelurahan="31.71.01.1002"),
+            ],
+        )
+        page = storage.pull(("31.71.01", "32"), 0, 10)
+        assert [r["seq"] for r in _pulled(page)] == [1, 4, 5]
+
+    def test_pull_with_no_scopes_returns_everything(self, storage: HubStorage):
+        _save(
+            storage,
+            [
+                record_row(1, seq=1, kelurahan="31.71.01.1001"),
+                record_row(2, seq=2, kelurahan="91.01.01.2001"),
+            ],
+        )
+        assert [r["seq"] for r in _pulled(storage.pull((), 0, 10))] == [1, 2]
+
+    def test_pull_paging_counts_only_records_in_scope(self, storage: HubStorage):
+        _save(
+            storage,
+            [
+                record_row(n, seq=n, kelurahan="31.71.01.1001" if n % 2 else "31.71.02.1001")
+                for n in range(1, 10)
+            ],
+        )
+        page = storage.pull(("31.71.01",), 0, 2)
+        assert [r["seq"] for r in _pulled(page)] == [1, 3]
+        assert (page.next, page.more) == (3, True)
+        page = storage.pull(("31.71.01",), page.next, 10)
+        assert [r["seq"] for r in _pulled(page)] == [5, 7, 9]
+        assert page.more is False
+
+    # -- stats ----------------------------------------------------------------------------
+
+    def test_stats_of_an_empty_hub_are_zero(self, storage: HubStorage):
+        stats = storage.stats()
+        assert stats["records"] == {"beneficiary": 0, "visit": 0, "device_request": 0}
+        assert (stats["devices"], stats["open_conflicts"]) == (0, 0)
+
+    def test_stats_count_live_records_per_entity_devices_and_open_conflicts(
+        self, storage: HubStorage
+    ):
+        self.enrol(storage, device_id="dev-1")
+        self.enrol(storage, user="budi", device_id="dev-2")
+        _save(
+            storage,
+            [
+                record_row(1, seq=1),
+                record_row(2, seq=2),
+                record_row(3, seq=3, deleted=True),
+                record_row(4, seq=4, entity="visit"),
+                record_row(5, seq=5, entity="device_request"),
+            ],
+            [change_row(1, record=1), change_row(2, record=2)],
+            [conflict_row(1, 1), conflict_row(2, 2)],
+        )
+        stats = storage.stats()
+        assert stats["records"] == {"beneficiary": 2, "visit": 1, "device_request": 1}
+        assert (stats["devices"], stats["open_conflicts"]) == (2, 2)

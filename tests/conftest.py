@@ -1,0 +1,196 @@
+"""Shared fixtures: a hub app on a temporary data folder, enrolled laptops, a served hub.
+
+`hub_app` is in-process (Flask test client); `live_hub` serves the same app with waitress on
+a real loopback socket in a thread; `hub_process` runs `pendamping-hub serve` as its own
+process, for tests that kill it.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+import waitress
+from flask import Flask
+
+from client_sync import FieldDevice
+from server.app import create_app
+from server.enrolment import issue_code
+from server.storage import HubStorage, User
+from server.timeutil import utc_iso
+from tests.support.transports import WsgiTransport
+
+KELURAHAN = "31.71.01.1001"
+OTHER_KELURAHAN = "31.71.02.1003"
+
+
+def beneficiary(**overrides) -> dict:
+    """A valid beneficiary in KELURAHAN; override any field."""
+    data = {
+        "name": "Ibu Sri Wahyuni",
+        "sex": "P",
+        "kelurahan": KELURAHAN,
+        "nik": "3171014508450001",
+        "birth_date": "1945-08-05",
+        "categories": ["lansia"],
+        "programs": ["KLJ"],
+    }
+    data.update(overrides)
+    return data
+
+
+def visit(beneficiary_id: str, **overrides) -> dict:
+    """A valid visit to `beneficiary_id`; its kelurahan comes from the beneficiary."""
+    data = {
+        "beneficiary_id": beneficiary_id,
+        "visited_at": "2026-11-23T09:30:00+07:00",
+        "purpose": "monitoring",
+        "findings": "Kondisi baik, perlu kursi roda.",
+    }
+    data.update(overrides)
+    return data
+
+
+@pytest.fixture
+def hub_app(tmp_path: Path) -> Iterator[Flask]:
+    app = create_app({"DATA_DIR": tmp_path / "hub", "TESTING": True})
+    yield app
+    app.extensions["pendamping"].storage.close()
+
+
+@pytest.fixture
+def hub_storage(hub_app: Flask) -> HubStorage:
+    return hub_app.extensions["pendamping"].storage
+
+
+@pytest.fixture
+def add_user(hub_storage: HubStorage) -> Callable[..., str]:
+    """Add a user and return a fresh enrolment code for it."""
+
+    def make(name: str, role: str = "pendamping", wilayah: tuple[str, ...] = ("31.71.01",)):
+        hub_storage.add_user(User(name, role, wilayah), utc_iso())
+        return issue_code(hub_storage, name, 24)
+
+    return make
+
+
+@dataclass
+class Laptops:
+    """Makes enrolled laptops against the in-process hub."""
+
+    app: Flask
+    tmp_path: Path
+    add_user: Callable[..., str]
+
+    def enroll(
+        self,
+        name: str,
+        wilayah: tuple[str, ...] = ("31.71.01",),
+        role: str = "pendamping",
+        transport_factory=None,
+    ) -> FieldDevice:
+        code = self.add_user(name, role, wilayah)
+        factory = transport_factory or (lambda _url: WsgiTransport(self.app))
+        return FieldDevice.enroll(
+            self.tmp_path / f"laptop-{name}",
+            "http://hub.test",
+            code,
+            f"laptop-{name}",
+            transport_factory=factory,
+        )
+
+
+@pytest.fixture
+def laptops(hub_app: Flask, tmp_path: Path, add_user) -> Iterator[Laptops]:
+    made = Laptops(hub_app, tmp_path, add_user)
+    yield made
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def live_hub(hub_app: Flask) -> Iterator[str]:
+    """The hub served by waitress on a loopback socket; yields its base URL."""
+    server = waitress.create_server(hub_app, host="127.0.0.1", port=0, threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.effective_port}"
+    server.close()
+    thread.join(timeout=5)
+
+
+@dataclass
+class HubProcess:
+    """`pendamping-hub serve` as a child process on its own data folder."""
+
+    data: Path
+    port: int
+    process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def cli(self, *args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "server.cli", "--data", str(self.data), *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        return done.stdout
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "server.cli",
+                "--data",
+                str(self.data),
+                "serve",
+                "--port",
+                str(self.port),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            env={**os.environ},
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                requests.get(self.url + "/api/v1/health", timeout=1)
+                return
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        raise RuntimeError("hub did not start")
+
+    def kill(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+            if self.process.stderr:
+                self.process.stderr.close()
+            self.process = None
+
+
+@pytest.fixture
+def hub_process(tmp_path: Path) -> Iterator[HubProcess]:
+    hub = HubProcess(tmp_path / "served-hub", free_port())
+    hub.cli("init")
+    yield hub
+    hub.kill()
