@@ -12,8 +12,6 @@ failure is one plain line per problem on stderr and an exit code from the table 
 from __future__ import annotations
 
 import datetime as dt
-import json
-import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -21,9 +19,21 @@ from typing import Any
 
 import click
 
-from client_sync.device import FieldDevice, TransportFactory, default_home
+from client_sync.cli_support import (
+    EXIT_ERROR,
+    EXIT_HUB,
+    EXIT_INVALID,
+    EXIT_OK,
+    EXIT_UNAUTHORIZED,
+    Failure,
+    JsonObject,
+    emit_json,
+    field_lines,
+    table,
+    transport_factory,
+)
+from client_sync.device import FieldDevice, default_home
 from client_sync.errors import ClientError, InvalidRecord, SyncError, Unauthorized
-from client_sync.transport import HttpTransport, default_retry
 from schemas.codes import (
     CATEGORIES,
     DEVICE_TYPES,
@@ -35,13 +45,6 @@ from schemas.codes import (
 
 __all__ = ["EXIT_ERROR", "EXIT_HUB", "EXIT_INVALID", "EXIT_OK", "EXIT_UNAUTHORIZED", "cli", "main"]
 
-EXIT_OK = 0
-EXIT_ERROR = 1  # a local problem: not enrolled, no such record, store unusable
-EXIT_INVALID = 2  # bad input: a usage error or a field that failed validation
-EXIT_HUB = 3  # the hub could not be reached or refused; nothing was lost
-EXIT_UNAUTHORIZED = 4  # the hub no longer accepts this laptop's token
-
-DEFAULT_RETRIES = 4
 _LABELS = {
     "beneficiary": "penerima manfaat",
     "visit": "kunjungan",
@@ -70,107 +73,14 @@ _CLEARABLE: dict[str, tuple[str, Any]] = {
 }
 
 
-class Failure(Exception):
-    """A failure already worded for the user: its lines go to stderr as they are."""
-
-    def __init__(self, lines: str | Sequence[str], exit_code: int = EXIT_ERROR) -> None:
-        self.lines = [lines] if isinstance(lines, str) else list(lines)
-        self.exit_code = exit_code
-        super().__init__("; ".join(self.lines))
-
-
-class JsonObject(click.ParamType):
-    """A JSON object given on the command line, e.g. ``{"mobilitas": "terbatas"}``."""
-
-    name = "JSON"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if isinstance(value, dict):
-            return value
-        try:
-            parsed = json.loads(value)
-        except ValueError:
-            parsed = None
-        if not isinstance(parsed, dict):
-            self.fail('harus objek JSON, mis. {"mobilitas": "terbatas"}.', param, ctx)
-        return parsed
-
-
-# -- helpers ---------------------------------------------------------------------------------
-
-
-def _field_lines(errors: Mapping[str, Any], prefix: str = "") -> list[str]:
-    """One ``field: message`` line per field of a validation error, nested fields dotted."""
-    lines = []
-    for key, value in errors.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, Mapping):
-            lines += _field_lines(value, f"{name}.")
-        elif isinstance(value, list) and any(isinstance(v, Mapping) for v in value):
-            for item in value:
-                lines += _field_lines(item, f"{name}.") if isinstance(item, Mapping) else []
-        elif isinstance(value, list):
-            lines.append(f"{name}: {' '.join(str(v) for v in value)}")
-        else:
-            lines.append(f"{name}: {value}")
-    return lines
-
-
-def _env_number(name: str, cast: Callable[[str], Any], default: Any) -> Any:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = cast(raw)
-    except ValueError:
-        value = None
-    if value is None or (isinstance(value, int | float) and value < 0):
-        raise Failure(f"{name} tidak valid: {raw!r}.", EXIT_INVALID)
-    return value
-
-
-def _timeout(raw: str) -> tuple[float, float] | None:
-    parts = [float(p) for p in raw.split(",")]
-    if len(parts) == 1:
-        parts *= 2
-    if len(parts) != 2 or min(parts) <= 0:
-        return None
-    return parts[0], parts[1]
-
-
-def _transport_factory() -> TransportFactory:
-    """The real HTTP transport, with retries (`PENDAMPING_RETRIES`) and timeouts
-    (`PENDAMPING_TIMEOUT`, seconds: one number, or CONNECT,READ) from the environment."""
-    retries = _env_number("PENDAMPING_RETRIES", int, DEFAULT_RETRIES)
-    timeout = _env_number("PENDAMPING_TIMEOUT", _timeout, None)
-    extra = {"timeout": timeout} if timeout else {}
-    return lambda url: HttpTransport(url, retry=default_retry(retries), **extra)
-
-
 def _device(ctx: click.Context, network: bool = False) -> FieldDevice:
     """Open this laptop's home; closed when the command ends."""
     home = ctx.find_root().obj["home"]
     if network:
-        dev = FieldDevice.open(home, transport_factory=_transport_factory())
+        dev = FieldDevice.open(home, transport_factory=transport_factory())
     else:
         dev = FieldDevice.open(home)
     return ctx.with_resource(dev)
-
-
-def _emit_json(payload: Any) -> None:
-    click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
-
-
-def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    cells = [[_cell(v) for v in row] for row in rows]
-    widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(headers)]
-    for row in [list(headers), *cells]:
-        click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
-
-
-def _cell(value: Any, limit: int = 40) -> str:
-    text = "-" if value is None or value == "" else str(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _given(**options: Any) -> dict[str, Any]:
@@ -242,7 +152,7 @@ def enroll(ctx: click.Context, hub_url: str, code: str, device_name: str | None)
     """Daftarkan laptop ini ke hub HUB_URL dengan kode sekali pakai CODE dari kantor dinas."""
     home = ctx.obj["home"]
     try:
-        dev = FieldDevice.enroll(home, hub_url, code, device_name, _transport_factory())
+        dev = FieldDevice.enroll(home, hub_url, code, device_name, transport_factory())
     except SyncError as exc:
         raise Failure(f"Pendaftaran gagal: {_sentence(exc)}", EXIT_HUB) from exc
     with dev:
@@ -347,14 +257,14 @@ def list_records(ctx: click.Context, entity: str, as_json: bool) -> None:
     store = _device(ctx).store
     records = store.list(entity)
     if as_json:
-        _emit_json(records)
+        emit_json(records)
         return
     if not records:
         click.echo(f"Belum ada {_LABELS[entity]}.")
         return
     names = {b["id"]: b.get("name") for b in store.list("beneficiary")}
     columns = (("ID", "id"), *_COLUMNS[entity], ("SINKRON", "sync"))
-    _table([c[0] for c in columns], [[_show(r, c[1], names) for c in columns] for r in records])
+    table([c[0] for c in columns], [[_show(r, c[1], names) for c in columns] for r in records])
 
 
 def _show(record: Mapping[str, Any], field: str, names: Mapping[str, Any]) -> Any:
@@ -391,7 +301,7 @@ def sync(ctx: click.Context, as_json: bool) -> None:
             EXIT_HUB,
         ) from exc
     if as_json:
-        _emit_json(result.as_dict())
+        emit_json(result.as_dict())
         return
     click.echo(
         f"Sinkron selesai: {result.pushed} terkirim, {result.pulled} diterima, "
@@ -411,7 +321,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
     info = store.status()
     refused = store.rejected()
     if as_json:
-        _emit_json({**info, "rejected_changes": refused})
+        emit_json({**info, "rejected_changes": refused})
         return
     outcome = {"ok": "berhasil", "failed": "gagal"}.get(info["last_sync_outcome"] or "", "")
     click.echo(f"Laptop: {info['device_id']} ({info['user']}), hub {info['hub_url']}")
@@ -432,7 +342,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
 def _rejected_lines(change: Mapping[str, Any], errors: Mapping[str, Any]) -> str:
     what = f"{_LABELS.get(change.get('entity', ''), 'perubahan')} {change.get('record_id', '')}"
     head = f"Ditolak hub ({what.strip()})"
-    return "\n".join(f"{head}: {line}" for line in _field_lines(errors)) or head
+    return "\n".join(f"{head}: {line}" for line in field_lines(errors)) or head
 
 
 def _sentence(exc: BaseException, end: str = ".") -> str:
@@ -455,7 +365,7 @@ def main(argv: list[str] | None = None) -> int:
     except Failure as exc:
         return _fail(exc.lines, exc.exit_code)
     except InvalidRecord as exc:
-        return _fail(_field_lines(exc.errors), EXIT_INVALID)
+        return _fail(field_lines(exc.errors), EXIT_INVALID)
     except Unauthorized as exc:
         return _fail(f"Hub menolak laptop ini: {_sentence(exc)}", EXIT_UNAUTHORIZED)
     except SyncError as exc:

@@ -162,6 +162,12 @@ class StorageContract:
     def test_migrating_a_migrated_store_applies_nothing(self, storage: HubStorage):
         assert storage.migrate() == []
 
+    def test_a_closed_storage_can_be_closed_again_and_used_again(self, storage: HubStorage):
+        storage.add_user(User("ani", "admin", ()), T0)
+        storage.close()
+        storage.close()
+        assert storage.get_user("ani").role == "admin"
+
     # -- users ----------------------------------------------------------------------------
 
     def test_added_user_is_returned_by_name(self, storage: HubStorage):
@@ -219,6 +225,16 @@ class StorageContract:
         storage.add_enroll_code("code-hash", "ani", T0, T1)
         with pytest.raises(NotFound):
             storage.redeem_enroll_code("code-hash", T1, "dev-1", "Laptop Ani", "token-1")
+
+    def test_a_redeem_that_fails_leaves_the_code_unused(self, storage: HubStorage):
+        storage.add_user(User("ani", "pendamping", ("31.71.01",)), T0)
+        storage.add_enroll_code("first", "ani", T0, FAR_FUTURE)
+        storage.add_enroll_code("second", "ani", T0, FAR_FUTURE)
+        storage.redeem_enroll_code("first", T1, "dev-1", "Laptop 1", "same-token")
+        with pytest.raises(StorageError):
+            storage.redeem_enroll_code("second", T1, "dev-2", "Laptop 2", "same-token")
+        device = storage.redeem_enroll_code("second", T2, "dev-2", "Laptop 2", "other-token")
+        assert device.device_id == "dev-2"
 
     def test_an_unknown_code_raises_not_found(self, storage: HubStorage):
         with pytest.raises(NotFound):

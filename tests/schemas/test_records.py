@@ -174,11 +174,6 @@ def test_a_malformed_birth_date_is_refused_in_indonesian(sent):
     assert messages == {"birth_date": ["Tanggal harus berbentuk YYYY-MM-DD."]}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="schemas/fields.py:28 IsoDate relies on date.fromisoformat, which also takes the "
-    "ten-character ISO week date '2026-W01-1' and stores it as 2025-12-29",
-)
 def test_a_week_date_is_not_taken_for_a_calendar_date():
     messages = refusal("beneficiary", {"birth_date": "2026-W01-1"}, creating=False)
     assert "birth_date" in messages

@@ -420,6 +420,26 @@ def test_an_update_of_a_record_outside_the_wilayah_is_rejected(ani: Laptop, enro
     assert list(receipt["errors"]) == ["kelurahan"]
 
 
+def test_a_late_edit_with_an_older_clock_loses_and_is_kept_as_a_conflict(
+    ani: Laptop, enrol, hub_storage
+):
+    dewi = enrol("dewi")
+    created = ani.change("beneficiary", beneficiary())
+    base = ani.push([created])["receipts"][0]["seq"]
+    newer = dewi.change("beneficiary", {"address": "Jl. Mawar 1"}, created["record_id"])
+    newer["hlc"] = f"{BASE_MS + 1000:016d}:000000:{dewi.device_id}"
+    older = ani.change("beneficiary", {"address": "Jl. Melati 3"}, created["record_id"])
+    assert dewi.push([newer])["receipts"][0]["status"] == "applied"
+
+    (receipt,) = ani.push([older])["receipts"]
+
+    assert receipt["status"] == "conflict"
+    assert receipt["seq"] > base
+    assert hub_storage.stats()["open_conflicts"] == 1
+    (record,) = ani.pull_all()
+    assert record["data"]["address"] == "Jl. Mawar 1"
+
+
 # -- device requests ------------------------------------------------------------------------
 
 
@@ -663,7 +683,7 @@ def test_a_small_response_is_not_gzipped(api: Api):
 
 @pytest.mark.xfail(
     strict=True,
-    reason="server/timeutil.py iso_from_ms (called by SyncService._apply) raises ValueError "
+    reason="server/timeutil.py:18 iso_from_ms (called at server/sync.py:207) raises ValueError "
     "for an HLC past year 9999, which the envelope's 16-digit ms allows: the push answers "
     "500 and the valid change in the same batch is rolled back with it",
 )
@@ -679,7 +699,7 @@ def test_a_change_stamped_beyond_year_9999_does_not_sink_its_batch(ani: Laptop):
 
 @pytest.mark.xfail(
     strict=True,
-    reason="schemas/sync.py:83 PullArgsSchema.since has no upper bound; SQLite cannot bind "
+    reason="schemas/sync.py:89 PullArgsSchema.since has no upper bound; SQLite cannot bind "
     "an int over 2**63-1, so SQLiteStorage.pull raises OverflowError and the pull answers 500",
 )
 def test_a_since_beyond_the_largest_sqlite_integer_is_refused_naming_it(ani: Laptop):
@@ -690,7 +710,7 @@ def test_a_since_beyond_the_largest_sqlite_integer_is_refused_naming_it(ani: Lap
 
 @pytest.mark.xfail(
     strict=True,
-    reason="server/sync.py:34 device_scopes returns the user's wilayah, and an empty tuple "
+    reason="server/sync.py:31 device_scopes returns the user's wilayah, and an empty tuple "
     "means 'everything': a pendamping or supervisor stored without wilayah (the storage "
     "accepts it; only the CLI refuses it) reads and writes every kelurahan",
 )
@@ -722,3 +742,27 @@ def test_a_change_refused_for_one_item_of_a_list_is_rejected_alone(ani: Laptop):
 def test_a_null_change_in_a_batch_is_not_a_server_error(ani: Laptop):
     response = ani.push_body(gz(batch([None, ani.change("beneficiary", beneficiary())])))
     assert response.status_code in (200, 422)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="DESIGN.md §4 keeps every value lost to a concurrent edit, but server/merge.py:53 "
+    "merge_fields only records a loss when the arriving change is the older one: when the "
+    "older edit arrives first, the newer one overwrites it and no conflict is kept",
+)
+def test_a_concurrent_edit_overwritten_by_a_later_clock_is_kept_as_a_conflict(
+    ani: Laptop, enrol, hub_storage
+):
+    dewi = enrol("dewi")
+    created = ani.change("beneficiary", beneficiary())
+    base = ani.push([created])["receipts"][0]["seq"]
+    early = ani.change(
+        "beneficiary", {"address": "Jl. Melati 3"}, created["record_id"], base_seq=base
+    )
+    late = dewi.change(
+        "beneficiary", {"address": "Jl. Mawar 1"}, created["record_id"], base_seq=base
+    )
+    late["hlc"] = f"{BASE_MS + 1000:016d}:000000:{dewi.device_id}"
+    assert ani.push([early])["receipts"][0]["status"] == "applied"
+    dewi.push([late])
+    assert hub_storage.stats()["open_conflicts"] == 1

@@ -110,7 +110,7 @@ def test_a_bad_wilayah_is_refused_naming_the_option(hub, wilayah):
 
 @pytest.mark.xfail(
     strict=True,
-    reason="server/cli.py:7 promises 'every failure is one plain line on stderr', but "
+    reason="server/cli.py:5 promises 'every failure is one plain line on stderr', but "
     "click.BadParameter/UsageError print usage and a hint too (4 lines)",
 )
 def test_a_bad_wilayah_is_one_line_on_stderr(hub):

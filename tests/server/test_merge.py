@@ -170,7 +170,9 @@ CASES: list[tuple[str, dict, dict, dict, str, dict, dict, tuple, tuple]] = [
     [case[1:] for case in CASES],
     ids=[case[0] for case in CASES],
 )
-def test_merge_fields(data, clocks, fields, hlc, want_data, want_clocks, applied, lost):
+def test_merging_a_change_into_a_record(
+    data, clocks, fields, hlc, want_data, want_clocks, applied, lost
+):
     assert merge_fields(data, clocks, fields, hlc) == MergeResult(
         want_data, want_clocks, applied, lost
     )
