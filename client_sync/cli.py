@@ -359,6 +359,10 @@ def main(argv: list[str] | None = None) -> int:
         rv = cli.main(args=argv, prog_name="pendamping", standalone_mode=False)
     except click.exceptions.Abort:
         return _fail("Dibatalkan.", EXIT_ERROR)
+    except click.UsageError as exc:
+        hint = f" (lihat `{exc.ctx.command_path} --help`)" if exc.ctx else ""
+        click.echo(f"Galat: {exc.format_message()}{hint}", err=True)
+        return exc.exit_code
     except click.ClickException as exc:
         exc.show()
         return exc.exit_code

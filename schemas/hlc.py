@@ -16,10 +16,21 @@ import time
 from collections.abc import Callable
 from typing import NamedTuple
 
-__all__ = ["HLC_PATTERN", "HybridClock", "Timestamp", "wall_ms"]
+__all__ = ["HLC_PATTERN", "MAX_MS", "HybridClock", "Timestamp", "is_hlc", "wall_ms"]
 
 HLC_PATTERN = re.compile(r"([0-9]{16}):([0-9]{6}):([A-Za-z0-9-]{1,64})")
 _MAX_COUNTER = 999_999
+#: 9999-12-31T23:59:59.999Z: the last instant a date can be written for.
+MAX_MS = 253_402_300_799_999
+
+
+def is_hlc(text: object) -> bool:
+    """True for an encoded timestamp whose time can be written as a date."""
+    return (
+        isinstance(text, str)
+        and HLC_PATTERN.fullmatch(text) is not None
+        and int(text[:16]) <= MAX_MS
+    )
 
 
 def wall_ms() -> int:

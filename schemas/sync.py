@@ -10,13 +10,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from marshmallow import RAISE, Schema, validate
+from marshmallow import RAISE, Schema, ValidationError, validate
 from marshmallow import fields as ma
 
 from schemas.codes import ENTITIES
 from schemas.fastload import FastLoader
 from schemas.fields import UuidText
-from schemas.hlc import HLC_PATTERN
+from schemas.hlc import is_hlc
 
 __all__ = [
     "PROTOCOL_VERSION",
@@ -44,17 +44,24 @@ class _Strict(Schema):
         unknown = RAISE
 
 
+def _check_hlc(value: str) -> None:
+    if not is_hlc(value):
+        raise ValidationError("Harus HLC 'ms:counter:node' dengan waktu sebelum tahun 10000.")
+
+
 class ChangeSchema(_Strict):
     """One edit made on a laptop. `change_id` is made once and reused on every resend."""
 
     change_id = UuidText(required=True)
     entity = ma.String(required=True, validate=validate.OneOf(ENTITIES))
     record_id = UuidText(required=True)
-    base_seq = ma.Integer(required=True, allow_none=True, validate=validate.Range(min=0))
+    base_seq = ma.Integer(
+        required=True, allow_none=True, validate=validate.Range(min=0, max=2**63 - 1)
+    )
     fields = ma.Dict(required=True)  # checked against the entity schema on its own
     hlc = ma.String(
         required=True,
-        validate=validate.Regexp(HLC_PATTERN, error="Harus HLC 'ms:counter:node'."),
+        validate=_check_hlc,
     )
     device_id = ma.String(required=True, validate=validate.Length(min=1, max=64))
     author_id = ma.String(required=True, validate=validate.Length(min=1, max=100))
@@ -86,7 +93,7 @@ class PushResponseSchema(_Strict):
 class PullArgsSchema(_Strict):
     """Query of a pull: records whose hub seq is above `since`, at most `limit` of them."""
 
-    since = ma.Integer(load_default=0, validate=validate.Range(min=0))
+    since = ma.Integer(load_default=0, validate=validate.Range(min=0, max=2**63 - 1))
     limit = ma.Integer(load_default=500, validate=validate.Range(min=1, max=5000))
 
 
@@ -121,7 +128,6 @@ class EnrollResponseSchema(_Strict):
     wilayah = ma.List(ma.String(), required=True)
 
 
-
 _change_loader = FastLoader(ChangeSchema())
 _UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _ENTITY_SET = frozenset(ENTITIES)
@@ -149,10 +155,10 @@ def _fast_change(raw: Any) -> dict[str, Any] | None:
         and _UUID_RE.fullmatch(raw["record_id"])
         and type(entity) is str
         and entity in _ENTITY_SET
-        and (base_seq is None or (type(base_seq) is int and base_seq >= 0))
+        and (base_seq is None or (type(base_seq) is int and 0 <= base_seq < 2**63))
         and type(raw["fields"]) is dict
         and type(hlc) is str
-        and HLC_PATTERN.fullmatch(hlc)
+        and is_hlc(hlc)
         and type(device_id) is str
         and 1 <= len(device_id) <= 64
         and type(author_id) is str

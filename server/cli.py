@@ -118,7 +118,12 @@ def user_add(ctx: click.Context, name: str, role: str, wilayah: tuple[str, ...])
 
 @cli.command("enroll-code")
 @click.argument("name")
-@click.option("--ttl-hours", type=float, default=None, help="Masa berlaku (default 24 jam).")
+@click.option(
+    "--ttl-hours",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Masa berlaku (default 24 jam).",
+)
 @click.pass_context
 def enroll_code(ctx: click.Context, name: str, ttl_hours: float | None) -> None:
     """Buat kode pendaftaran sekali pakai untuk laptop milik NAME."""
@@ -185,6 +190,10 @@ def main(argv: list[str] | None = None) -> int:
     except click.exceptions.Abort:
         click.echo("Dibatalkan.", err=True)
         return 1
+    except click.UsageError as exc:
+        hint = f" (lihat `{exc.ctx.command_path} --help`)" if exc.ctx else ""
+        click.echo(f"Galat: {exc.format_message()}{hint}", err=True)
+        return exc.exit_code
     except click.ClickException as exc:
         exc.show()
         return exc.exit_code

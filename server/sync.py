@@ -26,9 +26,12 @@ from server.timeutil import iso_from_ms
 __all__ = ["PushOutcome", "SyncService", "device_scopes"]
 
 
-def device_scopes(device: Device) -> tuple[str, ...]:
-    """The wilayah prefixes a device may read and write; empty means everything (admin)."""
-    return () if device.user.role == "admin" else device.user.wilayah
+def device_scopes(device: Device) -> tuple[str, ...] | None:
+    """The wilayah prefixes a device may read and write; None (an admin) means all.
+
+    A pendamping or supervisor with no wilayah gets an empty tuple: nothing at all.
+    """
+    return None if device.user.role == "admin" else device.user.wilayah
 
 
 @dataclass(slots=True)
@@ -138,7 +141,7 @@ class SyncService:
                         "seq": seq,
                     }
                     change["fields"] = fields
-                receipt_json = orjson.dumps(receipt).decode()
+                receipt_json = orjson.dumps(receipt, option=orjson.OPT_NON_STR_KEYS).decode()
                 seen[change_id] = receipt_json
                 outcome.receipts[index] = receipt
                 new_changes.append(
@@ -172,13 +175,10 @@ class SyncService:
         fields = load_fields(entity, change["fields"], creating=creating)
         scopes = device_scopes(device)
         for kelurahan in {fields.get("kelurahan"), row.kelurahan if row else None} - {None}:
-            if scopes and not any(in_scope(kelurahan, w) for w in scopes):
+            if scopes is not None and not any(in_scope(kelurahan, w) for w in scopes):
+                where = ", ".join(scopes) or "tidak ada wilayah"
                 raise ValidationError(
-                    {
-                        "kelurahan": [
-                            f"{kelurahan} di luar wilayah perangkat ini ({', '.join(scopes)})."
-                        ]
-                    }
+                    {"kelurahan": [f"{kelurahan} di luar wilayah perangkat ini ({where})."]}
                 )
         unknown = set(fields.get("programs") or ()) - self.programs
         if unknown:

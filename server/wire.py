@@ -76,8 +76,8 @@ class GunzipRequests:
                     "too_large",
                     "Badan permintaan setelah gunzip terlalu besar.",
                 )
-            if not inflater.eof:
-                raise zlib.error("truncated gzip stream")
+            if not inflater.eof or inflater.unused_data:
+                raise zlib.error("truncated gzip stream, or bytes after it")
         except zlib.error:
             return _json_error(
                 start_response, "400 Bad Request", "bad_gzip", "Badan gzip rusak atau terpotong."

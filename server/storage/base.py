@@ -208,8 +208,11 @@ class HubStorage(abc.ABC):
     # -- records --------------------------------------------------------------------------
 
     @abc.abstractmethod
-    def pull(self, scopes: Sequence[str], since: int, limit: int) -> PullPage:
-        """Records in any of `scopes` (wilayah prefixes; empty means all) with seq > since."""
+    def pull(self, scopes: Sequence[str] | None, since: int, limit: int) -> PullPage:
+        """Records with seq > since in any of `scopes` (wilayah prefixes).
+
+        ``None`` means every record (an admin); an empty sequence means none.
+        """
 
     @abc.abstractmethod
     def get_record(self, record_id: str) -> RecordRow:

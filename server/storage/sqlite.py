@@ -79,14 +79,16 @@ def _unpack_clocks(text: str) -> dict[str, str]:
     return {name: packed.get(name, common) for name in names}
 
 
-def _scope_sql(scopes: Sequence[str]) -> tuple[str, list[str]]:
+def _scope_sql(scopes: Sequence[str] | None) -> tuple[str, list[str]]:
     """SQL matching a kelurahan against wilayah prefixes on segment boundaries.
 
     A range on the text (`31.71.01.` up to `31.71.01/`, '/' being '.' + 1) rather than LIKE,
     so `_` and `%` mean nothing and SQLite can use an index.
     """
-    if not scopes:
+    if scopes is None:
         return "1", []
+    if not scopes:
+        return "0", []
     parts, params = [], []
     for scope in scopes:
         parts.append("(kelurahan = ? OR (kelurahan > ? AND kelurahan < ?))")
@@ -365,7 +367,7 @@ class SQLiteStorage(HubStorage):
 
     # -- records --------------------------------------------------------------------------
 
-    def pull(self, scopes: Sequence[str], since: int, limit: int) -> PullPage:
+    def pull(self, scopes: Sequence[str] | None, since: int, limit: int) -> PullPage:
         where, params = _scope_sql(scopes)
         rows = (
             self._conn()

@@ -464,18 +464,18 @@ class StorageContract:
     # -- pull -----------------------------------------------------------------------------
 
     def test_pull_from_an_empty_hub_returns_nothing(self, storage: HubStorage):
-        page = storage.pull((), 0, 10)
+        page = storage.pull(None, 0, 10)
         assert (page.records_json, page.next, page.more) == ([], 0, False)
 
     def test_pull_above_the_last_seq_keeps_the_cursor(self, storage: HubStorage):
         _save(storage, [record_row(1, seq=1)])
-        page = storage.pull((), 5, 10)
+        page = storage.pull(None, 5, 10)
         assert (page.records_json, page.next, page.more) == ([], 5, False)
 
     def test_pull_returns_each_record_as_the_hub_holds_it(self, storage: HubStorage):
         saved = record_row(1, seq=1, data={"name": "Ibu Ñoman “Sri” \\ 😊", "kelurahan": KELURAHAN})
         _save(storage, [saved])
-        (pulled,) = _pulled(storage.pull((), 0, 10))
+        (pulled,) = _pulled(storage.pull(None, 0, 10))
         assert pulled == {
             "entity": "beneficiary",
             "id": record_id(1),
@@ -489,13 +489,13 @@ class StorageContract:
         saved = record_row(1, seq=1)
         saved.clocks = {"name": hlc(5, 1), "kelurahan": hlc(9, 0)}
         _save(storage, [saved])
-        (pulled,) = _pulled(storage.pull((), 0, 10))
+        (pulled,) = _pulled(storage.pull(None, 0, 10))
         assert pulled["hlc"] == hlc(9, 0)
 
     def test_pull_returns_records_oldest_first_above_since(self, storage: HubStorage):
         _save(storage, [record_row(1, seq=1), record_row(2, seq=2), record_row(3, seq=3)])
         _save(storage, [record_row(1, seq=4, data={"name": "Baru", "kelurahan": KELURAHAN})])
-        page = storage.pull((), 1, 10)
+        page = storage.pull(None, 1, 10)
         assert [(r["id"], r["seq"]) for r in _pulled(page)] == [
             (record_id(2), 2),
             (record_id(3), 3),
@@ -505,13 +505,13 @@ class StorageContract:
 
     def test_pull_includes_tombstones(self, storage: HubStorage):
         _save(storage, [record_row(1, seq=1, deleted=True), record_row(2, seq=2)])
-        assert [r["deleted"] for r in _pulled(storage.pull((), 0, 10))] == [True, False]
+        assert [r["deleted"] for r in _pulled(storage.pull(None, 0, 10))] == [True, False]
 
     def test_pull_pages_through_every_record_once(self, storage: HubStorage):
         _save(storage, [record_row(n, seq=n * 2) for n in range(1, 12)])
         seen, since, pages = [], 0, 0
         while True:
-            page = storage.pull((), since, 4)
+            page = storage.pull(None, since, 4)
             pages += 1
             rows = _pulled(page)
             assert len(rows) <= 4
@@ -525,8 +525,8 @@ class StorageContract:
 
     def test_a_page_that_ends_on_the_last_record_says_no_more(self, storage: HubStorage):
         _save(storage, [record_row(n, seq=n) for n in range(1, 5)])
-        first = storage.pull((), 0, 2)
-        last = storage.pull((), first.next, 2)
+        first = storage.pull(None, 0, 2)
+        last = storage.pull(None, first.next, 2)
         assert (first.next, first.more) == (2, True)
         assert (last.next, last.more) == (4, False)
 
@@ -579,7 +579,7 @@ class StorageContract:
         page = storage.pull(("31.71.01", "32"), 0, 10)
         assert [r["seq"] for r in _pulled(page)] == [1, 4, 5]
 
-    def test_pull_with_no_scopes_returns_everything(self, storage: HubStorage):
+    def test_pull_with_scopes_none_returns_everything(self, storage: HubStorage):
         _save(
             storage,
             [
@@ -587,7 +587,12 @@ class StorageContract:
                 record_row(2, seq=2, kelurahan="91.01.01.2001"),
             ],
         )
-        assert [r["seq"] for r in _pulled(storage.pull((), 0, 10))] == [1, 2]
+        assert [r["seq"] for r in _pulled(storage.pull(None, 0, 10))] == [1, 2]
+
+    def test_pull_with_an_empty_list_of_scopes_returns_nothing(self, storage: HubStorage):
+        _save(storage, [record_row(1, seq=1, kelurahan="31.71.01.1001")])
+        page = storage.pull((), 0, 10)
+        assert (_pulled(page), page.more) == ([], False)
 
     def test_pull_paging_counts_only_records_in_scope(self, storage: HubStorage):
         _save(

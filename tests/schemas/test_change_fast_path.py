@@ -28,24 +28,41 @@ def valid_change(**overrides) -> dict:
     return change
 
 
-uuids = st.one_of(st.uuids().map(str), st.uuids().map(lambda u: str(u).upper()),
-                  st.uuids().map(lambda u: u.hex), st.text(max_size=40))
-values = st.one_of(st.none(), st.booleans(), st.integers(-5, 10**12), st.floats(),
-                   st.text(max_size=70), st.lists(st.integers(), max_size=2),
-                   st.dictionaries(st.text(max_size=5), st.integers(), max_size=2))
-mutations = st.fixed_dictionaries({}, optional={
-    "change_id": uuids,
-    "record_id": uuids,
-    "entity": st.one_of(st.sampled_from(["visit", "beneficiary", "device_request", "Visit"]),
-                        values),
-    "base_seq": values,
-    "fields": values,
-    "hlc": st.one_of(st.text(max_size=30), st.just(f"0001763890000000:000001:{DEVICE}"),
-                     st.just("١٧٦٣٨٩٠٠٠٠٠٠٠٠٠٠:000001:x")),
-    "device_id": values,
-    "author_id": values,
-    "extra": values,
-})
+uuids = st.one_of(
+    st.uuids().map(str),
+    st.uuids().map(lambda u: str(u).upper()),
+    st.uuids().map(lambda u: u.hex),
+    st.text(max_size=40),
+)
+values = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 10**12),
+    st.floats(),
+    st.text(max_size=70),
+    st.lists(st.integers(), max_size=2),
+    st.dictionaries(st.text(max_size=5), st.integers(), max_size=2),
+)
+mutations = st.fixed_dictionaries(
+    {},
+    optional={
+        "change_id": uuids,
+        "record_id": uuids,
+        "entity": st.one_of(
+            st.sampled_from(["visit", "beneficiary", "device_request", "Visit"]), values
+        ),
+        "base_seq": values,
+        "fields": values,
+        "hlc": st.one_of(
+            st.text(max_size=30),
+            st.just(f"0001763890000000:000001:{DEVICE}"),
+            st.just("١٧٦٣٨٩٠٠٠٠٠٠٠٠٠٠:000001:x"),
+        ),
+        "device_id": values,
+        "author_id": values,
+        "extra": values,
+    },
+)
 
 
 @settings(max_examples=300)

@@ -681,12 +681,6 @@ def test_a_small_response_is_not_gzipped(api: Api):
 # -- known faults ---------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="server/timeutil.py:18 iso_from_ms (called at server/sync.py:207) raises ValueError "
-    "for an HLC past year 9999, which the envelope's 16-digit ms allows: the push answers "
-    "500 and the valid change in the same batch is rolled back with it",
-)
 def test_a_change_stamped_beyond_year_9999_does_not_sink_its_batch(ani: Laptop):
     good = ani.change("beneficiary", beneficiary())
     future = ani.change(
@@ -697,34 +691,17 @@ def test_a_change_stamped_beyond_year_9999_does_not_sink_its_batch(ani: Laptop):
     assert receipts[1]["status"] == "rejected"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="schemas/sync.py:89 PullArgsSchema.since has no upper bound; SQLite cannot bind "
-    "an int over 2**63-1, so SQLiteStorage.pull raises OverflowError and the pull answers 500",
-)
 def test_a_since_beyond_the_largest_sqlite_integer_is_refused_naming_it(ani: Laptop):
     response = ani.pull(since=10**20)
     assert response.status_code == 422
     assert list(response.get_json()["errors"]) == ["since"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="server/sync.py:31 device_scopes returns the user's wilayah, and an empty tuple "
-    "means 'everything': a pendamping or supervisor stored without wilayah (the storage "
-    "accepts it; only the CLI refuses it) reads and writes every kelurahan",
-)
 def test_a_pendamping_without_a_wilayah_sees_nothing(enrol, two_kecamatan):
     nobody = enrol("lina", role="pendamping", wilayah=())
     assert nobody.pull_all() == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="server/sync.py:141 stores receipts with orjson.dumps, which refuses the integer "
-    "keys marshmallow uses for list items ({'programs': {0: [...]}}): TypeError inside the "
-    "write, so the push is a 500 and the whole batch is lost, on every resend",
-)
 def test_a_change_refused_for_one_item_of_a_list_is_rejected_alone(ani: Laptop):
     bad = ani.change("beneficiary", beneficiary(programs=["klj"]))
     good = ani.change("beneficiary", beneficiary())
@@ -734,11 +711,6 @@ def test_a_change_refused_for_one_item_of_a_list_is_rejected_alone(ani: Laptop):
     assert receipts[1]["status"] == "applied"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="server/jsonprovider.py:22 OrjsonProvider.dumps refuses the integer keys of "
-    "marshmallow's list-item errors, so the 422 for {'changes': [null]} becomes a 500",
-)
 def test_a_null_change_in_a_batch_is_not_a_server_error(ani: Laptop):
     response = ani.push_body(gz(batch([None, ani.change("beneficiary", beneficiary())])))
     assert response.status_code in (200, 422)

@@ -108,11 +108,6 @@ def test_a_bad_wilayah_is_refused_naming_the_option(hub, wilayah):
     assert "Traceback" not in run.err
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="server/cli.py:5 promises 'every failure is one plain line on stderr', but "
-    "click.BadParameter/UsageError print usage and a hint too (4 lines)",
-)
 def test_a_bad_wilayah_is_one_line_on_stderr(hub):
     assert_one_clean_line(hub("user", "add", "ani", "--role", "pendamping", "--wilayah", "99"))
 
