@@ -1,6 +1,6 @@
 """Push and pull throughput over loopback HTTP against `pendamping-hub serve`.
 
-    python -m bench.bench_sync [--records 10000] [--json]
+    python -m bench.bench_sync [--records 10000] [--batch-bytes 524288] [--json]
 
 Laptop A records N visit-shaped records (~760 B of JSON each) offline, then pushes them to
 a hub served by waitress in its own process; laptop B, another pendamping in the same
@@ -14,16 +14,17 @@ import argparse
 import json
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 from bench.common import ServedHub, as_json, cpu_seconds, floor_seconds, new_id, visit_fields
 from client_sync import FieldDevice
-from client_sync.engine import SyncResult, pull_all, push_outbox
+from client_sync.engine import DEFAULT_BATCH_BYTES, SyncResult, pull_all, push_outbox
 from client_sync.hub import HubClient
 from client_sync.transport import HttpTransport
 
 
-def run(records: int, workdir: Path) -> dict:
+def run(records: int, workdir: Path, batch_bytes: int = DEFAULT_BATCH_BYTES) -> dict:
     hub = ServedHub(workdir / "hub")
     hub.cli("init")
     code_a, code_b = hub.enroll_code("siti"), hub.enroll_code("budi")
@@ -45,12 +46,13 @@ def run(records: int, workdir: Path) -> dict:
             [(new_id(), as_json(visit_fields(bid, n))) for n in range(records)], workdir
         )
 
-        push = _timed(laptop_a, push_outbox, hub)
+        push = _timed(laptop_a, partial(push_outbox, batch_bytes=batch_bytes), hub)
         pull = _timed(laptop_b, pull_all, hub)
     finally:
         hub.stop()
     return {
         "records": records,
+        "batch_bytes": batch_bytes,
         "record_bytes_json": record_bytes,
         "floor_s": round(floor, 4),
         "record_offline_s": round(record_s, 3),
@@ -87,10 +89,11 @@ def _timed(device: FieldDevice, step, served: ServedHub) -> tuple[float, SyncRes
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=10_000)
+    parser.add_argument("--batch-bytes", type=int, default=DEFAULT_BATCH_BYTES)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-sync-") as tmp:
-        figures = run(args.records, Path(tmp))
+        figures = run(args.records, Path(tmp), args.batch_bytes)
     if args.json:
         print(json.dumps(figures, indent=2))
         return

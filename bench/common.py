@@ -9,16 +9,12 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import sqlite3
-import subprocess
-import sys
 import time
 import uuid
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import requests
+from tests.support.served_hub import ServedHub
 
 __all__ = ["ServedHub", "cpu_seconds", "floor_seconds", "visit_fields"]
 
@@ -69,71 +65,6 @@ def cpu_seconds(pid: int) -> float | None:
     except OSError:
         return None
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@dataclass
-class ServedHub:
-    """`pendamping-hub serve` on loopback, in its own process, on a fresh data folder."""
-
-    data: Path
-    port: int = field(default_factory=free_port)
-    process: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def cli(self, *args: str) -> str:
-        done = subprocess.run(
-            [sys.executable, "-m", "server.cli", "--data", str(self.data), *args],
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=120,
-        )
-        return done.stdout
-
-    def enroll_code(self, user: str, wilayah: str = "31.71.01") -> str:
-        self.cli("user", "add", user, "--role", "pendamping", "--wilayah", wilayah)
-        return self.cli("enroll-code", user).split()[-1]
-
-    def start(self, threads: int = 4) -> None:
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "server.cli",
-                "--data",
-                str(self.data),
-                "serve",
-                "--port",
-                str(self.port),
-                "--threads",
-                str(threads),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                requests.get(self.url + "/api/v1/health", timeout=1)
-                return
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        raise RuntimeError("the hub did not start")
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-            self.process = None
 
 
 def new_id() -> str:

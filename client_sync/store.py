@@ -8,7 +8,6 @@ outbox applied, so a record is never missing from the laptop between push and pu
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import sqlite3
 import uuid
@@ -24,14 +23,17 @@ from marshmallow import ValidationError
 from client_sync.errors import InvalidRecord, NotEnrolled, RecordNotFound, StoreError
 from client_sync.migrations import apply_migrations
 from schemas.codes import ENTITIES
-from schemas.hlc import HybridClock, Timestamp, wall_ms
+from schemas.hlc import HybridClock, Timestamp, iso_from_ms, wall_ms
 from schemas.lifecycle import is_legal_transition
+from schemas.migrations import ensure_wal
 from schemas.records import SERVER_FIELDS, load_fields
+from schemas.validators import in_scope
 
 __all__ = ["FieldStore", "Identity", "OutboxBatch"]
 
 _compact = {"ensure_ascii": False, "separators": (",", ":")}
 _LINKED = ("visit", "device_request")  # records that belong to a beneficiary
+_VIEW_FIELDS = frozenset({"id", "created_at", "updated_at", "sync"})  # shown, never sent
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,12 +60,6 @@ class OutboxBatch:
         return sum(len(c) for c in self.changes_json)
 
 
-def _iso_ms(ms: int) -> str:
-    """Milliseconds since the epoch as `2026-11-23T02:30:00.123Z` (the hub's format)."""
-    moment = dt.datetime.fromtimestamp(ms / 1000, dt.UTC)
-    return moment.isoformat(timespec="milliseconds")[:-6] + "Z"
-
-
 class FieldStore:
     """The local SQLite store of one laptop.
 
@@ -77,7 +73,7 @@ class FieldStore:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._conn = sqlite3.connect(self.path, isolation_level=None, timeout=10)
-            self._conn.execute("PRAGMA journal_mode = WAL")
+            ensure_wal(self._conn)
             self._conn.execute("PRAGMA synchronous = FULL")
             self._conn.execute("PRAGMA foreign_keys = ON")
             apply_migrations(self._conn)
@@ -175,9 +171,14 @@ class FieldStore:
             if owner is None:
                 raise InvalidRecord({"beneficiary_id": ["Penerima manfaat tidak ditemukan."]})
             data.setdefault("kelurahan", owner["kelurahan"])
+            if data["kelurahan"] != owner["kelurahan"]:
+                raise InvalidRecord(
+                    {"kelurahan": ["Harus sama dengan kelurahan penerima manfaat."]}
+                )
         if entity == "visit":
             data.setdefault("caseworker_id", self._meta("user"))
         fields = self._validate(entity, data, creating=True)
+        self._check_scope(fields)
         record_id = str(uuid.uuid4())
         self._queue(entity, record_id, None, fields)
         return record_id
@@ -202,8 +203,36 @@ class FieldStore:
                     ]
                 }
             )
+        self._check_scope(clean)
+        if current["sync"] == "rejected":
+            # The hub never took this record: send it again whole, as a new create.
+            whole = {k: v for k, v in current.items() if k not in _VIEW_FIELDS}
+            whole.update(clean)
+            self._queue(
+                entity,
+                record_id,
+                None,
+                self._validate(entity, whole, creating=True),
+                supersede=True,
+            )
+            return
         row = self._conn.execute("SELECT seq FROM pulled WHERE id = ?", (record_id,)).fetchone()
         self._queue(entity, record_id, row[0] if row else None, clean)
+
+    def _check_scope(self, fields: dict[str, Any]) -> None:
+        """Refuse a kelurahan outside this laptop's wilayah now, not at the next sync."""
+        identity = self.identity
+        kelurahan = fields.get("kelurahan")
+        if kelurahan is None or identity.role == "admin":
+            return
+        if not any(in_scope(kelurahan, w) for w in identity.wilayah):
+            raise InvalidRecord(
+                {
+                    "kelurahan": [
+                        f"{kelurahan} di luar wilayah Anda ({', '.join(identity.wilayah) or '-'})."
+                    ]
+                }
+            )
 
     def _check_entity(self, entity: str) -> None:
         if entity not in ENTITIES:
@@ -220,10 +249,26 @@ class FieldStore:
             raise InvalidRecord(exc.normalized_messages()) from None
 
     def _queue(
-        self, entity: str, record_id: str, base_seq: int | None, fields: dict[str, Any]
+        self,
+        entity: str,
+        record_id: str,
+        base_seq: int | None,
+        fields: dict[str, Any],
+        supersede: bool = False,
     ) -> None:
+        """Put one change in the outbox with a fresh HLC, in one durable transaction.
+
+        :param supersede: the change replaces the record's refused changes, which are
+            kept (as history) but no longer shown.
+        """
         identity = self.identity
         with self._atomic() as conn:
+            if supersede:
+                conn.execute(
+                    "UPDATE outbox SET state = 'superseded' WHERE record_id = ?"
+                    " AND state = 'rejected'",
+                    (record_id,),
+                )
             last = self._meta("hlc")
             clock = HybridClock(
                 identity.device_id, Timestamp.parse(last) if last else None, self._wall
@@ -240,7 +285,7 @@ class FieldStore:
                     json.dumps(fields, **_compact),
                     hlc,
                     identity.user,
-                    _iso_ms(self._wall()),
+                    iso_from_ms(self._wall()),
                 ),
             )
             self._set_meta(conn, hlc=hlc)
@@ -261,8 +306,8 @@ class FieldStore:
             "SELECT id, deleted, data FROM pulled WHERE entity = ?", (entity,)
         ).fetchall()
         outbox = self._conn.execute(
-            "SELECT record_id, fields, hlc FROM outbox WHERE entity = ?"
-            " AND state IN ('pending', 'acked') ORDER BY position",
+            "SELECT record_id, fields, hlc, state FROM outbox WHERE entity = ?"
+            " AND state IN ('pending', 'acked', 'rejected') ORDER BY position",
             (entity,),
         ).fetchall()
         return self._overlay(pulled, outbox)
@@ -272,8 +317,8 @@ class FieldStore:
             "SELECT id, deleted, data FROM pulled WHERE id = ? AND entity = ?", (record_id, entity)
         ).fetchall()
         outbox = self._conn.execute(
-            "SELECT record_id, fields, hlc FROM outbox WHERE record_id = ? AND entity = ?"
-            " AND state IN ('pending', 'acked') ORDER BY position",
+            "SELECT record_id, fields, hlc, state FROM outbox WHERE record_id = ? AND entity = ?"
+            " AND state IN ('pending', 'acked', 'rejected') ORDER BY position",
             (record_id, entity),
         ).fetchall()
         found = self._overlay(pulled, outbox)
@@ -281,18 +326,27 @@ class FieldStore:
 
     @staticmethod
     def _overlay(pulled: Sequence[tuple], outbox: Sequence[tuple]) -> list[dict[str, Any]]:
+        """Pulled records with the outbox applied in order.
+
+        A refused change is shown only on a record the hub never took (no pulled copy),
+        marked ``sync: rejected``: the pendamping's work stays visible and can be corrected,
+        while a refused edit of a hub record does not pretend to be its value.
+        """
         view: dict[str, dict[str, Any]] = {}
         gone = set()
         for record_id, deleted, data in pulled:
             if deleted:
                 gone.add(record_id)
             view[record_id] = {"id": record_id, **json.loads(data), "sync": "synced"}
-        for record_id, fields, hlc in outbox:
-            stamp = _iso_ms(Timestamp.parse(hlc).ms)
+        hub_held = set(view)
+        for record_id, fields, hlc, state in outbox:
+            if state == "rejected" and record_id in hub_held:
+                continue
+            stamp = iso_from_ms(Timestamp.parse(hlc).ms)
             record = view.setdefault(record_id, {"id": record_id, "created_at": stamp})
             record.update(json.loads(fields))
             record["updated_at"] = max(record.get("updated_at") or stamp, stamp)
-            record["sync"] = "pending"
+            record["sync"] = "rejected" if state == "rejected" else "pending"
         records = [r for rid, r in view.items() if rid not in gone]
         records.sort(key=lambda r: (r.get("created_at") or "", r["id"]))
         return records
@@ -388,7 +442,8 @@ class FieldStore:
             conn.executemany(
                 "INSERT INTO pulled (id, entity, seq, deleted, data) VALUES (?, ?, ?, ?, ?)"
                 " ON CONFLICT (id) DO UPDATE SET entity = excluded.entity, seq = excluded.seq,"
-                " deleted = excluded.deleted, data = excluded.data",
+                " deleted = excluded.deleted, data = excluded.data"
+                " WHERE excluded.seq > pulled.seq",  # never older over newer
                 [
                     (
                         r["id"],
@@ -401,14 +456,21 @@ class FieldStore:
                 ],
             )
             cursor = max(next_seq, self.pull_cursor)
-            conn.execute("DELETE FROM outbox WHERE state = 'acked' AND acked_seq <= ?", (cursor,))
+            # A confirmed change is forgotten once the laptop holds the hub's copy of its
+            # record at or after the change's seq, not merely once the cursor passed it.
+            conn.execute(
+                "DELETE FROM outbox WHERE state = 'acked' AND acked_seq <= ? AND EXISTS"
+                " (SELECT 1 FROM pulled p WHERE p.id = outbox.record_id"
+                " AND p.seq >= outbox.acked_seq)",
+                (cursor,),
+            )
             self._set_meta(conn, pull_cursor=str(cursor), hlc=clock.last.encode())
 
     def note_sync(self, ok: bool, message: str) -> None:
         """Remember when the last sync ran and how it ended, for `pendamping status`."""
         with self._atomic() as conn:
             values = {
-                "last_sync_at": _iso_ms(self._wall()),
+                "last_sync_at": iso_from_ms(self._wall()),
                 "last_sync_outcome": "ok" if ok else "failed",
                 "last_sync_message": message,
             }

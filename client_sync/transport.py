@@ -8,7 +8,6 @@ transport over the Flask test client, or one that drops and delays.
 
 from __future__ import annotations
 
-import gzip
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -113,10 +112,3 @@ class HttpTransport:
 
     def close(self) -> None:
         self.session.close()
-
-
-def gunzip_if_needed(body: bytes, headers: Mapping[str, str]) -> bytes:
-    """Inflate a body still marked gzip (transports that do not inflate themselves)."""
-    if headers.get("Content-Encoding", "").lower() == "gzip":
-        return gzip.decompress(body)
-    return body

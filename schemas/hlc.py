@@ -11,12 +11,21 @@ wall clock, so tests drive time by hand.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import time
 from collections.abc import Callable
 from typing import NamedTuple
 
-__all__ = ["HLC_PATTERN", "MAX_MS", "HybridClock", "Timestamp", "is_hlc", "wall_ms"]
+__all__ = [
+    "HLC_PATTERN",
+    "MAX_MS",
+    "HybridClock",
+    "Timestamp",
+    "is_hlc",
+    "iso_from_ms",
+    "wall_ms",
+]
 
 HLC_PATTERN = re.compile(r"([0-9]{16}):([0-9]{6}):([A-Za-z0-9-]{1,64})")
 _MAX_COUNTER = 999_999
@@ -31,6 +40,15 @@ def is_hlc(text: object) -> bool:
         and HLC_PATTERN.fullmatch(text) is not None
         and int(text[:16]) <= MAX_MS
     )
+
+
+def iso_from_ms(ms: int) -> str:
+    """Milliseconds since the epoch as `2026-11-23T02:30:00.123Z`: UTC, sortable as text.
+
+    The one format of every instant hub and laptop write (created_at, updated_at, ...).
+    """
+    moment = dt.datetime.fromtimestamp(ms / 1000, dt.UTC)
+    return moment.isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 def wall_ms() -> int:

@@ -23,6 +23,7 @@ from schemas.codes import (
 )
 from schemas.fastload import loaders
 from schemas.fields import IsoDate, IsoDateTime, UuidText
+from schemas.jsonsafe import unsafe_fields
 from schemas.validators import validate_kelurahan, validate_nik
 
 __all__ = [
@@ -51,6 +52,15 @@ def _code_list(choices: tuple[str, ...]) -> fields.List:
     return fields.List(
         fields.String(validate=validate.OneOf(choices)),
         validate=[validate.Length(max=len(choices)), _unique],
+    )
+
+
+def _structured() -> fields.Dict:
+    """A structured object such as an assessment: text keys, at most 100 of them."""
+    return fields.Dict(
+        keys=fields.String(validate=validate.Length(max=100)),
+        allow_none=True,
+        validate=validate.Length(max=100),
     )
 
 
@@ -90,7 +100,7 @@ class VisitSchema(_RecordSchema):
     visited_at = IsoDateTime(required=True)
     purpose = fields.String(required=True, validate=validate.OneOf(VISIT_PURPOSES))
     findings = _text(10_000, allow_none=True)
-    assessment = fields.Dict(keys=fields.String(validate=validate.Length(max=100)), allow_none=True)
+    assessment = _structured()
     follow_up = _text(5_000, allow_none=True)
     lat = fields.Float(allow_none=True, validate=validate.Range(-90, 90), allow_nan=False)
     lon = fields.Float(allow_none=True, validate=validate.Range(-180, 180), allow_nan=False)
@@ -103,7 +113,7 @@ class DeviceRequestSchema(_RecordSchema):
     beneficiary_id = UuidText(required=True)
     device_type = fields.String(required=True, validate=validate.OneOf(DEVICE_TYPES))
     reason = _text(5_000, allow_none=True)
-    assessment = fields.Dict(keys=fields.String(validate=validate.Length(max=100)), allow_none=True)
+    assessment = _structured()
     status = fields.String(
         load_default=INITIAL_DEVICE_STATUS, validate=validate.OneOf(DEVICE_STATUSES)
     )
@@ -129,4 +139,8 @@ def load_fields(entity: str, data: Any, *, creating: bool) -> dict[str, Any]:
         raise ValidationError({"fields": ["Harus berupa objek."]})
     if not data and not creating:
         raise ValidationError({"fields": ["Perubahan tanpa isian."]})
-    return _LOADERS[entity].load(data, partial=not creating)
+    loaded = _LOADERS[entity].load(data, partial=not creating)
+    unsafe = unsafe_fields(loaded)  # what the schema lets through but JSON cannot carry
+    if unsafe:
+        raise ValidationError(unsafe)
+    return loaded

@@ -56,7 +56,7 @@ class ChangeSchema(_Strict):
     entity = ma.String(required=True, validate=validate.OneOf(ENTITIES))
     record_id = UuidText(required=True)
     base_seq = ma.Integer(
-        required=True, allow_none=True, validate=validate.Range(min=0, max=2**63 - 1)
+        required=True, strict=True, allow_none=True, validate=validate.Range(min=0, max=2**63 - 1)
     )
     fields = ma.Dict(required=True)  # checked against the entity schema on its own
     hlc = ma.String(
@@ -70,8 +70,8 @@ class ChangeSchema(_Strict):
 class PushRequestSchema(_Strict):
     """A batch of changes. The changes are checked one by one, so here they are raw."""
 
-    protocol = ma.Integer(required=True, validate=validate.Equal(PROTOCOL_VERSION))
-    schema_version = ma.Integer(required=True, validate=validate.Range(min=1))
+    protocol = ma.Integer(required=True, strict=True, validate=validate.Equal(PROTOCOL_VERSION))
+    schema_version = ma.Integer(required=True, strict=True, validate=validate.Range(min=1))
     # Raw: each change is loaded on its own by load_change, which names its errors.
     changes = ma.List(ma.Raw(metadata={"type": "object"}), required=True)
 

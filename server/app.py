@@ -66,6 +66,5 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     register_blueprints(api)
     errors.init_app(app)
     wire.init_app(app)
-    app.teardown_appcontext(lambda _exc: None)
     logging.getLogger("server").setLevel(app.config.get("LOG_LEVEL", "INFO"))
     return app

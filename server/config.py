@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from schemas.codes import DEFAULT_PROGRAMS
+
 __all__ = ["DEFAULTS", "default_data_dir"]
 
 #: Every setting the hub reads, with its default.
@@ -17,7 +19,7 @@ DEFAULTS: dict[str, object] = {
     "DATA_DIR": None,
     "STORAGE_BACKEND": "sqlite",
     # Programme codes a beneficiary may carry (DESIGN.md §3 calls it a configurable list).
-    "PROGRAMS": ["KLJ", "KPDJ", "KAJ", "PKH", "BPNT"],
+    "PROGRAMS": list(DEFAULT_PROGRAMS),
     # Largest gzip request body on the wire, and largest body once gunzipped (Flask's own
     # setting, so it also bounds plain bodies), in bytes.
     "MAX_COMPRESSED_LENGTH": 8 * 1024 * 1024,
@@ -27,9 +29,6 @@ DEFAULTS: dict[str, object] = {
     "GZIP_LEVEL": 6,
     # How long an enrolment code stays valid, in hours.
     "ENROLL_CODE_TTL_HOURS": 24,
-    # Pull paging: the default and the largest page.
-    "PULL_DEFAULT_LIMIT": 500,
-    "PULL_MAX_LIMIT": 5000,
 }
 
 

@@ -7,7 +7,8 @@ Body: ``{"code": 422, "error": "invalid_field", "message": "...", "errors": {fie
 error                        code  meaning
 ===========================  ====  ==============================================
 ``bad_request``              400   the body is not JSON, or the query is malformed
-``bad_gzip``                 400   a gzip body that does not inflate
+``bad_gzip``                 400   a gzip body that does not inflate, or has bytes after it
+``bad_length``               400   a Content-Length that is not a number
 ``unauthorized``             401   no token, or a token the hub does not know
 ``enroll_code_invalid``      403   the enrolment code is unknown, used or expired
 ``not_found``                404   no such route or thing

@@ -1,18 +1,24 @@
-"""Flask's JSON through orjson: request bodies of thousands of changes parse ~3x faster.
+"""JSON through orjson, for Flask's responses and for request bodies parsed by webargs.
 
-Everything else about Flask's JSON handling stays (mimetype, `jsonify`); only the encoder
-and decoder change. orjson writes UTF-8 and never escapes non-ASCII; integer keys
-(marshmallow's errors for list items, `{"programs": {"0": [...]}}`) are written as text.
+orjson parses a push of thousands of changes ~3x faster than the stdlib, and it refuses
+what the hub must never store: lone surrogates (which cannot be written back out as UTF-8)
+and nesting deeper than 1,024 levels. Such a body is a 400, not a 500 later on. orjson
+writes UTF-8 and never escapes non-ASCII; integer keys (marshmallow's errors for list items,
+`{"programs": {"0": [...]}}`) are written as text.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import flask
 import orjson
 from flask.json.provider import DefaultJSONProvider
+from flask_smorest import Blueprint as _SmorestBlueprint
+from webargs import core
+from webargs.flaskparser import FlaskParser, is_json_request
 
-__all__ = ["OrjsonProvider"]
+__all__ = ["Blueprint", "OrjsonParser", "OrjsonProvider"]
 
 
 class OrjsonProvider(DefaultJSONProvider):
@@ -23,3 +29,22 @@ class OrjsonProvider(DefaultJSONProvider):
 
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:
         return orjson.loads(s)
+
+
+class OrjsonParser(FlaskParser):
+    """webargs' Flask parser reading JSON bodies with orjson.
+
+    orjson's decode error subclasses :class:`json.JSONDecodeError`, so webargs answers a
+    malformed body as it always does (400).
+    """
+
+    def _raw_load_json(self, req: flask.Request) -> Any:
+        if not is_json_request(req):
+            return core.missing
+        return orjson.loads(req.get_data(cache=True))
+
+
+class Blueprint(_SmorestBlueprint):
+    """flask-smorest's Blueprint with the orjson argument parser."""
+
+    ARGUMENTS_PARSER = OrjsonParser()

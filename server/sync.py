@@ -7,6 +7,7 @@ connection gets the very same receipts back and writes nothing.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +33,18 @@ def device_scopes(device: Device) -> tuple[str, ...] | None:
     A pendamping or supervisor with no wilayah gets an empty tuple: nothing at all.
     """
     return None if device.user.role == "admin" else device.user.wilayah
+
+
+def _encode_fields(fields: Any) -> str:
+    """A change's fields as stored. A refused change may hold what orjson will not write
+    (nesting past its limit); it is kept as far as the stdlib can, else as a marker."""
+    try:
+        return orjson.dumps(fields, option=orjson.OPT_NON_STR_KEYS).decode()
+    except orjson.JSONEncodeError:
+        try:
+            return json.dumps(fields, default=repr)
+        except (RecursionError, ValueError):
+            return '{"_tidak_terbaca": true}'
 
 
 @dataclass(slots=True)
@@ -96,7 +109,13 @@ class SyncService:
         with self.storage.write() as session:
             wanted = [c for c in envelopes if c is not None]
             seen = session.receipts_for([c["change_id"] for c in wanted])
-            records = session.records_for(list({c["record_id"] for c in wanted}))
+            wanted_ids = {c["record_id"] for c in wanted}
+            wanted_ids.update(
+                c["fields"]["beneficiary_id"]
+                for c in wanted
+                if isinstance(c["fields"].get("beneficiary_id"), str)
+            )
+            records = session.records_for(list(wanted_ids))
             seq = session.last_seq()
             touched: dict[str, RecordRow] = {}
             new_changes: list[ChangeRow] = []
@@ -112,6 +131,7 @@ class SyncService:
                 row = records.get(change["record_id"])
                 try:
                     fields = self._check(device, change, row)
+                    self._check_owner(change["entity"], fields, row, records)
                 except ValidationError as exc:
                     receipt = _rejected(change_id, exc.normalized_messages())
                 else:
@@ -152,7 +172,7 @@ class SyncService:
                         change["entity"],
                         change["record_id"],
                         change["hlc"],
-                        orjson.dumps(change["fields"]).decode(),
+                        _encode_fields(change["fields"]),
                         received_at,
                         receipt_json,
                     )
@@ -160,6 +180,33 @@ class SyncService:
             session.save(touched.values(), new_changes, conflicts)
             session.touch_device(device.device_id, received_at, synced=True)
         return outcome
+
+    @staticmethod
+    def _check_owner(
+        entity: str, fields: dict[str, Any], row: RecordRow | None, records: dict[str, RecordRow]
+    ) -> None:
+        """A visit or request carries its beneficiary's kelurahan (DESIGN.md §3).
+
+        Checked when the hub holds the beneficiary; a beneficiary not yet here (made on
+        another laptop, still on its way) is taken on trust, as the laptop checked it.
+        """
+        if entity == "beneficiary" or not ({"beneficiary_id", "kelurahan"} & fields.keys()):
+            return
+        owner_id = fields.get("beneficiary_id") or (row.data.get("beneficiary_id") if row else None)
+        owner = records.get(owner_id) if owner_id else None
+        if owner is None:
+            return
+        if owner.entity != "beneficiary":
+            raise ValidationError({"beneficiary_id": ["Bukan id penerima manfaat."]})
+        kelurahan = fields.get("kelurahan") or (row.kelurahan if row else None)
+        if kelurahan != owner.kelurahan:
+            raise ValidationError(
+                {
+                    "kelurahan": [
+                        f"Harus sama dengan kelurahan penerima manfaat ({owner.kelurahan})."
+                    ]
+                }
+            )
 
     def _check(self, device: Device, change: dict[str, Any], row: RecordRow | None) -> dict:
         """The change's fields, validated; :raises ValidationError: naming the field."""

@@ -1,8 +1,10 @@
-"""The hub's one way of writing instants: UTC, milliseconds, `Z`, so that text sorts as time."""
+"""The hub's clock in its one format for instants (see :func:`schemas.hlc.iso_from_ms`)."""
 
 from __future__ import annotations
 
 import datetime as dt
+
+from schemas.hlc import iso_from_ms
 
 __all__ = ["iso_from_ms", "utc_iso"]
 
@@ -10,9 +12,4 @@ __all__ = ["iso_from_ms", "utc_iso"]
 def utc_iso(moment: dt.datetime | None = None) -> str:
     """A UTC instant (now by default) as `2026-11-23T09:30:00.123Z`."""
     moment = moment or dt.datetime.now(dt.UTC)
-    return moment.astimezone(dt.UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
-
-
-def iso_from_ms(ms: int) -> str:
-    """Milliseconds since the epoch (an HLC's physical part) in the same form."""
-    return utc_iso(dt.datetime.fromtimestamp(ms / 1000, dt.UTC))
+    return iso_from_ms(round(moment.timestamp() * 1000))

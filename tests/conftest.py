@@ -7,18 +7,12 @@ process, for tests that kill it.
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import requests
 import waitress
 from flask import Flask
 
@@ -27,6 +21,7 @@ from server.app import create_app
 from server.enrolment import issue_code
 from server.storage import HubStorage, User
 from server.timeutil import utc_iso
+from tests.support.served_hub import ServedHub
 from tests.support.transports import WsgiTransport
 
 KELURAHAN = "31.71.01.1001"
@@ -115,12 +110,6 @@ def laptops(hub_app: Flask, tmp_path: Path, add_user) -> Iterator[Laptops]:
     yield made
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def live_hub(hub_app: Flask) -> Iterator[str]:
     """The hub served by waitress on a loopback socket; yields its base URL."""
@@ -132,65 +121,10 @@ def live_hub(hub_app: Flask) -> Iterator[str]:
     thread.join(timeout=5)
 
 
-@dataclass
-class HubProcess:
-    """`pendamping-hub serve` as a child process on its own data folder."""
-
-    data: Path
-    port: int
-    process: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def cli(self, *args: str) -> str:
-        done = subprocess.run(
-            [sys.executable, "-m", "server.cli", "--data", str(self.data), *args],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=True,
-        )
-        return done.stdout
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "server.cli",
-                "--data",
-                str(self.data),
-                "serve",
-                "--port",
-                str(self.port),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            env={**os.environ},
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                requests.get(self.url + "/api/v1/health", timeout=1)
-                return
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        raise RuntimeError("hub did not start")
-
-    def kill(self) -> None:
-        if self.process is not None:
-            self.process.kill()
-            self.process.wait(timeout=10)
-            if self.process.stderr:
-                self.process.stderr.close()
-            self.process = None
-
-
 @pytest.fixture
-def hub_process(tmp_path: Path) -> Iterator[HubProcess]:
-    hub = HubProcess(tmp_path / "served-hub", free_port())
+def hub_process(tmp_path: Path) -> Iterator[ServedHub]:
+    """`pendamping-hub serve` as its own process, initialised but not yet started."""
+    hub = ServedHub(tmp_path / "served-hub")
     hub.cli("init")
     yield hub
     hub.kill()

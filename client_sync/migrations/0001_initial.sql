@@ -27,8 +27,10 @@ CREATE TABLE outbox (
     author_id  TEXT NOT NULL,
     created_at TEXT NOT NULL,
     -- pending: not yet confirmed; acked: confirmed, shown until a pull brings it back;
-    -- rejected: the hub refused it (kept with the receipt, never silently dropped)
-    state      TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'acked', 'rejected')),
+    -- rejected: the hub refused it (kept with the receipt, never silently dropped);
+    -- superseded: a refused record the pendamping corrected and queued again whole
+    state      TEXT NOT NULL DEFAULT 'pending'
+               CHECK (state IN ('pending', 'acked', 'rejected', 'superseded')),
     acked_seq  INTEGER,
     receipt    TEXT
 );

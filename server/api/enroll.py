@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask import current_app
-from flask_smorest import Blueprint
 
 from schemas.sync import EnrollRequestSchema, EnrollResponseSchema
 from server.enrolment import redeem_code
 from server.errors import ApiError
+from server.jsonprovider import Blueprint
 from server.storage import NotFound
 
 blp = Blueprint("enroll", __name__, description="Pendaftaran perangkat")

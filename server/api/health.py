@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from schemas.sync import PROTOCOL_VERSION, SCHEMA_VERSION
+from server.jsonprovider import Blueprint
 
 blp = Blueprint("health", __name__, description="Kesehatan hub")
 

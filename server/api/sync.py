@@ -9,10 +9,10 @@ from __future__ import annotations
 import json
 
 from flask import Response, current_app
-from flask_smorest import Blueprint
 
 from schemas.sync import PullArgsSchema, PullPageSchema, PushRequestSchema, PushResponseSchema
 from server.auth import current_device, require_device
+from server.jsonprovider import Blueprint
 
 blp = Blueprint("sync", __name__, description="Sinkronisasi")
 

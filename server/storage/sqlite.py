@@ -17,6 +17,7 @@ from typing import Any
 
 import orjson
 
+from schemas.migrations import ensure_wal
 from server.storage.base import (
     AlreadyExists,
     ChangeRow,
@@ -243,7 +244,7 @@ class SQLiteStorage(HubStorage):
                 # so that close() at shutdown can close them all from one thread.
                 conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
                 conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
-                conn.execute("PRAGMA journal_mode = WAL")
+                ensure_wal(conn)
                 # FULL, not NORMAL: a receipt tells a laptop it may forget a change, so a
                 # commit the hub acknowledged must survive a power cut too.
                 conn.execute("PRAGMA synchronous = FULL")

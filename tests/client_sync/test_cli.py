@@ -18,7 +18,8 @@ import pytest
 from client_sync import FieldDevice
 from client_sync.cli import EXIT_HUB, EXIT_INVALID, EXIT_UNAUTHORIZED, main
 from server.storage import HubStorage
-from tests.conftest import KELURAHAN, OTHER_KELURAHAN, free_port
+from tests.conftest import KELURAHAN, OTHER_KELURAHAN
+from tests.support.served_hub import free_port
 from tests.support.transports import WsgiTransport
 
 UUID_AT_END = re.compile(r"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$")
@@ -327,22 +328,33 @@ def test_a_revoked_laptop_gets_its_own_message_and_exit_code(enroll, hub_storage
     assert run("--home", home, "status", "--json").json["pending"] == 1
 
 
-def test_a_change_the_hub_refuses_is_reported_field_by_field(enroll, run):
+def test_a_kelurahan_outside_the_laptops_wilayah_is_refused_at_entry(enroll, run):
     home = enroll("sari")
     outside = [*SRI[:4], "--kelurahan", OTHER_KELURAHAN]
 
-    run("--home", home, "beneficiary", "add", *outside)
+    result = run("--home", home, "beneficiary", "add", *outside)
+
+    assert result.code == EXIT_INVALID
+    assert result.err.startswith(f"kelurahan: {OTHER_KELURAHAN} di luar wilayah")
+    assert run("--home", home, "status", "--json").json["pending"] == 0
+
+
+def test_a_change_the_hub_refuses_is_reported_field_by_field(enroll, hub_app, run):
+    home = enroll("sari")
+    hub_app.extensions["pendamping"].sync.programs = frozenset({"KPDJ"})  # the office's list
+
+    run("--home", home, "beneficiary", "add", *SRI)
     result = run("--home", home, "sync")
 
     assert result.code == 0
     lines = result.out.strip().splitlines()
     assert lines[0] == "Sinkron selesai: 0 terkirim, 0 diterima, 0 konflik, 1 ditolak"
     assert lines[1].startswith("Ditolak hub (penerima manfaat ")
-    assert f"kelurahan: {OTHER_KELURAHAN} di luar wilayah" in lines[1]
+    assert "programs: Program tidak dikenal hub: KLJ." in lines[1]
     status = run("--home", home, "status", "--json").json
     assert status["rejected"] == 1
-    assert "kelurahan" in status["rejected_changes"][0]["errors"]
-    assert "kelurahan:" in run("--home", home, "status").out
+    assert "programs" in status["rejected_changes"][0]["errors"]
+    assert "programs:" in run("--home", home, "status").out
 
 
 def test_help_lists_the_codes_a_field_accepts(run):

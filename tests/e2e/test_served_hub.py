@@ -9,6 +9,7 @@ nothing left to send.
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -70,6 +71,28 @@ def test_work_recorded_while_the_hub_is_down_is_delivered_when_it_returns(hub_pr
     assert hub_counts(hub_process)["records"] == {"beneficiary": 1, "visit": 1, "device_request": 0}
 
 
+def kill_when(hub_process, enough: int, kill=None) -> threading.Thread:
+    """Kill (the hub by default) as soon as the hub has committed `enough` changes.
+
+    The count is watched in the hub's SQLite file, so the kill lands mid-push for sure.
+    """
+    kill = kill or hub_process.kill
+
+    def watch() -> None:
+        db = hub_process.data / "hub.sqlite3"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with contextlib.closing(sqlite3.connect(db, timeout=5)) as conn:
+                if conn.execute("SELECT COUNT(*) FROM changes").fetchone()[0] >= enough:
+                    kill()
+                    return
+            time.sleep(0.005)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    return watcher
+
+
 def test_killing_the_hub_in_the_middle_of_a_push_loses_and_doubles_nothing(hub_process, tmp_path):
     hub_process.start()
     siti = enrolled(hub_process, tmp_path, "siti")
@@ -77,11 +100,12 @@ def test_killing_the_hub_in_the_middle_of_a_push_loses_and_doubles_nothing(hub_p
     for n in range(600):
         siti.store.add("visit", visit(bid, findings=f"kunjungan ke-{n} " + "x" * 300))
 
-    killer = threading.Timer(0.3, hub_process.kill)
-    killer.start()
-    with contextlib.suppress(HubUnreachable):
-        siti.sync(batch_bytes=8_000)  # ~20 small batches: the kill lands between or inside
-    killer.join()
+    watcher = kill_when(hub_process, enough=50)
+    with pytest.raises(HubUnreachable):
+        siti.sync(batch_bytes=1)  # one change a request: the kill lands mid-push
+    watcher.join()
+    delivered = hub_counts(hub_process)["changes"]
+    assert 50 <= delivered < 601
 
     hub_process.start()
     siti.sync()
@@ -105,14 +129,12 @@ def test_killing_the_laptop_in_the_middle_of_a_sync_loses_and_doubles_nothing(
 
     script = textwrap.dedent(f"""
         from client_sync import FieldDevice
-        dev = FieldDevice.open({str(siti.home)!r})
-        while True:
-            dev.sync(batch_bytes=4000)
+        FieldDevice.open({str(siti.home)!r}).sync(batch_bytes=1)
     """)
     laptop = subprocess.Popen([sys.executable, "-c", script], stderr=subprocess.DEVNULL)
-    time.sleep(1.0)
-    laptop.kill()
-    laptop.wait(timeout=10)
+    kill_when(hub_process, enough=50, kill=laptop.kill).join()
+    assert laptop.wait(timeout=10) != 0  # killed, not finished
+    assert 50 <= hub_counts(hub_process)["changes"] < 601
 
     again = FieldDevice.open(siti.home, transport_factory=quick)
     again.sync()

@@ -1,0 +1,96 @@
+"""`pendamping-hub serve` as a child process on a data folder of its own.
+
+Used by the end-to-end tests, which kill it mid-work, and by the benchmarks, which measure
+it: both need the hub as the district office runs it, a separate process over a socket.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+__all__ = ["ServedHub", "free_port"]
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class ServedHub:
+    """The hub on 127.0.0.1, started, stopped and killed on demand."""
+
+    data: Path
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def cli(self, *args: str) -> str:
+        """Run `pendamping-hub --data DATA ARGS...`; :returns: its standard output."""
+        done = subprocess.run(
+            [sys.executable, "-m", "server.cli", "--data", str(self.data), *args],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
+        )
+        return done.stdout
+
+    def enroll_code(self, user: str, wilayah: str = "31.71.01") -> str:
+        """Add a pendamping and return a fresh enrolment code for them."""
+        self.cli("user", "add", user, "--role", "pendamping", "--wilayah", wilayah)
+        return self.cli("enroll-code", user).split()[-1]
+
+    def start(self, threads: int = 4) -> None:
+        """Serve, and return once the hub answers its health check."""
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "server.cli",
+                "--data",
+                str(self.data),
+                "serve",
+                "--port",
+                str(self.port),
+                "--threads",
+                str(threads),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                requests.get(self.url + "/api/v1/health", timeout=1)
+                return
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        self.kill()
+        raise RuntimeError("the hub did not start")
+
+    def kill(self) -> None:
+        """End the hub at once, as a power cut or a crash would (no clean shutdown)."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+            self.process = None
+
+    def stop(self) -> None:
+        """End the hub politely."""
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
