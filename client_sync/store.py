@@ -167,14 +167,8 @@ class FieldStore:
         self._check_entity(entity)
         data = dict(data)
         if entity in _LINKED and isinstance(data.get("beneficiary_id"), str):
-            owner = self._find("beneficiary", data["beneficiary_id"])
-            if owner is None:
-                raise InvalidRecord({"beneficiary_id": ["Penerima manfaat tidak ditemukan."]})
+            owner = self._check_owner(data, default_kelurahan=True)
             data.setdefault("kelurahan", owner["kelurahan"])
-            if data["kelurahan"] != owner["kelurahan"]:
-                raise InvalidRecord(
-                    {"kelurahan": ["Harus sama dengan kelurahan penerima manfaat."]}
-                )
         if entity == "visit":
             data.setdefault("caseworker_id", self._meta("user"))
         fields = self._validate(entity, data, creating=True)
@@ -204,6 +198,8 @@ class FieldStore:
                 }
             )
         self._check_scope(clean)
+        if entity in _LINKED and {"beneficiary_id", "kelurahan"} & clean.keys():
+            self._check_owner({**current, **clean})
         if current["sync"] == "rejected":
             # The hub never took this record: send it again whole, as a new create.
             whole = {k: v for k, v in current.items() if k not in _VIEW_FIELDS}
@@ -218,6 +214,25 @@ class FieldStore:
             return
         row = self._conn.execute("SELECT seq FROM pulled WHERE id = ?", (record_id,)).fetchone()
         self._queue(entity, record_id, row[0] if row else None, clean)
+
+    def _check_owner(self, data: dict[str, Any], default_kelurahan: bool = False) -> dict:
+        """The beneficiary a visit or request belongs to; its kelurahan must be theirs.
+
+        :param default_kelurahan: a missing kelurahan will be taken from the beneficiary.
+        """
+        owner = self._find("beneficiary", data["beneficiary_id"])
+        if owner is None:
+            raise InvalidRecord({"beneficiary_id": ["Penerima manfaat tidak ditemukan."]})
+        kelurahan = data.get("kelurahan")
+        if not (kelurahan is None and default_kelurahan) and kelurahan != owner["kelurahan"]:
+            raise InvalidRecord(
+                {
+                    "kelurahan": [
+                        f"Harus sama dengan kelurahan penerima manfaat ({owner['kelurahan']})."
+                    ]
+                }
+            )
+        return owner
 
     def _check_scope(self, fields: dict[str, Any]) -> None:
         """Refuse a kelurahan outside this laptop's wilayah now, not at the next sync."""

@@ -9,6 +9,8 @@ writes UTF-8 and never escapes non-ASCII; integer keys (marshmallow's errors for
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 
 import flask
@@ -19,6 +21,8 @@ from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
 
 __all__ = ["Blueprint", "OrjsonParser", "OrjsonProvider"]
+
+_LONG_INTEGER = re.compile(rb"[0-9]{19}")
 
 
 class OrjsonProvider(DefaultJSONProvider):
@@ -41,7 +45,21 @@ class OrjsonParser(FlaskParser):
     def _raw_load_json(self, req: flask.Request) -> Any:
         if not is_json_request(req):
             return core.missing
-        return orjson.loads(req.get_data(cache=True))
+        body = req.get_data(cache=True)
+        try:
+            value = orjson.loads(body)
+        except orjson.JSONDecodeError as exc:
+            if body and not exc.doc:  # not UTF-8: orjson leaves `doc` empty
+                raise json.JSONDecodeError("Badan bukan UTF-8.", "<bukan UTF-8>", 0) from exc
+            raise
+        if _LONG_INTEGER.search(body):
+            # orjson reads integers past 64 bits as floats, silently changing them; the
+            # stdlib keeps them exact so validation can refuse them by name.
+            try:
+                value = json.loads(body)
+            except RecursionError as exc:
+                raise json.JSONDecodeError("Terlalu dalam.", "<terlalu dalam>", 0) from exc
+        return value
 
 
 class Blueprint(_SmorestBlueprint):

@@ -116,6 +116,17 @@ class SyncService:
                 if isinstance(c["fields"].get("beneficiary_id"), str)
             )
             records = session.records_for(list(wanted_ids))
+            owners = (
+                {
+                    row.data.get("beneficiary_id")
+                    for row in records.values()
+                    if row.entity != "beneficiary"
+                }
+                - records.keys()
+                - {None}
+            )
+            if owners:  # beneficiaries of visits and requests edited in this batch
+                records.update(session.records_for(list(owners)))
             seq = session.last_seq()
             touched: dict[str, RecordRow] = {}
             new_changes: list[ChangeRow] = []

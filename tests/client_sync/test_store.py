@@ -188,13 +188,6 @@ def test_a_linked_record_without_a_kelurahan_takes_its_beneficiarys(laptops, ent
     assert store.get(entity, record_id)["kelurahan"] == OTHER_KELURAHAN
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="client_sync/store.py:186 update() checks only the wilayah (line 206), not the "
-    "beneficiary's kelurahan as add() does (line 174): a visit is moved to another kelurahan "
-    "than its beneficiary's and queued, for the hub to refuse or (see "
-    "test_push_never_fails.py) to accept",
-)
 def test_moving_a_visit_away_from_its_beneficiarys_kelurahan_is_refused_at_entry(laptops):
     store = laptops.enroll("ani", wilayah=("31.71",)).store
     owner = store.add("beneficiary", beneficiary())

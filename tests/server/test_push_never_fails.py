@@ -375,13 +375,6 @@ def test_moving_a_visit_away_from_a_beneficiary_in_the_same_batch_is_rejected(ko
     assert list(receipts[2]["errors"]) == ["kelurahan"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="server/sync.py:112-118 loads only the records named by a change's record_id and "
-    "fields.beneficiary_id, so _check_owner (server/sync.py:195) cannot find the beneficiary of "
-    "a visit whose edit sets only kelurahan unless it is in the same batch: it is trusted and the "
-    "visit is moved to another kelurahan than its beneficiary's (receipt 'applied')",
-)
 def test_moving_a_visit_away_from_a_beneficiary_the_hub_holds_is_rejected(kota: Laptop):
     owner = kota.change("beneficiary", beneficiary())
     made = kota.change("visit", visit(owner["record_id"], kelurahan=KELURAHAN))
@@ -454,12 +447,6 @@ def test_a_value_the_hub_cannot_hold_is_rejected_naming_its_field(ani: Laptop, h
     assert hub_storage.stats()["records"] == {"beneficiary": 1, "visit": 0, "device_request": 0}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="server/jsonprovider.py:44 parses with orjson, which reads an integer literal past "
-    "64 bits (2**64, or below -2**63) as a float, so schemas/jsonsafe.py never sees the integer: "
-    "the change is applied and the hub stores 1.8446744073709552e+19 for 18446744073709551616",
-)
 @pytest.mark.parametrize("value", [2**64, -(2**63) - 1], ids=["2**64", "-2**63-1"])
 def test_an_integer_past_64_bits_is_rejected_not_stored_as_a_float(ani: Laptop, value):
     (receipt,) = ani.push(
@@ -511,12 +498,6 @@ def test_a_gzip_body_followed_by_more_bytes_is_a_400_bad_gzip(ani: Laptop, hub_s
     assert hub_storage.stats()["changes"] == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="server/jsonprovider.py:44 lets orjson's error for a body that is not UTF-8 through "
-    "with doc == '', which webargs (core.Parser.load_json) takes for an empty body: the push is "
-    "answered 422 'protocol/schema_version/changes: Wajib diisi' instead of 400 bad_request",
-)
 @pytest.mark.parametrize(
     "text",
     [b'"\xed\xa0\x80"', b'"\xff"'],
