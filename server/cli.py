@@ -26,6 +26,13 @@ from server.timeutil import utc_iso
 __all__ = ["main"]
 
 
+_LABELS = {
+    "beneficiary": "penerima manfaat",
+    "visit": "kunjungan",
+    "device_request": "permohonan alat",
+}
+
+
 def _storage(ctx: click.Context) -> HubStorage:
     app = ctx.obj.get("app")
     if app is None:
@@ -175,7 +182,7 @@ def device_list(ctx: click.Context, as_json: bool) -> None:
 def stats(ctx: click.Context, as_json: bool) -> None:
     """Jumlah data per jenis, laptop, dan konflik terbuka."""
     figures = _storage(ctx).stats()
-    lines = [f"{entity}: {count}" for entity, count in figures["records"].items()]
+    lines = [f"{_LABELS[entity]}: {count}" for entity, count in figures["records"].items()]
     lines += [
         f"laptop aktif: {figures['devices']}",
         f"konflik terbuka: {figures['open_conflicts']}",
