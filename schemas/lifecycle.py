@@ -7,7 +7,7 @@ and ``dibatalkan`` are final.
 
 from __future__ import annotations
 
-__all__ = ["TRANSITIONS", "is_legal_transition"]
+__all__ = ["INCOMPATIBLE", "ROLE_STATUSES", "TRANSITIONS", "is_legal_transition", "may_set"]
 
 TRANSITIONS: dict[str, frozenset[str]] = {
     "diajukan": frozenset({"diverifikasi", "ditolak", "dibatalkan"}),
@@ -22,3 +22,22 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 def is_legal_transition(current: str, new: str) -> bool:
     """True when a request in `current` may move to `new` (staying put is allowed)."""
     return new == current or new in TRANSITIONS.get(current, frozenset())
+
+
+#: Outcomes that cannot both have happened: a concurrent pair of these is a conflict.
+INCOMPATIBLE: frozenset[frozenset[str]] = frozenset(
+    {frozenset({"disetujui", "ditolak"}), frozenset({"diserahkan", "dibatalkan"})}
+)
+
+#: Which statuses each role may move a request to. Pendamping submit, verify and cancel in
+#: the field; the district office approves, rejects and records the handover; admin all.
+ROLE_STATUSES: dict[str, frozenset[str]] = {
+    "pendamping": frozenset({"diajukan", "diverifikasi", "dibatalkan"}),
+    "supervisor": frozenset({"disetujui", "ditolak", "diserahkan"}),
+    "admin": frozenset(TRANSITIONS),
+}
+
+
+def may_set(role: str, status: str) -> bool:
+    """True when a user of `role` may move a request to `status`."""
+    return status in ROLE_STATUSES.get(role, frozenset())

@@ -40,7 +40,9 @@ _SHA256 = validate.Regexp(r"^[0-9a-f]{64}$", error="Harus sha256 (64 huruf hex k
 _PHONE = validate.Regexp(r"^\+?[0-9][0-9 -]{5,19}$", error="Nomor telepon tidak valid.")
 
 #: Fields the hub assigns; a change that sets one is refused like any unknown field.
-SERVER_FIELDS: frozenset[str] = frozenset({"id", "created_at", "updated_at", "status_history"})
+SERVER_FIELDS: frozenset[str] = frozenset(
+    {"id", "created_at", "updated_at", "status_history", "merged_into"}
+)
 
 
 def _unique(values: list[Any]) -> None:

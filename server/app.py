@@ -59,7 +59,10 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     storage = load_from_config(app.config)
     storage.migrate()
     app.extensions["pendamping"] = HubState(
-        storage, SyncService(storage, app.config["PROGRAMS"], utc_iso)
+        storage,
+        SyncService(
+            storage, app.config["PROGRAMS"], utc_iso, int(app.config["MAX_CLOCK_SKEW_S"] * 1000)
+        ),
     )
 
     api = Api(app)

@@ -27,6 +27,9 @@ DEFAULTS: dict[str, object] = {
     # Responses at least this large are gzipped when the client accepts it.
     "GZIP_MIN_BYTES": 512,
     "GZIP_LEVEL": 6,
+    # How far ahead of the hub's clock a laptop's clock may run before the hub clamps its
+    # changes to its own time (DESIGN.md §4), in seconds.
+    "MAX_CLOCK_SKEW_S": 300,
     # How long an enrolment code stays valid, in hours.
     "ENROLL_CODE_TTL_HOURS": 24,
 }

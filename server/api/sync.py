@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 
+import orjson
 from flask import Response, current_app
 
 from schemas.sync import PullArgsSchema, PullPageSchema, PushRequestSchema, PushResponseSchema
@@ -44,9 +45,12 @@ def push(body):
 @blp.response(200, PullPageSchema)
 def pull(args):
     """Records in the device's wilayah whose seq is above `since`, oldest first."""
-    page = _service().pull(current_device(), args["since"], args["limit"])
+    page, conflicts = _service().pull(current_device(), args["since"], args["limit"])
     body = (
-        '{"records":[' + ",".join(page.records_json) + '],"conflicts":[],'
-        f'"next":{page.next},"more":{"true" if page.more else "false"}}}'
+        '{"records":['
+        + ",".join(page.records_json)
+        + '],"conflicts":'
+        + orjson.dumps(conflicts, option=orjson.OPT_NON_STR_KEYS).decode()
+        + f',"next":{page.next},"more":{"true" if page.more else "false"}}}'
     )
     return Response(body, mimetype="application/json")

@@ -79,6 +79,9 @@ class RecordRow:
     clocks: dict[str, str]
     created_at: str
     updated_at: str
+    #: field -> hub seq of the write that set its value, for fields written before the
+    #: record's latest write (a field not listed was set by the write at `seq`)
+    seqs: dict[str, int] = field(default_factory=dict)
 
     @property
     def hlc(self) -> str:
@@ -103,7 +106,11 @@ class ChangeRow:
 
 @dataclass(frozen=True, slots=True)
 class ConflictRow:
-    """A value that lost to a concurrent edit, kept for a supervisor to review."""
+    """A value that lost to a concurrent edit, both sides of it, for a supervisor to review.
+
+    `kind` is ``field``, ``status``, ``delete`` or ``duplicate_person``. `seq` is the hub
+    seq of the write that raised it; the resolution fields are set once it is settled.
+    """
 
     record_id: str
     entity: str
@@ -112,11 +119,21 @@ class ConflictRow:
     kept_value: Any
     kept_hlc: str | None
     lost_value: Any
-    lost_hlc: str
-    lost_change: str
-    lost_device: str
-    lost_author: str
+    lost_hlc: str | None
+    lost_change: str | None
+    lost_device: str | None
+    lost_author: str | None
     created_at: str
+    kelurahan: str = ""
+    seq: int = 0
+    kept_device: str | None = None
+    kept_author: str | None = None
+    other_record_id: str | None = None
+    conflict_id: int | None = None
+    resolved_at: str | None = None
+    resolved_by: str | None = None
+    resolved_seq: int | None = None
+    resolution: Any = None
 
 
 @dataclass(slots=True)
@@ -155,6 +172,36 @@ class WriteSession(abc.ABC):
     @abc.abstractmethod
     def touch_device(self, device_id: str, when: str, synced: bool) -> None:
         """Note that a device called (and, with `synced`, pushed) at `when`."""
+
+    @abc.abstractmethod
+    def beneficiaries_with_nik(self, niks: Sequence[str]) -> dict[str, list[str]]:
+        """:returns: for each NIK, the ids of live beneficiaries that carry it."""
+
+    @abc.abstractmethod
+    def records_of_beneficiary(self, beneficiary_id: str) -> list[RecordRow]:
+        """Live visits and device requests that point at a beneficiary."""
+
+    @abc.abstractmethod
+    def users_of_devices(self, device_ids: Sequence[str]) -> dict[str, str]:
+        """:returns: the user name of each known device id."""
+
+    @abc.abstractmethod
+    def conflict(self, conflict_id: int) -> ConflictRow:
+        """:raises NotFound: no such conflict."""
+
+    @abc.abstractmethod
+    def resolve_conflict(
+        self, conflict_id: int, when: str, by: str, seq: int, resolution: Any
+    ) -> None:
+        """Mark a conflict settled, with what was chosen and the seq of what it wrote."""
+
+    @abc.abstractmethod
+    def get_meta(self, key: str) -> str | None:
+        """A hub-wide setting kept in the database (the hub's clock)."""
+
+    @abc.abstractmethod
+    def set_meta(self, key: str, value: str) -> None:
+        """Keep a hub-wide setting, in this transaction."""
 
 
 class HubStorage(abc.ABC):
@@ -221,6 +268,20 @@ class HubStorage(abc.ABC):
     @abc.abstractmethod
     def iter_changes(self, record_id: str) -> Iterator[ChangeRow]:
         """The changes of one record in the order they arrived."""
+
+    @abc.abstractmethod
+    def list_conflicts(
+        self,
+        scopes: Sequence[str] | None,
+        open_only: bool = True,
+        limit: int = 100,
+        after_id: int = 0,
+    ) -> list[ConflictRow]:
+        """Conflicts on records in `scopes` (None: all), oldest first, after an id."""
+
+    @abc.abstractmethod
+    def conflicts_for_device(self, device_id: str, since: int, upto: int) -> list[ConflictRow]:
+        """Conflicts raised or settled in (since, upto] on either side of which is the device."""
 
     @abc.abstractmethod
     def stats(self) -> dict[str, Any]:

@@ -56,28 +56,81 @@ def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
         yield items[start : start + _CHUNK]
 
 
-def _pack_clocks(clocks: dict[str, str]) -> str:
-    """Field clocks as stored: the commonest HLC once under "_", the others by field.
+def _pack_clocks(clocks: dict[str, str], seqs: dict[str, int], seq: int) -> str:
+    """Field clocks as stored: the commonest HLC once under "_", the others by field; the
+    seq of each field's write likewise under "s", where the record's own seq is the default.
 
-    A record made in one edit has one HLC for all its fields; spelling it out per field
-    would double the size of every row.
+    A record made in one edit has one HLC and one seq for all its fields; spelling them out
+    per field would double the size of every row.
     """
     if not clocks:
         return "{}"
     common = Counter(clocks.values()).most_common(1)[0][0]
-    packed = {name: hlc for name, hlc in clocks.items() if hlc != common}
+    packed: dict[str, Any] = {name: hlc for name, hlc in clocks.items() if hlc != common}
     packed["_"] = common
     packed["*"] = sorted(clocks)  # the fields that have a clock at all
+    odd = {name: n for name, n in seqs.items() if n != seq and name in clocks}
+    if odd:
+        packed["s"] = odd
     return orjson.dumps(packed).decode()
 
 
-def _unpack_clocks(text: str) -> dict[str, str]:
+def _unpack_clocks(text: str) -> tuple[dict[str, str], dict[str, int]]:
+    """:returns: field clocks, and the seqs of fields written before the record's last write."""
     packed = orjson.loads(text)
     if not packed:
-        return {}
+        return {}, {}
     common = packed.pop("_")
     names = packed.pop("*")
-    return {name: packed.get(name, common) for name in names}
+    odd = packed.pop("s", {})
+    return {name: packed.get(name, common) for name in names}, odd
+
+
+def _json(value: Any) -> str:
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+def _conflict(row: sqlite3.Row) -> ConflictRow:
+    return ConflictRow(
+        row["record_id"],
+        row["entity"],
+        row["field"],
+        row["kind"],
+        orjson.loads(row["kept_value"]) if row["kept_value"] is not None else None,
+        row["kept_hlc"],
+        orjson.loads(row["lost_value"]) if row["lost_value"] is not None else None,
+        row["lost_hlc"],
+        row["lost_change"],
+        row["lost_device"],
+        row["lost_author"],
+        row["created_at"],
+        row["kelurahan"],
+        row["seq"],
+        row["kept_device"],
+        row["kept_author"],
+        row["other_record_id"],
+        row["conflict_id"],
+        row["resolved_at"],
+        row["resolved_by"],
+        row["resolved_seq"],
+        orjson.loads(row["resolution"]) if row["resolution"] is not None else None,
+    )
+
+
+_CONFLICT_SELECT = (
+    "SELECT conflict_id, kind, record_id, entity, kelurahan, field, kept_value, kept_hlc,"
+    " kept_device, kept_author, lost_value, lost_hlc, lost_device, lost_author, lost_change,"
+    " other_record_id, seq, created_at, resolved_at, resolved_by, resolved_seq, resolution"
+    " FROM conflicts"
+)
+
+
+def _select_conflicts(
+    conn: sqlite3.Connection, where: str, params: Sequence[Any]
+) -> list[ConflictRow]:
+    cursor = conn.execute(f"{_CONFLICT_SELECT} WHERE {where}", params)
+    names = [d[0] for d in cursor.description]
+    return [_conflict(dict(zip(names, row, strict=True))) for row in cursor.fetchall()]
 
 
 def _scope_sql(scopes: Sequence[str] | None) -> tuple[str, list[str]]:
@@ -106,18 +159,31 @@ def _records_for(conn: sqlite3.Connection, record_ids: Sequence[str]) -> dict[st
             f" FROM records WHERE id IN ({marks})",
             chunk,
         ):
-            found[row[0]] = RecordRow(
-                row[0],
-                row[1],
-                row[2],
-                row[3],
-                bool(row[4]),
-                orjson.loads(row[5]),
-                _unpack_clocks(row[6]),
-                row[7],
-                row[8],
-            )
+            found[row[0]] = _record(row)
     return found
+
+
+def _record(row: Sequence[Any]) -> RecordRow:
+    clocks, seqs = _unpack_clocks(row[6])
+    return RecordRow(
+        row[0],
+        row[1],
+        row[2],
+        row[3],
+        bool(row[4]),
+        orjson.loads(row[5]),
+        clocks,
+        row[7],
+        row[8],
+        seqs,
+    )
+
+
+def _nik(record: RecordRow) -> str | None:
+    if record.entity != "beneficiary" or record.deleted:
+        return None
+    nik = record.data.get("nik")
+    return nik if isinstance(nik, str) else None
 
 
 class _SQLiteWrite(WriteSession):
@@ -148,11 +214,11 @@ class _SQLiteWrite(WriteSession):
         conflicts: Iterable[ConflictRow],
     ) -> None:
         self._conn.executemany(
-            "INSERT INTO records (id, entity, kelurahan, seq, deleted, data, clocks, hlc,"
-            " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            "INSERT INTO records (id, entity, kelurahan, seq, deleted, data, clocks, hlc, nik,"
+            " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (id) DO UPDATE SET kelurahan = excluded.kelurahan, seq = excluded.seq,"
             " deleted = excluded.deleted, data = excluded.data, clocks = excluded.clocks,"
-            " hlc = excluded.hlc, updated_at = excluded.updated_at",
+            " hlc = excluded.hlc, nik = excluded.nik, updated_at = excluded.updated_at",
             (
                 (
                     r.id,
@@ -161,8 +227,9 @@ class _SQLiteWrite(WriteSession):
                     r.seq,
                     int(r.deleted),
                     orjson.dumps(r.data).decode(),
-                    _pack_clocks(r.clocks),
+                    _pack_clocks(r.clocks, r.seqs, r.seq),
                     r.hlc,
+                    _nik(r),
                     r.created_at,
                     r.updated_at,
                 )
@@ -188,26 +255,88 @@ class _SQLiteWrite(WriteSession):
             ),
         )
         self._conn.executemany(
-            "INSERT INTO conflicts (record_id, entity, field, kind, kept_value, kept_hlc,"
-            " lost_value, lost_hlc, lost_change, lost_device, lost_author, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO conflicts (kind, record_id, entity, kelurahan, field, kept_value,"
+            " kept_hlc, kept_device, kept_author, lost_value, lost_hlc, lost_device,"
+            " lost_author, lost_change, other_record_id, seq, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 (
+                    c.kind,
                     c.record_id,
                     c.entity,
+                    c.kelurahan,
                     c.field,
-                    c.kind,
-                    json.dumps(c.kept_value),
+                    _json(c.kept_value),
                     c.kept_hlc,
-                    json.dumps(c.lost_value),
+                    c.kept_device,
+                    c.kept_author,
+                    _json(c.lost_value),
                     c.lost_hlc,
-                    c.lost_change,
                     c.lost_device,
                     c.lost_author,
+                    c.lost_change,
+                    c.other_record_id,
+                    c.seq,
                     c.created_at,
                 )
                 for c in conflicts
             ),
+        )
+
+    def beneficiaries_with_nik(self, niks: Sequence[str]) -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {}
+        for chunk in _chunks(list(niks)):
+            marks = ",".join("?" * len(chunk))
+            for nik, record_id in self._conn.execute(
+                f"SELECT nik, id FROM records WHERE nik IN ({marks}) ORDER BY seq", chunk
+            ):
+                found.setdefault(nik, []).append(record_id)
+        return found
+
+    def records_of_beneficiary(self, beneficiary_id: str) -> list[RecordRow]:
+        rows = self._conn.execute(
+            "SELECT id, entity, kelurahan, seq, deleted, data, clocks, created_at, updated_at"
+            " FROM records WHERE entity != 'beneficiary' AND deleted = 0"
+            " AND json_extract(data, '$.beneficiary_id') = ? ORDER BY seq",
+            (beneficiary_id,),
+        ).fetchall()
+        return [_record(row) for row in rows]
+
+    def users_of_devices(self, device_ids: Sequence[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for chunk in _chunks(list(device_ids)):
+            marks = ",".join("?" * len(chunk))
+            found.update(
+                self._conn.execute(
+                    f"SELECT device_id, user_name FROM devices WHERE device_id IN ({marks})", chunk
+                ).fetchall()
+            )
+        return found
+
+    def conflict(self, conflict_id: int) -> ConflictRow:
+        found = _select_conflicts(self._conn, "conflict_id = ?", (conflict_id,))
+        if not found:
+            raise NotFound(f"no conflict {conflict_id}")
+        return found[0]
+
+    def resolve_conflict(
+        self, conflict_id: int, when: str, by: str, seq: int, resolution: Any
+    ) -> None:
+        self._conn.execute(
+            "UPDATE conflicts SET resolved_at = ?, resolved_by = ?, resolved_seq = ?,"
+            " resolution = ? WHERE conflict_id = ?",
+            (when, by, seq, _json(resolution), conflict_id),
+        )
+
+    def get_meta(self, key: str) -> str | None:
+        row = self._conn.execute("SELECT value FROM hub_meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self._conn.execute(
+            "INSERT INTO hub_meta (key, value) VALUES (?, ?)"
+            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
         )
 
     def touch_device(self, device_id: str, when: str, synced: bool) -> None:
@@ -402,6 +531,30 @@ class SQLiteStorage(HubStorage):
         )
         for row in self._conn().execute(sql, (record_id,)).fetchall():
             yield ChangeRow(*row)
+
+    def list_conflicts(
+        self,
+        scopes: Sequence[str] | None,
+        open_only: bool = True,
+        limit: int = 100,
+        after_id: int = 0,
+    ) -> list[ConflictRow]:
+        where, params = _scope_sql(scopes)
+        if open_only:
+            where += " AND resolved_at IS NULL"
+        return _select_conflicts(
+            self._conn(),
+            f"conflict_id > ? AND {where} ORDER BY conflict_id LIMIT ?",
+            [after_id, *params, limit],
+        )
+
+    def conflicts_for_device(self, device_id: str, since: int, upto: int) -> list[ConflictRow]:
+        return _select_conflicts(
+            self._conn(),
+            "(lost_device = ? OR kept_device = ?) AND ((seq > ? AND seq <= ?)"
+            " OR (resolved_seq > ? AND resolved_seq <= ?)) ORDER BY conflict_id",
+            (device_id, device_id, since, upto, since, upto),
+        )
 
     def stats(self) -> dict[str, Any]:
         conn = self._conn()

@@ -99,7 +99,7 @@ def test_an_unknown_field_is_refused_and_named(entity):
 
 
 def test_the_server_fields_are_the_ones_the_hub_assigns():
-    assert {"id", "created_at", "updated_at", "status_history"} == SERVER_FIELDS
+    assert {"id", "created_at", "updated_at", "status_history", "merged_into"} == SERVER_FIELDS
 
 
 @pytest.mark.parametrize("entity", list(VALID))

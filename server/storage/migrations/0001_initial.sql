@@ -35,13 +35,17 @@ CREATE TABLE records (
     seq        INTEGER NOT NULL UNIQUE,
     deleted    INTEGER NOT NULL DEFAULT 0,
     data       TEXT NOT NULL,               -- JSON object of the record's fields
-    clocks     TEXT NOT NULL,               -- JSON object: field -> HLC of its current value
+    clocks     TEXT NOT NULL,               -- packed: field -> HLC and seq of its current value
     hlc        TEXT NOT NULL,               -- the greatest of those clocks; laptops observe it
+    nik        TEXT,                        -- a live beneficiary's NIK, for duplicate persons
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL
 );
 
 CREATE INDEX records_entity_kelurahan ON records (entity, kelurahan);
+CREATE INDEX records_nik ON records (nik) WHERE nik IS NOT NULL;
+CREATE INDEX records_beneficiary ON records (json_extract(data, '$.beneficiary_id'))
+    WHERE entity != 'beneficiary';
 
 CREATE TABLE changes (
     change_id   TEXT PRIMARY KEY,
@@ -57,21 +61,38 @@ CREATE TABLE changes (
 
 CREATE INDEX changes_record ON changes (record_id);
 
+-- The review queue: every value that lost to a concurrent edit, both sides of it, and how
+-- a supervisor settled it.
 CREATE TABLE conflicts (
-    conflict_id  INTEGER PRIMARY KEY,
-    record_id    TEXT NOT NULL,
-    entity       TEXT NOT NULL,
-    field        TEXT NOT NULL,
-    kind         TEXT NOT NULL,             -- 'field' for now; the conflict policy adds more
-    kept_value   TEXT,                      -- JSON of the value that stayed
-    kept_hlc     TEXT,
-    lost_value   TEXT,                      -- JSON of the value that lost
-    lost_hlc     TEXT NOT NULL,
-    lost_change  TEXT NOT NULL,
-    lost_device  TEXT NOT NULL,
-    lost_author  TEXT NOT NULL,
-    created_at   TEXT NOT NULL,
-    resolved_at  TEXT
+    conflict_id     INTEGER PRIMARY KEY,
+    kind            TEXT NOT NULL,          -- field | status | delete | duplicate_person
+    record_id       TEXT NOT NULL,
+    entity          TEXT NOT NULL,
+    kelurahan       TEXT NOT NULL,          -- the record's, to scope the queue
+    field           TEXT NOT NULL,
+    kept_value      TEXT,                   -- JSON of the value that stayed
+    kept_hlc        TEXT,
+    kept_device     TEXT,
+    kept_author     TEXT,
+    lost_value      TEXT,                   -- JSON of the value that lost
+    lost_hlc        TEXT,
+    lost_device     TEXT,
+    lost_author     TEXT,
+    lost_change     TEXT,
+    other_record_id TEXT,                   -- duplicate_person: the record already there
+    seq             INTEGER NOT NULL,       -- hub seq of the write that raised it
+    created_at      TEXT NOT NULL,
+    resolved_at     TEXT,
+    resolved_by     TEXT,
+    resolved_seq    INTEGER,
+    resolution      TEXT                    -- JSON: the choice and what it wrote
 );
 
 CREATE INDEX conflicts_open ON conflicts (resolved_at, record_id);
+CREATE INDEX conflicts_seq ON conflicts (seq);
+CREATE INDEX conflicts_resolved_seq ON conflicts (resolved_seq);
+
+CREATE TABLE hub_meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);

@@ -1,0 +1,116 @@
+"""May this change be merged at all? The per-change checks of a push, before the merge rule.
+
+Every refusal is a :class:`marshmallow.ValidationError` keyed by the field it concerns, which
+becomes a `rejected` receipt; a refusal never affects the other changes of the batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from marshmallow import ValidationError
+
+from schemas.lifecycle import may_set
+from schemas.records import SERVER_FIELDS, load_fields
+from schemas.validators import in_scope
+from server.storage import Device, RecordRow
+
+__all__ = ["admit", "device_scopes"]
+
+
+def device_scopes(device: Device) -> tuple[str, ...] | None:
+    """The wilayah prefixes a device may read and write; None (an admin) means all.
+
+    A pendamping or supervisor with no wilayah gets an empty tuple: nothing at all.
+    """
+    return None if device.user.role == "admin" else device.user.wilayah
+
+
+def _refuse(field: str, message: str) -> ValidationError:
+    return ValidationError({field: [message]})
+
+
+def admit(
+    device: Device,
+    change: Mapping[str, Any],
+    row: RecordRow | None,
+    programs: frozenset[str],
+    lookup: Callable[[str], RecordRow | None],
+) -> dict[str, Any]:
+    """The change's fields, validated and canonical.
+
+    :param row: the record as the hub holds it, or None for a new record.
+    :param lookup: finds another record (a visit's beneficiary) by id.
+    :raises ValidationError: naming the field that breaks a rule.
+    """
+    entity = change["entity"]
+    if row is not None and row.entity != entity:
+        raise _refuse("record_id", f"Sudah dipakai oleh {row.entity}.")
+    server_fields = SERVER_FIELDS.intersection(change["fields"])
+    if server_fields:
+        raise ValidationError(
+            {f: ["Diisi oleh hub, tidak boleh dikirim."] for f in sorted(server_fields)}
+        )
+    if change.get("op") == "delete":
+        if change["fields"]:
+            raise _refuse("fields", "Penghapusan tidak membawa isian.")
+        if row is None:
+            raise _refuse("record_id", "Tidak ada data dengan id ini di hub.")
+        fields: dict[str, Any] = {}
+    else:
+        fields = load_fields(entity, change["fields"], creating=row is None)
+    _check_scope(device, fields, row)
+    unknown = set(fields.get("programs") or ()) - programs
+    if unknown:
+        raise _refuse("programs", f"Program tidak dikenal hub: {', '.join(sorted(unknown))}.")
+    if entity == "device_request" and "status" in fields:
+        _check_status(device, fields["status"], row)
+    if entity != "beneficiary":
+        _check_owner(fields, row, lookup)
+    return fields
+
+
+def _check_scope(device: Device, fields: Mapping[str, Any], row: RecordRow | None) -> None:
+    scopes = device_scopes(device)
+    if scopes is None:
+        return
+    for kelurahan in {fields.get("kelurahan"), row.kelurahan if row else None} - {None}:
+        if not any(in_scope(kelurahan, w) for w in scopes):
+            where = ", ".join(scopes) or "tidak ada wilayah"
+            raise _refuse("kelurahan", f"{kelurahan} di luar wilayah perangkat ini ({where}).")
+
+
+def _check_status(device: Device, status: str, row: RecordRow | None) -> None:
+    """Who may move a request where; whether the move is legal is the merge's to judge,
+    since it depends on what else happened concurrently."""
+    current = row.data.get("status") if row else None
+    if current is None and status != "diajukan":
+        raise _refuse("status", "Permohonan baru harus berstatus diajukan.")
+    if current is not None and status != current and not may_set(device.user.role, status):
+        raise _refuse(
+            "status", f"Peran {device.user.role} tidak boleh mengubah status menjadi {status}."
+        )
+
+
+def _check_owner(
+    fields: Mapping[str, Any], row: RecordRow | None, lookup: Callable[[str], RecordRow | None]
+) -> None:
+    """A visit or request carries its beneficiary's kelurahan (DESIGN.md §3).
+
+    Checked when the hub holds the beneficiary; a beneficiary not yet here (made on another
+    laptop, still on its way) is taken on trust, as the laptop checked it.
+    """
+    if not {"beneficiary_id", "kelurahan"} & fields.keys():
+        return
+    owner_id = fields.get("beneficiary_id") or (row.data.get("beneficiary_id") if row else None)
+    owner = lookup(owner_id) if owner_id else None
+    if owner is None:
+        return
+    if owner.entity != "beneficiary":
+        raise _refuse("beneficiary_id", "Bukan id penerima manfaat.")
+    kelurahan = fields.get("kelurahan") or (row.kelurahan if row else None)
+    if kelurahan != owner.kelurahan:
+        raise _refuse(
+            "kelurahan", f"Harus sama dengan kelurahan penerima manfaat ({owner.kelurahan})."
+        )

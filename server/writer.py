@@ -1,0 +1,242 @@
+"""Turn admitted changes into record rows, change-log rows and conflict rows, in one session.
+
+Both a laptop's push and a supervisor's resolution go through :class:`BatchWriter`, so a
+resolution is a change like any other: it gets a seq, lands in the change log, and reaches
+every laptop through pull. The merge rule itself is :func:`server.merge.merge_change`; this
+module adds what needs the storage: who wrote the value that lost, the status history, and
+whether a NIK is already carried by another beneficiary.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from schemas.hlc import Timestamp, iso_from_ms
+from server.merge import (
+    Incoming,
+    Loss,
+    MergeResult,
+    Refusal,
+    Stamp,
+    merge_change,
+    node_of,
+)
+from server.storage import ChangeRow, ConflictRow, RecordRow, WriteSession
+
+__all__ = ["BatchWriter", "Write"]
+
+
+@dataclass(frozen=True, slots=True)
+class Write:
+    """One change, admitted, as the writer needs it."""
+
+    change_id: str
+    entity: str
+    record_id: str
+    fields: dict[str, Any]
+    hlc: str
+    base_seq: int | None
+    device_id: str
+    author_id: str
+    delete: bool | None = None
+
+
+def _stamps(row: RecordRow) -> dict[str, Stamp]:
+    return {name: Stamp(hlc, row.seqs.get(name, row.seq)) for name, hlc in row.clocks.items()}
+
+
+class BatchWriter:
+    """The writes of one transaction: records, change log and conflicts, saved together.
+
+    :param records: rows the caller already loaded (by record id); more load on demand.
+    """
+
+    def __init__(
+        self, session: WriteSession, received_at: str, records: dict[str, RecordRow] | None = None
+    ) -> None:
+        self.session = session
+        self.received_at = received_at
+        self.records: dict[str, RecordRow] = records if records is not None else {}
+        self.seq = session.last_seq()
+        self._touched: dict[str, RecordRow] = {}
+        self._changes: list[ChangeRow] = []
+        self._conflicts: list[ConflictRow] = []
+        self._users: dict[str, str] = {}
+        self._niks: dict[str, list[str]] = {}
+
+    def row(self, record_id: str) -> RecordRow | None:
+        """The record as this batch sees it (with the batch's own writes)."""
+        if record_id not in self.records:
+            self.records.update(self.session.records_for([record_id]))
+        return self.records.get(record_id)
+
+    def apply(self, write: Write) -> tuple[MergeResult, int, list[ConflictRow]] | Refusal:
+        """Merge one write into its record. :returns: the result, the seq it got, and the
+        conflicts it raised; or the refusal, and nothing is written."""
+        row = self.row(write.record_id)
+        seq = self.seq + 1
+        if row is None:
+            merged = merge_change({}, {}, False, self._incoming(write), seq)
+        else:
+            merged = merge_change(row.data, _stamps(row), row.deleted, self._incoming(write), seq)
+        if isinstance(merged, Refusal):
+            return merged
+        self.seq = seq
+        new_row = self._new_row(write, row, merged, seq)
+        self.records[new_row.id] = self._touched[new_row.id] = new_row
+        raised = [self._conflict(write, new_row, loss, seq) for loss in merged.losses]
+        raised += self._duplicates(write, row, new_row, seq)
+        self._conflicts += raised
+        if raised:
+            merged.status = "conflict"
+        return merged, seq, raised
+
+    def log(self, write: Write, fields_json: str, receipt: dict[str, Any]) -> str:
+        """Keep a change with its receipt in the change log. :returns: the receipt JSON."""
+        receipt_json = orjson.dumps(receipt, option=orjson.OPT_NON_STR_KEYS).decode()
+        self._changes.append(
+            ChangeRow(
+                write.change_id,
+                write.device_id,
+                write.author_id,
+                write.entity,
+                write.record_id,
+                write.hlc,
+                fields_json,
+                self.received_at,
+                receipt_json,
+            )
+        )
+        return receipt_json
+
+    def save(self) -> None:
+        self.session.save(self._touched.values(), self._changes, self._conflicts)
+
+    # -- building rows ----------------------------------------------------------------------
+
+    @staticmethod
+    def _incoming(write: Write) -> Incoming:
+        return Incoming(write.fields, write.hlc, write.base_seq, write.delete)
+
+    def _new_row(
+        self, write: Write, row: RecordRow | None, merged: MergeResult, seq: int
+    ) -> RecordRow:
+        stamp = iso_from_ms(Timestamp.parse(write.hlc).ms)
+        created = row.created_at if row else stamp
+        data = merged.data
+        if merged.transition is not None:
+            before, after = merged.transition
+            data["status_history"] = [
+                *data.get("status_history", []),
+                {
+                    "from": before,
+                    "to": after,
+                    "by": write.author_id,
+                    "device": write.device_id,
+                    "at": stamp,
+                    "seq": seq,
+                },
+            ]
+        updated = max(row.updated_at, stamp) if row else stamp
+        data["created_at"], data["updated_at"] = created, updated
+        kelurahan = data.get("kelurahan") or (row.kelurahan if row else "")
+        return RecordRow(
+            write.record_id,
+            write.entity,
+            kelurahan,
+            seq,
+            merged.deleted,
+            data,
+            {name: s.hlc for name, s in merged.stamps.items()},
+            created,
+            updated,
+            {name: s.seq for name, s in merged.stamps.items() if s.seq != seq},
+        )
+
+    def _user(self, device_id: str | None) -> str | None:
+        if device_id is None or device_id == "hub":
+            return None
+        if device_id not in self._users:
+            self._users.update(self.session.users_of_devices([device_id]))
+        return self._users.get(device_id)
+
+    def _conflict(self, write: Write, row: RecordRow, loss: Loss, seq: int) -> ConflictRow:
+        """Both sides of a loss: the incoming change's, and the held value's writer's."""
+        mine = (write.device_id, write.author_id, write.change_id)
+        held_device = node_of(loss.lost_hlc if not loss.incoming_lost else loss.kept_hlc)
+        theirs = (held_device, self._user(held_device), None)
+        lost, kept = (mine, theirs) if loss.incoming_lost else (theirs, mine)
+        return ConflictRow(
+            row.id,
+            row.entity,
+            loss.field,
+            loss.kind,
+            loss.kept_value,
+            loss.kept_hlc,
+            loss.lost_value,
+            loss.lost_hlc,
+            lost[2],
+            lost[0],
+            lost[1],
+            self.received_at,
+            kelurahan=row.kelurahan,
+            seq=seq,
+            kept_device=kept[0],
+            kept_author=kept[1],
+        )
+
+    def _duplicates(
+        self, write: Write, old: RecordRow | None, row: RecordRow, seq: int
+    ) -> list[ConflictRow]:
+        """A second live beneficiary with a NIK the hub already holds is queued for review."""
+        if row.entity != "beneficiary":
+            return []
+        old_nik = old.data.get("nik") if old is not None and not old.deleted else None
+        nik = row.data.get("nik") if not row.deleted else None
+        if old_nik == nik:
+            return []
+        if old_nik is not None and row.id in (former := self._holders(old_nik)):
+            former.remove(row.id)
+        if nik is None:
+            return []
+        holders = self._holders(nik)
+        others = [other for other in holders if other != row.id]
+        if row.id not in holders:
+            holders.append(row.id)
+        if not others:
+            return []
+        return [
+            ConflictRow(
+                row.id,
+                row.entity,
+                "nik",
+                "duplicate_person",
+                None,
+                None,
+                nik,
+                write.hlc,
+                write.change_id,
+                write.device_id,
+                write.author_id,
+                self.received_at,
+                kelurahan=row.kelurahan,
+                seq=seq,
+                other_record_id=others[0],
+            )
+        ]
+
+    def _holders(self, nik: str) -> list[str]:
+        if nik not in self._niks:
+            found = self.session.beneficiaries_with_nik([nik]).get(nik, [])
+            # Rows this batch already changed override what the database says.
+            found = [rid for rid in found if rid not in self._touched]
+            found += [
+                rid
+                for rid, r in self._touched.items()
+                if r.entity == "beneficiary" and not r.deleted and r.data.get("nik") == nik
+            ]
+            self._niks[nik] = found
+        return self._niks[nik]
