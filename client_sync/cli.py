@@ -29,6 +29,7 @@ from client_sync.cli_support import (
     JsonObject,
     emit_json,
     field_lines,
+    open_device,
     table,
     transport_factory,
 )
@@ -71,16 +72,6 @@ _CLEARABLE: dict[str, tuple[str, Any]] = {
     "dtsen-id": ("dtsen_id", None),
     "phone": ("phone", None),
 }
-
-
-def _device(ctx: click.Context, network: bool = False) -> FieldDevice:
-    """Open this laptop's home; closed when the command ends."""
-    home = ctx.find_root().obj["home"]
-    if network:
-        dev = FieldDevice.open(home, transport_factory=transport_factory())
-    else:
-        dev = FieldDevice.open(home)
-    return ctx.with_resource(dev)
 
 
 def _given(**options: Any) -> dict[str, Any]:
@@ -173,7 +164,7 @@ def beneficiary() -> None:
 @click.pass_context
 def beneficiary_add(ctx: click.Context, **options: Any) -> None:
     """Catat penerima manfaat baru; mencetak id-nya."""
-    record_id = _device(ctx).store.add("beneficiary", _given(**options))
+    record_id = open_device(ctx).store.add("beneficiary", _given(**options))
     click.echo(f"Penerima manfaat dicatat: {record_id}")
 
 
@@ -199,7 +190,7 @@ def beneficiary_edit(
         fields[field] = empty
     if not fields:
         raise click.UsageError("Tidak ada isian yang diubah.")
-    _device(ctx).store.update("beneficiary", record_id, fields)
+    open_device(ctx).store.update("beneficiary", record_id, fields)
     click.echo(f"Penerima manfaat diperbarui: {record_id}")
 
 
@@ -225,7 +216,9 @@ def visit() -> None:
 def visit_add(ctx: click.Context, beneficiary_id: str, **options: Any) -> None:
     """Catat kunjungan ke penerima manfaat BENEFICIARY_ID; mencetak id-nya."""
     options["visited_at"] = options["visited_at"] or _now_local()
-    record_id = _device(ctx).store.add("visit", _given(beneficiary_id=beneficiary_id, **options))
+    record_id = open_device(ctx).store.add(
+        "visit", _given(beneficiary_id=beneficiary_id, **options)
+    )
     click.echo(f"Kunjungan dicatat: {record_id}")
 
 
@@ -242,7 +235,7 @@ def request() -> None:
 @click.pass_context
 def request_add(ctx: click.Context, beneficiary_id: str, **options: Any) -> None:
     """Ajukan alat bantu untuk penerima manfaat BENEFICIARY_ID; mencetak id-nya."""
-    record_id = _device(ctx).store.add(
+    record_id = open_device(ctx).store.add(
         "device_request", _given(beneficiary_id=beneficiary_id, **options)
     )
     click.echo(f"Permohonan alat diajukan: {record_id}")
@@ -254,7 +247,7 @@ def request_add(ctx: click.Context, beneficiary_id: str, **options: Any) -> None
 @click.pass_context
 def list_records(ctx: click.Context, entity: str, as_json: bool) -> None:
     """Daftar data di laptop ini (bawaan: beneficiary), termasuk yang belum terkirim."""
-    store = _device(ctx).store
+    store = open_device(ctx).store
     records = store.list(entity)
     if as_json:
         emit_json(records)
@@ -284,7 +277,7 @@ def _show(record: Mapping[str, Any], field: str, names: Mapping[str, Any]) -> An
 @click.pass_context
 def sync(ctx: click.Context, as_json: bool) -> None:
     """Kirim perubahan ke hub lalu tarik data terbaru wilayah Anda."""
-    dev = _device(ctx, network=True)
+    dev = open_device(ctx, network=True)
     try:
         result = dev.sync()
     except Unauthorized as exc:
@@ -317,7 +310,7 @@ def sync(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def status(ctx: click.Context, as_json: bool) -> None:
     """Keadaan laptop: perubahan yang menunggu, sinkron terakhir, perubahan yang ditolak."""
-    store = _device(ctx).store
+    store = open_device(ctx).store
     info = store.status()
     refused = store.rejected()
     if as_json:
@@ -335,6 +328,11 @@ def status(ctx: click.Context, as_json: bool) -> None:
         click.echo(f"Sinkron berhasil terakhir: {info['last_success_at'] or 'belum pernah'}")
     else:
         click.echo("Sinkron terakhir: belum pernah")
+    if info["conflicts"]:
+        click.echo(
+            f"Konflik terbuka pada perubahan Anda: {info['conflicts']} "
+            "(lihat `pendamping conflicts`)"
+        )
     for change in refused:
         click.echo(_rejected_lines(change, change["errors"]))
 
@@ -388,6 +386,10 @@ def _fail(lines: str | Sequence[str], code: int) -> int:
         click.echo(line, err=True)
     return code
 
+
+from client_sync.cli_more import register  # noqa: E402 - the other commands join the group
+
+register(cli, request)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from client_sync.device import TransportFactory
+from client_sync.device import FieldDevice, TransportFactory
 from client_sync.transport import HttpTransport, default_retry
 
 __all__ = [
@@ -26,6 +26,7 @@ __all__ = [
     "JsonObject",
     "emit_json",
     "field_lines",
+    "open_device",
     "table",
     "transport_factory",
 ]
@@ -111,6 +112,17 @@ def transport_factory() -> TransportFactory:
     timeout = _env_number("PENDAMPING_TIMEOUT", _timeout, None)
     extra = {"timeout": timeout} if timeout else {}
     return lambda url: HttpTransport(url, retry=default_retry(retries), **extra)
+
+
+def open_device(ctx: click.Context, network: bool = False) -> FieldDevice:
+    """Open this laptop's home; closed when the command ends. Only `network` commands get
+    the transport settings from the environment, so a bad setting never blocks recording."""
+    home = ctx.find_root().obj["home"]
+    if network:
+        dev = FieldDevice.open(home, transport_factory=transport_factory())
+    else:
+        dev = FieldDevice.open(home)
+    return ctx.with_resource(dev)
 
 
 def emit_json(payload: Any) -> None:

@@ -27,7 +27,7 @@ class SyncResult:
 
     pushed: int = 0
     pulled: int = 0
-    conflicts: int = 0
+    conflicts: int = 0  # receipts that said `conflict`: details arrive with the pull
     rejected: int = 0
     batches: int = 0
     pages: int = 0
@@ -91,7 +91,7 @@ def pull_all(
     """
     while True:
         page = hub.pull(store.pull_cursor, limit)
-        store.apply_pull(page["records"], page["next"])
+        store.apply_pull(page["records"], page["next"], page.get("conflicts") or ())
         result.pulled += len(page["records"])
         result.pages += 1
         if not page["more"]:

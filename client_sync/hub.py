@@ -123,6 +123,7 @@ class HubClient:
             not isinstance(data, dict)
             or not isinstance(data.get("records"), list)
             or not isinstance(data.get("next"), int)
+            or not isinstance(data.get("conflicts", []), list)
             or "more" not in data
         ):
             raise ProtocolError("Halaman tarik dari hub tidak lengkap.")

@@ -215,6 +215,17 @@ class FieldStore:
         row = self._conn.execute("SELECT seq FROM pulled WHERE id = ?", (record_id,)).fetchone()
         self._queue(entity, record_id, row[0] if row else None, clean)
 
+    def delete(self, entity: str, record_id: str) -> None:
+        """Delete a record: a tombstone goes to the hub; every value stays there, and a
+        concurrent edit on another laptop makes it a conflict, not a silent loss.
+
+        :raises RecordNotFound: no such record.
+        """
+        self._check_entity(entity)
+        self.get(entity, record_id)
+        row = self._conn.execute("SELECT seq FROM pulled WHERE id = ?", (record_id,)).fetchone()
+        self._queue(entity, record_id, row[0] if row else None, {}, op="delete")
+
     def _check_owner(self, data: dict[str, Any], default_kelurahan: bool = False) -> dict:
         """The beneficiary a visit or request belongs to; its kelurahan must be theirs.
 
@@ -270,6 +281,7 @@ class FieldStore:
         base_seq: int | None,
         fields: dict[str, Any],
         supersede: bool = False,
+        op: str = "put",
     ) -> None:
         """Put one change in the outbox with a fresh HLC, in one durable transaction.
 
@@ -291,7 +303,7 @@ class FieldStore:
             hlc = clock.now().encode()
             conn.execute(
                 "INSERT INTO outbox (change_id, entity, record_id, base_seq, fields, hlc,"
-                " author_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                " author_id, created_at, op) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     str(uuid.uuid4()),
                     entity,
@@ -301,6 +313,7 @@ class FieldStore:
                     hlc,
                     identity.user,
                     iso_from_ms(self._wall()),
+                    op,
                 ),
             )
             self._set_meta(conn, hlc=hlc)
@@ -321,7 +334,7 @@ class FieldStore:
             "SELECT id, deleted, data FROM pulled WHERE entity = ?", (entity,)
         ).fetchall()
         outbox = self._conn.execute(
-            "SELECT record_id, fields, hlc, state FROM outbox WHERE entity = ?"
+            "SELECT record_id, fields, hlc, state, op FROM outbox WHERE entity = ?"
             " AND state IN ('pending', 'acked', 'rejected') ORDER BY position",
             (entity,),
         ).fetchall()
@@ -332,7 +345,8 @@ class FieldStore:
             "SELECT id, deleted, data FROM pulled WHERE id = ? AND entity = ?", (record_id, entity)
         ).fetchall()
         outbox = self._conn.execute(
-            "SELECT record_id, fields, hlc, state FROM outbox WHERE record_id = ? AND entity = ?"
+            "SELECT record_id, fields, hlc, state, op FROM outbox"
+            " WHERE record_id = ? AND entity = ?"
             " AND state IN ('pending', 'acked', 'rejected') ORDER BY position",
             (record_id, entity),
         ).fetchall()
@@ -354,8 +368,11 @@ class FieldStore:
                 gone.add(record_id)
             view[record_id] = {"id": record_id, **json.loads(data), "sync": "synced"}
         hub_held = set(view)
-        for record_id, fields, hlc, state in outbox:
+        for record_id, fields, hlc, state, op in outbox:
             if state == "rejected" and record_id in hub_held:
+                continue
+            if op == "delete":
+                gone.add(record_id)
                 continue
             stamp = iso_from_ms(Timestamp.parse(hlc).ms)
             record = view.setdefault(record_id, {"id": record_id, "created_at": stamp})
@@ -388,18 +405,29 @@ class FieldStore:
             while size < max_bytes:
                 rows = self._conn.execute(
                     "SELECT position, change_id, entity, record_id, base_seq, fields, hlc,"
-                    " author_id FROM outbox WHERE state = 'pending' AND position > ?"
+                    " author_id, op FROM outbox WHERE state = 'pending' AND position > ?"
                     " ORDER BY position LIMIT 256",
                     (after,),
                 ).fetchall()
                 if not rows:
                     break
-                for position, change_id, entity, record_id, base_seq, fields, hlc, author in rows:
+                for (
+                    position,
+                    change_id,
+                    entity,
+                    record_id,
+                    base_seq,
+                    fields,
+                    hlc,
+                    author,
+                    op,
+                ) in rows:
                     text = (
                         f'{{"change_id":"{change_id}","entity":"{entity}",'
                         f'"record_id":"{record_id}","base_seq":{json.dumps(base_seq)},'
                         f'"fields":{fields},"hlc":"{hlc}","device_id":"{device_id}",'
-                        f'"author_id":{json.dumps(author, ensure_ascii=False)}}}'
+                        f'"author_id":{json.dumps(author, ensure_ascii=False)}'
+                        + (',"op":"delete"}' if op == "delete" else "}")
                     )
                     ids.append(change_id)
                     encoded.append(text)
@@ -438,7 +466,12 @@ class FieldStore:
         """The hub seq up to which this laptop has pulled."""
         return int(self._meta("pull_cursor", "0") or 0)
 
-    def apply_pull(self, records: Sequence[dict[str, Any]], next_seq: int) -> None:
+    def apply_pull(
+        self,
+        records: Sequence[dict[str, Any]],
+        next_seq: int,
+        conflicts: Sequence[dict[str, Any]] = (),
+    ) -> None:
         """Store one pulled page and move the cursor, in one transaction.
 
         Not fsynced on its own (``durable=False``): a page lost to a power cut is pulled
@@ -479,7 +512,29 @@ class FieldStore:
                 " AND p.seq >= outbox.acked_seq)",
                 (cursor,),
             )
+            conn.executemany(
+                "INSERT INTO conflicts (conflict_id, record_id, resolved, data) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (conflict_id) DO UPDATE SET resolved = excluded.resolved,"
+                " data = excluded.data",
+                [
+                    (
+                        c["conflict_id"],
+                        c["record_id"],
+                        int(c.get("resolved_at") is not None),
+                        orjson.dumps(c).decode(),
+                    )
+                    for c in conflicts
+                ],
+            )
             self._set_meta(conn, pull_cursor=str(cursor), hlc=clock.last.encode())
+
+    def conflicts(self, open_only: bool = True) -> list[dict[str, Any]]:
+        """Conflicts on this laptop's changes, as the hub reported them; oldest first."""
+        where = "WHERE resolved = 0 " if open_only else ""
+        rows = self._conn.execute(
+            f"SELECT data FROM conflicts {where}ORDER BY conflict_id"
+        ).fetchall()
+        return [json.loads(row[0]) for row in rows]
 
     def note_sync(self, ok: bool, message: str) -> None:
         """Remember when the last sync ran and how it ended, for `pendamping status`."""
@@ -523,6 +578,9 @@ class FieldStore:
             "pending": counts.get("pending", 0),
             "awaiting_pull": counts.get("acked", 0),
             "rejected": counts.get("rejected", 0),
+            "conflicts": self._conn.execute(
+                "SELECT COUNT(*) FROM conflicts WHERE resolved = 0"
+            ).fetchone()[0],
             "pull_cursor": self.pull_cursor,
             "last_sync_at": self._meta("last_sync_at"),
             "last_sync_outcome": self._meta("last_sync_outcome"),

@@ -18,6 +18,7 @@ from flask_smorest import Api
 from server import errors, wire
 from server.api import register_blueprints
 from server.config import DEFAULTS, default_data_dir
+from server.conflicts import ConflictService
 from server.jsonprovider import OrjsonProvider
 from server.storage import HubStorage, load_from_config
 from server.sync import SyncService
@@ -32,6 +33,7 @@ class HubState:
 
     storage: HubStorage
     sync: SyncService
+    conflicts: ConflictService
 
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
@@ -58,11 +60,11 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     data_dir.mkdir(parents=True, exist_ok=True)
     storage = load_from_config(app.config)
     storage.migrate()
+    skew_ms = int(app.config["MAX_CLOCK_SKEW_S"] * 1000)
     app.extensions["pendamping"] = HubState(
         storage,
-        SyncService(
-            storage, app.config["PROGRAMS"], utc_iso, int(app.config["MAX_CLOCK_SKEW_S"] * 1000)
-        ),
+        SyncService(storage, app.config["PROGRAMS"], utc_iso, skew_ms),
+        ConflictService(storage, utc_iso, skew_ms),
     )
 
     api = Api(app)

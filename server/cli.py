@@ -1,6 +1,7 @@
 """`pendamping-hub`: run the hub and administer it from the district office.
 
     pendamping-hub --data DIR init | serve | user add | enroll-code | device list | stats
+                              | conflicts list | conflicts resolve
 
 `--data` defaults to `PENDAMPING_HUB_DATA`, else `./var`. Every failure is one plain line on
 stderr and a non-zero exit, never a stack trace.
@@ -18,8 +19,10 @@ from marshmallow import ValidationError
 
 from schemas.codes import ROLES
 from schemas.validators import validate_wilayah
-from server.app import create_app
+from server.cli_conflicts import conflicts
+from server.cli_context import hub_app
 from server.enrolment import issue_code
+from server.errors import ApiError
 from server.storage import AlreadyExists, HubStorage, NotFound, StorageError, User
 from server.timeutil import utc_iso
 
@@ -34,10 +37,7 @@ _LABELS = {
 
 
 def _storage(ctx: click.Context) -> HubStorage:
-    app = ctx.obj.get("app")
-    if app is None:
-        app = ctx.obj["app"] = create_app({"DATA_DIR": ctx.obj["data"]})
-    return app.extensions["pendamping"].storage
+    return hub_app(ctx).extensions["pendamping"].storage
 
 
 def _emit(as_json: bool, payload: Any, lines: list[str]) -> None:
@@ -190,6 +190,9 @@ def stats(ctx: click.Context, as_json: bool) -> None:
     _emit(as_json, figures, lines)
 
 
+cli.add_command(conflicts)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Console entry point; returns the exit code instead of raising."""
     try:
@@ -204,6 +207,9 @@ def main(argv: list[str] | None = None) -> int:
     except click.ClickException as exc:
         exc.show()
         return exc.exit_code
+    except ApiError as exc:
+        click.echo(f"Galat: {exc.description}", err=True)
+        return 1
     except StorageError as exc:
         click.echo(f"Galat basis data hub: {exc}", err=True)
         return 1

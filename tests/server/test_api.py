@@ -179,13 +179,15 @@ def test_health_answers_ok_with_the_protocol_it_speaks(api: Api):
     assert response.get_json() == {"status": "ok", "protocol": 1, "schema_version": 1}
 
 
-def test_openapi_lists_the_four_paths(api: Api):
+def test_openapi_lists_every_path(api: Api):
     spec = api.call("GET", "/openapi.json").get_json()
     assert set(spec["paths"]) == {
         "/api/v1/health",
         "/api/v1/enroll",
         "/api/v1/sync/push",
         "/api/v1/sync/pull",
+        "/api/v1/conflicts",
+        "/api/v1/conflicts/{conflict_id}/resolve",
     }
 
 

@@ -1,0 +1,88 @@
+"""`GET /api/v1/conflicts` and `POST /api/v1/conflicts/<id>/resolve`: the review queue.
+
+For supervisors and admins (a pendamping's token gets 403), within their wilayah.
+"""
+
+from __future__ import annotations
+
+from flask import current_app
+from flask_smorest import abort
+from marshmallow import RAISE, Schema, fields, validate
+
+from server.admission import device_scopes
+from server.auth import current_device, require_device
+from server.jsonprovider import Blueprint
+
+blp = Blueprint("conflicts", __name__, description="Antrean konflik")
+
+
+class ConflictListArgs(Schema):
+    class Meta:
+        unknown = RAISE
+
+    status = fields.String(load_default="open", validate=validate.OneOf(("open", "all")))
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+    after = fields.Integer(load_default=0, validate=validate.Range(min=0, max=2**63 - 1))
+
+
+class ResolveArgs(Schema):
+    class Meta:
+        unknown = RAISE
+
+    choice = fields.String(
+        required=True,
+        validate=validate.OneOf(("keep", "take_lost", "value", "merge", "distinct")),
+    )
+    value = fields.Raw(allow_none=True)
+    survivor = fields.String(validate=validate.Length(max=40))
+
+
+class ConflictSchema(Schema):
+    conflict_id = fields.Integer()
+    kind = fields.String()
+    entity = fields.String()
+    record_id = fields.String()
+    other_record_id = fields.String(allow_none=True)
+    kelurahan = fields.String()
+    field = fields.String()
+    kept = fields.Dict()
+    lost = fields.Dict()
+    seq = fields.Integer()
+    created_at = fields.String()
+    resolved_at = fields.String(allow_none=True)
+    resolved_by = fields.String(allow_none=True)
+    resolution = fields.Raw(allow_none=True)
+
+
+def _service():
+    return current_app.extensions["pendamping"].conflicts
+
+
+def _supervisor():
+    device = current_device()
+    if device.user.role not in ("supervisor", "admin"):
+        abort(403, message="Hanya supervisor atau admin yang melihat antrean konflik.")
+    return device
+
+
+@blp.route("/conflicts")
+@require_device
+@blp.arguments(ConflictListArgs, location="query")
+@blp.response(200, ConflictSchema(many=True))
+def list_conflicts(args):
+    """Conflicts on records in the caller's wilayah, oldest first (open ones by default)."""
+    device = _supervisor()
+    return _service().list(
+        device_scopes(device), args["status"] == "open", args["limit"], args["after"]
+    )
+
+
+@blp.route("/conflicts/<int:conflict_id>/resolve", methods=["POST"])
+@require_device
+@blp.arguments(ResolveArgs)
+@blp.response(200, ConflictSchema)
+def resolve(body, conflict_id: int):
+    """Settle a conflict; what it writes reaches every laptop through pull."""
+    return _service().resolve_as(
+        _supervisor(), conflict_id, body["choice"], body.get("value"), body.get("survivor")
+    )

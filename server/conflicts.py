@@ -1,0 +1,219 @@
+"""The review queue: list conflicts, and settle one with a change that reaches every laptop.
+
+A resolution is written like a laptop's change (through :class:`server.writer.BatchWriter`,
+stamped with the hub's clock, made on top of the current version so it raises no new
+conflict), so it gets a seq, sits in the change log, and every laptop pulls it.
+
+Choices, by kind:
+
+=====================  ====================================================================
+``field``              ``keep`` (the value that stayed), ``take_lost``, or ``value`` (a
+                       value the supervisor types, validated like any field)
+``status``             ``keep``, or ``take_lost`` when that transition is legal now
+``delete``             ``keep`` (the record stays deleted) or ``take_lost`` (restore it)
+``duplicate_person``   ``merge`` (into `survivor`, by default the record that was there
+                       first: visits and requests move to it, the other becomes a
+                       tombstone) or ``distinct`` (two people; close it)
+=====================  ====================================================================
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import orjson
+from marshmallow import ValidationError
+
+from schemas.records import load_fields
+from server.admission import device_scopes
+from server.errors import ApiError
+from server.hubclock import HubClock
+from server.merge import Refusal
+from server.storage import ConflictRow, Device, HubStorage, NotFound, RecordRow
+from server.sync import conflict_view
+from server.writer import BatchWriter, Write
+
+__all__ = ["CHOICES", "ConflictService"]
+
+CHOICES: dict[str, tuple[str, ...]] = {
+    "field": ("keep", "take_lost", "value"),
+    "status": ("keep", "take_lost"),
+    "delete": ("keep", "take_lost"),
+    "duplicate_person": ("merge", "distinct"),
+}
+_FILLABLE = ("nik", "birth_date", "address", "dtsen_id", "phone")
+
+
+def _invalid(field: str, message: str, code: int = 422) -> ApiError:
+    return ApiError(
+        code, "invalid_field" if code == 422 else "conflict_state", message, {field: [message]}
+    )
+
+
+class ConflictService:
+    """Lists and settles conflicts over any :class:`HubStorage`.
+
+    :param now: the hub's wall clock as an ISO string.
+    """
+
+    def __init__(self, storage: HubStorage, now: Callable[[], str], max_skew_ms: int) -> None:
+        self.storage = storage
+        self._now = now
+        self._max_skew_ms = max_skew_ms
+
+    def list(
+        self,
+        scopes: Sequence[str] | None,
+        open_only: bool = True,
+        limit: int = 100,
+        after_id: int = 0,
+    ) -> list[dict[str, Any]]:
+        return [
+            conflict_view(c)
+            for c in self.storage.list_conflicts(scopes, open_only, limit, after_id)
+        ]
+
+    def resolve_as(
+        self,
+        device: Device,
+        conflict_id: int,
+        choice: str,
+        value: Any = None,
+        survivor: str | None = None,
+    ) -> dict[str, Any]:
+        """Settle a conflict for a supervisor's or admin's device, within its wilayah."""
+        if device.user.role not in ("supervisor", "admin"):
+            raise ApiError(
+                403, "forbidden", "Hanya supervisor atau admin yang menyelesaikan konflik."
+            )
+        return self.resolve(
+            conflict_id, device.user.name, device_scopes(device), choice, value, survivor
+        )
+
+    def resolve(
+        self,
+        conflict_id: int,
+        by: str,
+        scopes: Sequence[str] | None,
+        choice: str,
+        value: Any = None,
+        survivor: str | None = None,
+    ) -> dict[str, Any]:
+        """Settle one conflict. :returns: the conflict as settled.
+
+        :raises ApiError: 404 unknown (or outside `scopes`), 409 already settled or no longer
+            possible, 422 a choice or value that does not fit.
+        """
+        with self.storage.write() as session:
+            try:
+                conflict = session.conflict(conflict_id)
+            except NotFound:
+                raise ApiError(404, "not_found", "Konflik tidak ditemukan.") from None
+            if scopes is not None and not any(
+                conflict.kelurahan == w or conflict.kelurahan.startswith(w + ".") for w in scopes
+            ):
+                raise ApiError(404, "not_found", "Konflik tidak ditemukan.")
+            if conflict.resolved_at is not None:
+                raise _invalid("conflict_id", "Konflik ini sudah diselesaikan.", 409)
+            if choice not in CHOICES[conflict.kind]:
+                raise _invalid(
+                    "choice",
+                    f"Pilihan untuk konflik {conflict.kind}: {', '.join(CHOICES[conflict.kind])}.",
+                )
+            writer = BatchWriter(session, self._now())
+            clock = HubClock(session, self._max_skew_ms)
+            wrote = _Resolution(writer, clock, by, conflict).run(choice, value, survivor)
+            seq = wrote[-1] if wrote else writer.seq
+            writer.save()
+            clock.save()
+            resolution = {"choice": choice, "seqs": wrote}
+            if choice == "value":
+                resolution["value"] = value
+            if survivor is not None:
+                resolution["survivor"] = survivor
+            session.resolve_conflict(conflict_id, writer.received_at, by, seq, resolution)
+            return conflict_view(session.conflict(conflict_id))
+
+
+class _Resolution:
+    """The writes one resolution makes."""
+
+    def __init__(
+        self, writer: BatchWriter, clock: HubClock, by: str, conflict: ConflictRow
+    ) -> None:
+        self.writer = writer
+        self.clock = clock
+        self.by = by
+        self.conflict = conflict
+
+    def run(self, choice: str, value: Any, survivor: str | None) -> list[int]:
+        c = self.conflict
+        if choice in ("keep", "distinct"):
+            return []
+        if c.kind == "duplicate_person":
+            return self._merge_people(survivor)
+        if c.kind == "delete":
+            return [self._write(c.record_id, {}, delete=False)]
+        if choice == "value":
+            try:
+                value = load_fields(c.entity, {c.field: value}, creating=False)[c.field]
+            except ValidationError as exc:
+                messages = exc.normalized_messages().get(c.field, ["Nilai tidak valid."])
+                raise _invalid(
+                    "value", str(messages[0] if isinstance(messages, list) else messages)
+                ) from None
+        else:
+            value = c.lost_value
+        return [self._write(c.record_id, {c.field: value})]
+
+    def _merge_people(self, survivor: str | None) -> list[int]:
+        c = self.conflict
+        pair = (c.record_id, c.other_record_id)
+        keep_id = survivor or c.other_record_id
+        if keep_id not in pair:
+            raise _invalid("survivor", "Harus salah satu dari dua penerima manfaat konflik ini.")
+        gone_id = pair[1] if keep_id == pair[0] else pair[0]
+        keep, gone = self.writer.row(keep_id), self.writer.row(gone_id)
+        if keep is None or gone is None or keep.deleted or gone.deleted:
+            raise _invalid("survivor", "Salah satu penerima manfaat sudah tidak ada.", 409)
+        missing = {
+            f: gone.data[f]
+            for f in _FILLABLE
+            if keep.data.get(f) in (None, "") and gone.data.get(f) not in (None, "")
+        }
+        seqs = [
+            self._write(child.id, {"beneficiary_id": keep_id, "kelurahan": keep.kelurahan})
+            for child in self.writer.session.records_of_beneficiary(gone_id)
+        ]
+        seqs.append(self._write(gone_id, {"merged_into": keep_id}, delete=True))
+        if missing:  # after the tombstone, so a NIK moved over is not a duplicate again
+            seqs.append(self._write(keep_id, missing))
+        return seqs
+
+    def _write(self, record_id: str, fields: dict[str, Any], delete: bool | None = None) -> int:
+        row: RecordRow | None = self.writer.row(record_id)
+        if row is None:
+            raise _invalid("record_id", "Data konflik ini tidak ada lagi di hub.", 409)
+        write = Write(
+            str(uuid.uuid4()),
+            row.entity,
+            record_id,
+            fields,
+            self.clock.now(),
+            row.seq,
+            "hub",
+            self.by,
+            delete,
+        )
+        done = self.writer.apply(write)
+        if isinstance(done, Refusal):
+            raise _invalid(done.field, done.message, 409)
+        _merged, seq, _raised = done
+        self.writer.log(
+            write,
+            orjson.dumps(fields).decode(),
+            {"change_id": write.change_id, "status": "applied", "seq": seq},
+        )
+        return seq
