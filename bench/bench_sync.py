@@ -17,11 +17,9 @@ import time
 from functools import partial
 from pathlib import Path
 
-from bench.common import ServedHub, as_json, cpu_seconds, floor_seconds, new_id, visit_fields
+from bench.common import ServedHub, as_json, floor_seconds, new_id, timed, visit_fields
 from client_sync import FieldDevice
-from client_sync.engine import DEFAULT_BATCH_BYTES, SyncResult, pull_all, push_outbox
-from client_sync.hub import HubClient
-from client_sync.transport import HttpTransport
+from client_sync.engine import DEFAULT_BATCH_BYTES, pull_all, push_outbox
 
 
 def run(records: int, workdir: Path, batch_bytes: int = DEFAULT_BATCH_BYTES) -> dict:
@@ -46,8 +44,8 @@ def run(records: int, workdir: Path, batch_bytes: int = DEFAULT_BATCH_BYTES) -> 
             [(new_id(), as_json(visit_fields(bid, n))) for n in range(records)], workdir
         )
 
-        push = _timed(laptop_a, partial(push_outbox, batch_bytes=batch_bytes), hub)
-        pull = _timed(laptop_b, pull_all, hub)
+        push = timed(laptop_a, partial(push_outbox, batch_bytes=batch_bytes), hub)
+        pull = timed(laptop_b, pull_all, hub)
     finally:
         hub.stop()
     return {
@@ -68,22 +66,6 @@ def run(records: int, workdir: Path, batch_bytes: int = DEFAULT_BATCH_BYTES) -> 
         "pull_pages": pull[1].pages,
         "pulled": pull[1].pulled,
     }
-
-
-def _timed(device: FieldDevice, step, served: ServedHub) -> tuple[float, SyncResult, float]:
-    """Wall time of one sync step, its result, and the hub process's CPU time during it."""
-    identity = device.store.identity
-    transport = HttpTransport(identity.hub_url)
-    hub = HubClient(transport, identity.token)
-    hub.health()  # open the keep-alive connection outside the timed part
-    result = SyncResult()
-    cpu_before = cpu_seconds(served.process.pid) or 0.0
-    start = time.perf_counter()
-    step(device.store, hub, result)
-    elapsed = time.perf_counter() - start
-    hub_cpu = (cpu_seconds(served.process.pid) or 0.0) - cpu_before
-    transport.close()
-    return elapsed, result, hub_cpu
 
 
 def main() -> None:

@@ -12,11 +12,16 @@ import os
 import sqlite3
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
+from client_sync import FieldDevice
+from client_sync.engine import SyncResult
+from client_sync.hub import HubClient
+from client_sync.transport import HttpTransport
 from tests.support.served_hub import ServedHub
 
-__all__ = ["ServedHub", "cpu_seconds", "floor_seconds", "visit_fields"]
+__all__ = ["ServedHub", "cpu_seconds", "floor_seconds", "timed", "visit_fields"]
 
 
 def visit_fields(beneficiary_id: str, n: int) -> dict:
@@ -65,6 +70,25 @@ def cpu_seconds(pid: int) -> float | None:
     except OSError:
         return None
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def timed(
+    device: FieldDevice, step: Callable[..., None], served: ServedHub
+) -> tuple[float, SyncResult, float]:
+    """Wall time of one sync step (push_outbox or pull_all) over a fresh keep-alive
+    connection, its result, and the hub process's CPU time during it."""
+    identity = device.store.identity
+    transport = HttpTransport(identity.hub_url)
+    hub = HubClient(transport, identity.token)
+    hub.health()  # open the connection outside the timed part
+    result = SyncResult()
+    cpu_before = cpu_seconds(served.process.pid) or 0.0
+    start = time.perf_counter()
+    step(device.store, hub, result)
+    elapsed = time.perf_counter() - start
+    hub_cpu = (cpu_seconds(served.process.pid) or 0.0) - cpu_before
+    transport.close()
+    return elapsed, result, hub_cpu
 
 
 def new_id() -> str:

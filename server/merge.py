@@ -127,12 +127,12 @@ def merge_change(
     :returns: the new state with what happened, or a :class:`Refusal`.
     """
     result = MergeResult(dict(data), dict(stamps), deleted, "applied")
-    concurrent = any(
-        not _seen(s, change) for name, s in stamps.items() if name not in change.fields
-    )
+    unseen = [name for name, s in stamps.items() if not _seen(s, change)]
+    concurrent = bool(unseen)
+    concurrent_other = any(name not in change.fields for name in unseen)
     tombstone = stamps.get(DELETED)
     if change.delete is not None:
-        _merge_delete(result, change, seq, concurrent)
+        _merge_delete(result, change, seq, concurrent_other)
     elif deleted and tombstone is not None and not _seen(tombstone, change):
         result.losses.append(Loss(DELETED, "delete", True, tombstone.hlc, False, change.hlc, True))
     for name, value in change.fields.items():
@@ -151,7 +151,11 @@ def merge_change(
 
 def _merge_delete(result: MergeResult, change: Incoming, seq: int, concurrent: bool) -> None:
     if change.delete and concurrent and not result.deleted:
-        edited = max(s.hlc for s in result.stamps.values())
+        edited = max(
+            s.hlc
+            for name, s in result.stamps.items()
+            if name not in change.fields and not _seen(s, change)
+        )
         result.losses.append(Loss(DELETED, "delete", True, change.hlc, False, edited, False))
     result.deleted = bool(change.delete)
     result.stamps[DELETED] = Stamp(change.hlc, seq)

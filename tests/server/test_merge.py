@@ -304,7 +304,7 @@ FIELD_CASES = [
         request(reason=("Stroke ringan", Stamp(hlc(5_000, B), 2))),
         Incoming({"reason": "Stroke ringan"}, hlc(6_000, A), 1),
         3,
-        outcome(request(reason=("Stroke ringan", Stamp(hlc(5_000, B), 2))), "applied"),
+        outcome(request(reason=("Stroke ringan", Stamp(hlc(5_000, B), 2))), "merged"),
     ),
     Case(
         "fields the change does not set keep their values and stamps",
@@ -357,7 +357,7 @@ STATUS_CASES = [
         3,
         outcome(
             request(status=("dibatalkan", Stamp(hlc(4_000, A), 3))),
-            "applied",
+            "merged",
             ["status"],
             transition=("diverifikasi", "dibatalkan"),
         ),
@@ -369,7 +369,7 @@ STATUS_CASES = [
         4,
         outcome(
             request(status=("dibatalkan", Stamp(hlc(4_000, A), 4))),
-            "applied",
+            "merged",
             ["status"],
             transition=("disetujui", "dibatalkan"),
         ),
@@ -477,7 +477,7 @@ STATUS_CASES = [
         request(status=("dibatalkan", Stamp(hlc(5_000, B), 2))),
         Incoming({"status": "dibatalkan"}, hlc(6_000, A), 1),
         3,
-        outcome(request(status=("dibatalkan", Stamp(hlc(5_000, B), 2))), "applied"),
+        outcome(request(status=("dibatalkan", Stamp(hlc(5_000, B), 2))), "merged"),
     ),
     Case(
         "the status it saw set again is a no-op",
@@ -615,14 +615,6 @@ def test_a_delete_or_restore_keeps_a_tombstone_and_queues_concurrent_edits(case:
     _check(case)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "server/merge.py:154 a concurrent delete's Loss.lost_hlc is the newest HLC on the "
-        "record, even one of an edit the deleting device had seen (its own), not the "
-        "concurrent edit's; writer._conflict then blames the deleting device"
-    ),
-)
 def test_a_concurrent_delete_names_the_concurrent_edit_not_the_newest_one_it_had_seen():
     # laptop-b edits the reason (seq 2) while laptop-a, offline, edits the device type (seq 3)
     # and then deletes the request: the edit the delete overrides is laptop-b's.

@@ -1,0 +1,615 @@
+"""Convergence: three laptops and a hub, random work, random sync order, failures, bad clocks.
+
+The issue's proof requirement, as a Hypothesis stateful test. Each example is a fresh hub
+(real SQLite files in a temporary folder) with three laptops enrolled in the same wilayah: two
+pendamping and a supervisor, so status transitions of both roles happen. Their clocks are
+wrong (one in 2031, one years behind, and a rule moves clocks, backwards too). Rules create,
+edit and delete beneficiaries and device requests, move requests through their lifecycle, sync
+a random laptop (cleanly, with the push's response lost after the hub committed, or with a
+request dropped) and settle open conflicts the way the district office does.
+
+After the steps, every laptop syncs until nothing moves, and then:
+
+1. every laptop shows exactly the hub's live records, and holds the hub's view of the
+   conflicts on its own changes;
+2. no laptop has anything pending or awaiting pull, and every change the hub refused is
+   kept with its reasons;
+3. every value a laptop wrote (and every delete) is still in the hub's state, or in the
+   conflict queue, or was replaced by a change whose author had seen it, or was refused;
+4. every device request's status history is a walk of legal transitions ending in its
+   status.
+
+Profiles: ``HYPOTHESIS_PROFILE=ci`` (the default: 200 examples) or ``nightly`` (2000 longer
+ones). They are registered as ``convergence-ci`` and ``convergence-nightly`` so they do not
+replace Hypothesis' own built-in ``ci`` profile for the rest of the suite.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from hypothesis import HealthCheck, Phase, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, multiple, rule
+
+from client_sync import FieldDevice
+from client_sync.errors import InvalidRecord, RecordNotFound, SyncError
+from schemas.codes import DEVICE_STATUSES, ENTITIES, INITIAL_DEVICE_STATUS
+from schemas.hlc import wall_ms
+from schemas.lifecycle import ROLE_STATUSES, TRANSITIONS, is_legal_transition
+from server.app import create_app
+from server.conflicts import CHOICES
+from server.enrolment import issue_code
+from server.errors import ApiError
+from server.storage import User
+from server.timeutil import utc_iso
+from tests.support.transports import FlakyTransport, WsgiTransport
+
+settings.register_profile(
+    "convergence-ci",
+    max_examples=200,
+    stateful_step_count=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile(
+    "convergence-nightly",
+    max_examples=2000,
+    stateful_step_count=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+PROFILE = f"convergence-{os.environ.get('HYPOTHESIS_PROFILE', 'ci')}"
+
+WILAYAH = "31.71.01"
+KELURAHAN = ("31.71.01.1001", "31.71.01.1002")
+#: A small pool of valid NIKs, so two laptops register the same person now and then.
+NIKS = ("3171014508450001", "3171012201500002", "3171016712800003")
+YEAR_MS = 365 * 24 * 3600 * 1000
+DAY_MS = 24 * 3600 * 1000
+
+names = st.sampled_from(["Ibu Sri Wahyuni", "Pak Budi", "Ani Lestari", "Wayan", "Mbah Karto"])
+phones = st.sampled_from([None, "081234567890", "0811-1111-1111", "+62 812 3456 7890"])
+addresses = st.sampled_from([None, "Jl. Melati 3", "Jl. Mawar 1", "Gang Kenari 7 RT 02/RW 05"])
+niks = st.sampled_from([None, *NIKS])
+reasons = st.sampled_from([None, "Tidak dapat berjalan jauh.", "Kaki kiri diamputasi."])
+#: Values of the right type for each field a laptop edits (and a supervisor may type).
+VALUES: dict[str, st.SearchStrategy] = {
+    "name": names,
+    "phone": phones,
+    "address": addresses,
+    "nik": niks,
+    "reason": reasons,
+}
+BENEFICIARY_EDITS = ("name", "phone", "address", "nik")
+LIVE_CHANGE = ("applied", "merged", "conflict")
+
+
+class Clock:
+    """A laptop's wrong wall clock: the real one plus an offset the rules move."""
+
+    def __init__(self, offset_ms: int) -> None:
+        self.offset_ms = offset_ms
+
+    def __call__(self) -> int:
+        return wall_ms() + self.offset_ms
+
+
+class Link:
+    """Decides which of a laptop's requests the :class:`FlakyTransport` loses."""
+
+    def __init__(self) -> None:
+        self.push: str | None = None  # "request" or "response", for the next push
+        self.pull: str | None = None  # likewise for the next pull
+        self.fired = False
+
+    def fail(self, _call: int, _method: str, path: str) -> str | None:
+        mode = None
+        if path.endswith("/sync/push"):
+            mode, self.push = self.push, None
+        elif path.endswith("/sync/pull"):
+            mode, self.pull = self.pull, None
+        self.fired = self.fired or mode is not None
+        return mode
+
+    def reset(self) -> None:
+        self.push = self.pull = None
+        self.fired = False
+
+
+@dataclass
+class Laptop:
+    name: str
+    role: str
+    dev: FieldDevice
+    clock: Clock
+    link: Link
+
+    @property
+    def store(self):
+        return self.dev.store
+
+
+@dataclass
+class Written:
+    """One change a laptop queued, as the model keeps it."""
+
+    order: int
+    laptop: int
+    device_id: str
+    change_id: str
+    entity: str
+    record_id: str
+    base_seq: int | None
+    op: str
+    fields: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Logged:
+    """One change in the hub's log of a record."""
+
+    index: int
+    change_id: str
+    device_id: str
+    fields: dict[str, Any]
+    receipt: dict[str, Any]
+    #: the hub seq the author had seen; the hub's own writes saw the whole record
+    base_seq: float | None
+
+    @property
+    def seq(self) -> int | None:
+        return self.receipt.get("seq")
+
+    @property
+    def live(self) -> bool:
+        return self.receipt.get("status") in LIVE_CHANGE
+
+
+def _without_sync(record: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in record.items() if k != "sync"}
+
+
+class Convergence(RuleBasedStateMachine):
+    beneficiaries = Bundle("beneficiaries")
+    requests = Bundle("requests")
+
+    #: the laptops' users: name, role, clock offset at enrolment
+    USERS = (
+        ("siti", "pendamping", 0),
+        ("budi", "pendamping", 5 * YEAR_MS),  # 2031
+        ("bu-kasi", "supervisor", -3 * YEAR_MS),  # years behind
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tmp = Path(tempfile.mkdtemp(prefix="convergence-"))
+        self.app = create_app({"DATA_DIR": self.tmp / "hub", "TESTING": True})
+        state = self.app.extensions["pendamping"]
+        self.storage = state.storage
+        self.office = state.conflicts
+        self.laptops: list[Laptop] = []
+        self.written: list[Written] = []
+        try:
+            for name, role, offset in self.USERS:
+                self.laptops.append(self._enroll(name, role, offset))
+        except BaseException:
+            self._cleanup()
+            raise
+
+    def _enroll(self, name: str, role: str, offset: int) -> Laptop:
+        self.storage.add_user(User(name, role, (WILAYAH,)), utc_iso())
+        code = issue_code(self.storage, name, 24)
+        link = Link()
+        app = self.app
+        dev = FieldDevice.enroll(
+            self.tmp / f"laptop-{name}",
+            "http://hub.test",
+            code,
+            f"laptop-{name}",
+            transport_factory=lambda _url: FlakyTransport(WsgiTransport(app), link.fail),
+        )
+        clock = Clock(offset)
+        dev.store._wall = clock  # the store reads it on every change
+        return Laptop(name, role, dev, clock, link)
+
+    def _cleanup(self) -> None:
+        for laptop in self.laptops:
+            laptop.dev.close()
+        self.storage.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def teardown(self) -> None:
+        try:
+            if sys.exc_info()[0] is None:  # a step failed already: report that one
+                self.final_round()
+                self.check()
+        finally:
+            self._cleanup()
+
+    # -- helpers --------------------------------------------------------------------------
+
+    def _holders(self, entity: str, record_id: str, roles: tuple[str, ...] = ()) -> list[int]:
+        """The laptops that show the record (and have one of `roles`, if given)."""
+        found = []
+        for index, laptop in enumerate(self.laptops):
+            if roles and laptop.role not in roles:
+                continue
+            try:
+                laptop.store.get(entity, record_id)
+            except RecordNotFound:
+                continue
+            found.append(index)
+        return found
+
+    def _track(self, index: int, intended: dict[str, Any] | None) -> Written:
+        """Keep the change the laptop just queued (the newest one in its outbox)."""
+        laptop = self.laptops[index]
+        last = None
+        for batch in laptop.store.outbox_batches(1 << 30):
+            last = batch.changes_json[-1]
+        assert last is not None, "the store queued nothing"
+        change = orjson.loads(last)
+        for name, value in (intended or {}).items():
+            assert change["fields"].get(name) == value, (name, change)
+        written = Written(
+            len(self.written),
+            index,
+            change["device_id"],
+            change["change_id"],
+            change["entity"],
+            change["record_id"],
+            change["base_seq"],
+            change.get("op", "put"),
+            change["fields"],
+        )
+        self.written.append(written)
+        return written
+
+    def _sync(self, index: int, push: str | None = None, pull: str | None = None) -> None:
+        laptop = self.laptops[index]
+        laptop.link.reset()
+        laptop.link.push, laptop.link.pull = push, pull
+        try:
+            laptop.dev.sync()
+        except SyncError:
+            if not laptop.link.fired:
+                raise  # a failure nobody injected: the hub broke
+        finally:
+            laptop.link.reset()
+
+    # -- rules: recording -----------------------------------------------------------------
+
+    @rule(
+        target=beneficiaries,
+        index=st.integers(0, 2),
+        name=names,
+        sex=st.sampled_from(["L", "P"]),
+        kelurahan=st.sampled_from(KELURAHAN),
+        nik=niks,
+        phone=phones,
+        address=addresses,
+    )
+    def create_beneficiary(self, index, name, sex, kelurahan, nik, phone, address):
+        data = {
+            "name": name,
+            "sex": sex,
+            "kelurahan": kelurahan,
+            "nik": nik,
+            "phone": phone,
+            "address": address,
+            "categories": ["lansia"],
+            "programs": ["KLJ"],
+        }
+        record_id = self.laptops[index].store.add("beneficiary", data)
+        self._track(index, data)
+        return record_id
+
+    @rule(bid=beneficiaries, data=st.data())
+    def edit_beneficiary(self, bid, data):
+        holders = self._holders("beneficiary", bid)
+        if not holders:
+            return
+        index = data.draw(st.sampled_from(holders), label="laptop")
+        name = data.draw(st.sampled_from(BENEFICIARY_EDITS), label="field")
+        value = data.draw(VALUES[name], label="value")
+        try:
+            self.laptops[index].store.update("beneficiary", bid, {name: value})
+        except (InvalidRecord, RecordNotFound):
+            return
+        self._track(index, {name: value})
+
+    @rule(target=requests, bid=beneficiaries, data=st.data())
+    def create_request(self, bid, data):
+        holders = self._holders("beneficiary", bid, roles=("pendamping",))
+        if not holders:
+            return multiple()
+        index = data.draw(st.sampled_from(holders), label="laptop")
+        fields = {
+            "beneficiary_id": bid,
+            "device_type": data.draw(st.sampled_from(["kursi_roda", "kruk", "walker"])),
+            "reason": data.draw(reasons, label="reason"),
+        }
+        try:
+            record_id = self.laptops[index].store.add("device_request", fields)
+        except (InvalidRecord, RecordNotFound):
+            return multiple()
+        self._track(index, {**fields, "status": INITIAL_DEVICE_STATUS})
+        return record_id
+
+    @rule(rid=requests, data=st.data())
+    def edit_request(self, rid, data):
+        holders = self._holders("device_request", rid)
+        if not holders:
+            return
+        index = data.draw(st.sampled_from(holders), label="laptop")
+        value = data.draw(reasons, label="reason")
+        try:
+            self.laptops[index].store.update("device_request", rid, {"reason": value})
+        except (InvalidRecord, RecordNotFound):
+            return
+        self._track(index, {"reason": value})
+
+    @rule(rid=requests, data=st.data())
+    def move_status(self, rid, data):
+        holders = self._holders("device_request", rid)
+        if not holders:
+            return
+        index = data.draw(st.sampled_from(holders), label="laptop")
+        laptop = self.laptops[index]
+        try:
+            current = laptop.store.get("device_request", rid)["status"]
+        except RecordNotFound:
+            return
+        options = sorted(ROLE_STATUSES[laptop.role] & TRANSITIONS[current])
+        if not options:
+            return
+        status = data.draw(st.sampled_from(options), label="status")
+        try:
+            laptop.store.update("device_request", rid, {"status": status})
+        except (InvalidRecord, RecordNotFound):
+            return
+        self._track(index, {"status": status})
+
+    @rule(bid=beneficiaries, data=st.data())
+    def delete_beneficiary(self, bid, data):
+        self._delete("beneficiary", bid, data)
+
+    @rule(rid=requests, data=st.data())
+    def delete_request(self, rid, data):
+        self._delete("device_request", rid, data)
+
+    def _delete(self, entity: str, record_id: str, data) -> None:
+        holders = self._holders(entity, record_id)
+        if not holders:
+            return
+        index = data.draw(st.sampled_from(holders), label="laptop")
+        try:
+            self.laptops[index].store.delete(entity, record_id)
+        except RecordNotFound:
+            return
+        self._track(index, None)
+
+    @rule(
+        index=st.integers(0, 2),
+        delta=st.sampled_from([-2 * YEAR_MS, -DAY_MS, -60_000, 60_000, DAY_MS, 2 * YEAR_MS]),
+    )
+    def move_clock(self, index, delta):
+        self.laptops[index].clock.offset_ms += delta
+
+    # -- rules: sync ----------------------------------------------------------------------
+
+    @rule(index=st.integers(0, 2))
+    def sync(self, index):
+        self._sync(index)
+
+    @rule(index=st.integers(0, 2))
+    def sync_push_response_lost(self, index):
+        """The hub commits the push; its answer never reaches the laptop."""
+        self._sync(index, push="response")
+
+    @rule(
+        index=st.integers(0, 2),
+        where=st.sampled_from(["push", "pull"]),
+        mode=st.sampled_from(["request", "response"]),
+    )
+    def sync_dropped(self, index, where, mode):
+        self._sync(index, **{where: mode})
+
+    # -- rules: the office ----------------------------------------------------------------
+
+    @rule(data=st.data())
+    def resolve_conflict(self, data):
+        queue = self.storage.list_conflicts(None, open_only=True, limit=10**6)
+        if not queue:
+            return
+        conflict = data.draw(st.sampled_from(queue), label="conflict")
+        choice = data.draw(st.sampled_from(CHOICES[conflict.kind]), label="choice")
+        value = survivor = None
+        if choice == "value":
+            typed = VALUES.get(conflict.field, st.just(conflict.kept_value))
+            value = data.draw(typed, label="value")
+        if conflict.kind == "duplicate_person":
+            survivor = data.draw(
+                st.sampled_from([None, conflict.record_id, conflict.other_record_id]),
+                label="survivor",
+            )
+        try:
+            self.office.resolve(conflict.conflict_id, "kantor", None, choice, value, survivor)
+        except ApiError as exc:
+            assert exc.code in (409, 422), exc
+
+    # -- the end ------------------------------------------------------------------------
+
+    def final_round(self) -> None:
+        """Sync every laptop, with no failures, until a whole round moves nothing."""
+        for _ in range(5):
+            moved = 0
+            for laptop in self.laptops:
+                laptop.link.reset()
+                result = laptop.dev.sync()
+                moved += result.pushed + result.rejected + result.pulled
+            if moved == 0:
+                return
+        raise AssertionError("the laptops never went quiet")
+
+    def check(self) -> None:
+        page = self.storage.pull(None, 0, 10**6)
+        assert not page.more
+        hub = [orjson.loads(text) for text in page.records_json]
+        by_id = {r["id"]: r for r in hub}
+        log = {rid: self._log(rid) for rid in by_id}
+        conflicts = self.storage.list_conflicts(None, open_only=False, limit=10**6)
+        self.check_same_state(hub, conflicts)
+        self.check_nothing_pending()
+        self.check_nothing_lost(by_id, log, conflicts)
+        self.check_lifecycles(hub)
+
+    def _log(self, record_id: str) -> list[Logged]:
+        base = {w.change_id: w.base_seq for w in self.written}
+        logged = []
+        for index, change in enumerate(self.storage.iter_changes(record_id)):
+            receipt = orjson.loads(change.receipt_json)
+            if change.device_id == "hub":
+                seen: float | None = float("inf")  # made on top of the record as it stood
+            else:
+                seen = base.get(change.change_id)
+            fields = orjson.loads(change.fields_json)
+            logged.append(
+                Logged(index, change.change_id, change.device_id, fields, receipt, seen)
+            )
+        return logged
+
+    def check_same_state(self, hub: list[dict], conflicts: list) -> None:
+        """1. Every laptop shows what the hub holds, and knows the conflicts on its changes."""
+        live: dict[str, dict[str, dict]] = {entity: {} for entity in ENTITIES}
+        for r in hub:
+            if not r["deleted"]:
+                live[r["entity"]][r["id"]] = {"id": r["id"], **r["data"]}
+        for laptop in self.laptops:
+            refused = {c["record_id"] for c in laptop.store.rejected()}
+            for entity in ENTITIES:
+                shown = {}
+                for record in laptop.store.list(entity):
+                    if record["sync"] == "rejected":
+                        # never taken by the hub: the laptop keeps it, with the reasons
+                        assert record["id"] in refused and record["id"] not in live[entity]
+                        continue
+                    assert record["sync"] == "synced", (laptop.name, record)
+                    shown[record["id"]] = _without_sync(record)
+                assert shown == live[entity], (laptop.name, entity)
+
+    def check_nothing_pending(self) -> None:
+        """2. Nothing pending, nothing awaiting pull; a refused change keeps its reasons."""
+        for laptop in self.laptops:
+            status = laptop.store.status()
+            assert (status["pending"], status["awaiting_pull"]) == (0, 0), (laptop.name, status)
+            refused = laptop.store.rejected()
+            assert status["rejected"] == len(refused)
+            for change in refused:
+                assert change["errors"], change
+
+    def check_nothing_lost(self, by_id: dict, log: dict[str, list[Logged]], conflicts) -> None:
+        """3. Every value a laptop wrote is in the state, in the queue, knowingly replaced,
+        or was refused."""
+        queued: dict[tuple[str, str], list[Any]] = defaultdict(list)
+        delete_conflicts = set()
+        for c in conflicts:
+            queued[c.record_id, c.field].extend([c.kept_value, c.lost_value])
+            if c.kind == "delete":
+                delete_conflicts.add(c.record_id)
+        lost_changes = {(c.lost_change, c.field) for c in conflicts if c.lost_change}
+        for w in self.written:
+            changes = log.get(w.record_id, [])
+            mine = next((c for c in changes if c.change_id == w.change_id), None)
+            assert mine is not None, f"change never reached the hub: {w}"
+            if mine.receipt.get("status") == "rejected":
+                refused = self.laptops[w.laptop].store.rejected()
+                assert any(r["change_id"] == w.change_id for r in refused) or self._superseded(
+                    w
+                ), f"refused change not kept on its laptop: {w}"
+                continue
+            assert mine.live, (w, mine.receipt)
+            record = by_id[w.record_id]
+            if w.op == "delete":
+                assert record["deleted"] or w.record_id in delete_conflicts, (
+                    f"a delete vanished without a conflict: {w}"
+                )
+                continue
+            for name, value in w.fields.items():
+                if record["data"].get(name) == value:
+                    continue
+                if name == "status" and value in [
+                    step["to"] for step in record["data"].get("status_history", [])
+                ]:
+                    continue  # every transition is an event kept forever
+                if value in queued[w.record_id, name]:
+                    continue
+                if self._replaced_knowingly(changes, mine, name, value, lost_changes):
+                    continue
+                raise AssertionError(
+                    f"value lost: {w.record_id} {name}={value!r} by {w.device_id} "
+                    f"(change {w.change_id}, receipt {mine.receipt}); hub has "
+                    f"{record['data'].get(name)!r}; log: {changes}"
+                )
+
+    def _superseded(self, w: Written) -> bool:
+        """A refused create that a later edit on the same laptop sent again whole."""
+        return any(
+            o.laptop == w.laptop and o.record_id == w.record_id and o.order > w.order
+            for o in self.written
+        )
+
+    @staticmethod
+    def _replaced_knowingly(
+        changes: list[Logged], mine: Logged, name: str, value: Any, lost_changes: set
+    ) -> bool:
+        """A later change set the field, and its author had seen this value (written by
+        the same device, or at a seq at or below the one the author had pulled)."""
+        same_value = [
+            c
+            for c in changes[: mine.index + 1]
+            if c.live and name in c.fields and c.fields[name] == value
+        ]
+        for later in changes[mine.index + 1 :]:
+            if not later.live or name not in later.fields:
+                continue
+            if (later.change_id, name) in lost_changes:
+                continue  # it lost to the value; it did not replace it
+            for earlier in same_value:
+                if later.device_id == earlier.device_id or (
+                    later.base_seq is not None and later.base_seq >= earlier.seq
+                ):
+                    return True
+        return False
+
+    def check_lifecycles(self, hub: list[dict]) -> None:
+        """4. No device request ever took a step outside its lifecycle."""
+        for r in hub:
+            if r["entity"] != "device_request":
+                continue
+            data = r["data"]
+            history = data.get("status_history") or []
+            assert history, r
+            assert history[0]["from"] is None and history[0]["to"] == INITIAL_DEVICE_STATUS, r
+            previous = INITIAL_DEVICE_STATUS
+            for step in history[1:]:
+                assert step["from"] == previous, r
+                assert is_legal_transition(step["from"], step["to"]), r
+                assert step["to"] != step["from"], r
+                previous = step["to"]
+            assert data["status"] == previous, r
+            assert data["status"] in DEVICE_STATUSES, r
+
+
+TestConvergence = Convergence.TestCase
+TestConvergence.settings = settings.get_profile(PROFILE)
