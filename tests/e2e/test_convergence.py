@@ -37,7 +37,7 @@ from typing import Any
 
 import orjson
 import pytest
-from hypothesis import HealthCheck, Phase, settings
+from hypothesis import HealthCheck, Phase, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, multiple, rule
 
@@ -447,6 +447,9 @@ class Convergence(RuleBasedStateMachine):
             self.office.resolve(conflict.conflict_id, "kantor", None, choice, value, survivor)
         except ApiError as exc:
             assert exc.code in (409, 422), exc
+            event(f"resolve {conflict.kind}/{choice}: {exc.code}")
+        else:
+            event(f"resolve {conflict.kind}/{choice}: done")
 
     # -- the end ------------------------------------------------------------------------
 
@@ -469,6 +472,12 @@ class Convergence(RuleBasedStateMachine):
         by_id = {r["id"]: r for r in hub}
         log = {rid: self._log(rid) for rid in by_id}
         conflicts = self.storage.list_conflicts(None, open_only=False, limit=10**6)
+        for c in conflicts:
+            event(f"conflict {c.kind}/{c.field}")
+        for laptop in self.laptops:
+            for refused in laptop.store.rejected():
+                event(f"refused {refused['entity']}: {sorted(refused['errors'])}")
+        event(f"changes written: {min(len(self.written) // 5 * 5, 20)}+")
         self.check_same_state(hub, conflicts)
         self.check_nothing_pending()
         self.check_nothing_lost(by_id, log, conflicts)
