@@ -50,6 +50,8 @@ def unsafe_fields(data: Mapping[str, Any]) -> dict[str, list[str]]:
     """Messages for every top-level field whose value JSON cannot carry faithfully."""
     errors: dict[str, list[str]] = {}
     for name, value in data.items():
+        if type(value) is str and value.isascii():
+            continue  # the common case, decided without a call
         problem = _problem(name, 0) if isinstance(name, str) else "Nama isian harus teks."
         if problem or (problem := _problem(value, 0)):
             errors[str(name)] = [problem]

@@ -118,7 +118,8 @@ class SyncService:
                 for c in wanted
                 if isinstance(c["fields"].get("beneficiary_id"), str)
             )
-            writer = BatchWriter(session, self._now(), session.records_for(list(ids)))
+            writer = BatchWriter(session, self._now())
+            writer.load(ids)
             clock = HubClock(session, self.max_skew_ms)
             for index, change in enumerate(envelopes):
                 if change is None:

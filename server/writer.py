@@ -9,6 +9,7 @@ whether a NIK is already carried by another beneficiary.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,17 +50,13 @@ def _stamps(row: RecordRow) -> dict[str, Stamp]:
 
 
 class BatchWriter:
-    """The writes of one transaction: records, change log and conflicts, saved together.
+    """The writes of one transaction: records, change log and conflicts, saved together."""
 
-    :param records: rows the caller already loaded (by record id); more load on demand.
-    """
-
-    def __init__(
-        self, session: WriteSession, received_at: str, records: dict[str, RecordRow] | None = None
-    ) -> None:
+    def __init__(self, session: WriteSession, received_at: str) -> None:
         self.session = session
         self.received_at = received_at
-        self.records: dict[str, RecordRow] = records if records is not None else {}
+        self.records: dict[str, RecordRow] = {}
+        self._absent: set[str] = set()
         self.seq = session.last_seq()
         self._touched: dict[str, RecordRow] = {}
         self._changes: list[ChangeRow] = []
@@ -67,10 +64,16 @@ class BatchWriter:
         self._users: dict[str, str] = {}
         self._niks: dict[str, list[str]] = {}
 
+    def load(self, record_ids: Iterable[str]) -> None:
+        """Read many records in one go, ahead of :meth:`row` asking for them one by one."""
+        wanted = [rid for rid in set(record_ids) if rid not in self.records]
+        self.records.update(self.session.records_for(wanted))
+        self._absent.update(rid for rid in wanted if rid not in self.records)
+
     def row(self, record_id: str) -> RecordRow | None:
         """The record as this batch sees it (with the batch's own writes)."""
-        if record_id not in self.records:
-            self.records.update(self.session.records_for([record_id]))
+        if record_id not in self.records and record_id not in self._absent:
+            self.load([record_id])
         return self.records.get(record_id)
 
     def apply(self, write: Write) -> tuple[MergeResult, int, list[ConflictRow]] | Refusal:
