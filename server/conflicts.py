@@ -125,7 +125,7 @@ class ConflictService:
             writer = BatchWriter(session, self._now())
             clock = HubClock(session, self._max_skew_ms)
             wrote = _Resolution(writer, clock, by, conflict).run(choice, value, survivor)
-            seq = wrote[-1] if wrote else writer.seq
+            seq = wrote[-1]
             writer.save()
             clock.save()
             resolution = {"choice": choice, "seqs": wrote}
@@ -151,7 +151,9 @@ class _Resolution:
     def run(self, choice: str, value: Any, survivor: str | None) -> list[int]:
         c = self.conflict
         if choice in ("keep", "distinct"):
-            return []
+            # Nothing to change, but the record is written again (same values, new seq) so
+            # the settlement travels with it: every laptop's next pull hears of it.
+            return [self._write(c.record_id, {})]
         if c.kind == "duplicate_person":
             return self._merge_people(survivor)
         if c.kind == "delete":
