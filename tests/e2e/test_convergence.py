@@ -4,24 +4,31 @@ The issue's proof requirement, as a Hypothesis stateful test. Each example is a 
 (real SQLite files in a temporary folder) with three laptops enrolled in the same wilayah: two
 pendamping and a supervisor, so status transitions of both roles happen. Their clocks are
 wrong (one in 2031, one years behind, and a rule moves clocks, backwards too). Rules create,
-edit and delete beneficiaries and device requests, move requests through their lifecycle, sync
-a random laptop (cleanly, with the push's response lost after the hub committed, or with a
-request dropped) and settle open conflicts the way the district office does.
+edit and delete beneficiaries, visits and device requests (now and then with a programme or a
+status move the hub refuses), move requests through their lifecycle, sync a random laptop in
+random batch and page sizes (cleanly, with a push's response lost after the hub committed, or
+with a push or pull dropped) and settle open conflicts the way the district office does.
 
-After the steps, every laptop syncs until nothing moves, and then:
+After the steps, every laptop syncs with no failures until a whole round moves nothing, and:
 
-1. every laptop shows exactly the hub's live records, and holds the hub's view of the
-   conflicts on its own changes;
+1. every laptop shows exactly the hub's live records (a record the hub refused to create
+   stays on its own laptop only, marked so, with the reasons);
 2. no laptop has anything pending or awaiting pull, and every change the hub refused is
    kept with its reasons;
-3. every value a laptop wrote (and every delete) is still in the hub's state, or in the
-   conflict queue, or was replaced by a change whose author had seen it, or was refused;
-4. every device request's status history is a walk of legal transitions ending in its
-   status.
+3. every value a laptop wrote (and every delete) is still in the hub's state (live or in a
+   tombstone; for a status, in the status history), or in the conflict queue, or was
+   replaced by a later change whose author had seen it, or was refused; and every laptop
+   change the hub logged is one the model knows;
+4. every device request's status history is a walk of legal transitions from ``diajukan``
+   ending in its status, each step made by the change (and device) it names;
+5. two live beneficiaries with one NIK are both named in a duplicate-person conflict;
+6. every laptop holds the hub's view of each conflict on its own changes, settled or not;
+7. every conflict names the devices (and change) its two sides really came from.
 
-Profiles: ``HYPOTHESIS_PROFILE=ci`` (the default: 200 examples) or ``nightly`` (2000 longer
-ones). They are registered as ``convergence-ci`` and ``convergence-nightly`` so they do not
-replace Hypothesis' own built-in ``ci`` profile for the rest of the suite.
+Profiles: ``HYPOTHESIS_PROFILE=ci`` (the default: 200 examples of up to 40 steps, about 40 s
+on a 2-core machine) or ``nightly`` (2000 examples of up to 60 steps, about 8 minutes).
+They are registered as ``convergence-ci`` and ``convergence-nightly`` so they do not replace
+Hypothesis' own built-in ``ci`` profile for the rest of the suite.
 """
 
 from __future__ import annotations
@@ -30,19 +37,19 @@ import os
 import shutil
 import sys
 import tempfile
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import orjson
-import pytest
-from hypothesis import HealthCheck, Phase, event, settings
+from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import Bundle, RuleBasedStateMachine, multiple, rule
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, multiple, rule
 
 from client_sync import FieldDevice
 from client_sync.errors import InvalidRecord, RecordNotFound, SyncError
+from client_sync.store import FieldStore
 from schemas.codes import DEVICE_STATUSES, ENTITIES, INITIAL_DEVICE_STATUS
 from schemas.hlc import wall_ms
 from schemas.lifecycle import ROLE_STATUSES, TRANSITIONS, is_legal_transition
@@ -51,13 +58,14 @@ from server.conflicts import CHOICES
 from server.enrolment import issue_code
 from server.errors import ApiError
 from server.storage import User
+from server.sync import conflict_view
 from server.timeutil import utc_iso
 from tests.support.transports import FlakyTransport, WsgiTransport
 
 settings.register_profile(
     "convergence-ci",
     max_examples=200,
-    stateful_step_count=25,
+    stateful_step_count=40,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
@@ -82,6 +90,11 @@ phones = st.sampled_from([None, "081234567890", "0811-1111-1111", "+62 812 3456 
 addresses = st.sampled_from([None, "Jl. Melati 3", "Jl. Mawar 1", "Gang Kenari 7 RT 02/RW 05"])
 niks = st.sampled_from([None, *NIKS])
 reasons = st.sampled_from([None, "Tidak dapat berjalan jauh.", "Kaki kiri diamputasi."])
+#: Programme lists; ZZZ passes the laptop's checks but is not on the hub's list, so the hub
+#: refuses the change and the laptop must keep it with the reasons.
+programs = st.sampled_from([["KLJ"], ["KLJ", "PKH"], ["BPNT"]])
+laptop_programs = st.sampled_from([["KLJ"], ["KLJ", "PKH"], ["BPNT"], ["ZZZ"]])
+findings = st.sampled_from([None, "Kondisi baik.", "Perlu kursi roda.", "Tidak di rumah."])
 #: Values of the right type for each field a laptop edits (and a supervisor may type).
 VALUES: dict[str, st.SearchStrategy] = {
     "name": names,
@@ -89,8 +102,17 @@ VALUES: dict[str, st.SearchStrategy] = {
     "address": addresses,
     "nik": niks,
     "reason": reasons,
+    "findings": findings,
+    "programs": programs,
 }
-BENEFICIARY_EDITS = ("name", "phone", "address", "nik")
+#: What a laptop may type: the same, except that it may name a programme the hub refuses.
+TYPED = {**VALUES, "programs": laptop_programs}
+BENEFICIARY_EDITS = ("name", "phone", "address", "nik", "programs")
+#: How a sync round cuts its work: the defaults, or one change per batch and one record per
+#: page (so a failure can fall between batches or pages), or something in between.
+SHAPES = st.sampled_from(
+    [{}, {"batch_bytes": 1, "pull_limit": 1}, {"batch_bytes": 600, "pull_limit": 2}]
+)
 LIVE_CHANGE = ("applied", "merged", "conflict")
 
 
@@ -105,24 +127,28 @@ class Clock:
 
 
 class Link:
-    """Decides which of a laptop's requests the :class:`FlakyTransport` loses."""
+    """Decides which of a laptop's requests the :class:`FlakyTransport` loses in one round."""
 
     def __init__(self) -> None:
-        self.push: str | None = None  # "request" or "response", for the next push
-        self.pull: str | None = None  # likewise for the next pull
+        #: "push" or "pull" -> ("request" or "response", which such call of the round)
+        self.plan: dict[str, tuple[str, int]] = {}
+        self.calls: Counter[str] = Counter()
         self.fired = False
 
     def fail(self, _call: int, _method: str, path: str) -> str | None:
-        mode = None
-        if path.endswith("/sync/push"):
-            mode, self.push = self.push, None
-        elif path.endswith("/sync/pull"):
-            mode, self.pull = self.pull, None
-        self.fired = self.fired or mode is not None
-        return mode
+        kind = path.rsplit("/", 1)[-1]
+        if kind not in ("push", "pull"):
+            return None
+        self.calls[kind] += 1
+        mode, nth = self.plan.get(kind, (None, 0))
+        if mode is not None and nth == self.calls[kind]:
+            self.fired = True
+            return mode
+        return None
 
     def reset(self) -> None:
-        self.push = self.pull = None
+        self.plan = {}
+        self.calls = Counter()
         self.fired = False
 
 
@@ -135,7 +161,7 @@ class Laptop:
     link: Link
 
     @property
-    def store(self):
+    def store(self) -> FieldStore:
         return self.dev.store
 
 
@@ -182,6 +208,7 @@ def _without_sync(record: dict[str, Any]) -> dict[str, Any]:
 class Convergence(RuleBasedStateMachine):
     beneficiaries = Bundle("beneficiaries")
     requests = Bundle("requests")
+    visits = Bundle("visits")
 
     #: the laptops' users: name, role, clock offset at enrolment
     USERS = (
@@ -275,12 +302,13 @@ class Convergence(RuleBasedStateMachine):
         self.written.append(written)
         return written
 
-    def _sync(self, index: int, push: str | None = None, pull: str | None = None) -> None:
+    def _sync(self, index: int, shape: dict | None = None, **plan: tuple[str, int]) -> None:
+        """One round; `shape` sizes batches and pages, `plan` loses one push or pull."""
         laptop = self.laptops[index]
         laptop.link.reset()
-        laptop.link.push, laptop.link.pull = push, pull
+        laptop.link.plan = plan
         try:
-            laptop.dev.sync()
+            laptop.dev.sync(**(shape or {}))
         except SyncError:
             if not laptop.link.fired:
                 raise  # a failure nobody injected: the hub broke
@@ -288,6 +316,40 @@ class Convergence(RuleBasedStateMachine):
             laptop.link.reset()
 
     # -- rules: recording -----------------------------------------------------------------
+
+    @initialize(target=beneficiaries, index=st.integers(0, 2), count=st.integers(1, 2))
+    def shared_beneficiaries(self, index, count):
+        """Start with records every laptop holds, so edits can collide from the first step."""
+        made = []
+        for n in range(count):
+            data = {
+                "name": f"Penerima {n}",
+                "sex": "P",
+                "kelurahan": KELURAHAN[n % 2],
+                "nik": NIKS[n],
+                "categories": ["lansia"],
+            }
+            made.append(self.laptops[index].store.add("beneficiary", data))
+            self._track(index, data)
+        self._sync_all(first=index)
+        return multiple(*made)
+
+    @initialize(target=requests, index=st.sampled_from([0, 1]))
+    def shared_request(self, index):
+        """A request every laptop holds, for a pendamping and the supervisor to move."""
+        laptop = self.laptops[index]
+        owner = {"name": "Pemohon", "sex": "L", "kelurahan": KELURAHAN[0], "nik": None}
+        bid = laptop.store.add("beneficiary", owner)
+        self._track(index, owner)
+        request = {"beneficiary_id": bid, "device_type": "kursi_roda", "reason": None}
+        rid = laptop.store.add("device_request", request)
+        self._track(index, {**request, "status": INITIAL_DEVICE_STATUS})
+        self._sync_all(first=index)
+        return rid
+
+    def _sync_all(self, first: int) -> None:
+        for n in (first, *(i for i in range(3) if i != first)):
+            self._sync(n)
 
     @rule(
         target=beneficiaries,
@@ -298,8 +360,9 @@ class Convergence(RuleBasedStateMachine):
         nik=niks,
         phone=phones,
         address=addresses,
+        programs=laptop_programs,
     )
-    def create_beneficiary(self, index, name, sex, kelurahan, nik, phone, address):
+    def create_beneficiary(self, index, name, sex, kelurahan, nik, phone, address, programs):
         data = {
             "name": name,
             "sex": sex,
@@ -308,7 +371,7 @@ class Convergence(RuleBasedStateMachine):
             "phone": phone,
             "address": address,
             "categories": ["lansia"],
-            "programs": ["KLJ"],
+            "programs": programs,
         }
         record_id = self.laptops[index].store.add("beneficiary", data)
         self._track(index, data)
@@ -321,12 +384,28 @@ class Convergence(RuleBasedStateMachine):
             return
         index = data.draw(st.sampled_from(holders), label="laptop")
         name = data.draw(st.sampled_from(BENEFICIARY_EDITS), label="field")
-        value = data.draw(VALUES[name], label="value")
+        value = data.draw(TYPED[name], label="value")
         try:
             self.laptops[index].store.update("beneficiary", bid, {name: value})
         except (InvalidRecord, RecordNotFound):
             return
         self._track(index, {name: value})
+
+    @rule(bid=beneficiaries, data=st.data())
+    def edit_on_two_laptops(self, bid, data):
+        """Two laptops change the same field of a beneficiary before either syncs again."""
+        holders = self._holders("beneficiary", bid)
+        if len(holders) < 2:
+            return
+        pair = data.draw(st.permutations(holders), label="laptops")[:2]
+        name = data.draw(st.sampled_from(BENEFICIARY_EDITS), label="field")
+        for index in pair:
+            value = data.draw(TYPED[name], label="value")
+            try:
+                self.laptops[index].store.update("beneficiary", bid, {name: value})
+            except (InvalidRecord, RecordNotFound):
+                continue
+            self._track(index, {name: value})
 
     @rule(target=requests, bid=beneficiaries, data=st.data())
     def create_request(self, bid, data):
@@ -346,6 +425,38 @@ class Convergence(RuleBasedStateMachine):
         self._track(index, {**fields, "status": INITIAL_DEVICE_STATUS})
         return record_id
 
+    @rule(target=visits, bid=beneficiaries, data=st.data())
+    def create_visit(self, bid, data):
+        holders = self._holders("beneficiary", bid)
+        if not holders:
+            return multiple()
+        index = data.draw(st.sampled_from(holders), label="laptop")
+        fields = {
+            "beneficiary_id": bid,
+            "visited_at": "2026-11-23T09:30:00+07:00",
+            "purpose": data.draw(st.sampled_from(["verifikasi", "monitoring", "asesmen"])),
+            "findings": data.draw(findings, label="findings"),
+        }
+        try:
+            record_id = self.laptops[index].store.add("visit", fields)
+        except (InvalidRecord, RecordNotFound):
+            return multiple()
+        self._track(index, fields)
+        return record_id
+
+    @rule(vid=visits, data=st.data())
+    def edit_visit(self, vid, data):
+        holders = self._holders("visit", vid)
+        if not holders:
+            return
+        index = data.draw(st.sampled_from(holders), label="laptop")
+        value = data.draw(findings, label="findings")
+        try:
+            self.laptops[index].store.update("visit", vid, {"findings": value})
+        except (InvalidRecord, RecordNotFound):
+            return
+        self._track(index, {"findings": value})
+
     @rule(rid=requests, data=st.data())
     def edit_request(self, rid, data):
         holders = self._holders("device_request", rid)
@@ -364,13 +475,18 @@ class Convergence(RuleBasedStateMachine):
         holders = self._holders("device_request", rid)
         if not holders:
             return
-        index = data.draw(st.sampled_from(holders), label="laptop")
+        self._move(data.draw(st.sampled_from(holders), label="laptop"), rid, data)
+
+    def _move(self, index: int, rid: str, data, overstep: bool = False) -> None:
         laptop = self.laptops[index]
         try:
             current = laptop.store.get("device_request", rid)["status"]
         except RecordNotFound:
             return
-        options = sorted(ROLE_STATUSES[laptop.role] & TRANSITIONS[current])
+        allowed = ROLE_STATUSES[laptop.role]
+        options = sorted(
+            TRANSITIONS[current] - allowed if overstep else TRANSITIONS[current] & allowed
+        )
         if not options:
             return
         status = data.draw(st.sampled_from(options), label="status")
@@ -380,6 +496,24 @@ class Convergence(RuleBasedStateMachine):
             return
         self._track(index, {"status": status})
 
+    @rule(rid=requests, data=st.data())
+    def overstep_role(self, rid, data):
+        """A legal move the laptop accepts but the user's role may not make: the hub refuses
+        it, and the laptop keeps it with the reasons."""
+        holders = self._holders("device_request", rid)
+        if not holders:
+            return
+        self._move(data.draw(st.sampled_from(holders), label="laptop"), rid, data, overstep=True)
+
+    @rule(rid=requests, data=st.data())
+    def move_status_on_two_laptops(self, rid, data):
+        """Two laptops move the same request before either syncs again."""
+        holders = self._holders("device_request", rid)
+        if len(holders) < 2:
+            return
+        for index in data.draw(st.permutations(holders), label="laptops")[:2]:
+            self._move(index, rid, data)
+
     @rule(bid=beneficiaries, data=st.data())
     def delete_beneficiary(self, bid, data):
         self._delete("beneficiary", bid, data)
@@ -387,6 +521,10 @@ class Convergence(RuleBasedStateMachine):
     @rule(rid=requests, data=st.data())
     def delete_request(self, rid, data):
         self._delete("device_request", rid, data)
+
+    @rule(vid=visits, data=st.data())
+    def delete_visit(self, vid, data):
+        self._delete("visit", vid, data)
 
     def _delete(self, entity: str, record_id: str, data) -> None:
         holders = self._holders(entity, record_id)
@@ -408,31 +546,45 @@ class Convergence(RuleBasedStateMachine):
 
     # -- rules: sync ----------------------------------------------------------------------
 
-    @rule(index=st.integers(0, 2))
-    def sync(self, index):
-        self._sync(index)
+    @rule(index=st.integers(0, 2), shape=SHAPES)
+    def sync(self, index, shape):
+        self._sync(index, shape)
 
-    @rule(index=st.integers(0, 2))
-    def sync_push_response_lost(self, index):
-        """The hub commits the push; its answer never reaches the laptop."""
-        self._sync(index, push="response")
+    @rule(index=st.integers(0, 2), shape=SHAPES, nth=st.integers(1, 3))
+    def sync_push_response_lost(self, index, shape, nth):
+        """The hub commits a push; its answer never reaches the laptop."""
+        self._sync(index, shape, push=("response", nth))
 
     @rule(
         index=st.integers(0, 2),
+        shape=SHAPES,
         where=st.sampled_from(["push", "pull"]),
         mode=st.sampled_from(["request", "response"]),
+        nth=st.integers(1, 3),
     )
-    def sync_dropped(self, index, where, mode):
-        self._sync(index, **{where: mode})
+    def sync_dropped(self, index, shape, where, mode, nth):
+        self._sync(index, shape, **{where: (mode, nth)})
+
+    @rule(order=st.permutations([0, 1, 2]))
+    def sync_all(self, order):
+        for index in order:
+            self._sync(index)
 
     # -- rules: the office ----------------------------------------------------------------
 
     @rule(data=st.data())
     def resolve_conflict(self, data):
         queue = self.storage.list_conflicts(None, open_only=True, limit=10**6)
-        if not queue:
-            return
-        conflict = data.draw(st.sampled_from(queue), label="conflict")
+        if queue:
+            self._resolve(data.draw(st.sampled_from(queue), label="conflict"), data)
+
+    @rule(data=st.data())
+    def review_queue(self, data):
+        """The office works through the whole open queue, oldest first."""
+        for conflict in self.storage.list_conflicts(None, open_only=True, limit=10**6):
+            self._resolve(conflict, data)
+
+    def _resolve(self, conflict, data) -> None:
         choice = data.draw(st.sampled_from(CHOICES[conflict.kind]), label="choice")
         value = survivor = None
         if choice == "value":
@@ -470,7 +622,8 @@ class Convergence(RuleBasedStateMachine):
         assert not page.more
         hub = [orjson.loads(text) for text in page.records_json]
         by_id = {r["id"]: r for r in hub}
-        log = {rid: self._log(rid) for rid in by_id}
+        # a refused create has a log but no record
+        log = {rid: self._log(rid) for rid in {*by_id, *(w.record_id for w in self.written)}}
         conflicts = self.storage.list_conflicts(None, open_only=False, limit=10**6)
         for c in conflicts:
             event(f"conflict {c.kind}/{c.field}")
@@ -478,10 +631,70 @@ class Convergence(RuleBasedStateMachine):
             for refused in laptop.store.rejected():
                 event(f"refused {refused['entity']}: {sorted(refused['errors'])}")
         event(f"changes written: {min(len(self.written) // 5 * 5, 20)}+")
-        self.check_same_state(hub, conflicts)
+        self.check_same_state(hub)
         self.check_nothing_pending()
         self.check_nothing_lost(by_id, log, conflicts)
-        self.check_lifecycles(hub)
+        self.check_lifecycles(hub, log)
+        self.check_duplicates(hub, conflicts)
+        self.check_conflict_views(conflicts)
+        self.check_conflict_sides(log, conflicts)
+
+    def check_duplicates(self, hub: list[dict], conflicts: list) -> None:
+        """5. Two live beneficiaries with one NIK are both in a duplicate-person conflict."""
+        holders: dict[str, list[str]] = defaultdict(list)
+        for r in hub:
+            if r["entity"] == "beneficiary" and not r["deleted"] and r["data"].get("nik"):
+                holders[r["data"]["nik"]].append(r["id"])
+        named = set()
+        for c in conflicts:
+            if c.kind == "duplicate_person":
+                named.update((c.record_id, c.other_record_id))
+        for nik, ids in holders.items():
+            if len(ids) > 1:
+                assert set(ids) <= named, (nik, ids)
+
+    def check_conflict_views(self, conflicts: list) -> None:
+        """6. Every laptop holds the hub's view of each conflict on its own changes."""
+        for laptop in self.laptops:
+            device_id = laptop.store.identity.device_id
+            hub_view = [
+                conflict_view(c) for c in conflicts if device_id in (c.lost_device, c.kept_device)
+            ]
+            assert laptop.store.conflicts(open_only=False) == hub_view, laptop.name
+
+    def check_conflict_sides(self, log: dict[str, list[Logged]], conflicts: list) -> None:
+        """7. A conflict is raised by a change and names, as its other side, a write that
+        change had not seen: by another device, above the change's base_seq."""
+        ops = {w.change_id: w.op for w in self.written}
+        missing = object()
+        for c in conflicts:
+            changes = [x for x in log[c.record_id] if x.live]
+            if c.lost_change is not None:
+                made = next((x for x in changes if x.change_id == c.lost_change), None)
+                assert made is not None and made.device_id == c.lost_device, c
+                if c.kind in ("field", "status"):
+                    assert made.fields.get(c.field, missing) == c.lost_value, c
+            if c.kind == "duplicate_person":
+                continue
+            raising = next(x for x in changes if x.seq == c.seq)
+            if raising.device_id == c.lost_device and c.lost_change == raising.change_id:
+                other, other_value = c.kept_device, c.kept_value  # the incoming change lost
+            else:
+                assert raising.device_id == c.kept_device and c.lost_change is None, c
+                other, other_value = c.lost_device, c.lost_value
+            unseen = [
+                x
+                for x in changes[: changes.index(raising)]
+                if x.device_id == other != raising.device_id
+                and (raising.base_seq is None or x.seq > raising.base_seq)
+            ]
+            if c.kind in ("field", "status"):
+                ok = any(x.fields.get(c.field, missing) == other_value for x in unseen)
+            elif other_value:  # the other side is the delete the edit came after
+                ok = any(x.device_id == "hub" or ops.get(x.change_id) == "delete" for x in unseen)
+            else:  # the other side is the edit the delete overrode
+                ok = any(x.device_id == "hub" or ops.get(x.change_id) == "put" for x in unseen)
+            assert ok, ("the other side is not a write the change had not seen", c, raising)
 
     def _log(self, record_id: str) -> list[Logged]:
         base = {w.change_id: w.base_seq for w in self.written}
@@ -493,13 +706,11 @@ class Convergence(RuleBasedStateMachine):
             else:
                 seen = base.get(change.change_id)
             fields = orjson.loads(change.fields_json)
-            logged.append(
-                Logged(index, change.change_id, change.device_id, fields, receipt, seen)
-            )
+            logged.append(Logged(index, change.change_id, change.device_id, fields, receipt, seen))
         return logged
 
-    def check_same_state(self, hub: list[dict], conflicts: list) -> None:
-        """1. Every laptop shows what the hub holds, and knows the conflicts on its changes."""
+    def check_same_state(self, hub: list[dict]) -> None:
+        """1. Every laptop shows exactly the hub's live records."""
         live: dict[str, dict[str, dict]] = {entity: {} for entity in ENTITIES}
         for r in hub:
             if not r["deleted"]:
@@ -536,16 +747,26 @@ class Convergence(RuleBasedStateMachine):
             queued[c.record_id, c.field].extend([c.kept_value, c.lost_value])
             if c.kind == "delete":
                 delete_conflicts.add(c.record_id)
-        lost_changes = {(c.lost_change, c.field) for c in conflicts if c.lost_change}
+        # the changes whose own value lost (a duplicate-person conflict names a change
+        # that was applied, so it does not count)
+        lost_changes = {
+            (c.lost_change, c.field)
+            for c in conflicts
+            if c.lost_change and c.kind in ("field", "status")
+        }
+        tracked = {w.change_id for w in self.written}
+        for changes in log.values():
+            for c in changes:
+                assert c.device_id == "hub" or c.change_id in tracked, ("a change from nowhere", c)
         for w in self.written:
-            changes = log.get(w.record_id, [])
+            changes = log[w.record_id]
             mine = next((c for c in changes if c.change_id == w.change_id), None)
             assert mine is not None, f"change never reached the hub: {w}"
             if mine.receipt.get("status") == "rejected":
                 refused = self.laptops[w.laptop].store.rejected()
-                assert any(r["change_id"] == w.change_id for r in refused) or self._superseded(
-                    w
-                ), f"refused change not kept on its laptop: {w}"
+                assert any(r["change_id"] == w.change_id for r in refused) or self._superseded(w), (
+                    f"refused change not kept on its laptop: {w}"
+                )
                 continue
             assert mine.live, (w, mine.receipt)
             record = by_id[w.record_id]
@@ -601,8 +822,9 @@ class Convergence(RuleBasedStateMachine):
                     return True
         return False
 
-    def check_lifecycles(self, hub: list[dict]) -> None:
-        """4. No device request ever took a step outside its lifecycle."""
+    def check_lifecycles(self, hub: list[dict], log: dict[str, list[Logged]]) -> None:
+        """4. No device request ever took a step outside its lifecycle, and every step is
+        the change that made it."""
         for r in hub:
             if r["entity"] != "device_request":
                 continue
@@ -610,11 +832,17 @@ class Convergence(RuleBasedStateMachine):
             history = data.get("status_history") or []
             assert history, r
             assert history[0]["from"] is None and history[0]["to"] == INITIAL_DEVICE_STATUS, r
-            previous = INITIAL_DEVICE_STATUS
-            for step in history[1:]:
+            previous = None
+            by_seq = {c.seq: c for c in log[r["id"]] if c.live}
+            for step in history:
                 assert step["from"] == previous, r
-                assert is_legal_transition(step["from"], step["to"]), r
-                assert step["to"] != step["from"], r
+                if previous is not None:
+                    assert step["to"] != previous, r
+                    assert is_legal_transition(previous, step["to"]), r
+                made = by_seq.get(step["seq"])
+                assert made is not None, ("a step no change made", step, r)
+                assert made.fields.get("status") == step["to"], (step, made)
+                assert made.device_id == step["device"], (step, made)
                 previous = step["to"]
             assert data["status"] == previous, r
             assert data["status"] in DEVICE_STATUSES, r
@@ -622,3 +850,28 @@ class Convergence(RuleBasedStateMachine):
 
 TestConvergence = Convergence.TestCase
 TestConvergence.settings = settings.get_profile(PROFILE)
+
+
+def test_a_conflict_kept_as_it_is_is_settled_on_the_laptops_too(laptops, hub_app):
+    """Found by the machine above: a `keep` wrote nothing, so laptops that had pulled
+    everything never heard of the settlement (fixed in 29d4ba1)."""
+    office = hub_app.extensions["pendamping"].conflicts
+    siti, budi = laptops.enroll("siti"), laptops.enroll("budi")
+    bid = siti.store.add("beneficiary", {"name": "Ibu Sri", "sex": "P", "kelurahan": KELURAHAN[0]})
+    siti.sync()
+    budi.sync()
+    siti.store.update("beneficiary", bid, {"phone": "0811-1111-1111"})
+    budi.store.update("beneficiary", bid, {"phone": "0822-2222-2222"})
+    siti.sync()
+    budi.sync()
+    siti.sync()
+    [queued] = office.list(None)
+    assert [c["conflict_id"] for c in siti.store.conflicts()] == [queued["conflict_id"]]
+
+    office.resolve(queued["conflict_id"], "bu-kasi", None, "keep")
+    siti.sync()
+    budi.sync()
+
+    assert office.list(None) == []
+    assert siti.store.conflicts() == []
+    assert budi.store.conflicts() == []
