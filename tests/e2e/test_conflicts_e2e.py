@@ -292,3 +292,44 @@ def test_the_office_settles_a_conflict_from_its_terminal(laptops, hub_app, capsy
     both_sync(siti, budi)
 
     assert siti.store.get("beneficiary", bid)["phone"] == "0833-3333-3333"
+
+
+def _raise_conflict(laptops):
+    siti, budi = laptops.enroll("siti"), laptops.enroll("budi")
+    bid = siti.store.add("beneficiary", beneficiary())
+    both_sync(siti, budi)
+    siti.store.update("beneficiary", bid, {"phone": "0811-1111-1111"})
+    budi.store._wall = lambda: wall_ms() + 60_000
+    budi.store.update("beneficiary", bid, {"phone": "0822-2222-2222"})
+    both_sync(siti, budi)
+    return siti, budi, bid
+
+
+def test_a_supervisor_settles_a_conflict_through_the_api(laptops, hub_app):
+    siti, budi, bid = _raise_conflict(laptops)
+    kasi = laptops.enroll("kasi", wilayah=("31.71",), role="supervisor")
+    outsider = laptops.enroll("made", wilayah=("51.71",), role="supervisor")
+    client = hub_app.test_client()
+
+    def call(device, method, path, **kwargs):
+        headers = {"Authorization": f"Bearer {device.store.identity.token}"}
+        return client.open(path, method=method, headers=headers, **kwargs)
+
+    [queued] = call(kasi, "GET", "/api/v1/conflicts").get_json()
+    path = f"/api/v1/conflicts/{queued['conflict_id']}/resolve"
+
+    assert call(siti, "POST", path, json={"choice": "keep"}).status_code == 403
+    assert call(outsider, "POST", path, json={"choice": "keep"}).status_code == 404
+    wrong = call(kasi, "POST", path, json={"choice": "merge"})
+    assert (wrong.status_code, list(wrong.get_json()["errors"])) == (422, ["choice"])
+    bad_value = call(kasi, "POST", path, json={"choice": "value", "value": "bukan telepon"})
+    assert (bad_value.status_code, list(bad_value.get_json()["errors"])) == (422, ["value"])
+    done = call(kasi, "POST", path, json={"choice": "take_lost"})
+    again = call(kasi, "POST", path, json={"choice": "keep"})
+    both_sync(siti, budi)
+
+    assert done.status_code == 200 and done.get_json()["resolved_by"] == "kasi"
+    assert again.status_code == 409
+    assert budi.store.get("beneficiary", bid)["phone"] == "0811-1111-1111"
+    assert call(kasi, "GET", "/api/v1/conflicts").get_json() == []
+    assert len(call(kasi, "GET", "/api/v1/conflicts?status=all").get_json()) == 1
