@@ -19,22 +19,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.common import ServedHub, as_json, floor_seconds, new_id, timed, visit_fields
-from client_sync import FieldDevice
+from bench.common import as_json, floor_seconds, new_id, timed, two_laptops, visit_fields
 from client_sync.engine import push_outbox
 
 
 def run(records: int, share: float, workdir: Path) -> dict:
-    hub = ServedHub(workdir / "hub")
-    hub.cli("init")
-    code_a, code_b = hub.enroll_code("siti"), hub.enroll_code("budi")
-    hub.start()
-    try:
-        siti = FieldDevice.enroll(workdir / "laptop-a", hub.url, code_a, "laptop-a")
-        budi = FieldDevice.enroll(workdir / "laptop-b", hub.url, code_b, "laptop-b")
-        bid = siti.store.add(
-            "beneficiary", {"name": "Ibu Sri", "sex": "P", "kelurahan": "31.71.01.1001"}
-        )
+    with two_laptops(workdir) as (hub, siti, budi, bid):
         ids = [siti.store.add("visit", visit_fields(bid, n)) for n in range(records)]
         siti.sync()
         budi.sync()
@@ -57,8 +47,6 @@ def run(records: int, share: float, workdir: Path) -> dict:
             siti.store.update("visit", vid, {"findings": f"Putaran 3 untuk {vid}."})
         contested_push = timed(siti, push_outbox, hub)
         queue = json.loads(hub.cli("stats", "--json"))["open_conflicts"]
-    finally:
-        hub.stop()
     return {
         "records": records,
         "conflict_share": share,

@@ -17,22 +17,12 @@ import time
 from functools import partial
 from pathlib import Path
 
-from bench.common import ServedHub, as_json, floor_seconds, new_id, timed, visit_fields
-from client_sync import FieldDevice
+from bench.common import as_json, floor_seconds, new_id, timed, two_laptops, visit_fields
 from client_sync.engine import DEFAULT_BATCH_BYTES, pull_all, push_outbox
 
 
 def run(records: int, workdir: Path, batch_bytes: int = DEFAULT_BATCH_BYTES) -> dict:
-    hub = ServedHub(workdir / "hub")
-    hub.cli("init")
-    code_a, code_b = hub.enroll_code("siti"), hub.enroll_code("budi")
-    hub.start()
-    try:
-        laptop_a = FieldDevice.enroll(workdir / "laptop-a", hub.url, code_a, "laptop-a")
-        laptop_b = FieldDevice.enroll(workdir / "laptop-b", hub.url, code_b, "laptop-b")
-        bid = laptop_a.store.add(
-            "beneficiary", {"name": "Ibu Sri", "sex": "P", "kelurahan": "31.71.01.1001"}
-        )
+    with two_laptops(workdir) as (hub, laptop_a, laptop_b, bid):
         start = time.perf_counter()
         for n in range(records):
             laptop_a.store.add("visit", visit_fields(bid, n))
@@ -46,8 +36,6 @@ def run(records: int, workdir: Path, batch_bytes: int = DEFAULT_BATCH_BYTES) -> 
 
         push = timed(laptop_a, partial(push_outbox, batch_bytes=batch_bytes), hub)
         pull = timed(laptop_b, pull_all, hub)
-    finally:
-        hub.stop()
     return {
         "records": records,
         "batch_bytes": batch_bytes,

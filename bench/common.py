@@ -12,7 +12,8 @@ import os
 import sqlite3
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from client_sync import FieldDevice
@@ -21,7 +22,14 @@ from client_sync.hub import HubClient
 from client_sync.transport import HttpTransport
 from tests.support.served_hub import ServedHub
 
-__all__ = ["ServedHub", "cpu_seconds", "floor_seconds", "timed", "visit_fields"]
+__all__ = [
+    "ServedHub",
+    "cpu_seconds",
+    "floor_seconds",
+    "timed",
+    "two_laptops",
+    "visit_fields",
+]
 
 
 def visit_fields(beneficiary_id: str, n: int) -> dict:
@@ -70,6 +78,25 @@ def cpu_seconds(pid: int) -> float | None:
     except OSError:
         return None
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@contextmanager
+def two_laptops(workdir: Path) -> Iterator[tuple[ServedHub, FieldDevice, FieldDevice, str]]:
+    """A served hub, two pendamping laptops in one wilayah enrolled over HTTP, and the id of
+    one beneficiary on the first; the hub stops on exit."""
+    hub = ServedHub(workdir / "hub")
+    hub.cli("init")
+    code_a, code_b = hub.enroll_code("siti"), hub.enroll_code("budi")
+    hub.start()
+    try:
+        laptop_a = FieldDevice.enroll(workdir / "laptop-a", hub.url, code_a, "laptop-a")
+        laptop_b = FieldDevice.enroll(workdir / "laptop-b", hub.url, code_b, "laptop-b")
+        bid = laptop_a.store.add(
+            "beneficiary", {"name": "Ibu Sri", "sex": "P", "kelurahan": "31.71.01.1001"}
+        )
+        yield hub, laptop_a, laptop_b, bid
+    finally:
+        hub.stop()
 
 
 def timed(

@@ -186,20 +186,23 @@ def _nik(record: RecordRow) -> str | None:
     return nik if isinstance(nik, str) else None
 
 
+def _pairs(conn: sqlite3.Connection, select_where: str, keys: Sequence[str]) -> dict[str, Any]:
+    """`SELECT key, value ... WHERE key IN (...)` over any number of keys, as a dict."""
+    found: dict[str, Any] = {}
+    for chunk in _chunks(list(keys)):
+        marks = ",".join("?" * len(chunk))
+        found.update(conn.execute(f"{select_where} IN ({marks})", chunk).fetchall())
+    return found
+
+
 class _SQLiteWrite(WriteSession):
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
 
     def receipts_for(self, change_ids: Sequence[str]) -> dict[str, str]:
-        found: dict[str, str] = {}
-        for chunk in _chunks(list(change_ids)):
-            marks = ",".join("?" * len(chunk))
-            found.update(
-                self._conn.execute(
-                    f"SELECT change_id, receipt FROM changes WHERE change_id IN ({marks})", chunk
-                ).fetchall()
-            )
-        return found
+        return _pairs(
+            self._conn, "SELECT change_id, receipt FROM changes WHERE change_id", change_ids
+        )
 
     def records_for(self, record_ids: Sequence[str]) -> dict[str, RecordRow]:
         return _records_for(self._conn, record_ids)
@@ -303,15 +306,9 @@ class _SQLiteWrite(WriteSession):
         return [_record(row) for row in rows]
 
     def users_of_devices(self, device_ids: Sequence[str]) -> dict[str, str]:
-        found: dict[str, str] = {}
-        for chunk in _chunks(list(device_ids)):
-            marks = ",".join("?" * len(chunk))
-            found.update(
-                self._conn.execute(
-                    f"SELECT device_id, user_name FROM devices WHERE device_id IN ({marks})", chunk
-                ).fetchall()
-            )
-        return found
+        return _pairs(
+            self._conn, "SELECT device_id, user_name FROM devices WHERE device_id", device_ids
+        )
 
     def conflict(self, conflict_id: int) -> ConflictRow:
         found = _select_conflicts(self._conn, "conflict_id = ?", (conflict_id,))
