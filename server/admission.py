@@ -60,6 +60,8 @@ def admit(
         fields: dict[str, Any] = {}
     else:
         fields = load_fields(entity, change["fields"], creating=row is None)
+    if entity != "beneficiary":
+        fields = _follow_merge(fields, lookup)
     _check_scope(device, fields, row)
     unknown = set(fields.get("programs") or ()) - programs
     if unknown:
@@ -91,6 +93,22 @@ def _check_status(device: Device, status: str, row: RecordRow | None) -> None:
         raise _refuse(
             "status", f"Peran {device.user.role} tidak boleh mengubah status menjadi {status}."
         )
+
+
+def _follow_merge(
+    fields: dict[str, Any], lookup: Callable[[str], RecordRow | None]
+) -> dict[str, Any]:
+    """A visit or request recorded for a beneficiary the office has since merged into
+    another goes to the survivor, with the survivor's kelurahan, instead of to a tombstone."""
+    owner_id = fields.get("beneficiary_id")
+    for _ in range(5):  # a merge of a merge, at most a few deep
+        owner = lookup(owner_id) if isinstance(owner_id, str) else None
+        survivor = owner.data.get("merged_into") if owner and owner.deleted else None
+        if not isinstance(survivor, str) or lookup(survivor) is None:
+            break
+        owner_id = survivor
+        fields = {**fields, "beneficiary_id": survivor, "kelurahan": lookup(survivor).kelurahan}  # type: ignore[union-attr]
+    return fields
 
 
 def _check_owner(

@@ -64,7 +64,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["pendamping"] = HubState(
         storage,
         SyncService(storage, app.config["PROGRAMS"], utc_iso, skew_ms),
-        ConflictService(storage, utc_iso, skew_ms),
+        ConflictService(storage, utc_iso, skew_ms, app.config["PROGRAMS"]),
     )
 
     api = Api(app)

@@ -58,8 +58,11 @@ class ConflictService:
     :param now: the hub's wall clock as an ISO string.
     """
 
-    def __init__(self, storage: HubStorage, now: Callable[[], str], max_skew_ms: int) -> None:
+    def __init__(
+        self, storage: HubStorage, now: Callable[[], str], max_skew_ms: int, programs: Sequence[str]
+    ) -> None:
         self.storage = storage
+        self.programs = frozenset(programs)
         self._now = now
         self._max_skew_ms = max_skew_ms
 
@@ -124,7 +127,9 @@ class ConflictService:
                 )
             writer = BatchWriter(session, self._now())
             clock = HubClock(session, self._max_skew_ms)
-            wrote = _Resolution(writer, clock, by, conflict).run(choice, value, survivor)
+            wrote = _Resolution(writer, clock, by, conflict, self.programs).run(
+                choice, value, survivor
+            )
             seq = wrote[-1]
             writer.save()
             clock.save()
@@ -141,12 +146,18 @@ class _Resolution:
     """The writes one resolution makes."""
 
     def __init__(
-        self, writer: BatchWriter, clock: HubClock, by: str, conflict: ConflictRow
+        self,
+        writer: BatchWriter,
+        clock: HubClock,
+        by: str,
+        conflict: ConflictRow,
+        programs: frozenset[str],
     ) -> None:
         self.writer = writer
         self.clock = clock
         self.by = by
         self.conflict = conflict
+        self.programs = programs
 
     def run(self, choice: str, value: Any, survivor: str | None) -> list[int]:
         c = self.conflict
@@ -157,7 +168,7 @@ class _Resolution:
         if c.kind == "duplicate_person":
             return self._merge_people(survivor)
         if c.kind == "delete":
-            return [self._write(c.record_id, {}, delete=False)]
+            return [self._write(c.record_id, {}, delete=False, base_seq=c.seq)]
         if choice == "value":
             try:
                 value = load_fields(c.entity, {c.field: value}, creating=False)[c.field]
@@ -168,7 +179,10 @@ class _Resolution:
                 ) from None
         else:
             value = c.lost_value
-        return [self._write(c.record_id, {c.field: value})]
+        if c.field == "programs" and set(value or ()) - self.programs:
+            unknown = ", ".join(sorted(set(value) - self.programs))
+            raise _invalid("value", f"Program tidak dikenal hub: {unknown}.")
+        return [self._write(c.record_id, {c.field: value}, base_seq=c.seq)]
 
     def _merge_people(self, survivor: str | None) -> list[int]:
         c = self.conflict
@@ -194,7 +208,16 @@ class _Resolution:
             seqs.append(self._write(keep_id, missing))
         return seqs
 
-    def _write(self, record_id: str, fields: dict[str, Any], delete: bool | None = None) -> int:
+    def _write(
+        self,
+        record_id: str,
+        fields: dict[str, Any],
+        delete: bool | None = None,
+        base_seq: int | None = None,
+    ) -> int:
+        """One hub change. By default on top of the record as it is now; a resolution that
+        brings a value back passes the conflict's seq instead, so an edit made after the
+        conflict is not overwritten silently but meets the policy (and the queue) again."""
         row: RecordRow | None = self.writer.row(record_id)
         if row is None:
             raise _invalid("record_id", "Data konflik ini tidak ada lagi di hub.", 409)
@@ -204,7 +227,7 @@ class _Resolution:
             record_id,
             fields,
             self.clock.now(),
-            row.seq,
+            row.seq if base_seq is None else base_seq,
             "hub",
             self.by,
             delete,
@@ -212,10 +235,15 @@ class _Resolution:
         done = self.writer.apply(write)
         if isinstance(done, Refusal):
             raise _invalid(done.field, done.message, 409)
-        _merged, seq, _raised = done
+        merged, seq, _raised = done
         self.writer.log(
             write,
             orjson.dumps(fields).decode(),
-            {"change_id": write.change_id, "status": "applied", "seq": seq},
+            {
+                "change_id": write.change_id,
+                "status": merged.status,
+                "seq": seq,
+                "base_seq": write.base_seq,
+            },
         )
         return seq

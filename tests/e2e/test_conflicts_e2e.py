@@ -9,6 +9,7 @@ import pytest
 from client_sync.errors import InvalidRecord
 from schemas.hlc import wall_ms
 from server.cli import main as hub_main
+from server.errors import ApiError
 from tests.conftest import beneficiary, visit
 
 YEAR_2031_MS = 1_930_000_000_000
@@ -333,3 +334,49 @@ def test_a_supervisor_settles_a_conflict_through_the_api(laptops, hub_app):
     assert budi.store.get("beneficiary", bid)["phone"] == "0811-1111-1111"
     assert call(kasi, "GET", "/api/v1/conflicts").get_json() == []
     assert len(call(kasi, "GET", "/api/v1/conflicts?status=all").get_json()) == 1
+
+
+def test_a_visit_recorded_for_a_merged_away_beneficiary_goes_to_the_survivor(laptops, office):
+    siti, budi = laptops.enroll("siti"), laptops.enroll("budi")
+    first = siti.store.add("beneficiary", beneficiary())
+    siti.sync()
+    second = budi.store.add("beneficiary", beneficiary(name="Sri W."))
+    budi.sync()
+    [queued] = office.list(None)
+    office.resolve(queued["conflict_id"], "bu-kasi", None, "merge", survivor=first)
+
+    vid = budi.store.add("visit", visit(second))  # budi has not pulled the merge yet
+    budi.sync()
+    budi.sync()
+
+    assert budi.store.get("visit", vid)["beneficiary_id"] == first
+
+
+def test_bringing_back_a_lost_value_does_not_silently_overwrite_a_later_edit(laptops, office):
+    siti, _budi, bid = _raise_conflict(laptops)
+    [queued] = office.list(None)
+    siti.store.update("beneficiary", bid, {"phone": "0833-3333-3333"})  # made after, on top
+    siti.sync()
+
+    office.resolve(queued["conflict_id"], "bu-kasi", None, "take_lost")
+
+    queue = office.list(None)
+    assert [(c["kind"], c["field"]) for c in queue] == [("field", "phone")]
+    values = {queue[0]["kept"]["value"], queue[0]["lost"]["value"]}
+    assert values == {"0811-1111-1111", "0833-3333-3333"}
+
+
+def test_a_typed_value_must_be_a_programme_the_hub_knows(laptops, office, hub_app):
+    siti, budi = laptops.enroll("siti"), laptops.enroll("budi")
+    bid = siti.store.add("beneficiary", beneficiary())
+    both_sync(siti, budi)
+    siti.store.update("beneficiary", bid, {"programs": ["KLJ", "PKH"]})
+    budi.store._wall = lambda: wall_ms() + 60_000
+    budi.store.update("beneficiary", bid, {"programs": ["KPDJ"]})
+    both_sync(siti, budi)
+    [queued] = office.list(None)
+
+    with pytest.raises(ApiError) as refused:
+        office.resolve(queued["conflict_id"], "bu-kasi", None, "value", ["ZZZ"])
+
+    assert refused.value.errors == {"value": ["Program tidak dikenal hub: ZZZ."]}
