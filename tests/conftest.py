@@ -7,6 +7,7 @@ process, for tests that kill it.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 import waitress
 from flask import Flask
+from hypothesis import settings
 
 from client_sync import FieldDevice
 from server.app import create_app
@@ -23,6 +25,12 @@ from server.storage import HubStorage, User
 from server.timeutil import utc_iso
 from tests.support.served_hub import ServedHub
 from tests.support.transports import WsgiTransport
+
+# In CI (`CI` set, as `.ci/run` has it) every property test replays a fixed set of examples;
+# run locally, or with HYPOTHESIS_PROFILE=nightly, they explore afresh.
+settings.register_profile("pendamping-ci", derandomize=True, deadline=None)
+if os.environ.get("CI") and not os.environ.get("HYPOTHESIS_PROFILE"):
+    settings.load_profile("pendamping-ci")
 
 KELURAHAN = "31.71.01.1001"
 OTHER_KELURAHAN = "31.71.02.1003"
