@@ -311,6 +311,8 @@ class _SQLiteWrite(WriteSession):
         )
 
     def conflict(self, conflict_id: int) -> ConflictRow:
+        if not -(2**63) <= conflict_id < 2**63:  # no SQLite row can have such an id
+            raise NotFound(f"no conflict {conflict_id}")
         found = _select_conflicts(self._conn, "conflict_id = ?", (conflict_id,))
         if not found:
             raise NotFound(f"no conflict {conflict_id}")

@@ -380,3 +380,13 @@ def test_a_typed_value_must_be_a_programme_the_hub_knows(laptops, office, hub_ap
         office.resolve(queued["conflict_id"], "bu-kasi", None, "value", ["ZZZ"])
 
     assert refused.value.errors == {"value": ["Program tidak dikenal hub: ZZZ."]}
+
+
+def test_a_conflict_id_no_database_could_hold_is_a_404_not_a_500(laptops, hub_app):
+    kasi = laptops.enroll("kasi", wilayah=("31.71",), role="supervisor")
+    response = hub_app.test_client().post(
+        f"/api/v1/conflicts/{10**20}/resolve",
+        json={"choice": "keep"},
+        headers={"Authorization": f"Bearer {kasi.store.identity.token}"},
+    )
+    assert (response.status_code, response.get_json()["error"]) == (404, "not_found")
