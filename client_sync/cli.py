@@ -277,9 +277,13 @@ def _show(record: Mapping[str, Any], field: str, names: Mapping[str, Any]) -> An
 @click.pass_context
 def sync(ctx: click.Context, as_json: bool) -> None:
     """Kirim perubahan ke hub lalu tarik data terbaru wilayah Anda."""
+    from client_sync.progress import TerminalProgress
+
     dev = open_device(ctx, network=True)
+    # One updating line on stderr, only on a terminal and never with --json.
+    progress = TerminalProgress(None if as_json else sys.stderr)
     try:
-        result = dev.sync()
+        result = dev.sync(progress=progress if progress.active else None)
     except Unauthorized as exc:
         raise Failure(
             f"Sinkron ditolak: hub tidak lagi menerima laptop ini ({_sentence(exc, '')}). "
@@ -293,12 +297,14 @@ def sync(ctx: click.Context, as_json: bool) -> None:
             f"{dev.store.pending_count()} perubahan menunggu.",
             EXIT_HUB,
         ) from exc
+    finally:
+        progress.close()
     if as_json:
         emit_json(result.as_dict())
         return
     click.echo(
         f"Sinkron selesai: {result.pushed} terkirim, {result.pulled} diterima, "
-        f"{result.conflicts} konflik, {result.rejected} ditolak"
+        f"{result.conflicts} konflik, {result.rejected} ditolak{result.photos_text()}"
     )
     refused = {r["change_id"]: r for r in dev.store.rejected()}
     for item in result.errors:
@@ -387,9 +393,15 @@ def _fail(lines: str | Sequence[str], code: int) -> int:
     return code
 
 
+from client_sync.cli_bundle import register as register_bundle  # noqa: E402
+from client_sync.cli_daemon import register as register_daemon  # noqa: E402
 from client_sync.cli_more import register  # noqa: E402 - the other commands join the group
+from client_sync.cli_photo import register as register_photo  # noqa: E402
 
 register(cli, request)
+register_photo(cli)
+register_bundle(cli)
+register_daemon(cli)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import platformdirs
 
-from client_sync.engine import SyncResult, sync_once
+from client_sync.engine import Progress, SyncResult, sync_once
 from client_sync.errors import ClientError, NotEnrolled
 from client_sync.hub import HubClient
 from client_sync.store import FieldStore
@@ -90,15 +90,18 @@ class FieldDevice:
             transport.close()
         return cls(home, store, transport_factory)
 
-    def sync(self, **options: int) -> SyncResult:
+    def sync(self, progress: Progress | None = None, **options: int) -> SyncResult:
         """One round: push the outbox, pull what changed. Records how it ended.
 
+        :param progress: told how a long round goes (see :data:`client_sync.engine.Progress`).
         :raises client_sync.errors.SyncError: the round stopped; nothing is lost.
         """
         identity = self.store.identity
         transport = self._transport_factory(identity.hub_url)
         try:
-            result = sync_once(self.store, HubClient(transport, identity.token), **options)
+            result = sync_once(
+                self.store, HubClient(transport, identity.token), progress=progress, **options
+            )
         except ClientError as exc:
             self.store.note_sync(False, str(exc))
             raise

@@ -8,16 +8,29 @@ and whatever was not confirmed is simply sent again next time.
 
 from __future__ import annotations
 
+import random
+import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from client_sync.bundle import confirm_exported
+from client_sync.errors import LinkDropped
 from client_sync.hub import HubClient
+from client_sync.photos import upload_pending
 from client_sync.store import FieldStore
 
-__all__ = ["SyncResult", "sync_once"]
+__all__ = ["BatchSizer", "Progress", "SyncResult", "sync_once"]
 
-DEFAULT_BATCH_BYTES = 512 * 1024
+#: Told how a long round goes: (phase, done, total) with phase ``kirim`` (changes pushed),
+#: ``terima`` (records pulled; total 0: unknown) or ``foto`` (photo bytes sent).
+Progress = Callable[[str, int, int], None]
+
+DEFAULT_BATCH_BYTES = 512 * 1024  # of JSON: about 50 KB on the wire for visits
+DEFAULT_START_BYTES = 128 * 1024
+MIN_BATCH_BYTES = 16 * 1024
+MAX_CUTS_PER_ROUND = 8
 DEFAULT_PULL_LIMIT = 1000
 
 
@@ -31,7 +44,24 @@ class SyncResult:
     rejected: int = 0
     batches: int = 0
     pages: int = 0
+    cuts: int = 0  # pushes the link cut half way, sent again in smaller batches
+    confirmed_by_bundle: int = 0  # exported changes the hub already had from a bundle
+    photos_sent: int = 0
+    photo_bytes: int = 0
+    photos_refused: int = 0
+    photos_waiting: int = 0  # still to send: the link allowed no more this round
     errors: list[dict[str, Any]] = field(default_factory=list)
+
+    def photos_text(self) -> str:
+        """The photos' part of the round's one line, for people; empty when none moved."""
+        parts = []
+        if self.photos_sent:
+            parts.append(f"{self.photos_sent} foto terkirim ({self.photo_bytes / 1e6:.1f} MB)")
+        if self.photos_waiting:
+            parts.append(f"{self.photos_waiting} foto menunggu")
+        if self.photos_refused:
+            parts.append(f"{self.photos_refused} foto ditolak")
+        return "; " + ", ".join(parts) if parts else ""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -41,33 +71,112 @@ class SyncResult:
             "rejected": self.rejected,
             "batches": self.batches,
             "pages": self.pages,
+            "cuts": self.cuts,
+            "confirmed_by_bundle": self.confirmed_by_bundle,
+            "photos_sent": self.photos_sent,
+            "photo_bytes": self.photo_bytes,
+            "photos_refused": self.photos_refused,
+            "photos_waiting": self.photos_waiting,
             "errors": self.errors,
         }
 
 
+@dataclass(slots=True)
+class BatchSizer:
+    """How many bytes of JSON the next push batch holds.
+
+    A round starts at `start` and doubles after each batch the hub confirms, up to
+    `ceiling`: few round trips on a good link. A cut connection halves it, down to `floor`,
+    and it grows no more in that round: on a link that drops, the batch in flight is what
+    a cut costs, so the rest goes in smaller pieces.
+    """
+
+    ceiling: int = DEFAULT_BATCH_BYTES
+    start: int = DEFAULT_START_BYTES
+    floor: int = MIN_BATCH_BYTES
+    size: int = 0
+    cuts: int = 0
+
+    def __post_init__(self) -> None:
+        self.size = min(self.start, self.ceiling)
+
+    def confirmed(self) -> None:
+        if not self.cuts:
+            self.size = min(self.size * 2, self.ceiling)
+
+    def cut(self) -> None:
+        self.cuts += 1
+        self.size = max(self.size // 2, min(self.floor, self.ceiling))
+
+
 def push_outbox(
-    store: FieldStore, hub: HubClient, result: SyncResult, batch_bytes: int = DEFAULT_BATCH_BYTES
+    store: FieldStore,
+    hub: HubClient,
+    result: SyncResult,
+    batch_bytes: int = DEFAULT_BATCH_BYTES,
+    progress: Progress | None = None,
+    max_cuts: int = MAX_CUTS_PER_ROUND,
+    pause: Callable[[float], None] = time.sleep,
 ) -> None:
     """Push every pending change, a batch at a time, confirming each batch as it returns.
 
     One batch is on the wire at a time, in outbox order; while it is, the next one is read
-    from the store and gzipped, so the laptop's work overlaps the hub's.
+    from the store and gzipped, so the laptop's work overlaps the hub's. When the link drops
+    a push half way, what is still pending goes again in smaller batches after a short
+    pause, at most `max_cuts` times a round; a batch the hub had taken before the cut gets
+    its original receipts.
     """
+    total = store.pending_count()
+    hub.queue_size = total
+    sizer = BatchSizer(ceiling=batch_bytes, start=min(DEFAULT_START_BYTES, batch_bytes))
+    while True:
+        try:
+            _push_batches(store, hub, result, sizer, progress, total)
+            return
+        except LinkDropped:
+            sizer.cut()
+            result.cuts += 1
+            if sizer.cuts > max_cuts:
+                raise
+            pause(random.uniform(0.5, 1.5))
+
+
+def _push_batches(
+    store: FieldStore,
+    hub: HubClient,
+    result: SyncResult,
+    sizer: BatchSizer,
+    progress: Progress | None,
+    total: int,
+) -> None:
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="push") as sender:
         in_flight: Future[list[dict[str, Any]]] | None = None
-        for batch in store.outbox_batches(batch_bytes):
+        for batch in store.outbox_batches(lambda: sizer.size):
             body = hub.encode_push(batch)
             if in_flight is not None:
-                _settle(store, in_flight.result(), result)
+                _settle(store, in_flight.result(), result, hub, progress, total)
+                sizer.confirmed()
             in_flight = sender.submit(hub.push, batch, body)
         if in_flight is not None:
-            _settle(store, in_flight.result(), result)
+            _settle(store, in_flight.result(), result, hub, progress, total)
+            sizer.confirmed()
 
 
-def _settle(store: FieldStore, receipts: list[dict[str, Any]], result: SyncResult) -> None:
+def _settle(
+    store: FieldStore,
+    receipts: list[dict[str, Any]],
+    result: SyncResult,
+    hub: HubClient,
+    progress: Progress | None,
+    total: int,
+) -> None:
     """Record one batch's receipts in the store and the round's tally."""
     store.confirm(receipts)
     result.batches += 1
+    if hub.queue_size is not None:
+        hub.queue_size = max(hub.queue_size - len(receipts), 0)
+    if progress is not None:
+        progress("kirim", min(result.pushed + result.rejected + len(receipts), total), total)
     for receipt in receipts:
         status = receipt["status"]
         if status == "rejected":
@@ -81,7 +190,11 @@ def _settle(store: FieldStore, receipts: list[dict[str, Any]], result: SyncResul
 
 
 def pull_all(
-    store: FieldStore, hub: HubClient, result: SyncResult, limit: int = DEFAULT_PULL_LIMIT
+    store: FieldStore,
+    hub: HubClient,
+    result: SyncResult,
+    limit: int = DEFAULT_PULL_LIMIT,
+    progress: Progress | None = None,
 ) -> None:
     """Pull pages from the store's cursor until the hub says there is no more.
 
@@ -94,6 +207,8 @@ def pull_all(
         store.apply_pull(page["records"], page["next"], page.get("conflicts") or ())
         result.pulled += len(page["records"])
         result.pages += 1
+        if progress is not None:
+            progress("terima", result.pulled, 0)
         if not page["more"]:
             return
 
@@ -104,9 +219,17 @@ def sync_once(
     *,
     batch_bytes: int = DEFAULT_BATCH_BYTES,
     pull_limit: int = DEFAULT_PULL_LIMIT,
+    progress: Progress | None = None,
 ) -> SyncResult:
-    """Push, then pull. :raises client_sync.errors.SyncError: the round stopped early."""
+    """Push, then pull, then send the photos the link allows (a record always before its
+    photos). :raises client_sync.errors.SyncError: the round stopped early."""
     result = SyncResult()
-    push_outbox(store, hub, result, batch_bytes)
-    pull_all(store, hub, result, pull_limit)
+    # Changes carried to the office on a USB stick: ask their receipts, don't send them.
+    result.confirmed_by_bundle = confirm_exported(store, hub)
+    push_outbox(store, hub, result, batch_bytes, progress)
+    pull_all(store, hub, result, pull_limit, progress)
+    on_photo = None if progress is None else (lambda _sha, sent, size: progress("foto", sent, size))
+    photos = upload_pending(store, hub, progress=on_photo)
+    result.photos_sent, result.photo_bytes = photos.sent, photos.bytes_sent
+    result.photos_refused, result.photos_waiting = photos.refused, photos.pending
     return result

@@ -9,6 +9,7 @@
      │    └── InvalidRecord         a field failed validation; `.errors` names it
      └── SyncError                  a sync round could not finish; nothing is lost
           ├── HubUnreachable        no connection, a timeout, or a 5xx after retries
+          │    └── LinkDropped      the connection died while a request or its answer ran
           ├── HubRefused            the hub answered 4xx; `.slug` is its stable error code
           │    └── Unauthorized     401: unknown or revoked token
           └── ProtocolError         the hub's answer does not match the protocol
@@ -23,6 +24,7 @@ __all__ = [
     "HubRefused",
     "HubUnreachable",
     "InvalidRecord",
+    "LinkDropped",
     "NotEnrolled",
     "ProtocolError",
     "RecordNotFound",
@@ -67,9 +69,19 @@ def _first(messages: Any) -> str:
 class SyncError(ClientError):
     """A sync round stopped; every change not confirmed stays in the outbox."""
 
+    #: the hub's `Retry-After`, in seconds, when it asked the laptop to wait (429, 503)
+    retry_after: float | None = None
+
 
 class HubUnreachable(SyncError):
     """No answer from the hub: no link, a timeout, or server errors after retries."""
+
+
+class LinkDropped(HubUnreachable):
+    """The connection died half way through a request or its answer (a 2G link dropping).
+
+    The hub may or may not have acted; a push sent again gets its original receipts.
+    """
 
 
 class HubRefused(SyncError):

@@ -12,14 +12,33 @@ from typing import Any
 
 import orjson
 
-from client_sync.errors import HubRefused, HubUnreachable, ProtocolError, Unauthorized
+from client_sync.errors import (
+    HubRefused,
+    HubUnreachable,
+    ProtocolError,
+    SyncError,
+    Unauthorized,
+)
 from client_sync.store import Identity, OutboxBatch
 from client_sync.transport import RawResponse, Transport
-from schemas.sync import PROTOCOL_VERSION, RECEIPT_STATUSES, SCHEMA_VERSION
+from client_sync.version import CLIENT_VERSION
+from schemas.sync import (
+    PROTOCOL_VERSION,
+    RECEIPT_STATUSES,
+    SCHEMA_VERSION,
+    batch_check,
+    expand_receipts,
+)
 
 __all__ = ["HubClient"]
 
 _GZIP_LEVEL = 6
+
+
+def _retry_after(headers: Mapping[str, str]) -> float | None:
+    """`Retry-After` in seconds (the hub sends seconds, never a date)."""
+    value = str(headers.get("Retry-After") or "").strip()
+    return float(value) if value.isascii() and value.isdigit() else None
 
 
 def _gzip_json(payload: bytes) -> bytes:
@@ -35,6 +54,8 @@ class HubClient:
     def __init__(self, transport: Transport, token: str | None = None) -> None:
         self.transport = transport
         self.token = token
+        #: changes waiting on this laptop, reported to the hub with every call when known
+        self.queue_size: int | None = None
 
     def _call(
         self,
@@ -44,9 +65,11 @@ class HubClient:
         params: Mapping[str, int] | None = None,
     ) -> Any:
         """One request; `body` is gzipped JSON from :func:`_gzip_json`."""
-        headers = {"Accept": "application/json"}
+        headers = {"Accept": "application/json", "Pendamping-Client": CLIENT_VERSION}
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
+        if self.queue_size is not None:
+            headers["Pendamping-Queue"] = str(self.queue_size)
         if body is not None:
             headers["Content-Type"] = "application/json"
             headers["Content-Encoding"] = "gzip"
@@ -62,13 +85,17 @@ class HubClient:
         if response.status >= 400:
             info = data if isinstance(data, dict) else {}
             error_cls = Unauthorized if response.status == 401 else HubRefused
+            error: SyncError
             if response.status >= 500:
-                raise HubUnreachable(f"Hub sedang bermasalah (HTTP {response.status}).")
-            raise error_cls(
-                response.status,
-                str(info.get("error", "error")),
-                str(info.get("message", f"HTTP {response.status}")),
-            )
+                error = HubUnreachable(f"Hub sedang bermasalah (HTTP {response.status}).")
+            else:
+                error = error_cls(
+                    response.status,
+                    str(info.get("error", "error")),
+                    str(info.get("message", f"HTTP {response.status}")),
+                )
+            error.retry_after = _retry_after(response.headers)
+            raise error
         return data
 
     def health(self) -> dict[str, Any]:
@@ -94,9 +121,8 @@ class HubClient:
     def encode_push(batch: OutboxBatch) -> bytes:
         """The gzipped body of a push; separate so it can be made while another is in flight."""
         payload = (
-            f'{{"protocol":{PROTOCOL_VERSION},"schema_version":{SCHEMA_VERSION},"changes":['
-            + ",".join(batch.changes_json)
-            + "]}"
+            f'{{"protocol":{PROTOCOL_VERSION},"schema_version":{SCHEMA_VERSION},'
+            '"receipts":"compact","changes":[' + ",".join(batch.changes_json) + "]}"
         ).encode("utf-8")
         return _gzip_json(payload)
 
@@ -104,9 +130,7 @@ class HubClient:
         """Send one batch. :returns: its receipts, checked to match the batch one for one."""
         body = body if body is not None else self.encode_push(batch)
         data = self._call("POST", "/api/v1/sync/push", body)
-        receipts = data.get("receipts") if isinstance(data, dict) else None
-        if not isinstance(receipts, list) or len(receipts) != len(batch.change_ids):
-            raise ProtocolError("Jumlah tanda terima dari hub tidak sama dengan kiriman.")
+        receipts = self._receipts(data, batch.change_ids)
         for change_id, receipt in zip(batch.change_ids, receipts, strict=True):
             if (
                 not isinstance(receipt, dict)
@@ -114,6 +138,21 @@ class HubClient:
                 or receipt.get("status") not in RECEIPT_STATUSES
             ):
                 raise ProtocolError("Tanda terima dari hub tidak cocok dengan kiriman.")
+        return receipts
+
+    @staticmethod
+    def _receipts(data: Any, change_ids: tuple[str, ...]) -> list[dict[str, Any]]:
+        """The receipts of a push answer, compact (with the batch's check) or full."""
+        if isinstance(data, dict) and "compact" in data:
+            if data.get("check") != batch_check(change_ids):
+                raise ProtocolError("Tanda terima dari hub bukan untuk kiriman ini.")
+            try:
+                return expand_receipts(data["compact"], change_ids)
+            except ValueError as exc:
+                raise ProtocolError("Tanda terima ringkas dari hub rusak.") from exc
+        receipts = data.get("receipts") if isinstance(data, dict) else None
+        if not isinstance(receipts, list) or len(receipts) != len(change_ids):
+            raise ProtocolError("Jumlah tanda terima dari hub tidak sama dengan kiriman.")
         return receipts
 
     def pull(self, since: int, limit: int) -> dict[str, Any]:

@@ -21,6 +21,7 @@ import orjson
 from marshmallow import ValidationError
 
 from client_sync.errors import InvalidRecord, NotEnrolled, RecordNotFound, StoreError
+from client_sync.fold import fold_quiet, is_quiet
 from client_sync.migrations import apply_migrations
 from schemas.codes import ENTITIES
 from schemas.hlc import HybridClock, Timestamp, iso_from_ms, wall_ms
@@ -385,13 +386,20 @@ class FieldStore:
 
     # -- sync side --------------------------------------------------------------------------
 
+    def outbox_marker(self) -> tuple[int, int]:
+        """(the newest outbox position, the pending count): changes when anything is
+        recorded, so the daemon can tell a new local write from the last one it saw."""
+        newest = self._conn.execute("SELECT COALESCE(MAX(position), 0) FROM outbox").fetchone()
+        return int(newest[0]), self.pending_count()
+
     def pending_count(self) -> int:
         return self._conn.execute("SELECT COUNT(*) FROM outbox WHERE state = 'pending'").fetchone()[
             0
         ]
 
-    def outbox_batches(self, max_bytes: int) -> Iterator[OutboxBatch]:
-        """Pending changes in the order they were made, in batches of about `max_bytes`.
+    def outbox_batches(self, max_bytes: int | Callable[[], int]) -> Iterator[OutboxBatch]:
+        """Pending changes in the order they were made, in batches of about `max_bytes`
+        (or of what `max_bytes()` says when each batch starts, so the size can adapt).
 
         Reads the outbox a slice at a time, so a laptop with 100,000 queued changes never
         holds them all in memory. A batch always has at least one change.
@@ -402,7 +410,8 @@ class FieldStore:
             ids: list[str] = []
             encoded: list[str] = []
             size = 0
-            while size < max_bytes:
+            limit = max_bytes() if callable(max_bytes) else max_bytes
+            while size < limit:
                 rows = self._conn.execute(
                     "SELECT position, change_id, entity, record_id, base_seq, fields, hlc,"
                     " author_id, op FROM outbox WHERE state = 'pending' AND position > ?"
@@ -433,16 +442,19 @@ class FieldStore:
                     encoded.append(text)
                     size += len(text)
                     after = position
-                    if size >= max_bytes:
+                    if size >= limit:
                         break
             if not ids:
                 return
             yield OutboxBatch(tuple(ids), tuple(encoded))
 
     def confirm(self, receipts: Sequence[dict[str, Any]]) -> None:
-        """Record the hub's receipts: confirmed changes stay visible until pulled back."""
+        """Record the hub's receipts. A quiet one is folded into the laptop's copy at once
+        (the hub will not echo it); another confirmed change stays visible until pulled."""
         acked, rejected = [], []
         for receipt in receipts:
+            if is_quiet(receipt):
+                continue
             if receipt["status"] == "rejected":
                 rejected.append((json.dumps(receipt, **_compact), receipt["change_id"]))
             else:
@@ -450,6 +462,7 @@ class FieldStore:
                     (receipt.get("seq"), json.dumps(receipt, **_compact), receipt["change_id"])
                 )
         with self._atomic() as conn:
+            fold_quiet(conn, self.identity.device_id, receipts)
             conn.executemany(
                 "UPDATE outbox SET state = 'acked', acked_seq = ?, receipt = ?"
                 " WHERE change_id = ? AND state = 'pending'",

@@ -1,9 +1,13 @@
 """How the laptop reaches the hub: a :class:`Transport` sends one HTTP request.
 
 :class:`HttpTransport` is the real one: one `requests.Session` with keep-alive, connect and
-read timeouts on every request, and urllib3's `Retry` mounted on it, the one place retries
-live. Pushes are retried too: the hub makes them idempotent by `change_id`. Tests plug in a
-transport over the Flask test client, or one that drops and delays.
+read timeouts on every request, and urllib3's `Retry` mounted on it, the one place a request
+is retried: refused connections, 429/502/503/504 (honouring `Retry-After`), and GET, HEAD
+and PATCH calls whose connection dropped. One exception, by design: a push (POST) whose
+connection dropped half way is not sent again whole; it surfaces as :class:`LinkDropped`
+and the engine sends what is still pending in smaller batches, since resending the same
+large body over a link that just cut it wastes the most bytes. Tests plug in a transport
+over the Flask test client, or one that drops and delays.
 """
 
 from __future__ import annotations
@@ -14,13 +18,15 @@ from typing import Protocol
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ProtocolError
 from urllib3.util.retry import Retry
 
-from client_sync.errors import HubUnreachable
+from client_sync.errors import HubUnreachable, LinkDropped
+from client_sync.version import CLIENT_VERSION
 
-__all__ = ["HttpTransport", "RawResponse", "Transport", "default_retry"]
+__all__ = ["HttpTransport", "RawResponse", "SyncRetry", "Transport", "default_retry"]
 
-USER_AGENT = "pendamping-sync-client/0.1"
+USER_AGENT = f"pendamping-sync-client/{CLIENT_VERSION}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,9 +54,20 @@ class Transport(Protocol):
     def close(self) -> None: ...
 
 
+class SyncRetry(Retry):
+    """urllib3's `Retry`, except that a POST cut mid-way is handed back to the engine."""
+
+    def increment(self, method=None, url=None, response=None, error=None, *args, **kwargs):  # type: ignore[override]
+        if method == "POST" and error is not None and self._is_read_error(error):
+            return Retry.increment(
+                self.new(read=False), method, url, response, error, *args, **kwargs
+            )
+        return super().increment(method, url, response, error, *args, **kwargs)
+
+
 def default_retry(total: int = 4) -> Retry:
     """Backoff with jitter on connection errors and 429/502/503/504, honouring Retry-After."""
-    return Retry(
+    return SyncRetry(
         total=total,
         connect=total,
         read=total,
@@ -63,6 +80,14 @@ def default_retry(total: int = 4) -> Retry:
         respect_retry_after_header=True,
         raise_on_status=False,
     )
+
+
+def _dropped(exc: requests.RequestException) -> bool:
+    """The connection died while the request or its answer was under way (not refused)."""
+    if isinstance(exc, requests.ReadTimeout | requests.exceptions.ChunkedEncodingError):
+        return True
+    reason = exc.args[0] if exc.args else None
+    return isinstance(exc, requests.ConnectionError) and isinstance(reason, ProtocolError)
 
 
 class HttpTransport:
@@ -107,6 +132,8 @@ class HttpTransport:
             )
             content = response.content  # requests inflates a gzip body itself
         except requests.RequestException as exc:
+            if _dropped(exc):
+                raise LinkDropped(f"Koneksi ke hub terputus ({type(exc).__name__}).") from exc
             raise HubUnreachable(f"Hub tidak dapat dihubungi ({type(exc).__name__}).") from exc
         return RawResponse(response.status_code, content, response.headers)
 

@@ -14,6 +14,7 @@ __all__ = [
     "DISABILITY_TYPES",
     "ENTITIES",
     "INITIAL_DEVICE_STATUS",
+    "PHOTO_KINDS",
     "PROVINCE_CODES",
     "ROLES",
     "SEXES",
@@ -49,6 +50,8 @@ DEVICE_STATUSES: tuple[str, ...] = (
     "dibatalkan",
 )
 INITIAL_DEVICE_STATUS = "diajukan"
+#: What a photo attached to a record shows: the house, the ABF handover, a signature, other.
+PHOTO_KINDS: tuple[str, ...] = ("rumah", "serah_terima", "tanda_tangan", "lainnya")
 
 ROLES: tuple[str, ...] = ("pendamping", "supervisor", "admin")
 

@@ -66,6 +66,11 @@ def _structured() -> fields.Dict:
     )
 
 
+def _attachments() -> fields.List:
+    """Photos of the record, by the sha256 of their content (the files travel by tus)."""
+    return fields.List(fields.String(validate=_SHA256), validate=validate.Length(max=50))
+
+
 def _text(max_len: int, **kwargs: Any) -> fields.String:
     return fields.String(validate=validate.Length(max=max_len), **kwargs)
 
@@ -92,6 +97,7 @@ class BeneficiarySchema(_RecordSchema):
     )
     dtsen_id = _text(40, allow_none=True)
     phone = fields.String(allow_none=True, validate=_PHONE)
+    attachments = _attachments()  # the house photo
 
 
 class VisitSchema(_RecordSchema):
@@ -106,7 +112,7 @@ class VisitSchema(_RecordSchema):
     follow_up = _text(5_000, allow_none=True)
     lat = fields.Float(allow_none=True, validate=validate.Range(-90, 90), allow_nan=False)
     lon = fields.Float(allow_none=True, validate=validate.Range(-180, 180), allow_nan=False)
-    attachments = fields.List(fields.String(validate=_SHA256), validate=validate.Length(max=50))
+    attachments = _attachments()
 
 
 class DeviceRequestSchema(_RecordSchema):
@@ -119,6 +125,7 @@ class DeviceRequestSchema(_RecordSchema):
     status = fields.String(
         load_default=INITIAL_DEVICE_STATUS, validate=validate.OneOf(DEVICE_STATUSES)
     )
+    attachments = _attachments()  # the ABF handover photo, the signature
 
 
 RECORD_SCHEMAS: dict[str, Schema] = {

@@ -7,7 +7,9 @@ its own with :class:`ChangeSchema` and its `fields` with the entity's record sch
 
 from __future__ import annotations
 
+import hashlib
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, validate
@@ -31,6 +33,9 @@ __all__ = [
     "PushRequestSchema",
     "PushResponseSchema",
     "ReceiptSchema",
+    "batch_check",
+    "compact_receipts",
+    "expand_receipts",
     "load_change",
 ]
 
@@ -76,19 +81,32 @@ class PushRequestSchema(_Strict):
     schema_version = ma.Integer(required=True, strict=True, validate=validate.Range(min=1))
     # Raw: each change is loaded on its own by load_change, which names its errors.
     changes = ma.List(ma.Raw(metadata={"type": "object"}), required=True)
+    #: ``compact`` asks for receipts as :func:`compact_receipts` writes them
+    receipts = ma.String(load_default="full", validate=validate.OneOf(("full", "compact")))
 
 
 class ReceiptSchema(_Strict):
     """What became of one change. `seq` is the record's hub sequence after it."""
 
-    change_id = ma.String(required=True)
+    change_id = ma.String(required=True, allow_none=True)
     status = ma.String(required=True, validate=validate.OneOf(RECEIPT_STATUSES))
     seq = ma.Integer(allow_none=True)
     errors = ma.Dict(keys=ma.String())
+    hlc = ma.String(metadata={"description": "the HLC the hub gave a change it clamped"})
+    quiet = ma.Boolean(
+        metadata={"description": "applied as sent: not echoed in pulls, the laptop stamps it"}
+    )
 
 
 class PushResponseSchema(_Strict):
-    receipts = ma.List(ma.Nested(ReceiptSchema), required=True)
+    """Full receipts, or (when the push asked for them) compact ones and a check."""
+
+    receipts = ma.List(ma.Nested(ReceiptSchema))
+    compact = ma.List(
+        ma.Raw(),
+        metadata={"description": "[first_seq, count] runs of quiet receipts, else receipts"},
+    )
+    check = ma.String(metadata={"description": "batch_check of the change ids pushed"})
     duplicates = ma.Integer(required=True)
 
 
@@ -177,3 +195,66 @@ def load_change(raw: Any) -> dict[str, Any]:
     """
     fast = _fast_change(raw)
     return fast if fast is not None else _change_loader.load(raw)
+
+
+_RUN_KEYS = frozenset({"change_id", "status", "seq", "quiet"})
+
+
+def batch_check(change_ids: Sequence[str | None]) -> str:
+    """16 hex digits naming a batch by its change ids, so a laptop can tell that compact
+    receipts (which carry no ids) answer the batch it sent and not another."""
+    joined = "\n".join(c if isinstance(c, str) else "" for c in change_ids)
+    return hashlib.sha256(joined.encode("utf-8")).hexdigest()[:16]
+
+
+def compact_receipts(receipts: Sequence[dict[str, Any]]) -> list[Any]:
+    """Receipts for the wire: a quiet `applied` receipt whose seq follows the one before it
+    joins a run ``[first_seq, count]``; any other receipt goes whole. A thousand new visits
+    answer in a dozen bytes instead of a thousand change ids."""
+    out: list[Any] = []
+    for receipt in receipts:
+        if (
+            receipt.keys() == _RUN_KEYS
+            and receipt["status"] == "applied"
+            and receipt["quiet"] is True
+            and type(receipt["seq"]) is int
+        ):
+            last = out[-1] if out else None
+            if isinstance(last, list) and last[0] + last[1] == receipt["seq"]:
+                last[1] += 1
+            else:
+                out.append([receipt["seq"], 1])
+        else:
+            out.append(receipt)
+    return out
+
+
+def expand_receipts(items: Any, change_ids: Sequence[str]) -> list[dict[str, Any]]:
+    """The receipts :func:`compact_receipts` wrote, one per change id, in order.
+
+    :raises ValueError: `items` is not such a list, or does not cover exactly these ids.
+    """
+    if not isinstance(items, list):
+        raise ValueError("compact receipts are not a list")
+    receipts: list[dict[str, Any]] = []
+    for item in items:
+        if isinstance(item, dict):
+            receipts.append(item)
+            continue
+        if (
+            not isinstance(item, list)
+            or len(item) != 2
+            or not all(type(n) is int for n in item)
+            or item[1] < 1
+            or len(receipts) + item[1] > len(change_ids)
+        ):
+            raise ValueError("a run of compact receipts is malformed")
+        first, count = item
+        for offset in range(count):
+            change_id = change_ids[len(receipts)]
+            receipts.append(
+                {"change_id": change_id, "status": "applied", "seq": first + offset, "quiet": True}
+            )
+    if len(receipts) != len(change_ids):
+        raise ValueError("compact receipts do not cover the batch")
+    return receipts

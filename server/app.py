@@ -22,6 +22,7 @@ from server.conflicts import ConflictService
 from server.jsonprovider import OrjsonProvider
 from server.storage import HubStorage, load_from_config
 from server.sync import SyncService
+from server.throttle import RateLimiter, WriteGate
 from server.timeutil import utc_iso
 
 __all__ = ["HubState", "create_app"]
@@ -34,6 +35,8 @@ class HubState:
     storage: HubStorage
     sync: SyncService
     conflicts: ConflictService
+    rate_limiter: RateLimiter
+    write_gate: WriteGate
 
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
@@ -65,6 +68,8 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         storage,
         SyncService(storage, app.config["PROGRAMS"], utc_iso, skew_ms),
         ConflictService(storage, utc_iso, skew_ms, app.config["PROGRAMS"]),
+        RateLimiter(float(app.config["RATE_LIMIT_PER_S"]), int(app.config["RATE_LIMIT_BURST"])),
+        WriteGate(int(app.config["WRITE_QUEUE_MAX"]), int(app.config["BUSY_RETRY_AFTER_S"])),
     )
 
     api = Api(app)

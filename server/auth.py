@@ -54,6 +54,7 @@ def require_device(view: F) -> F:
             raise ApiError(401, "unauthorized", "Token perangkat tidak dikenal.") from None
         if device.revoked_at:
             raise ApiError(401, "device_revoked", "Perangkat ini sudah dicabut oleh kantor.")
+        current_app.extensions["pendamping"].rate_limiter.take(device.device_id)
         g.device = device
         return view(*args, **kwargs)
 

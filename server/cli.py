@@ -19,6 +19,7 @@ from marshmallow import ValidationError
 
 from schemas.codes import ROLES
 from schemas.validators import validate_wilayah
+from server.cli_bundle import import_bundle_command
 from server.cli_conflicts import conflicts
 from server.cli_context import hub_app
 from server.enrolment import issue_code
@@ -191,6 +192,7 @@ def stats(ctx: click.Context, as_json: bool) -> None:
 
 
 cli.add_command(conflicts)
+cli.add_command(import_bundle_command)
 
 
 def main(argv: list[str] | None = None) -> int:

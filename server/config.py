@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 from schemas.codes import DEFAULT_PROGRAMS
+from schemas.media import DEFAULT_ATTACHMENT_MAX_BYTES, DEFAULT_ATTACHMENT_TYPES
 
 __all__ = ["DEFAULTS", "default_data_dir"]
 
@@ -32,6 +33,17 @@ DEFAULTS: dict[str, object] = {
     "MAX_CLOCK_SKEW_S": 300,
     # How long an enrolment code stays valid, in hours.
     "ENROLL_CODE_TTL_HOURS": 24,
+    # Photo attachments (tus uploads, docs/attachments.md): the largest file, in bytes, and
+    # the media types taken, each checked against the file's magic bytes.
+    "ATTACHMENT_MAX_BYTES": DEFAULT_ATTACHMENT_MAX_BYTES,
+    "ATTACHMENT_TYPES": list(DEFAULT_ATTACHMENT_TYPES),
+    # Calls one device may make: a burst, then so many a second (429 beyond; 0: no limit).
+    "RATE_LIMIT_BURST": 300,
+    "RATE_LIMIT_PER_S": 30.0,
+    # Pushes in progress at once (waiting for the one writer or writing); one more gets 503
+    # with Retry-After, keeping the server's other threads free for pulls (0: no limit).
+    "WRITE_QUEUE_MAX": 3,
+    "BUSY_RETRY_AFTER_S": 5,
 }
 
 

@@ -13,10 +13,18 @@ error                        code  meaning
 ``enroll_code_invalid``      403   the enrolment code is unknown, used or expired
 ``not_found``                404   no such route or thing
 ``method_not_allowed``       405   the route exists for another method
-``too_large``                413   a body over the configured limits
+``offset_mismatch``          409   a tus PATCH from another offset than the hub holds
+``tus_version_unsupported``  412   a tus request without ``Tus-Resumable: 1.0.0``
+``too_large``                413   a body (or a photo) over the configured limits
 ``unsupported_encoding``     415   a Content-Encoding other than gzip
+``bad_content_type``         415   a tus PATCH not sent as application/offset+octet-stream
+``media_type_not_allowed``   415   a photo type the hub does not take
+``media_type_mismatch``      415   a photo whose bytes are not the type it claimed
 ``invalid_field``            422   a field failed validation; `errors` names it
+``too_many_requests``        429   one device calls too often; wait `Retry-After` seconds
+``checksum_mismatch``        460   a finished photo whose bytes do not match its sha256
 ``server_error``             500   a bug; logged on the hub with its trace
+``hub_busy``                 503   the write queue is full; wait `Retry-After` seconds
 ===========================  ====  ==============================================
 """
 
@@ -62,12 +70,19 @@ class ApiError(HTTPException):
     """An error with a stable slug, raised by views and services that know the HTTP code."""
 
     def __init__(
-        self, code: int, slug: str, message: str, errors: dict[str, Any] | None = None
+        self,
+        code: int,
+        slug: str,
+        message: str,
+        errors: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(description=message)
         self.code = code
         self.slug = slug
         self.errors = errors
+        #: sent with the error, e.g. ``Retry-After`` on a 429 or 503
+        self.extra_headers = dict(headers or {})
 
 
 def _body(error: HTTPException) -> tuple[dict[str, Any], int]:
@@ -98,6 +113,7 @@ def _handle_http(error: HTTPException):
     for name, value in error.get_headers() if not isinstance(error, ApiError) else []:
         if name.lower() not in ("content-type", "content-length"):
             response.headers[name] = value
+    response.headers.update(getattr(error, "extra_headers", {}))
     return response
 
 

@@ -8,6 +8,7 @@ nothing.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from schemas.sync import load_change
 from server.admission import admit, device_scopes
 from server.hubclock import HubClock
 from server.merge import Refusal
-from server.storage import ConflictRow, Device, HubStorage, PullPage
+from server.storage import ConflictRow, Device, DeviceReport, HubStorage, PullPage
 from server.writer import BatchWriter, Write
 
 __all__ = ["PushOutcome", "SyncService", "conflict_view", "device_scopes"]
@@ -44,6 +45,15 @@ def _rejected(change_id: Any, errors: dict[str, Any]) -> dict[str, Any]:
         "status": "rejected",
         "errors": errors,
     }
+
+
+def _seconds_between(earlier: str, later: str) -> float:
+    try:
+        return (
+            dt.datetime.fromisoformat(later) - dt.datetime.fromisoformat(earlier)
+        ).total_seconds()
+    except (TypeError, ValueError):
+        return float("inf")
 
 
 def conflict_view(row: ConflictRow) -> dict[str, Any]:
@@ -105,8 +115,13 @@ class SyncService:
 
     # -- push -----------------------------------------------------------------------------
 
-    def push(self, device: Device, raw_changes: Sequence[Any]) -> PushOutcome:
-        """Apply a batch of changes from `device`. :returns: one receipt per change, in order."""
+    def push(
+        self, device: Device, raw_changes: Sequence[Any], report: DeviceReport | None = None
+    ) -> PushOutcome:
+        """Apply a batch of changes from `device`. :returns: one receipt per change, in order.
+
+        :param report: what the laptop said of itself (version, queue), kept on the device.
+        """
         outcome = PushOutcome()
         envelopes = [self._envelope(device, raw, outcome) for raw in raw_changes]
         wanted = [c for c in envelopes if c is not None]
@@ -135,7 +150,7 @@ class SyncService:
                 outcome.receipts[index] = receipt
             writer.save()
             clock.save()
-            session.touch_device(device.device_id, writer.received_at, synced=True)
+            session.touch_device(device.device_id, writer.received_at, True, report)
         return outcome
 
     def _envelope(self, device: Device, raw: Any, outcome: PushOutcome) -> dict[str, Any] | None:
@@ -168,17 +183,22 @@ class SyncService:
         except ValidationError as exc:
             return _rejected(change_id, exc.normalized_messages()), _encode_fields(change["fields"])
         hlc = clock.admit(change["hlc"])
-        done = writer.apply(self._write(change, fields, hlc))
+        write = self._write(change, fields, hlc, exact=fields == change["fields"])
+        done = writer.apply(write)
         if isinstance(done, Refusal):
             return _rejected(change_id, {done.field: [done.message]}), _encode_fields(fields)
         merged, seq, _raised = done
         receipt: dict[str, Any] = {"change_id": change_id, "status": merged.status, "seq": seq}
         if hlc != change["hlc"]:
             receipt["hlc"] = hlc  # clamped: the laptop's clock runs too far ahead
+        if writer.records[write.record_id].quiet_device == device.device_id:
+            receipt["quiet"] = True  # not echoed: the laptop stamps its own copy
         return receipt, orjson.dumps(fields).decode()
 
     @staticmethod
-    def _write(change: dict[str, Any], fields: dict[str, Any], hlc: str) -> Write:
+    def _write(
+        change: dict[str, Any], fields: dict[str, Any], hlc: str, exact: bool = False
+    ) -> Write:
         op = change.get("op", "put")
         return Write(
             change["change_id"],
@@ -190,14 +210,33 @@ class SyncService:
             change["device_id"],
             change["author_id"],
             True if op == "delete" else None,
+            exact,
         )
+
+    def note_report(self, device: Device, report: DeviceReport | None) -> None:
+        """Keep what a pulling laptop reported, when it says something new or the last
+        note is over a minute old: a pull is a read, so it writes only when it must."""
+        if report is None:
+            return
+        now = self._now()
+        unchanged = (
+            device.client_version == report.client_version
+            and device.queue_size == report.queue_size
+        )
+        if unchanged and device.reported_at and _seconds_between(device.reported_at, now) < 60:
+            return
+        with self.storage.write() as session:
+            session.touch_device(device.device_id, now, False, report)
 
     # -- pull -----------------------------------------------------------------------------
 
     def pull(self, device: Device, since: int, limit: int) -> tuple[PullPage, list[dict]]:
         """Records in the device's scope above `since`, oldest first, and the conflicts on
-        the device's own changes raised or settled in the same span."""
-        page = self.storage.pull(device_scopes(device), since, limit)
+        the device's own changes raised or settled in the same span.
+
+        A record whose last write was this device's quiet one is left out: the laptop
+        stamped its own copy from the receipt, so echoing it would only cost the link."""
+        page = self.storage.pull(device_scopes(device), since, limit, device.device_id)
         # A conflict's seq is that of a write to a record in scope, so the page's span
         # covers it; a laptop that pulls every page hears of every conflict once.
         conflicts = self.storage.conflicts_for_device(device.device_id, since, page.next)

@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 
-from schemas.hlc import Timestamp, iso_from_ms
+from schemas.stamps import stamp_record
 from server.merge import (
     Incoming,
     Loss,
@@ -43,6 +43,9 @@ class Write:
     device_id: str
     author_id: str
     delete: bool | None = None
+    #: the admitted fields are exactly those the laptop sent (nothing canonicalised or
+    #: redirected), so the laptop can stamp its own copy if the write is applied as is
+    exact: bool = False
 
 
 def _stamps(row: RecordRow) -> dict[str, Stamp]:
@@ -95,6 +98,7 @@ class BatchWriter:
         self._conflicts += raised
         if raised:
             merged.status = "conflict"
+            new_row.quiet_device = None  # the laptop hears of it through the pull
         return merged, seq, raised
 
     def log(self, write: Write, fields_json: str, receipt: dict[str, Any]) -> str:
@@ -127,24 +131,17 @@ class BatchWriter:
     def _new_row(
         self, write: Write, row: RecordRow | None, merged: MergeResult, seq: int
     ) -> RecordRow:
-        stamp = iso_from_ms(Timestamp.parse(write.hlc).ms)
-        created = row.created_at if row else stamp
         data = merged.data
-        if merged.transition is not None:
-            before, after = merged.transition
-            data["status_history"] = [
-                *data.get("status_history", []),
-                {
-                    "from": before,
-                    "to": after,
-                    "by": write.author_id,
-                    "device": write.device_id,
-                    "at": stamp,
-                    "seq": seq,
-                },
-            ]
-        updated = max(row.updated_at, stamp) if row else stamp
-        data["created_at"], data["updated_at"] = created, updated
+        created, updated = stamp_record(
+            data,
+            hlc=write.hlc,
+            seq=seq,
+            author_id=write.author_id,
+            device_id=write.device_id,
+            transition=merged.transition,
+            created_before=row.created_at if row else None,
+            updated_before=row.updated_at if row else None,
+        )
         kelurahan = data.get("kelurahan") or (row.kelurahan if row else "")
         return RecordRow(
             write.record_id,
@@ -157,6 +154,20 @@ class BatchWriter:
             created,
             updated,
             {name: s.seq for name, s in merged.stamps.items() if s.seq != seq},
+            write.device_id if self._quiet(write, row, merged) else None,
+        )
+
+    @staticmethod
+    def _quiet(write: Write, row: RecordRow | None, merged: MergeResult) -> bool:
+        """The writing laptop holds exactly this new state: it had the record as it was
+        (pulled at `base_seq`, or its own quiet write before), and its change went in as
+        sent. Its pulls skip the record; it stamps its copy from the receipt instead."""
+        if not write.exact or merged.status != "applied" or merged.losses:
+            return False
+        return (
+            row is None
+            or (write.base_seq is not None and row.seq <= write.base_seq)
+            or row.quiet_device == write.device_id
         )
 
     def _user(self, device_id: str | None) -> str | None:

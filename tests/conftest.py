@@ -17,6 +17,7 @@ import pytest
 import waitress
 from flask import Flask
 from hypothesis import settings
+from waitress import wasyncore
 
 from client_sync import FieldDevice
 from server.app import create_app
@@ -120,12 +121,17 @@ def laptops(hub_app: Flask, tmp_path: Path, add_user) -> Iterator[Laptops]:
 
 @pytest.fixture
 def live_hub(hub_app: Flask) -> Iterator[str]:
-    """The hub served by waitress on a loopback socket; yields its base URL."""
+    """The hub served by waitress on a loopback socket; yields its base URL.
+
+    Stopped in order: in-flight requests finish, then the loop's own thread closes every
+    socket (closing them from this thread while a request was still being answered failed
+    about one run in thirty with EBADF in waitress' thread)."""
     server = waitress.create_server(hub_app, host="127.0.0.1", port=0, threads=4)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.effective_port}"
-    server.close()
+    server.task_dispatcher.shutdown()
+    server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
     thread.join(timeout=5)
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from flask_smorest import Api
 
-from server.api import conflicts, enroll, health, sync
+from server.api import attachments, conflicts, enroll, health, receipts, sync
 
 __all__ = ["register_blueprints"]
 
 
 def register_blueprints(api: Api) -> None:
     """Register every API blueprint: the one place the API's surface is listed."""
-    for module in (health, enroll, sync, conflicts):
+    for module in (health, enroll, sync, receipts, conflicts, attachments):
         api.register_blueprint(module.blp, url_prefix="/api/v1")

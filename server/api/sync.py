@@ -9,11 +9,19 @@ from __future__ import annotations
 import json
 
 import orjson
-from flask import Response, current_app
+from flask import Response, current_app, request
 
-from schemas.sync import PullArgsSchema, PullPageSchema, PushRequestSchema, PushResponseSchema
+from schemas.sync import (
+    PullArgsSchema,
+    PullPageSchema,
+    PushRequestSchema,
+    PushResponseSchema,
+    batch_check,
+    compact_receipts,
+)
 from server.auth import current_device, require_device
 from server.jsonprovider import Blueprint
+from server.reports import device_report
 
 blp = Blueprint("sync", __name__, description="Sinkronisasi")
 
@@ -32,8 +40,18 @@ def push(body):
     A resent batch (same `change_id`s) gets the original receipts and writes nothing;
     `duplicates` counts the changes that were seen before.
     """
-    outcome = _service().push(current_device(), body["changes"])
-    payload = {"receipts": outcome.receipts, "duplicates": outcome.duplicates}
+    changes = body["changes"]
+    with current_app.extensions["pendamping"].write_gate.slot():
+        outcome = _service().push(current_device(), changes, device_report(request.headers))
+    if body["receipts"] == "compact":
+        ids = [c.get("change_id") if isinstance(c, dict) else None for c in changes]
+        payload = {
+            "compact": compact_receipts(outcome.receipts),
+            "check": batch_check(ids),
+            "duplicates": outcome.duplicates,
+        }
+    else:
+        payload = {"receipts": outcome.receipts, "duplicates": outcome.duplicates}
     return Response(
         json.dumps(payload, ensure_ascii=False, separators=(",", ":")), mimetype="application/json"
     )
@@ -45,7 +63,9 @@ def push(body):
 @blp.response(200, PullPageSchema)
 def pull(args):
     """Records in the device's wilayah whose seq is above `since`, oldest first."""
-    page, conflicts = _service().pull(current_device(), args["since"], args["limit"])
+    service = _service()
+    service.note_report(current_device(), device_report(request.headers))
+    page, conflicts = service.pull(current_device(), args["since"], args["limit"])
     body = (
         '{"records":['
         + ",".join(page.records_json)

@@ -25,6 +25,7 @@ __all__ = [
     "ChangeRow",
     "ConflictRow",
     "Device",
+    "DeviceReport",
     "HubStorage",
     "NotFound",
     "PullPage",
@@ -64,6 +65,18 @@ class Device:
     last_seen_at: str | None = None
     last_sync_at: str | None = None
     revoked_at: str | None = None
+    #: what the laptop reported on its last sync: its version and its queue of changes
+    client_version: str | None = None
+    queue_size: int | None = None
+    reported_at: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceReport:
+    """What a laptop says of itself on each sync, so the office sees who falls behind."""
+
+    client_version: str | None
+    queue_size: int | None
 
 
 @dataclass(slots=True)
@@ -82,6 +95,9 @@ class RecordRow:
     #: field -> hub seq of the write that set its value, for fields written before the
     #: record's latest write (a field not listed was set by the write at `seq`)
     seqs: dict[str, int] = field(default_factory=dict)
+    #: the device whose write at `seq` it already holds exactly (its change was applied as
+    #: sent on top of what it had), so its pulls skip this record; None: nobody
+    quiet_device: str | None = None
 
     @property
     def hlc(self) -> str:
@@ -170,8 +186,11 @@ class WriteSession(abc.ABC):
         """Upsert the records and append the changes and conflicts."""
 
     @abc.abstractmethod
-    def touch_device(self, device_id: str, when: str, synced: bool) -> None:
-        """Note that a device called (and, with `synced`, pushed) at `when`."""
+    def touch_device(
+        self, device_id: str, when: str, synced: bool, report: DeviceReport | None = None
+    ) -> None:
+        """Note that a device called (and, with `synced`, pushed) at `when`, and what it
+        reported of itself."""
 
     @abc.abstractmethod
     def beneficiaries_with_nik(self, niks: Sequence[str]) -> dict[str, list[str]]:
@@ -252,13 +271,37 @@ class HubStorage(abc.ABC):
     def list_devices(self) -> list[Device]:
         """All devices, newest enrolment first."""
 
+    @abc.abstractmethod
+    def get_device(self, device_id: str) -> Device:
+        """:raises NotFound: no such device."""
+
+    @abc.abstractmethod
+    def device_token_hash(self, device_id: str) -> str:
+        """The SHA-256 hex of the device's token (the key its bundles are signed with).
+
+        :raises NotFound: no such device.
+        """
+
+    @abc.abstractmethod
+    def receipts_of_device(self, device_id: str, change_ids: Sequence[str]) -> dict[str, str]:
+        """:returns: the stored receipt JSON of each of these changes that this device pushed
+        (or that was imported from its bundle); another device's changes are not returned."""
+
     # -- records --------------------------------------------------------------------------
 
     @abc.abstractmethod
-    def pull(self, scopes: Sequence[str] | None, since: int, limit: int) -> PullPage:
+    def pull(
+        self,
+        scopes: Sequence[str] | None,
+        since: int,
+        limit: int,
+        skip_quiet_for: str | None = None,
+    ) -> PullPage:
         """Records with seq > since in any of `scopes` (wilayah prefixes).
 
-        ``None`` means every record (an admin); an empty sequence means none.
+        ``None`` means every record (an admin); an empty sequence means none. `limit` counts
+        the records scanned; those whose `quiet_device` is `skip_quiet_for` are left out of
+        the page (the caller holds them already) but still move `next` past them.
         """
 
     @abc.abstractmethod

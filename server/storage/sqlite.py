@@ -23,6 +23,7 @@ from server.storage.base import (
     ChangeRow,
     ConflictRow,
     Device,
+    DeviceReport,
     HubStorage,
     NotFound,
     PullPage,
@@ -38,7 +39,7 @@ __all__ = ["SQLiteStorage"]
 _CHUNK = 500  # bound parameters per IN (...) query, well under SQLite's limit
 _DEVICE_SELECT = (
     "SELECT d.device_id, d.name, d.enrolled_at, d.last_seen_at, d.last_sync_at, d.revoked_at,"
-    " u.name, u.role, u.wilayah, u.password_hash"
+    " u.name, u.role, u.wilayah, u.password_hash, d.client_version, d.queue_size, d.reported_at"
     " FROM devices d JOIN users u ON u.name = d.user_name"
 )
 
@@ -48,7 +49,7 @@ def _user(name: str, role: str, wilayah: str, password_hash: str | None) -> User
 
 
 def _device(row: Sequence[Any]) -> Device:
-    return Device(row[0], _user(*row[6:10]), row[1], row[2], row[3], row[4], row[5])
+    return Device(row[0], _user(*row[6:10]), row[1], *row[2:6], *row[10:13])
 
 
 def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
@@ -155,8 +156,8 @@ def _records_for(conn: sqlite3.Connection, record_ids: Sequence[str]) -> dict[st
     for chunk in _chunks(list(record_ids)):
         marks = ",".join("?" * len(chunk))
         for row in conn.execute(
-            "SELECT id, entity, kelurahan, seq, deleted, data, clocks, created_at, updated_at"
-            f" FROM records WHERE id IN ({marks})",
+            "SELECT id, entity, kelurahan, seq, deleted, data, clocks, created_at, updated_at,"
+            f" quiet_device FROM records WHERE id IN ({marks})",
             chunk,
         ):
             found[row[0]] = _record(row)
@@ -176,6 +177,7 @@ def _record(row: Sequence[Any]) -> RecordRow:
         row[7],
         row[8],
         seqs,
+        row[9],
     )
 
 
@@ -218,10 +220,11 @@ class _SQLiteWrite(WriteSession):
     ) -> None:
         self._conn.executemany(
             "INSERT INTO records (id, entity, kelurahan, seq, deleted, data, clocks, hlc, nik,"
-            " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " created_at, updated_at, quiet_device) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (id) DO UPDATE SET kelurahan = excluded.kelurahan, seq = excluded.seq,"
             " deleted = excluded.deleted, data = excluded.data, clocks = excluded.clocks,"
-            " hlc = excluded.hlc, nik = excluded.nik, updated_at = excluded.updated_at",
+            " hlc = excluded.hlc, nik = excluded.nik, updated_at = excluded.updated_at,"
+            " quiet_device = excluded.quiet_device",
             (
                 (
                     r.id,
@@ -235,6 +238,7 @@ class _SQLiteWrite(WriteSession):
                     _nik(r),
                     r.created_at,
                     r.updated_at,
+                    r.quiet_device,
                 )
                 for r in records
             ),
@@ -298,8 +302,8 @@ class _SQLiteWrite(WriteSession):
 
     def records_of_beneficiary(self, beneficiary_id: str) -> list[RecordRow]:
         rows = self._conn.execute(
-            "SELECT id, entity, kelurahan, seq, deleted, data, clocks, created_at, updated_at"
-            " FROM records WHERE entity != 'beneficiary' AND deleted = 0"
+            "SELECT id, entity, kelurahan, seq, deleted, data, clocks, created_at, updated_at,"
+            " quiet_device FROM records WHERE entity != 'beneficiary' AND deleted = 0"
             " AND json_extract(data, '$.beneficiary_id') = ? ORDER BY seq",
             (beneficiary_id,),
         ).fetchall()
@@ -338,10 +342,19 @@ class _SQLiteWrite(WriteSession):
             (key, value),
         )
 
-    def touch_device(self, device_id: str, when: str, synced: bool) -> None:
-        column = "last_sync_at = ?, last_seen_at = ?" if synced else "last_seen_at = ?"
-        params = [when, when] if synced else [when]
-        self._conn.execute(f"UPDATE devices SET {column} WHERE device_id = ?", [*params, device_id])
+    def touch_device(
+        self, device_id: str, when: str, synced: bool, report: DeviceReport | None = None
+    ) -> None:
+        columns, params = ["last_seen_at = ?"], [when]
+        if synced:
+            columns.append("last_sync_at = ?")
+            params.append(when)
+        if report is not None:
+            columns.append("client_version = ?, queue_size = ?, reported_at = ?")
+            params += [report.client_version, report.queue_size, when]
+        self._conn.execute(
+            f"UPDATE devices SET {', '.join(columns)} WHERE device_id = ?", [*params, device_id]
+        )
 
 
 class SQLiteStorage(HubStorage):
@@ -494,15 +507,47 @@ class SQLiteStorage(HubStorage):
         rows = self._conn().execute(f"{_DEVICE_SELECT} ORDER BY d.enrolled_at DESC").fetchall()
         return [_device(row) for row in rows]
 
+    def get_device(self, device_id: str) -> Device:
+        return self._device_where("d.device_id = ?", device_id)
+
+    def device_token_hash(self, device_id: str) -> str:
+        row = (
+            self._conn()
+            .execute("SELECT token_hash FROM devices WHERE device_id = ?", (device_id,))
+            .fetchone()
+        )
+        if row is None:
+            raise NotFound("no such device")
+        return row[0]
+
+    def receipts_of_device(self, device_id: str, change_ids: Sequence[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for chunk in _chunks(list(change_ids)):
+            marks = ",".join("?" * len(chunk))
+            found.update(
+                self._conn().execute(
+                    f"SELECT change_id, receipt FROM changes WHERE change_id IN ({marks})"
+                    " AND device_id = ?",
+                    [*chunk, device_id],
+                )
+            )
+        return found
+
     # -- records --------------------------------------------------------------------------
 
-    def pull(self, scopes: Sequence[str] | None, since: int, limit: int) -> PullPage:
+    def pull(
+        self,
+        scopes: Sequence[str] | None,
+        since: int,
+        limit: int,
+        skip_quiet_for: str | None = None,
+    ) -> PullPage:
         where, params = _scope_sql(scopes)
         rows = (
             self._conn()
             .execute(
-                f"SELECT entity, id, seq, deleted, hlc, data FROM records WHERE seq > ? AND {where}"
-                " ORDER BY seq LIMIT ?",
+                "SELECT entity, id, seq, deleted, hlc, data, quiet_device FROM records"
+                f" WHERE seq > ? AND {where} ORDER BY seq LIMIT ?",
                 [since, *params, limit + 1],
             )
             .fetchall()
@@ -513,7 +558,8 @@ class SQLiteStorage(HubStorage):
         records = [
             f'{{"entity":"{e}","id":"{i}","seq":{s},"deleted":{"true" if d else "false"},'
             f'"hlc":"{h}","data":{data}}}'
-            for e, i, s, d, h, data in rows
+            for e, i, s, d, h, data, quiet in rows
+            if quiet is None or quiet != skip_quiet_for
         ]
         return PullPage(records, rows[-1][2] if rows else since, more)
 

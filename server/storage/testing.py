@@ -19,6 +19,7 @@ merge rule, so a PostgreSQL backend runs it unchanged. It needs pytest, which on
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -29,6 +30,7 @@ from server.storage.base import (
     ChangeRow,
     ConflictRow,
     Device,
+    DeviceReport,
     HubStorage,
     NotFound,
     RecordRow,
@@ -279,6 +281,35 @@ class StorageContract:
         device = storage.device_by_token("dev-1")
         assert (device.last_seen_at, device.last_sync_at) == (T3, T2)
 
+    def test_a_device_is_found_by_its_id_with_its_token_hash(self, storage: HubStorage):
+        enrolled = self.enrol(storage, device_id="dev-1")
+        assert storage.get_device("dev-1") == enrolled
+        assert storage.device_token_hash("dev-1") == "dev-1"  # enrol() uses the id as hash
+        with pytest.raises(NotFound):
+            storage.get_device("dev-9")
+        with pytest.raises(NotFound):
+            storage.device_token_hash("dev-9")
+
+    def test_a_report_keeps_the_laptops_version_and_queue(self, storage: HubStorage):
+        self.enrol(storage)
+        with storage.write() as session:
+            session.touch_device("dev-1", T2, False, DeviceReport("0.2.0", 41))
+        with storage.write() as session:
+            session.touch_device("dev-1", T3, True)  # a call without a report keeps the last
+        device = storage.get_device("dev-1")
+        assert (device.client_version, device.queue_size, device.reported_at) == ("0.2.0", 41, T2)
+        assert (device.last_seen_at, device.last_sync_at) == (T3, T3)
+
+    def test_receipts_of_a_device_leave_out_another_devices_changes(self, storage: HubStorage):
+        mine, theirs = change_row(1, record=1), change_row(2, record=1)
+        theirs = dataclasses.replace(theirs, device_id="laptop-2")
+        _save(storage, changes=[mine, theirs])
+        found = storage.receipts_of_device("laptop-1", [change_id(1), change_id(2), change_id(3)])
+        assert found == {change_id(1): mine.receipt_json}
+        many = [change_row(n, record=n) for n in range(10, 1210)]
+        _save(storage, changes=many)
+        assert len(storage.receipts_of_device("laptop-1", [c.change_id for c in many])) == 1200
+
     # -- write sessions -------------------------------------------------------------------
 
     def test_an_empty_hub_has_last_seq_zero(self, storage: HubStorage):
@@ -502,6 +533,20 @@ class StorageContract:
             (record_id(1), 4),
         ]
         assert (page.next, page.more) == (4, False)
+
+    def test_a_pull_leaves_out_the_callers_quiet_records_but_moves_past_them(
+        self, storage: HubStorage
+    ):
+        quiet = record_row(2, seq=2)
+        quiet.quiet_device = "dev-1"
+        _save(storage, [record_row(1, seq=1), quiet, record_row(3, seq=3)])
+        assert storage.get_record(record_id(2)).quiet_device == "dev-1"
+        page = storage.pull(None, 0, 2, "dev-1")
+        assert ([r["seq"] for r in _pulled(page)], page.next, page.more) == ([1], 2, True)
+        rest = storage.pull(None, page.next, 2, "dev-1")
+        assert ([r["seq"] for r in _pulled(rest)], rest.next, rest.more) == ([3], 3, False)
+        everyone_else = storage.pull(None, 0, 10, "dev-2")
+        assert [r["seq"] for r in _pulled(everyone_else)] == [1, 2, 3]
 
     def test_pull_includes_tombstones(self, storage: HubStorage):
         _save(storage, [record_row(1, seq=1, deleted=True), record_row(2, seq=2)])

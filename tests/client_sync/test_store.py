@@ -89,14 +89,19 @@ def test_a_newer_pulled_copy_replaces_an_older_one(laptops):
 
 def test_a_confirmed_change_stays_visible_until_its_record_is_pulled_back(laptops, hub_storage):
     ani, budi = laptops.enroll("ani"), laptops.enroll("budi")
+    record_id = budi.store.add("beneficiary", beneficiary())
+    budi.sync()
+    ani.sync()
+    budi.store.update("beneficiary", record_id, {"address": "Jl. Melati 1"})
+    budi.sync()
+    # Ani's edit is concurrent with Budi's: merged, so the hub echoes it (not quiet).
+    ani.store.update("beneficiary", record_id, {"name": "Ibu Sri W."})
     hub = hub_client(laptops, ani)
-    record_id = ani.store.add("beneficiary", beneficiary())
     push_outbox(ani.store, hub, SyncResult())
     acked_seq = hub_storage.stats()["last_seq"]
     assert ani.store.status()["awaiting_pull"] == 1
 
-    # Budi pulls the record, adds two others, then edits it: its hub seq moves past Ani's.
-    budi.sync()
+    # Budi adds two others, then edits it: its hub seq moves past Ani's.
     for n in range(2):
         budi.store.add("beneficiary", beneficiary(name=f"Pengisi {n}", nik=None))
     budi.store.update("beneficiary", record_id, {"phone": "0812-3456-7890"})
@@ -109,13 +114,13 @@ def test_a_confirmed_change_stays_visible_until_its_record_is_pulled_back(laptop
     ani.store.apply_pull(page["records"], page["next"])
 
     assert record_id in [r["id"] for r in ani.store.list("beneficiary")]
-    assert ani.store.get("beneficiary", record_id)["name"] == beneficiary()["name"]
+    assert ani.store.get("beneficiary", record_id)["name"] == "Ibu Sri W."
 
     pull_all(ani.store, hub, SyncResult())
 
     assert ani.store.status()["awaiting_pull"] == 0
     seen = ani.store.get("beneficiary", record_id)
-    assert (seen["phone"], seen["sync"]) == ("0812-3456-7890", "synced")
+    assert (seen["name"], seen["phone"], seen["sync"]) == ("Ibu Sri W.", "0812-3456-7890", "synced")
 
 
 # -- what entry refuses ---------------------------------------------------------------------

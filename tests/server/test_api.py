@@ -170,6 +170,13 @@ def ani(enrol) -> Laptop:
     return enrol("ani")
 
 
+@pytest.fixture
+def dewi(enrol) -> Laptop:
+    """Ani's colleague in the same kecamatan: she pulls what ani pushes (ani's own plain
+    writes are not echoed back to ani)."""
+    return enrol("dewi")
+
+
 # -- health, docs, routing ------------------------------------------------------------------
 
 
@@ -188,6 +195,9 @@ def test_openapi_lists_every_path(api: Api):
         "/api/v1/sync/pull",
         "/api/v1/conflicts",
         "/api/v1/conflicts/{conflict_id}/resolve",
+        "/api/v1/attachments",
+        "/api/v1/attachments/{upload_id}",
+        "/api/v1/sync/receipts",
     }
 
 
@@ -296,9 +306,9 @@ def test_a_valid_batch_returns_one_receipt_per_change_in_order(ani: Laptop, hub_
     result = ani.push([first, second, follow])
     assert result == {
         "receipts": [
-            {"change_id": first["change_id"], "status": "applied", "seq": 1},
-            {"change_id": second["change_id"], "status": "applied", "seq": 2},
-            {"change_id": follow["change_id"], "status": "applied", "seq": 3},
+            {"change_id": first["change_id"], "status": "applied", "seq": 1, "quiet": True},
+            {"change_id": second["change_id"], "status": "applied", "seq": 2, "quiet": True},
+            {"change_id": follow["change_id"], "status": "applied", "seq": 3, "quiet": True},
         ],
         "duplicates": 0,
     }
@@ -328,7 +338,7 @@ def mixed_batch(ani: Laptop) -> list[dict[str, Any]]:
 
 
 def test_a_mixed_batch_applies_the_valid_change_and_names_each_fault(
-    ani: Laptop, mixed_batch, hub_storage
+    ani: Laptop, dewi: Laptop, mixed_batch, hub_storage
 ):
     receipts = ani.push(mixed_batch)["receipts"]
     assert [r["status"] for r in receipts] == ["applied"] + ["rejected"] * 4
@@ -339,7 +349,7 @@ def test_a_mixed_batch_applies_the_valid_change_and_names_each_fault(
     assert NEIGHBOUR_KELURAHAN in receipts[3]["errors"]["kelurahan"][0]
     assert list(receipts[4]["errors"]) == ["hlc"]
     assert hub_storage.stats()["records"]["beneficiary"] == 1
-    assert [r["id"] for r in ani.pull_all()] == [mixed_batch[0]["record_id"]]
+    assert [r["id"] for r in dewi.pull_all()] == [mixed_batch[0]["record_id"]]
 
 
 @pytest.mark.parametrize("junk", [5, "change", ["a", "list"]], ids=["a number", "text", "a list"])
@@ -567,12 +577,12 @@ def test_a_body_in_another_encoding_is_refused_with_415(ani: Laptop, encoding):
 # -- pull -----------------------------------------------------------------------------------
 
 
-def test_pull_pages_return_every_record_once_in_seq_order(ani: Laptop):
+def test_pull_pages_return_every_record_once_in_seq_order(ani: Laptop, dewi: Laptop):
     changes = [ani.change("beneficiary", beneficiary(name=f"Penerima {n}")) for n in range(11)]
     ani.push(changes)
     seen, since, pages = [], 0, 0
     while True:
-        page = ani.pull(since=since, limit=3).get_json()
+        page = dewi.pull(since=since, limit=3).get_json()
         pages += 1
         assert len(page["records"]) <= 3
         seen += page["records"]
@@ -586,10 +596,10 @@ def test_pull_pages_return_every_record_once_in_seq_order(ani: Laptop):
     assert seen[0]["deleted"] is False
 
 
-def test_a_pulled_record_carries_its_state_and_hub_timestamps(ani: Laptop):
+def test_a_pulled_record_carries_its_state_and_hub_timestamps(ani: Laptop, dewi: Laptop):
     change = ani.change("beneficiary", beneficiary())
     ani.push([change])
-    (record,) = ani.pull().get_json()["records"]
+    (record,) = dewi.pull().get_json()["records"]
     assert (record["entity"], record["id"], record["hlc"]) == (
         "beneficiary",
         change["record_id"],
@@ -599,12 +609,12 @@ def test_a_pulled_record_carries_its_state_and_hub_timestamps(ani: Laptop):
     assert {"created_at", "updated_at"} <= set(record["data"])
 
 
-def test_an_update_moves_a_record_to_the_end_of_the_pull(ani: Laptop):
+def test_an_update_moves_a_record_to_the_end_of_the_pull(ani: Laptop, dewi: Laptop):
     first = ani.change("beneficiary", beneficiary())
     second = ani.change("beneficiary", beneficiary(name="Pak Budi", sex="L", nik=None))
     ani.push([first, second])
     ani.push([ani.change("beneficiary", {"phone": "0812-1111-2222"}, first["record_id"])])
-    records = ani.pull_all()
+    records = dewi.pull_all()
     assert [r["id"] for r in records] == [second["record_id"], first["record_id"]]
     assert records[-1]["data"]["phone"] == "0812-1111-2222"
 
@@ -648,8 +658,10 @@ def two_kecamatan(ani: Laptop, enrol) -> tuple[str, str]:
 def test_a_pendamping_pulls_nothing_of_another_kecamatan(ani: Laptop, enrol, two_kecamatan):
     mine, theirs = two_kecamatan
     cici = enrol("cici", wilayah=("31.71.02",))
+    dewi = enrol("dewi")
     assert [r["id"] for r in cici.pull_all()] == [theirs]
-    assert [r["id"] for r in ani.pull_all()] == [mine]
+    assert [r["id"] for r in dewi.pull_all()] == [mine]
+    assert ani.pull_all() == []  # her own record is not echoed, and budi's is not hers
 
 
 def test_an_admin_pulls_everything(enrol, two_kecamatan):
@@ -667,15 +679,15 @@ def test_a_supervisor_of_another_kota_pulls_nothing(enrol, two_kecamatan):
     assert supervisor.pull_all() == []
 
 
-def test_a_large_response_is_gzipped_when_the_client_accepts_it(ani: Laptop):
+def test_a_large_response_is_gzipped_when_the_client_accepts_it(ani: Laptop, dewi: Laptop):
     ani.push([ani.change("beneficiary", beneficiary(name=f"Penerima {n}")) for n in range(20)])
-    zipped = ani.api.call("GET", PULL, headers={**ani.auth, "Accept-Encoding": "gzip, deflate"})
+    zipped = dewi.api.call("GET", PULL, headers={**dewi.auth, "Accept-Encoding": "gzip, deflate"})
     assert zipped.headers["Content-Encoding"] == "gzip"
     assert "Accept-Encoding" in zipped.headers["Vary"]
     page = json.loads(gzip.decompress(zipped.get_data()))
     assert len(page["records"]) == 20
 
-    plain = ani.pull()
+    plain = dewi.pull()
     assert "Content-Encoding" not in plain.headers
     assert json.loads(plain.get_data()) == page
 

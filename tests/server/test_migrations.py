@@ -218,10 +218,10 @@ def test_a_failed_upgrade_of_a_laptop_store_keeps_its_outbox_and_schema(
     current = available_migrations(CLIENT_PACKAGE)
     files = {f"{name}.sql": sql for _number, name, sql in current}
     next_number = current[-1][0] + 1
-    files[f"{next_number:04d}_attachments.sql"] = """
+    files[f"{next_number:04d}_voice_notes.sql"] = """
         ALTER TABLE outbox ADD COLUMN priority INTEGER;
         DELETE FROM outbox;
-        CREATE TABLE attachments (sha256 TEXT PRIMARY KEY, size INTEGER NOT NULL);
+        CREATE TABLE voice_notes (sha256 TEXT PRIMARY KEY, size INTEGER NOT NULL);
         SELECT * FROM no_such_table;
     """
 
@@ -229,7 +229,7 @@ def test_a_failed_upgrade_of_a_laptop_store_keeps_its_outbox_and_schema(
         apply_migrations(conn, migration_package(files))
 
     assert list(conn.iterdump()) == before
-    assert "attachments" not in table_names(conn)
+    assert "voice_notes" not in table_names(conn)
     assert recorded(conn) == head(CLIENT_PACKAGE)
     with FieldStore(path) as reopened:
         assert reopened.pending_count() == 1

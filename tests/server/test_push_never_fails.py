@@ -300,9 +300,11 @@ def reads_as_json(body: bytes) -> bool:
 
 
 @pytest.fixture(scope="module")
-def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Flask, Laptop]]:
+def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Flask, Laptop, Laptop]]:
+    """A hub, the laptop that pushes, and a colleague's that reads (a laptop's own plain
+    writes are not echoed back to it)."""
     app = create_app({"DATA_DIR": tmp_path_factory.mktemp("fuzzed-hub"), "TESTING": True})
-    yield app, enrol(app, "ani", ("31.71.01",))
+    yield app, enrol(app, "ani", ("31.71.01",)), enrol(app, "dewi", ("31.71.01",))
     app.extensions["pendamping"].storage.close()
 
 
@@ -313,7 +315,7 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Flask, Lapto
 )
 @given(data=st.data())
 def test_a_push_is_never_a_server_error_and_valid_changes_always_apply(hub, data):
-    app, laptop = hub
+    app, laptop, reader = hub
     storage = app.extensions["pendamping"].storage
     changes, valid, damage = data.draw(batches(laptop))
     body = encode(data.draw, changes, damage)
@@ -336,7 +338,7 @@ def test_a_push_is_never_a_server_error_and_valid_changes_always_apply(hub, data
         if is_valid:
             assert receipt["status"] == "applied", receipt
     # What the hub took, it can serve back.
-    page = laptop.pull(since=last_seq, limit=5000)
+    page = reader.pull(since=last_seq, limit=5000)
     assert page.status_code == 200
     served = {r["id"] for r in page.get_json()["records"]}
     assert {c["record_id"] for c, ok in zip(changes, valid, strict=True) if ok} <= served
@@ -400,14 +402,16 @@ def test_a_visit_whose_beneficiary_id_is_a_visit_is_rejected(kota: Laptop, hub_s
     assert hub_storage.stats()["records"]["visit"] == 1
 
 
-def test_a_visit_whose_beneficiary_the_hub_does_not_hold_yet_is_applied(kota: Laptop):
+def test_a_visit_whose_beneficiary_the_hub_does_not_hold_yet_is_applied(
+    kota: Laptop, hub_app: Flask
+):
     elsewhere = new_id()  # made on another laptop, still on its way
     change = kota.change("visit", visit(elsewhere, kelurahan=OTHER_KELURAHAN))
 
     (receipt,) = kota.push([change])
 
     assert receipt["status"] == "applied"
-    (record,) = kota.pull().get_json()["records"]
+    (record,) = enrol(hub_app, "dewi", ("31.71",)).pull().get_json()["records"]
     assert (record["id"], record["data"]["beneficiary_id"]) == (change["record_id"], elsewhere)
 
 

@@ -1,0 +1,349 @@
+"""USB bundles, the laptop's side: the outbox (and pending photos) in one signed file.
+
+When there is no link at all, `pendamping export-bundle FILE` writes every pending change
+into a zip that someone carries to the district office, where `pendamping-hub import-bundle`
+applies it exactly as a push (docs/bundles.md). The changes stay `pending` here: nothing is
+delivered until the hub says so. The next time the laptop reaches the hub,
+:func:`confirm_exported` asks for the receipts of what was exported (a few bytes per change)
+instead of pushing those changes again over a 2G link.
+
+The file: ``changes.json`` (a push body, one change per line), ``photos/<sha256>``,
+``manifest.json`` (every member's SHA-256) and ``manifest.hmac`` (HMAC-SHA256 of the
+manifest's bytes, keyed with the SHA-256 of the device token, which the hub also holds).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import gzip
+import hashlib
+import hmac
+import json
+import os
+import time
+import uuid
+import zipfile
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from client_sync.errors import HubRefused, ProtocolError
+from client_sync.hub import HubClient
+from client_sync.photos import pending_files
+from client_sync.store import FieldStore
+from schemas.hlc import iso_from_ms, wall_ms
+from schemas.sync import PROTOCOL_VERSION, RECEIPT_STATUSES, SCHEMA_VERSION
+
+__all__ = [
+    "BUNDLE_FORMAT",
+    "BUNDLE_VERSION",
+    "BundleSummary",
+    "bundle_key",
+    "confirm_exported",
+    "export_bundle",
+    "exported_pending",
+    "sign_manifest",
+]
+
+BUNDLE_FORMAT = "pendamping-bundle"
+BUNDLE_VERSION = 1
+CHANGES = "changes.json"
+MANIFEST = "manifest.json"
+SIGNATURE = "manifest.hmac"
+PHOTO_DIR = "photos/"
+RECEIPTS_PATH = "/api/v1/sync/receipts"
+#: The most change ids one receipts request may carry (the hub refuses more).
+MAX_RECEIPT_IDS = 5000
+EXPORT_BATCH_BYTES = 1024 * 1024
+_COPY_CHUNK = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class BundleSummary:
+    """What an export wrote. `path` is None when there was nothing to export."""
+
+    path: Path | None
+    changes: int
+    photos: int
+    size: int
+    created_at: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "path": str(self.path) if self.path else None,
+            "changes": self.changes,
+            "photos": self.photos,
+            "size": self.size,
+            "created_at": self.created_at,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class _Photo:
+    sha256: str
+    path: Path
+
+
+def bundle_key(token: str) -> bytes:
+    """The key a device signs its bundles with: the SHA-256 of its token.
+
+    The hub keeps exactly this (as hex) instead of the token, so it can check a bundle; by
+    the same token, whoever reads the hub's database could forge one (docs/bundles.md).
+    """
+    return hashlib.sha256(token.encode("utf-8")).digest()
+
+
+def sign_manifest(key: bytes, manifest: bytes) -> str:
+    """The hex HMAC-SHA256 of the manifest's exact bytes, as ``manifest.hmac`` holds it."""
+    return hmac.new(key, manifest, hashlib.sha256).hexdigest()
+
+
+# -- export ----------------------------------------------------------------------------------
+
+
+def export_bundle(
+    store: FieldStore,
+    home: str | Path,
+    path: str | Path,
+    *,
+    batch_bytes: int = EXPORT_BATCH_BYTES,
+) -> BundleSummary:
+    """Write every pending change (and pending photo) into a bundle at `path`.
+
+    `path` may be a folder (the root of a USB stick): the file is then named after the user
+    and the time. The bundle is written beside the target under a temporary name, flushed to
+    the device and only then renamed, so a stick that fills up or is pulled out never holds
+    half a bundle under a good name. With nothing to export no file is written.
+
+    :raises OSError: the file cannot be written; the laptop's data is untouched.
+    """
+    identity = store.identity
+    created_at = iso_from_ms(wall_ms())
+    target = Path(path)
+    if target.is_dir():
+        target = target / _default_name(identity.user, created_at)
+    photos = list(_pending_photos(store, Path(home)))
+    if store.pending_count() == 0 and not photos:
+        return BundleSummary(None, 0, 0, 0, created_at)
+    label = str(target.resolve())
+    temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        with open(temporary, "wb") as raw:
+            with zipfile.ZipFile(raw, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
+                count, digest = _write_changes(bundle, store, label, created_at, batch_bytes)
+                files = {CHANGES: digest}
+                for photo in photos:
+                    files[PHOTO_DIR + photo.sha256] = _write_photo(bundle, photo)
+                manifest = json.dumps(
+                    {
+                        "format": BUNDLE_FORMAT,
+                        "version": BUNDLE_VERSION,
+                        "device_id": identity.device_id,
+                        "user": identity.user,
+                        "hub_url": identity.hub_url,
+                        "created_at": created_at,
+                        "changes": count,
+                        "files": files,
+                    },
+                    ensure_ascii=False,
+                    indent=2,
+                ).encode("utf-8")
+                bundle.writestr(MANIFEST, manifest)
+                signature = sign_manifest(bundle_key(identity.token), manifest)
+                bundle.writestr(SIGNATURE, signature.encode("ascii"))
+            raw.flush()
+            os.fsync(raw.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            temporary.unlink()
+        _forget_export(store, label, created_at)
+        raise
+    _fsync_folder(target.parent)
+    return BundleSummary(target, count, len(photos), target.stat().st_size, created_at)
+
+
+def _default_name(user: str, created_at: str) -> str:
+    stamp = dt.datetime.fromisoformat(created_at).strftime("%Y%m%d-%H%M%S")
+    safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in user) or "laptop"
+    return f"bundle-{safe}-{stamp}.zip"
+
+
+def _write_changes(
+    bundle: zipfile.ZipFile, store: FieldStore, label: str, created_at: str, batch_bytes: int
+) -> tuple[int, str]:
+    """Stream the outbox into ``changes.json``, a batch at a time, noting each change as
+    exported. :returns: how many changes, and the member's SHA-256."""
+    digest = hashlib.sha256()
+    count = 0
+    with bundle.open(CHANGES, "w", force_zip64=True) as member:
+
+        def put(text: str) -> None:
+            data = text.encode("utf-8")
+            digest.update(data)
+            member.write(data)
+
+        # One change per line: still exactly a push body, and the hub can read it a line
+        # at a time instead of holding 100,000 changes at once.
+        put(f'{{"protocol":{PROTOCOL_VERSION},"schema_version":{SCHEMA_VERSION},"changes":[')
+        for batch in store.outbox_batches(batch_bytes):
+            put(("\n" if count == 0 else ",\n") + ",\n".join(batch.changes_json))
+            _note_exported(store, batch.change_ids, label, created_at)
+            count += len(batch.change_ids)
+        put("\n]}\n")
+    return count, digest.hexdigest()
+
+
+def _write_photo(bundle: zipfile.ZipFile, photo: _Photo) -> str:
+    """Copy one photo in, stored as is (it is compressed already). :returns: its SHA-256.
+
+    :raises OSError: the photo on the laptop no longer matches its name (a damaged file).
+    """
+    digest = hashlib.sha256()
+    info = zipfile.ZipInfo(PHOTO_DIR + photo.sha256, date_time=_zip_time())
+    info.compress_type = zipfile.ZIP_STORED
+    info.file_size = photo.path.stat().st_size
+    with open(photo.path, "rb") as source, bundle.open(info, "w") as member:
+        while chunk := source.read(_COPY_CHUNK):
+            digest.update(chunk)
+            member.write(chunk)
+    if digest.hexdigest() != photo.sha256:
+        raise OSError(f"Foto {photo.path} rusak: isinya tidak sesuai sidik SHA-256-nya.")
+    return photo.sha256
+
+
+def _zip_time() -> tuple[int, int, int, int, int, int]:
+    return time.localtime()[:6]
+
+
+def _pending_photos(store: FieldStore, home: Path) -> Iterator[_Photo]:
+    """The photos not yet on the hub (:func:`client_sync.photos.pending_files`)."""
+    for pending in pending_files(store):
+        path = Path(pending.path)
+        yield _Photo(pending.sha256, path if path.is_absolute() else home / path)
+
+
+def _note_exported(
+    store: FieldStore, change_ids: Sequence[str], label: str, created_at: str
+) -> None:
+    # The store has no public hook for this table yet; its own transaction helper keeps
+    # the write as durable and as locked as every other write of the laptop.
+    with store._atomic() as conn:
+        conn.executemany(
+            "INSERT INTO bundle_exports (change_id, bundle, exported_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (change_id) DO NOTHING",
+            [(change_id, label, created_at) for change_id in change_ids],
+        )
+
+
+def _forget_export(store: FieldStore, label: str, created_at: str) -> None:
+    """Drop the rows of an export that failed (rows of earlier bundles stay)."""
+    with contextlib.suppress(Exception), store._atomic() as conn:
+        conn.execute(
+            "DELETE FROM bundle_exports WHERE bundle = ? AND exported_at = ?", (label, created_at)
+        )
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make the rename itself durable where the OS allows it (not on Windows)."""
+    if os.name == "nt":
+        return
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+# -- after the bundle reached the hub ---------------------------------------------------------
+
+
+def exported_pending(store: FieldStore) -> int:
+    """How many pending changes went into a bundle and await the hub's word."""
+    return store._conn.execute(
+        "SELECT COUNT(*) FROM bundle_exports e JOIN outbox o ON o.change_id = e.change_id"
+        " WHERE o.state = 'pending'"
+    ).fetchone()[0]
+
+
+def confirm_exported(store: FieldStore, hub_client: HubClient) -> int:
+    """Ask the hub for the receipts of pending changes that went into a bundle, and record
+    them, so a bundle already imported at the office is not pushed again over the link.
+
+    Call it before pushing. Changes the hub does not know yet (the bundle has not arrived)
+    stay pending and are pushed as usual. A hub without the receipts endpoint is treated
+    the same way. Makes no request when nothing was exported.
+
+    :returns: how many changes the hub's receipts settled (delivered or refused).
+    :raises client_sync.errors.SyncError: the hub could not be asked; nothing is lost.
+    """
+    confirmed = 0
+    asked = False
+    for change_ids in _exported_chunks(store):
+        asked = True
+        receipts = _ask_receipts(hub_client, change_ids)
+        if receipts is None:
+            return confirmed
+        if receipts:
+            store.confirm(receipts)
+            confirmed += len(receipts)
+    if asked:
+        with store._atomic() as conn:
+            conn.execute(
+                "DELETE FROM bundle_exports WHERE change_id NOT IN"
+                " (SELECT change_id FROM outbox WHERE state = 'pending')"
+            )
+    return confirmed
+
+
+def _exported_chunks(store: FieldStore) -> Iterator[list[str]]:
+    """Pending exported change ids in outbox order, at most :data:`MAX_RECEIPT_IDS` at a time."""
+    after = 0
+    while True:
+        rows = store._conn.execute(
+            "SELECT o.position, o.change_id FROM outbox o"
+            " JOIN bundle_exports e ON e.change_id = o.change_id"
+            " WHERE o.state = 'pending' AND o.position > ? ORDER BY o.position LIMIT ?",
+            (after, MAX_RECEIPT_IDS),
+        ).fetchall()
+        if not rows:
+            return
+        after = rows[-1][0]
+        yield [change_id for _position, change_id in rows]
+
+
+def _ask_receipts(hub_client: HubClient, change_ids: Sequence[str]) -> list[dict] | None:
+    """The hub's stored receipts for those of `change_ids` it holds from this laptop.
+
+    :returns: None when the hub has no receipts endpoint (an older hub).
+    """
+    body = gzip.compress(orjson.dumps({"change_ids": list(change_ids)}), mtime=0)
+    try:
+        data = hub_client._call("POST", RECEIPTS_PATH, body)
+    except HubRefused as exc:
+        if exc.status in (404, 405):
+            return None
+        raise
+    receipts = data.get("receipts") if isinstance(data, dict) else None
+    if not isinstance(receipts, list) or not _all_receipts(receipts, set(change_ids)):
+        raise ProtocolError("Tanda terima bundle dari hub tidak cocok dengan yang ditanyakan.")
+    return receipts
+
+
+def _all_receipts(receipts: Iterable[Any], asked: set[str]) -> bool:
+    seen: set[str] = set()
+    for receipt in receipts:
+        if (
+            not isinstance(receipt, dict)
+            or receipt.get("change_id") not in asked
+            or receipt["change_id"] in seen
+            or receipt.get("status") not in RECEIPT_STATUSES
+        ):
+            return False
+        seen.add(receipt["change_id"])
+    return True

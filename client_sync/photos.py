@@ -1,0 +1,398 @@
+"""Photos attached to records on the laptop, and their resumable upload to the hub.
+
+:func:`attach` checks a photo at the doorstep (size, type by its magic bytes), copies it
+into ``<home>/attachments/<sha256>`` so the camera's copy can go, queues it, and adds its
+sha256 to the record through the store's ordinary edit, so the reference travels as a
+change like any other. :func:`upload_pending` then sends queued photos by tus, in chunks
+(one PATCH each: the hub's waitress drops a request cut mid-body whole, so a cut loses at
+most one chunk), and only once their record has reached the hub: a record syncs before its
+photos. The queue is the ``attachments`` table of the laptop store (migration 0003).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any
+
+from client_sync.errors import (
+    HubRefused,
+    HubUnreachable,
+    InvalidRecord,
+    ProtocolError,
+    Unauthorized,
+)
+from client_sync.hub import HubClient
+from client_sync.store import FieldStore
+from client_sync.tus import OffsetMismatch, TusClient, UploadGone
+from schemas.codes import ENTITIES, PHOTO_KINDS
+from schemas.hlc import iso_from_ms, wall_ms
+from schemas.media import DEFAULT_ATTACHMENT_MAX_BYTES, SNIFF_BYTES, sniff_media_type
+
+if TYPE_CHECKING:
+    from client_sync.device import FieldDevice
+
+__all__ = [
+    "ATTACHMENTS_DIR",
+    "DEFAULT_CHUNK_BYTES",
+    "InvalidPhoto",
+    "PendingFile",
+    "PhotoSummary",
+    "attach",
+    "list_photos",
+    "pending_files",
+    "upload_pending",
+]
+
+#: Bytes per PATCH: ~8 s at 256 kbit/s, so a dropped link costs at most that much again.
+DEFAULT_CHUNK_BYTES = 256 * 1024
+ATTACHMENTS_DIR = "attachments"
+_EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
+_BLOCK = 1024 * 1024
+_MAX_OFFSET_RETRIES = 3
+
+#: Called after each chunk the hub confirmed: (sha256, bytes the hub holds, size).
+Progress = Callable[[str, int, int], None]
+
+
+class InvalidPhoto(InvalidRecord):
+    """A photo refused on the laptop (too large, not a photo, unknown kind); names the field."""
+
+
+@dataclass(frozen=True, slots=True)
+class PendingFile:
+    """A photo still to reach the hub: for the USB bundle, which carries files too."""
+
+    sha256: str
+    path: Path
+    media_type: str
+    size: int
+
+
+@dataclass(slots=True)
+class PhotoSummary:
+    """What one upload round did.
+
+    `sent` photos the hub now holds whole; `bytes_sent` bytes it confirmed this round;
+    `refused` photos it (or the laptop) refused; `pending` photos still waiting after the
+    round; `interrupted` the link failed and the round stopped, to resume next time.
+    """
+
+    sent: int = 0
+    bytes_sent: int = 0
+    refused: int = 0
+    pending: int = 0
+    interrupted: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "sent": self.sent,
+            "bytes_sent": self.bytes_sent,
+            "refused": self.refused,
+            "pending": self.pending,
+            "interrupted": self.interrupted,
+        }
+
+
+@contextmanager
+def _connect(store: FieldStore) -> Iterator[sqlite3.Connection]:
+    """A connection of our own to the store's file, which its migrations already set up.
+
+    FieldStore keeps its connection private; every write here is one autocommit statement,
+    fsynced like the store's own (``synchronous = FULL``).
+    """
+    with closing(sqlite3.connect(store.path, isolation_level=None, timeout=10)) as conn:
+        conn.execute("PRAGMA synchronous = FULL")
+        yield conn
+
+
+def _home(store: FieldStore) -> Path:
+    return store.path.parent
+
+
+def _absolute(store: FieldStore, relative: str) -> Path:
+    return _home(store).joinpath(*PurePosixPath(relative).parts)
+
+
+def _now() -> str:
+    return iso_from_ms(wall_ms())
+
+
+# -- attaching ------------------------------------------------------------------------------
+
+
+def _sniff(source: Path, max_bytes: int) -> tuple[str, int]:
+    """The photo's media type and size. :raises InvalidPhoto: naming `file`."""
+    try:
+        size = source.stat().st_size
+        with source.open("rb") as handle:
+            head = handle.read(SNIFF_BYTES)
+    except OSError as exc:
+        raise InvalidPhoto(
+            {"file": [f"Berkas tidak dapat dibaca: {exc.strerror or exc}."]}
+        ) from exc
+    if size == 0:
+        raise InvalidPhoto({"file": ["Berkas kosong."]})
+    if size > max_bytes:
+        raise InvalidPhoto(
+            {
+                "file": [
+                    f"Foto {size / 2**20:.1f} MiB, lebih dari batas {max_bytes / 2**20:.0f} MiB."
+                ]
+            }
+        )
+    media_type = sniff_media_type(head)
+    if media_type is None:
+        raise InvalidPhoto({"file": ["Bukan foto JPEG, PNG atau WebP."]})
+    return media_type, size
+
+
+def _copy_in(source: Path, folder: Path) -> tuple[str, Path, bool]:
+    """Copy `source` into `folder` under its sha256, durably.
+
+    :returns: the sha256, the kept file, and whether this call made it.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    temp = folder / f".{uuid.uuid4().hex}.tmp"
+    digest = hashlib.sha256()
+    try:
+        with source.open("rb") as reader, temp.open("wb") as writer:
+            while block := reader.read(_BLOCK):
+                digest.update(block)
+                writer.write(block)
+            writer.flush()
+            os.fsync(writer.fileno())
+        sha256 = digest.hexdigest()
+        kept = folder / sha256
+        if kept.is_file():
+            return sha256, kept, False
+        os.replace(temp, kept)
+        return sha256, kept, True
+    finally:
+        temp.unlink(missing_ok=True)
+
+
+def attach(
+    device: FieldDevice,
+    entity: str,
+    record_id: str,
+    file_path: str | Path,
+    kind: str,
+    *,
+    max_bytes: int = DEFAULT_ATTACHMENT_MAX_BYTES,
+) -> str:
+    """Attach a photo to a record: check it, keep a copy, queue it, reference it.
+
+    Works with no network. The record's `attachments` gains the photo's sha256 through
+    :meth:`FieldStore.update`, so it syncs as an ordinary change; the file follows later.
+
+    :returns: the photo's sha256.
+    :raises InvalidPhoto: a bad kind or file. :raises RecordNotFound: no such record.
+    """
+    if kind not in PHOTO_KINDS:
+        raise InvalidPhoto({"kind": [f"Harus salah satu dari: {', '.join(PHOTO_KINDS)}."]})
+    if entity not in ENTITIES:
+        raise InvalidPhoto({"entity": [f"Harus salah satu dari: {', '.join(ENTITIES)}."]})
+    store = device.store
+    record = store.get(entity, record_id)
+    media_type, size = _sniff(Path(file_path), max_bytes)
+    sha256, kept, made = _copy_in(Path(file_path), Path(device.home) / ATTACHMENTS_DIR)
+    relative = f"{ATTACHMENTS_DIR}/{sha256}"
+    with _connect(store) as conn:
+        inserted = conn.execute(
+            "INSERT INTO attachments (sha256, entity, record_id, kind, media_type, size, path,"
+            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (sha256) DO NOTHING",
+            (sha256, entity, record_id, kind, media_type, size, relative, _now()),
+        ).rowcount
+        existing = list(record.get("attachments") or [])
+        if sha256 in existing:
+            return sha256
+        try:
+            store.update(entity, record_id, {"attachments": [*existing, sha256]})
+        except BaseException:
+            if inserted:
+                conn.execute("DELETE FROM attachments WHERE sha256 = ?", (sha256,))
+            if made:
+                kept.unlink(missing_ok=True)
+            raise
+    return sha256
+
+
+# -- the queue ------------------------------------------------------------------------------
+
+
+def pending_files(store: FieldStore) -> list[PendingFile]:
+    """Every photo the hub does not hold yet, oldest first, with its file on this laptop."""
+    with _connect(store) as conn:
+        rows = conn.execute(
+            "SELECT sha256, path, media_type, size FROM attachments WHERE state = 'pending'"
+            " ORDER BY created_at, sha256"
+        ).fetchall()
+    return [PendingFile(sha, _absolute(store, path), mt, size) for sha, path, mt, size in rows]
+
+
+def list_photos(store: FieldStore) -> list[dict[str, Any]]:
+    """Every photo on this laptop with its state and how much the hub has confirmed."""
+    columns = (
+        "sha256, entity, record_id, kind, media_type, size, bytes_sent, state, error,"
+        " created_at, uploaded_at"
+    )
+    with _connect(store) as conn:
+        conn.row_factory = sqlite3.Row
+        rows = conn.execute(
+            f"SELECT {columns} FROM attachments ORDER BY created_at, sha256"
+        ).fetchall()
+    return [dict(row) for row in rows]
+
+
+# -- uploading ------------------------------------------------------------------------------
+
+
+def upload_pending(
+    store: FieldStore,
+    hub_client: HubClient,
+    *,
+    chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+    progress: Progress | None = None,
+) -> PhotoSummary:
+    """Send queued photos whose record has no change still pending in the outbox.
+
+    A lost link (:class:`HubUnreachable`) or a garbled answer stops the round quietly with
+    `interrupted` set: what the hub confirmed is kept, and the next round asks it (HEAD)
+    where to resume. A refusal marks the photo `refused` with the hub's message; its file
+    stays. :raises Unauthorized: the hub no longer accepts this laptop.
+    """
+    if chunk_bytes < 1:
+        raise ValueError("chunk_bytes must be positive")
+    tus = TusClient(hub_client.transport, hub_client.token)
+    summary = PhotoSummary()
+    with _connect(store) as conn:
+        ready = conn.execute(
+            "SELECT sha256, kind, media_type, size, path, upload_url FROM attachments a"
+            " WHERE state = 'pending' AND NOT EXISTS (SELECT 1 FROM outbox o"
+            " WHERE o.record_id = a.record_id AND o.state = 'pending')"
+            " ORDER BY created_at, sha256"
+        ).fetchall()
+        for row in ready:
+            try:
+                _Upload(conn, store, tus, row, chunk_bytes, progress, summary).run()
+            except (HubUnreachable, ProtocolError):
+                summary.interrupted = True
+                break
+        summary.pending = conn.execute(
+            "SELECT COUNT(*) FROM attachments WHERE state = 'pending'"
+        ).fetchone()[0]
+    return summary
+
+
+class _Upload:
+    """One photo's trip: create if needed, HEAD for the offset, PATCH chunk by chunk."""
+
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        store: FieldStore,
+        tus: TusClient,
+        row: tuple[Any, ...],
+        chunk_bytes: int,
+        progress: Progress | None,
+        summary: PhotoSummary,
+    ) -> None:
+        self.sha256, self.kind, self.media_type, self.size, relative, self.url = row
+        self.path = _absolute(store, relative)
+        self.conn, self.tus, self.chunk_bytes = conn, tus, chunk_bytes
+        self.progress, self.summary = progress, summary
+
+    def _set(self, **values: Any) -> None:
+        names = ", ".join(f"{name} = ?" for name in values)
+        self.conn.execute(
+            f"UPDATE attachments SET {names} WHERE sha256 = ?", (*values.values(), self.sha256)
+        )
+
+    def _refuse(self, message: str) -> None:
+        self._set(state="refused", error=message)
+        self.summary.refused += 1
+
+    def run(self) -> None:
+        if not self.path.is_file():
+            self._refuse("Berkas foto tidak ada lagi di laptop.")
+            return
+        fresh_starts = 0  # a re-creation after 404, or a new start after a sha256 mismatch
+        while True:
+            try:
+                self._send()
+                return
+            except Unauthorized:
+                raise
+            except OSError as exc:
+                self._refuse(f"Berkas foto tidak dapat dibaca di laptop: {exc.strerror or exc}.")
+                return
+            except UploadGone:
+                if fresh_starts:
+                    raise ProtocolError(
+                        "Hub kehilangan unggahan lagi; dicoba di sinkron berikut."
+                    ) from None
+            except HubRefused as exc:
+                if exc.status != 460 or fresh_starts:
+                    self._refuse(str(exc))
+                    return
+                if not self._intact():
+                    self._refuse(_CORRUPT)
+                    return
+                # spoiled on the way: the hub discarded its copy, so start again, once
+            fresh_starts += 1
+            self.url = None
+            self._set(upload_url=None, bytes_sent=0)
+
+    def _intact(self) -> bool:
+        """Whether the kept file still has the sha256 it is named by."""
+        digest = hashlib.sha256()
+        with self.path.open("rb") as handle:
+            while block := handle.read(_BLOCK):
+                digest.update(block)
+        return digest.hexdigest() == self.sha256
+
+    def _send(self) -> None:
+        if self.url is None:
+            filename = f"{self.kind}-{self.sha256[:12]}.{_EXTENSIONS.get(self.media_type, 'bin')}"
+            self.url = self.tus.create(
+                self.size,
+                {"sha256": self.sha256, "media_type": self.media_type, "filename": filename},
+            )
+            self._set(upload_url=self.url)  # durable before any byte: a lost URL costs a POST
+        state = self.tus.head(self.url)
+        if state.length != self.size:  # not this file's upload: make it again, once
+            raise UploadGone(409, "length_mismatch", "Panjang unggahan di hub berbeda.")
+        offset = state.offset
+        self._set(bytes_sent=offset)
+        mismatches = 0
+        with self.path.open("rb") as handle:
+            while offset < self.size:
+                handle.seek(offset)
+                chunk = handle.read(self.chunk_bytes)
+                if not chunk:
+                    self._refuse("Berkas foto di laptop berubah ukuran.")
+                    return
+                try:
+                    offset = self.tus.patch(self.url, offset, chunk)
+                except OffsetMismatch:
+                    mismatches += 1  # e.g. a retried PATCH whose first try had landed
+                    if mismatches > _MAX_OFFSET_RETRIES:
+                        raise ProtocolError("Offset hub terus berubah.") from None
+                    offset = self.tus.head(self.url).offset
+                    continue
+                self.summary.bytes_sent += len(chunk)
+                self._set(bytes_sent=offset)
+                if self.progress is not None:
+                    self.progress(self.sha256, offset, self.size)
+        self._set(state="uploaded", error=None, uploaded_at=_now(), bytes_sent=self.size)
+        self.summary.sent += 1
+
+
+_CORRUPT = "Berkas foto di laptop rusak: isinya tidak cocok lagi dengan sha256-nya."

@@ -1,0 +1,205 @@
+"""Photo uploads by tus 1.0 (core + creation) under /api/v1/attachments: docs/attachments.md.
+
+``OPTIONS /attachments`` says what the hub speaks; ``POST /attachments`` creates an upload
+(or finds the one this laptop started); ``HEAD /attachments/<id>`` answers how many bytes
+the hub holds; ``PATCH /attachments/<id>`` appends from there. The views parse tus headers
+and call :class:`server.attachments.AttachmentStore` once. Every answer carries
+``Tus-Resumable``; errors are the hub's usual JSON body, naming the header or field.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import functools
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from flask import Flask, Response, current_app, request, url_for
+from flask.blueprints import BlueprintSetupState
+
+from server.attachments import AttachmentStore, Upload
+from server.auth import current_device, require_device
+from server.errors import ApiError
+from server.jsonprovider import Blueprint
+
+__all__ = ["TUS_EXTENSIONS", "TUS_VERSION", "blp"]
+
+TUS_VERSION = "1.0.0"
+TUS_EXTENSIONS = "creation"
+OFFSET_TYPE = "application/offset+octet-stream"
+_EXTENSION_KEY = "pendamping.attachments"
+_NUMBER = re.compile(r"[0-9]{1,15}")
+_METADATA_KEY = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+blp = Blueprint("attachments", __name__, description="Lampiran foto (tus 1.0)")
+
+
+@blp.record_once
+def _install(state: BlueprintSetupState) -> None:
+    """One store per app, made when the blueprint is registered, with the app's limits."""
+    app: Flask = state.app
+    app.extensions[_EXTENSION_KEY] = AttachmentStore(
+        Path(app.config["DATA_DIR"]) / "attachments",
+        int(app.config["ATTACHMENT_MAX_BYTES"]),
+        tuple(app.config["ATTACHMENT_TYPES"]),
+    )
+
+
+def _store() -> AttachmentStore:
+    return current_app.extensions[_EXTENSION_KEY]
+
+
+@blp.after_request
+def _tus_headers(response: Response) -> Response:
+    """tus: every answer says the protocol version; a refused version lists ours."""
+    response.headers["Tus-Resumable"] = TUS_VERSION
+    if response.status_code == 412:
+        response.headers["Tus-Version"] = TUS_VERSION
+    return response
+
+
+def tus_resumable(view: F) -> F:
+    """Refuse with 412 a request that does not speak tus 1.0.0, before anything else."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if request.headers.get("Tus-Resumable", "").strip() != TUS_VERSION:
+            message = f"Header Tus-Resumable harus {TUS_VERSION}."
+            raise ApiError(412, "tus_version_unsupported", message, {"Tus-Resumable": [message]})
+        return view(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _number(header: str) -> int:
+    raw = request.headers.get(header, "").strip()
+    if not _NUMBER.fullmatch(raw):
+        message = f"Header {header} wajib, bilangan bulat tidak negatif."
+        raise ApiError(422, "invalid_field", message, {header: [message]})
+    return int(raw)
+
+
+def _metadata() -> dict[str, str]:
+    """``Upload-Metadata``: comma-separated ``key base64(value)`` pairs, values UTF-8."""
+    found: dict[str, str] = {}
+    raw = request.headers.get("Upload-Metadata", "")
+    for pair in filter(None, (p.strip() for p in raw.split(","))):
+        key, _, encoded = pair.partition(" ")
+        try:
+            if not _METADATA_KEY.fullmatch(key) or key in found:
+                raise ValueError(key)
+            found[key] = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+        except (ValueError, binascii.Error):
+            message = "Harus pasangan 'kunci nilai-base64' dipisah koma, kunci tidak berulang."
+            raise ApiError(422, "invalid_field", message, {"Upload-Metadata": [message]}) from None
+    for key in ("sha256", "media_type"):
+        if not found.get(key):
+            message = f"{key} wajib ada di Upload-Metadata."
+            raise ApiError(422, "invalid_field", message, {key: [message]})
+    return found
+
+
+def _answer(status: int, upload: Upload | None = None, **headers: str) -> Response:
+    response = Response(status=status)
+    del response.headers["Content-Type"]  # tus answers have no body
+    if upload is not None:
+        response.headers["Upload-Offset"] = str(upload.offset)
+        response.headers["Upload-Length"] = str(upload.length)
+    response.headers.update(headers)
+    return response
+
+
+_TUS_HEADER = {"in": "header", "name": "Tus-Resumable", "required": True}
+_STRING = {"schema": {"type": "string"}}
+_INTEGER = {"schema": {"type": "integer", "minimum": 0}}
+
+
+@blp.route("/attachments", methods=["OPTIONS"])
+@blp.response(204, description="Tus-Version, Tus-Extension dan Tus-Max-Size.")
+def options():
+    """What the hub speaks: tus 1.0.0 with creation, and the largest photo it takes."""
+    return _answer(
+        204,
+        **{
+            "Tus-Version": TUS_VERSION,
+            "Tus-Extension": TUS_EXTENSIONS,
+            "Tus-Max-Size": str(_store().max_bytes),
+        },
+    )
+
+
+@blp.route("/attachments", methods=["POST"], provide_automatic_options=False)
+@require_device
+@tus_resumable
+@blp.doc(
+    parameters=[
+        {**_TUS_HEADER, **_STRING},
+        {"in": "header", "name": "Upload-Length", "required": True, **_INTEGER},
+        {
+            "in": "header",
+            "name": "Upload-Metadata",
+            "required": True,
+            "description": "sha256, media_type, filename (opsional); nilai base64",
+            **_STRING,
+        },
+    ]
+)
+@blp.response(201, description="Unggahan dibuat (atau sudah ada); alamatnya di Location.")
+def create():
+    """Create the upload of one photo; the same photo from the same laptop finds the same one.
+
+    A photo the hub already holds answers 201 too, with an upload already complete.
+    """
+    length = _number("Upload-Length")
+    meta = _metadata()
+    upload = _store().create(
+        current_device().device_id,
+        meta["sha256"],
+        length,
+        meta["media_type"],
+        meta.get("filename"),
+    )
+    location = url_for("attachments.status", upload_id=upload.upload_id)
+    return _answer(201, upload, Location=location)
+
+
+@blp.route("/attachments/<upload_id>", methods=["HEAD"])
+@require_device
+@tus_resumable
+@blp.doc(parameters=[{**_TUS_HEADER, **_STRING}])
+@blp.response(200, description="Upload-Offset dan Upload-Length.")
+def status(upload_id: str):
+    """How many bytes of the upload the hub holds: the laptop resumes from there."""
+    upload = _store().status(current_device().device_id, upload_id)
+    return _answer(200, upload, **{"Cache-Control": "no-store"})
+
+
+@blp.route("/attachments/<upload_id>", methods=["PATCH"])
+@require_device
+@tus_resumable
+@blp.doc(
+    parameters=[
+        {**_TUS_HEADER, **_STRING},
+        {"in": "header", "name": "Upload-Offset", "required": True, **_INTEGER},
+    ],
+    requestBody={
+        "required": True,
+        "content": {OFFSET_TYPE: {"schema": {"type": "string", "format": "binary"}}},
+    },
+)
+@blp.response(204, description="Diterima; Upload-Offset yang baru.")
+def append(upload_id: str):
+    """Append bytes at Upload-Offset. The last chunk makes the hub check the sha256."""
+    if request.mimetype != OFFSET_TYPE:
+        message = f"Content-Type harus {OFFSET_TYPE}."
+        raise ApiError(415, "bad_content_type", message, {"Content-Type": [message]})
+    offset = _number("Upload-Offset")
+    upload = _store().append(
+        current_device().device_id, upload_id, offset, request.get_data(cache=False)
+    )
+    return _answer(204, upload)

@@ -1,0 +1,329 @@
+"""Photo attachments on the hub: tus uploads in progress, and finished content-addressed blobs.
+
+Files, not SQL: a photo is bytes, and an upload's offset is simply the size of its partial
+file, which a crash can never make disagree with a database row. Under ``<DATA_DIR>/attachments/``::
+
+    uploads/<upload_id>.part   the bytes received so far (offset = its size)
+    uploads/<upload_id>.json   upload_length, sha256, media_type, device_id, created_at
+    blobs/<sha256>             a finished photo, its sha256 and type verified
+    blobs/<sha256>.json        size, media_type, device_id, uploaded_at
+
+The upload id is derived from (device, sha256), so a laptop that lost its upload URL
+creates the same upload again and resumes where it stopped. Only :mod:`pathlib`,
+:func:`os.fsync` and :func:`os.replace` are used: the hub runs on Windows too. Errors are
+:class:`~server.errors.ApiError` with a stable slug, as the other hub services raise them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from schemas.media import SHA256_RE, SNIFF_BYTES, sniff_media_type
+from server.errors import ApiError
+from server.timeutil import utc_iso
+
+__all__ = ["AttachmentStore", "Upload", "upload_id_for"]
+
+log = logging.getLogger(__name__)
+
+_HEX32 = frozenset("0123456789abcdef")
+_FILENAME_MAX = 200
+_HASH_BLOCK = 1024 * 1024
+
+
+def upload_id_for(device_id: str, sha256: str) -> str:
+    """The one upload id of a photo from a device: the same every time it is created."""
+    return hashlib.sha256(f"{device_id}:{sha256}".encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    """One tus upload as the hub holds it; `offset == length` once it is complete."""
+
+    upload_id: str
+    device_id: str
+    sha256: str
+    media_type: str
+    length: int
+    offset: int
+    filename: str | None
+    created_at: str
+
+    @property
+    def complete(self) -> bool:
+        return self.offset >= self.length
+
+
+def _is_upload_id(text: str) -> bool:
+    return len(text) == 32 and _HEX32.issuperset(text)
+
+
+def _invalid(field: str, message: str, code: int = 422, slug: str = "invalid_field") -> ApiError:
+    return ApiError(code, slug, message, {field: [message]})
+
+
+def _not_found() -> ApiError:
+    return ApiError(404, "not_found", "Unggahan tidak ditemukan.")
+
+
+def _write_json(path: Path, payload: dict[str, Any]) -> None:
+    """Write a small JSON file whole or not at all: temp file, fsync, replace."""
+    temp = path.with_name(path.name + ".tmp")
+    with temp.open("wb") as handle:
+        handle.write(json.dumps(payload, ensure_ascii=False, sort_keys=True).encode("utf-8"))
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temp, path)
+
+
+class AttachmentStore:
+    """The hub's attachment files. Thread-safe within one hub process (waitress' threads).
+
+    :param root: the attachments folder, made if missing.
+    :param max_bytes: the largest photo taken (``Tus-Max-Size``).
+    :param media_types: the media types taken.
+    :param clock: the hub's clock as ISO text, injected for tests.
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        max_bytes: int,
+        media_types: Iterable[str],
+        clock: Callable[[], str] = utc_iso,
+    ) -> None:
+        self.root = Path(root)
+        self.max_bytes = int(max_bytes)
+        self.media_types = tuple(media_types)
+        self._clock = clock
+        self._uploads = self.root / "uploads"
+        self._blobs = self.root / "blobs"
+        self._uploads.mkdir(parents=True, exist_ok=True)
+        self._blobs.mkdir(parents=True, exist_ok=True)
+        # One lock per stripe of upload ids: bounded memory, and two PATCHes of the same
+        # upload (a retry racing its original) never append at once.
+        self._stripes = [threading.Lock() for _ in range(64)]
+        self._finishing = threading.Lock()
+
+    # -- paths ------------------------------------------------------------------------------
+
+    def _lock(self, upload_id: str) -> threading.Lock:
+        """:raises ApiError: 404 for an id the hub never makes (checked before any use)."""
+        if not _is_upload_id(upload_id):
+            raise _not_found()
+        return self._stripes[int(upload_id[:8], 16) % len(self._stripes)]
+
+    def _part(self, upload_id: str) -> Path:
+        return self._uploads / f"{upload_id}.part"
+
+    def _meta(self, upload_id: str) -> Path:
+        return self._uploads / f"{upload_id}.json"
+
+    def blob_path(self, sha256: str) -> Path | None:
+        """The finished photo with this sha256, or ``None`` if the hub has none."""
+        if not SHA256_RE.fullmatch(sha256 or ""):
+            return None
+        path = self._blobs / sha256
+        return path if path.is_file() else None
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def _read(self, upload_id: str) -> Upload | None:
+        """The upload with its current offset, or ``None``. An unreadable one is discarded."""
+        if not _is_upload_id(upload_id):
+            return None  # never a path made of what a client typed
+        try:
+            meta = json.loads(self._meta(upload_id).read_bytes())
+            upload = Upload(
+                upload_id,
+                str(meta["device_id"]),
+                str(meta["sha256"]),
+                str(meta["media_type"]),
+                int(meta["upload_length"]),
+                0,
+                meta.get("filename"),
+                str(meta["created_at"]),
+            )
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, KeyError, TypeError):
+            self._discard(upload_id)
+            return None
+        if self.blob_path(upload.sha256) is not None:
+            _remove(self._part(upload_id))  # finished, by this or another device
+            offset = upload.length
+        else:
+            try:
+                offset = self._part(upload_id).stat().st_size
+            except FileNotFoundError:
+                offset = 0
+        return replace(upload, offset=offset)
+
+    def status(self, device_id: str, upload_id: str) -> Upload:
+        """The upload's offset and length (tus ``HEAD``).
+
+        :raises ApiError: 404 when there is no such upload, or it is another device's.
+        """
+        upload = self._read(upload_id)
+        if upload is None or upload.device_id != device_id:
+            raise _not_found()
+        return upload
+
+    # -- writing ----------------------------------------------------------------------------
+
+    def create(
+        self,
+        device_id: str,
+        sha256: str,
+        length: int,
+        media_type: str,
+        filename: str | None = None,
+    ) -> Upload:
+        """Start an upload (tus creation), or find the one this device already started.
+
+        A photo the hub already holds gets an upload that is complete from the start.
+        :raises ApiError: 422 bad `sha256` or `Upload-Length`, 413 over the limit, 415 a
+            media type not taken.
+        """
+        if not SHA256_RE.fullmatch(sha256):
+            raise _invalid("sha256", "Harus sha256 berkas (64 huruf hex kecil).")
+        if length < 1:
+            raise _invalid("Upload-Length", "Berkas kosong tidak dapat diunggah.")
+        if length > self.max_bytes:
+            raise _invalid(
+                "Upload-Length",
+                f"Berkas {length} bita melebihi batas hub {self.max_bytes} bita.",
+                413,
+                "too_large",
+            )
+        if media_type not in self.media_types:
+            raise _invalid(
+                "media_type",
+                f"Jenis berkas {media_type!r} tidak diterima; hanya {', '.join(self.media_types)}.",
+                415,
+                "media_type_not_allowed",
+            )
+        blob = self.blob_path(sha256)
+        if blob is not None and blob.stat().st_size != length:
+            raise _invalid("Upload-Length", f"Berkas sha256 ini berukuran {blob.stat().st_size}.")
+        upload_id = upload_id_for(device_id, sha256)
+        with self._lock(upload_id):
+            found = self._read(upload_id)
+            if found is not None and (found.length, found.media_type) == (length, media_type):
+                return found
+            self._discard(upload_id)  # none yet, or one that contradicts this creation
+            meta = {
+                "upload_id": upload_id,
+                "device_id": device_id,
+                "sha256": sha256,
+                "media_type": media_type,
+                "upload_length": length,
+                "filename": (filename or None) and filename[:_FILENAME_MAX],
+                "created_at": self._clock(),
+            }
+            _write_json(self._meta(upload_id), meta)
+            upload = self._read(upload_id)
+        assert upload is not None
+        return upload
+
+    def append(self, device_id: str, upload_id: str, offset: int, data: bytes) -> Upload:
+        """Append one PATCH's bytes at `offset`, durably; finish the upload at its length.
+
+        :raises ApiError: 404 unknown upload, 409 `offset` is not the hub's, 413 more bytes
+            than announced, 415 the first bytes are not the declared type, 460 the finished
+            file's sha256 differs. The last two discard the upload: the laptop starts again.
+        """
+        with self._lock(upload_id):
+            upload = self.status(device_id, upload_id)
+            if offset != upload.offset:
+                raise _invalid(
+                    "Upload-Offset",
+                    f"Hub sudah menerima {upload.offset} bita, bukan {offset}.",
+                    409,
+                    "offset_mismatch",
+                )
+            if offset + len(data) > upload.length:
+                raise _invalid(
+                    "Upload-Length",
+                    f"Lebih dari {upload.length} bita yang diumumkan saat unggahan dibuat.",
+                    413,
+                    "too_large",
+                )
+            if not data:
+                return upload
+            if offset == 0 and len(data) >= SNIFF_BYTES:
+                self._check_type(upload, data[:SNIFF_BYTES])  # refuse early, on 2G bytes
+            with self._part(upload_id).open("ab") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            upload = replace(upload, offset=offset + len(data))
+            if upload.complete:
+                self._finish(upload)
+            return upload
+
+    def _check_type(self, upload: Upload, head: bytes) -> None:
+        found = sniff_media_type(head)
+        if found != upload.media_type:
+            self._discard(upload.upload_id)
+            raise _invalid(
+                "media_type",
+                f"Isi berkas bukan {upload.media_type} ({found or 'jenis tidak dikenal'}).",
+                415,
+                "media_type_mismatch",
+            )
+
+    def _finish(self, upload: Upload) -> None:
+        """Verify the whole file, then move it into blobs/ under its sha256."""
+        part = self._part(upload.upload_id)
+        digest = hashlib.sha256()
+        with part.open("rb") as handle:
+            head = handle.read(SNIFF_BYTES)
+            digest.update(head)
+            while block := handle.read(_HASH_BLOCK):
+                digest.update(block)
+        if digest.hexdigest() != upload.sha256:
+            self._discard(upload.upload_id)
+            raise _invalid(
+                "sha256",
+                "Isi berkas tidak cocok dengan sha256-nya; unggahan dibuang, kirim ulang.",
+                460,
+                "checksum_mismatch",
+            )
+        self._check_type(upload, head)
+        blob = self._blobs / upload.sha256
+        with self._finishing:
+            if blob.is_file():
+                _remove(part)  # another device finished the same photo
+                return
+            _write_json(
+                self._blobs / f"{upload.sha256}.json",
+                {
+                    "sha256": upload.sha256,
+                    "size": upload.length,
+                    "media_type": upload.media_type,
+                    "device_id": upload.device_id,
+                    "uploaded_at": self._clock(),
+                },
+            )
+            os.replace(part, blob)  # the blob's existence is what marks it finished
+
+    def _discard(self, upload_id: str) -> None:
+        _remove(self._part(upload_id))
+        _remove(self._meta(upload_id))
+
+
+def _remove(path: Path) -> None:
+    """Delete a file if it is there; on Windows one still open elsewhere stays (logged)."""
+    try:
+        path.unlink(missing_ok=True)
+    except OSError as exc:
+        log.warning("cannot remove %s: %s", path, exc)

@@ -1,0 +1,296 @@
+"""USB bundles, the hub's side: check a laptop's bundle from end to end, then apply it as a push.
+
+A bundle (docs/bundles.md) is a zip written by `pendamping export-bundle`: ``changes.json``
+(a push body, one change per line), ``photos/<sha256>``, ``manifest.json`` with the SHA-256
+of every member, and ``manifest.hmac``, keyed with the SHA-256 of the device's token, which
+is what the hub stores. Everything is checked before anything is written; then the changes
+go through :meth:`server.sync.SyncService.push` in slices, so they get the very receipts a
+push would and a second import of the same bundle changes nothing.
+
+The zip itself is read by :mod:`server.bundle_reader`. Exceptions::
+
+    BundleRefused        the file is not a bundle this hub may apply; `.slug` says why
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import zipfile
+import zlib
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from schemas.media import SNIFF_BYTES, sniff_media_type
+from server.attachments import AttachmentStore
+from server.bundle_reader import (
+    CHANGES,
+    MANIFEST,
+    PHOTO_NAME,
+    SIGNATURE,
+    BundleLimits,
+    BundleRefused,
+    Member,
+    check_members,
+    iter_changes,
+    limit_of,
+    read_small,
+)
+from server.errors import ApiError
+from server.storage import Device, NotFound
+
+if TYPE_CHECKING:
+    from server.app import HubState
+
+__all__ = ["BundleLimits", "BundleRefused", "ImportSummary", "import_bundle"]
+
+BUNDLE_FORMAT = "pendamping-bundle"
+BUNDLE_VERSION = 1
+#: Changes applied per push transaction, as a laptop's batches are.
+SLICE = 2000
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+@dataclass(slots=True)
+class ImportSummary:
+    """What an import did. Statuses count every receipt, as a push returns them; those of
+    changes the hub had seen before are their original receipts, also counted in
+    `duplicates`."""
+
+    device_id: str
+    device_name: str
+    user: str
+    created_at: str
+    changes: int = 0
+    applied: int = 0
+    merged: int = 0
+    conflict: int = 0
+    rejected: int = 0
+    duplicates: int = 0
+    photos: int = 0
+    photos_stored: int = 0
+    revoked: bool = False
+    #: photos the attachment store refused (type, size), one line each; the changes stand
+    photo_errors: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def import_bundle(
+    hub: HubState,
+    path: str | Path,
+    *,
+    allow_revoked: bool = False,
+    limits: BundleLimits | None = None,
+    attachments: AttachmentStore | None = None,
+) -> ImportSummary:
+    """Check the bundle at `path` and apply it as its device's push.
+
+    :param hub: the hub's storage and sync service (``app.extensions["pendamping"]``).
+    :param allow_revoked: take a bundle from a revoked device (an admin's explicit choice).
+    :param attachments: where the photos go; without it they are checked but not kept.
+    :raises BundleRefused: anything is wrong; nothing was written.
+    :raises OSError: the file cannot be read.
+    """
+    limits = limits or BundleLimits()
+    try:
+        bundle = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError) as exc:
+        raise BundleRefused(
+            "not_zip", f"{Path(path).name} bukan berkas bundle (bukan zip)."
+        ) from exc
+    with bundle:
+        infos = check_members(bundle, limits)
+        manifest_bytes = read_small(bundle, infos[MANIFEST], limits.manifest_bytes)
+        signature = read_small(bundle, infos[SIGNATURE], 256)
+        manifest = _parse_manifest(manifest_bytes)
+        device = _authenticate(hub, manifest, manifest_bytes, signature)
+        _check_manifest(manifest, infos)
+        if device.revoked_at and not allow_revoked:
+            raise BundleRefused(
+                "device_revoked",
+                f"Laptop {device.name} ({device.user.name}) sudah dicabut pada "
+                f"{device.revoked_at}; bundle darinya hanya diterima lewat impor admin yang "
+                "disengaja (--allow-revoked).",
+            )
+        count = _verify(bundle, infos, manifest["files"], limits)
+        if count != manifest["changes"]:
+            raise BundleRefused(
+                "bad_manifest",
+                f"changes.json berisi {count} perubahan, manifest menyebut {manifest['changes']}.",
+            )
+        summary = ImportSummary(
+            device.device_id,
+            device.name,
+            device.user.name,
+            str(manifest.get("created_at", "")),
+            revoked=bool(device.revoked_at),
+        )
+        _apply(hub, bundle, device, manifest["files"], limits, summary, attachments)
+    return summary
+
+
+# -- the checks, in the order docs/bundles.md gives ------------------------------------------
+
+
+def _parse_manifest(data: bytes) -> dict[str, Any]:
+    try:
+        manifest = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        manifest = None
+    if not isinstance(manifest, dict) or manifest.get("format") != BUNDLE_FORMAT:
+        raise BundleRefused("bad_manifest", "manifest.json rusak atau bukan manifest bundle.")
+    if manifest.get("version") != BUNDLE_VERSION:
+        raise BundleRefused(
+            "bad_manifest",
+            f"Versi bundle {manifest.get('version')!r} tidak dikenal hub ini; perbarui hub.",
+        )
+    if not isinstance(manifest.get("device_id"), str):
+        raise BundleRefused("bad_manifest", "manifest.json tidak menyebut device_id.")
+    return manifest
+
+
+def _authenticate(
+    hub: HubState, manifest: dict[str, Any], manifest_bytes: bytes, signature: bytes
+) -> Device:
+    """The device that made the bundle, if its key signed these very manifest bytes."""
+    device_id = manifest["device_id"]
+    try:
+        token_hash = hub.storage.device_token_hash(device_id)
+        device = hub.storage.get_device(device_id)
+    except NotFound:
+        raise BundleRefused(
+            "unknown_device", f"Laptop {device_id} tidak terdaftar di hub ini."
+        ) from None
+    expected = hmac.new(bytes.fromhex(token_hash), manifest_bytes, hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected.encode("ascii"), signature.strip().lower()):
+        raise BundleRefused(
+            "bad_signature", "Tanda tangan tidak cocok: bundle diubah atau bukan dari laptop ini."
+        )
+    return device
+
+
+def _check_manifest(manifest: dict[str, Any], infos: Mapping[str, zipfile.ZipInfo]) -> None:
+    """The manifest lists exactly the members there are, with a SHA-256 each."""
+    files, changes = manifest.get("files"), manifest.get("changes")
+    if (
+        not isinstance(files, dict)
+        or type(changes) is not int
+        or changes < 0
+        or not all(isinstance(v, str) and _SHA256.fullmatch(v) for v in files.values())
+    ):
+        raise BundleRefused("bad_manifest", "manifest.json tidak lengkap (files, changes).")
+    members = set(infos) - {MANIFEST, SIGNATURE}
+    if CHANGES not in files:
+        raise BundleRefused("bad_manifest", "Manifest tidak menyebut changes.json.")
+    for name in sorted(members ^ set(files)):
+        where = "tidak ada di dalam bundle" if name in files else "tidak disebut manifest"
+        raise BundleRefused("bad_manifest", f"{name} {where}.")
+    for name, digest in files.items():
+        photo = PHOTO_NAME.fullmatch(name)
+        if photo and photo.group(1) != digest:
+            raise BundleRefused("bad_manifest", f"{name}: nama dan sidik di manifest berbeda.")
+
+
+def _verify(
+    bundle: zipfile.ZipFile,
+    infos: Mapping[str, zipfile.ZipInfo],
+    files: Mapping[str, str],
+    limits: BundleLimits,
+) -> int:
+    """Read every member once, front to back: its SHA-256 against the manifest, and
+    changes.json's layout and JSON. :returns: the number of changes."""
+    count = 0
+    for name, digest in files.items():
+        member = Member(bundle, infos[name], limit_of(name, limits))
+        with member:
+            if name == CHANGES:
+                count = sum(1 for _ in iter_changes(member, limits))
+            else:
+                member.drain()
+        if member.hexdigest() != digest:
+            raise BundleRefused(
+                "bad_checksum", f"{name} tidak sama dengan manifest (SHA-256 berbeda): diubah?"
+            )
+    return count
+
+
+# -- reading members ---------------------------------------------------------------------------
+
+
+# -- applying ----------------------------------------------------------------------------------
+
+
+def _apply(
+    hub: HubState,
+    bundle: zipfile.ZipFile,
+    device: Device,
+    files: Mapping[str, str],
+    limits: BundleLimits,
+    summary: ImportSummary,
+    attachments: AttachmentStore | None,
+) -> None:
+    """Push the changes in slices of :data:`SLICE`, then keep the photos."""
+    infos = {info.filename: info for info in bundle.infolist()}
+    with Member(bundle, infos[CHANGES], limits.changes_bytes) as member:
+        pending: list[Any] = []
+        for raw in iter_changes(member, limits):
+            pending.append(raw)
+            if len(pending) == SLICE:
+                _push(hub, device, pending, summary)
+                pending = []
+        if pending:
+            _push(hub, device, pending, summary)
+    if member.hexdigest() != files[CHANGES]:  # the file changed between the two readings
+        raise BundleRefused(
+            "bad_checksum", "changes.json berubah selama impor; impor ulang dari salinan yang utuh."
+        )
+    for name, digest in files.items():
+        if PHOTO_NAME.fullmatch(name):
+            summary.photos += 1
+            if attachments is not None:
+                _keep_photo(attachments, bundle, infos[name], digest, device, limits, summary)
+
+
+def _keep_photo(
+    attachments: AttachmentStore,
+    bundle: zipfile.ZipFile,
+    info: zipfile.ZipInfo,
+    digest: str,
+    device: Device,
+    limits: BundleLimits,
+    summary: ImportSummary,
+) -> None:
+    """Hand one photo to the attachment store as a one-piece upload from its laptop, so the
+    laptop's next upload round finds it complete and sends no byte of it."""
+    data = read_small(bundle, info, limits.photo_bytes)
+    if hashlib.sha256(data).hexdigest() != digest:
+        raise BundleRefused("bad_checksum", f"{info.filename} berubah selama impor.")
+    try:
+        upload = attachments.create(
+            device.device_id, digest, len(data), sniff_media_type(data[:SNIFF_BYTES]) or "?"
+        )
+        if not upload.complete:
+            attachments.append(
+                device.device_id, upload.upload_id, upload.offset, data[upload.offset :]
+            )
+    except ApiError as exc:
+        summary.photo_errors.append(f"{info.filename}: {exc.description}")
+        return
+    summary.photos_stored += 1
+
+
+def _push(hub: HubState, device: Device, changes: list[Any], summary: ImportSummary) -> None:
+    outcome = hub.sync.push(device, changes)
+    summary.changes += len(changes)
+    summary.duplicates += outcome.duplicates
+    for receipt in outcome.receipts:
+        status = receipt.get("status")
+        if status in ("applied", "merged", "conflict", "rejected"):
+            setattr(summary, status, getattr(summary, status) + 1)

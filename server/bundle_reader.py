@@ -1,0 +1,236 @@
+"""Reading a USB bundle's zip without trusting it: names, sizes, and changes.json a line at a time.
+
+The zip bomb guard has two halves: each member's declared size is checked against its limit
+before anything is read (:func:`check_members`), and :class:`Member` stops reading at the
+limit whatever the header claimed. Photos must be stored uncompressed, so they cannot
+inflate at all. :func:`iter_changes` reads changes.json in the layout the laptop writes (the
+envelope's head on the first line, then one change per line), parsing each change as a push
+body is parsed, so 100,000 changes are never held at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import zipfile
+import zlib
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from marshmallow import ValidationError
+
+from schemas.sync import PushRequestSchema
+
+__all__ = [
+    "CHANGES",
+    "MANIFEST",
+    "PHOTO_NAME",
+    "SIGNATURE",
+    "BundleLimits",
+    "BundleRefused",
+    "Member",
+    "check_members",
+    "iter_changes",
+    "limit_of",
+    "read_small",
+]
+
+CHANGES = "changes.json"
+MANIFEST = "manifest.json"
+SIGNATURE = "manifest.hmac"
+PHOTO_NAME = re.compile(r"photos/([0-9a-f]{64})")
+_SIGNATURE_BYTES = 256
+_LONG_INTEGER = re.compile(rb"[0-9]{19}")  # as server.jsonprovider: keep huge ints exact
+_READ_CHUNK = 1024 * 1024
+_MiB = 1024 * 1024
+
+
+class BundleRefused(Exception):
+    """The bundle was refused before anything was written. The message (Bahasa Indonesia)
+    names the problem; `slug` is stable for scripts."""
+
+    def __init__(self, slug: str, message: str) -> None:
+        self.slug = slug
+        super().__init__(message)
+
+
+@dataclass(frozen=True, slots=True)
+class BundleLimits:
+    """How large each part of a bundle may be, in bytes (a zip bomb stops at these)."""
+
+    changes_bytes: int = 1024 * _MiB  # the whole changes.json; it is read a line at a time
+    change_bytes: int = 32 * _MiB  # one change: what a push body may hold once inflated
+    photo_bytes: int = 20 * _MiB
+    manifest_bytes: int = 16 * _MiB
+    members: int = 100_000
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> BundleLimits:
+        """Limits from the hub's settings: `MAX_CONTENT_LENGTH` bounds one change as it
+        bounds a push; `ATTACHMENT_MAX_BYTES` a photo; `BUNDLE_MAX_CHANGES_BYTES` the whole."""
+        default = cls()
+        return cls(
+            changes_bytes=int(config.get("BUNDLE_MAX_CHANGES_BYTES") or default.changes_bytes),
+            change_bytes=int(config.get("MAX_CONTENT_LENGTH") or default.change_bytes),
+            photo_bytes=int(config.get("ATTACHMENT_MAX_BYTES") or default.photo_bytes),
+        )
+
+
+def check_members(bundle: zipfile.ZipFile, limits: BundleLimits) -> dict[str, zipfile.ZipInfo]:
+    """Only the expected names, each once, plainly compressed and within its size limit."""
+    infos = bundle.infolist()
+    names = [info.filename for info in infos]
+    if MANIFEST not in names or SIGNATURE not in names:
+        raise BundleRefused(
+            "not_bundle", "Bukan bundle pendamping: manifest.json atau manifest.hmac tidak ada."
+        )
+    if len(infos) > limits.members:
+        raise BundleRefused("too_large", f"Bundle berisi {len(infos)} berkas, terlalu banyak.")
+    for name in names:
+        if name not in (CHANGES, MANIFEST, SIGNATURE) and not PHOTO_NAME.fullmatch(name):
+            raise BundleRefused(
+                "bad_member", f"Nama berkas tidak diizinkan di dalam bundle: {name!r}."
+            )
+    if len(set(names)) != len(names):
+        raise BundleRefused("bad_member", "Ada nama berkas yang muncul dua kali di dalam bundle.")
+    for info in infos:
+        if info.flag_bits & 0x1 or info.compress_type not in (
+            zipfile.ZIP_STORED,
+            zipfile.ZIP_DEFLATED,
+        ):
+            raise BundleRefused(
+                "bad_member", f"{info.filename}: terenkripsi atau dimampatkan dengan cara lain."
+            )
+        if PHOTO_NAME.fullmatch(info.filename) and (
+            info.compress_type != zipfile.ZIP_STORED or info.compress_size != info.file_size
+        ):
+            raise BundleRefused("bad_member", f"{info.filename}: foto harus disimpan apa adanya.")
+        limit = limit_of(info.filename, limits)
+        if info.file_size > limit:
+            raise BundleRefused(
+                "too_large",
+                f"{info.filename} terlalu besar ({info.file_size} bayt; batas {limit} bayt).",
+            )
+    return {info.filename: info for info in infos}
+
+
+def limit_of(name: str, limits: BundleLimits) -> int:
+    """How many bytes the member `name` may hold."""
+    if name == CHANGES:
+        return limits.changes_bytes
+    if name == MANIFEST:
+        return limits.manifest_bytes
+    if name == SIGNATURE:
+        return _SIGNATURE_BYTES
+    return limits.photo_bytes
+
+
+@contextmanager
+def _damaged(name: str) -> Iterator[None]:
+    try:
+        yield
+    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+        raise BundleRefused("damaged", f"{name} rusak di dalam bundle ({exc}).") from exc
+
+
+class Member:
+    """One member read front to back: hashed, and cut off at its limit whatever its header
+    claimed (the zip bomb guard's second half)."""
+
+    def __init__(self, bundle: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> None:
+        self.name = info.filename
+        self.limit = limit
+        self.size = 0
+        self._digest = hashlib.sha256()
+        with _damaged(self.name):
+            self._file = bundle.open(info)
+
+    def __enter__(self) -> Member:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._file.close()
+
+    def _take(self, data: bytes) -> bytes:
+        self.size += len(data)
+        if self.size > self.limit:
+            raise BundleRefused("too_large", f"{self.name} melebihi batas {self.limit} bayt.")
+        self._digest.update(data)
+        return data
+
+    def read(self, size: int = _READ_CHUNK) -> bytes:
+        with _damaged(self.name):
+            return self._take(self._file.read(size))
+
+    def readline(self, size: int) -> bytes:
+        with _damaged(self.name):
+            return self._take(self._file.readline(size))
+
+    def drain(self) -> None:
+        while self.read():
+            pass
+
+    def hexdigest(self) -> str:
+        return self._digest.hexdigest()
+
+
+def read_small(bundle: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes:
+    with Member(bundle, info, limit) as member:
+        parts = []
+        while chunk := member.read():
+            parts.append(chunk)
+    return b"".join(parts)
+
+
+def iter_changes(member: Member, limits: BundleLimits) -> Iterator[Any]:
+    """Each change of changes.json, parsed as a push body is. The layout is the one the
+    laptop writes: the envelope's head on the first line, then one change per line."""
+    cap = limits.change_bytes + 2  # a change, its comma and its newline
+    head = member.readline(cap)
+    _check_head(head)
+    number = 1
+    while True:
+        line = member.readline(cap)
+        number += 1
+        if not line.endswith(b"\n"):
+            if len(line) >= cap:
+                raise BundleRefused(
+                    "too_large", f"changes.json baris {number}: satu perubahan terlalu besar."
+                )
+            raise BundleRefused("bad_changes", "changes.json terpotong.")
+        body = line[:-1]
+        if body == b"]}":
+            break
+        more = body.endswith(b",")
+        yield _loads(body[:-1] if more else body, number)
+        if not more:
+            if member.readline(8) != b"]}\n":
+                raise BundleRefused("bad_changes", f"changes.json: penutup setelah baris {number}.")
+            break
+    if member.read(1):
+        raise BundleRefused("bad_changes", "changes.json: ada isi setelah penutup.")
+
+
+def _check_head(head: bytes) -> None:
+    try:
+        PushRequestSchema().load(_loads(head.rstrip(b"\n") + b"]}", 1))
+    except (ValidationError, BundleRefused) as exc:
+        raise BundleRefused(
+            "bad_changes", "changes.json: awalnya bukan kiriman protokol 1 yang sah."
+        ) from exc
+
+
+def _loads(data: bytes, number: int) -> Any:
+    try:
+        value = orjson.loads(data)
+        if _LONG_INTEGER.search(data):
+            value = json.loads(data)
+    except (ValueError, RecursionError):
+        raise BundleRefused(
+            "bad_changes", f"changes.json baris {number} bukan JSON yang sah."
+        ) from None
+    return value

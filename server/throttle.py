@@ -1,0 +1,84 @@
+"""Back-pressure: 429 for a laptop that calls too often, 503 when the write queue is full.
+
+Both answers carry `Retry-After`, which the laptop's urllib3 `Retry` honours, so a hub under
+load slows its laptops down instead of piling requests on its one SQLite writer. The state
+is in memory, per hub process: a restart forgets it, which costs nothing.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from server.errors import ApiError
+
+__all__ = ["RateLimiter", "WriteGate"]
+
+
+class RateLimiter:
+    """A token bucket per device: `burst` calls at once, then `rate` calls a second.
+
+    :param clock: monotonic seconds, injected for tests.
+    """
+
+    def __init__(
+        self, rate: float, burst: int, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.rate = rate
+        self.burst = burst
+        self._clock = clock
+        self._buckets: dict[str, tuple[float, float]] = {}  # device -> (tokens, at)
+        self._lock = threading.Lock()
+
+    def take(self, device_id: str) -> None:
+        """Spend one call of `device_id`. :raises ApiError: 429, with `Retry-After`."""
+        if self.rate <= 0:
+            return
+        now = self._clock()
+        with self._lock:
+            tokens, at = self._buckets.get(device_id, (float(self.burst), now))
+            tokens = min(float(self.burst), tokens + (now - at) * self.rate)
+            if tokens < 1.0:
+                self._buckets[device_id] = (tokens, now)
+                wait = max(1, math.ceil((1.0 - tokens) / self.rate))
+                raise ApiError(
+                    429,
+                    "too_many_requests",
+                    f"Perangkat ini memanggil hub terlalu sering; coba lagi dalam {wait} detik.",
+                    headers={"Retry-After": str(wait)},
+                )
+            self._buckets[device_id] = (tokens - 1.0, now)
+            if len(self._buckets) > 10_000:  # forget idle laptops rather than grow forever
+                self._buckets = {k: v for k, v in self._buckets.items() if now - v[1] < 3600}
+
+
+class WriteGate:
+    """At most `limit` writes in progress (waiting for the writer or writing); one more is
+    turned away with 503 at once, so the hub keeps threads free to answer pulls."""
+
+    def __init__(self, limit: int, retry_after_s: int = 5) -> None:
+        self.limit = limit
+        self.retry_after_s = retry_after_s
+        self._in_progress = 0
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        """Hold one place in the write queue. :raises ApiError: 503 when it is full."""
+        with self._lock:
+            if self.limit > 0 and self._in_progress >= self.limit:
+                raise ApiError(
+                    503,
+                    "hub_busy",
+                    "Hub sedang sibuk menyimpan kiriman lain; data Anda aman, coba lagi sebentar.",
+                    headers={"Retry-After": str(self.retry_after_s)},
+                )
+            self._in_progress += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._in_progress -= 1
