@@ -131,7 +131,8 @@ def main() -> None:
         return
     print(
         f"pushed {figures['pushed']:,} queued visits in {figures['seconds']} s "
-        f"({figures['batches']} batches; sqlite3 floor 10,000 rows {figures['sqlite_floor_10k_s']} s)"
+        f"({figures['batches']} batches; sqlite3 floor 10,000 rows "
+        f"{figures['sqlite_floor_10k_s']} s)"
     )
     print(
         f"laptop peak memory {figures['peak_mib']} MiB; floor (loaded, before the sync) "

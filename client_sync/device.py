@@ -13,6 +13,7 @@ import os
 import platform
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import platformdirs
 
@@ -90,7 +91,7 @@ class FieldDevice:
             transport.close()
         return cls(home, store, transport_factory)
 
-    def sync(self, progress: Progress | None = None, **options: int) -> SyncResult:
+    def sync(self, progress: Progress | None = None, **options: Any) -> SyncResult:
         """One round: push the outbox, pull what changed. Records how it ended.
 
         :param progress: told how a long round goes (see :data:`client_sync.engine.Progress`).

@@ -153,7 +153,7 @@ def device() -> None:
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def device_list(ctx: click.Context, as_json: bool) -> None:
-    """Daftar laptop: pemilik, kapan terakhir sinkron."""
+    """Daftar laptop: pemilik, kapan terakhir sinkron, antrean dan versi yang dilaporkannya."""
     devices = _storage(ctx).list_devices()
     payload = [
         {
@@ -166,12 +166,17 @@ def device_list(ctx: click.Context, as_json: bool) -> None:
             "last_seen_at": d.last_seen_at,
             "last_sync_at": d.last_sync_at,
             "revoked_at": d.revoked_at,
+            "client_version": d.client_version,
+            "queue_size": d.queue_size,
+            "reported_at": d.reported_at,
         }
         for d in devices
     ]
     lines = [
         f"{d['device_id']}  {d['name']:<20} {d['user']:<15} terakhir sinkron: "
         f"{d['last_sync_at'] or 'belum pernah'}"
+        + (f"  antrean: {d['queue_size']}" if d["queue_size"] is not None else "")
+        + (f"  versi: {d['client_version']}" if d["client_version"] else "")
         for d in payload
     ] or ["Belum ada laptop."]
     _emit(as_json, payload, lines)

@@ -222,3 +222,22 @@ def test_an_unknown_command_fails_without_a_traceback(hub):
     run = hub("frobnicate")
     assert run.code != 0
     assert "Traceback" not in run.err
+
+
+def test_device_list_shows_the_queue_and_version_a_laptop_reported(hub, served):
+    hub("user", "add", "ani", "--role", "pendamping", "--wilayah", "31.71.01")
+    code = hub("enroll-code", "ani").out.split()[-1]
+    client = served().test_client()
+    token = client.post("/api/v1/enroll", json={"code": code, "device_name": "Laptop Ani"})
+    headers = {
+        "Authorization": f"Bearer {token.get_json()['token']}",
+        "Pendamping-Client": "0.2.0",
+        "Pendamping-Queue": "17",
+    }
+    assert client.get("/api/v1/sync/pull", headers=headers).status_code == 200
+
+    (device,) = json.loads(hub("device", "list", "--json").out)
+    line = hub("device", "list").out
+
+    assert (device["client_version"], device["queue_size"]) == ("0.2.0", 17)
+    assert "antrean: 17" in line and "versi: 0.2.0" in line
