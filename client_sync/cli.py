@@ -19,6 +19,7 @@ from typing import Any
 
 import click
 
+from client_sync.bundle import exported_pending
 from client_sync.cli_support import (
     EXIT_ERROR,
     EXIT_HUB,
@@ -35,6 +36,7 @@ from client_sync.cli_support import (
 )
 from client_sync.device import FieldDevice, default_home
 from client_sync.errors import ClientError, InvalidRecord, SyncError, Unauthorized
+from client_sync.photos import list_photos
 from schemas.codes import (
     CATEGORIES,
     DEVICE_TYPES,
@@ -318,6 +320,10 @@ def status(ctx: click.Context, as_json: bool) -> None:
     """Keadaan laptop: perubahan yang menunggu, sinkron terakhir, perubahan yang ditolak."""
     store = open_device(ctx).store
     info = store.status()
+    info["in_bundle"] = exported_pending(store)
+    photos = [p["state"] for p in list_photos(store)]
+    info["photos_waiting"] = photos.count("pending")
+    info["photos_refused"] = photos.count("refused")
     refused = store.rejected()
     if as_json:
         emit_json({**info, "rejected_changes": refused})
@@ -327,6 +333,13 @@ def status(ctx: click.Context, as_json: bool) -> None:
     click.echo(f"Menunggu dikirim: {info['pending']} perubahan")
     click.echo(f"Terkirim, menunggu ditarik kembali: {info['awaiting_pull']} perubahan")
     click.echo(f"Ditolak hub: {info['rejected']} perubahan")
+    if info["in_bundle"]:
+        click.echo(f"Sudah di bundle USB, menunggu konfirmasi hub: {info['in_bundle']} perubahan")
+    if info["photos_waiting"] or info["photos_refused"]:
+        click.echo(
+            f"Foto menunggu dikirim: {info['photos_waiting']}; ditolak hub: "
+            f"{info['photos_refused']} (lihat `pendamping photo list`)"
+        )
     if info["last_sync_at"]:
         click.echo(
             f"Sinkron terakhir: {info['last_sync_at']} ({outcome}: {info['last_sync_message']})"

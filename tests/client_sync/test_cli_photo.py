@@ -77,3 +77,21 @@ def test_photo_add_needs_a_known_kind(home, house, tmp_path, capsys):
     photo.write_bytes(b"\xff\xd8\xff\xe0" + bytes(100))
     code, _, err = add(capsys, home, house, photo, "selfie")
     assert code == EXIT_INVALID and "--kind" in err
+
+
+def test_status_counts_photos_waiting_and_changes_carried_in_a_bundle(
+    home, house, tmp_path, capsys
+):
+    photo = tmp_path / "rumah.jpg"
+    photo.write_bytes(b"\xff\xd8\xff\xe0" + bytes(1000))
+    assert add(capsys, home, house, photo, "rumah")[0] == 0
+    assert run(capsys, "--home", home, "export-bundle", tmp_path / "stick.zip")[0] == 0
+
+    code, out, _ = run(capsys, "--home", home, "status")
+    _, as_json, _ = run(capsys, "--home", home, "status", "--json")
+
+    assert code == 0
+    assert "Sudah di bundle USB, menunggu konfirmasi hub: 2 perubahan" in out
+    assert "Foto menunggu dikirim: 1" in out
+    info = json.loads(as_json)
+    assert (info["in_bundle"], info["photos_waiting"], info["photos_refused"]) == (2, 1, 0)
