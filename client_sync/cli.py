@@ -30,11 +30,12 @@ from client_sync.cli_support import (
     JsonObject,
     emit_json,
     field_lines,
+    new_passphrase,
     open_device,
     table,
     transport_factory,
 )
-from client_sync.device import FieldDevice, default_home
+from client_sync.device import PASSPHRASE_ENV, FieldDevice, default_home, env_passphrase
 from client_sync.errors import ClientError, InvalidRecord, SyncError, Unauthorized
 from client_sync.photos import list_photos
 from schemas.codes import (
@@ -140,14 +141,36 @@ def cli(ctx: click.Context, home: Path | None) -> None:
 @click.argument("hub_url")
 @click.argument("code")
 @click.option("--name", "device_name", help="Nama laptop ini (bawaan: nama komputer).")
+@click.option(
+    "--no-passphrase",
+    is_flag=True,
+    help="Tanpa kata sandi: penyimpanan laptop TIDAK terenkripsi (tidak dianjurkan).",
+)
 @click.pass_context
-def enroll(ctx: click.Context, hub_url: str, code: str, device_name: str | None) -> None:
-    """Daftarkan laptop ini ke hub HUB_URL dengan kode sekali pakai CODE dari kantor dinas."""
+def enroll(
+    ctx: click.Context, hub_url: str, code: str, device_name: str | None, no_passphrase: bool
+) -> None:
+    """Daftarkan laptop ini ke hub HUB_URL dengan kode sekali pakai CODE dari kantor dinas.
+
+    Menanyakan kata sandi penyimpanan (dua kali), kecuali PENDAMPING_PASSPHRASE disetel."""
     home = ctx.obj["home"]
+    if no_passphrase and env_passphrase() is not None:
+        raise click.UsageError(
+            f"--no-passphrase bertentangan dengan {PASSPHRASE_ENV} yang disetel."
+        )
+    passphrase = "" if no_passphrase else new_passphrase(PASSPHRASE_ENV)
+    factory = transport_factory()
     try:
-        dev = FieldDevice.enroll(home, hub_url, code, device_name, transport_factory())
+        dev = FieldDevice.enroll(home, hub_url, code, device_name, factory, passphrase)
     except SyncError as exc:
         raise Failure(f"Pendaftaran gagal: {_sentence(exc)}", EXIT_HUB) from exc
+    if no_passphrase:
+        click.echo(
+            "Peringatan: penyimpanan laptop ini TIDAK terenkripsi (--no-passphrase); siapa pun "
+            "yang memegang laptop dapat membaca NIK dan alamat. Enkripsi dengan "
+            "`pendamping passphrase set`.",
+            err=True,
+        )
     with dev:
         me = dev.store.identity
         click.echo(f"Laptop terdaftar di {me.hub_url} (data: {home})")
@@ -409,12 +432,14 @@ def _fail(lines: str | Sequence[str], code: int) -> int:
 from client_sync.cli_bundle import register as register_bundle  # noqa: E402
 from client_sync.cli_daemon import register as register_daemon  # noqa: E402
 from client_sync.cli_more import register  # noqa: E402 - the other commands join the group
+from client_sync.cli_passphrase import register as register_passphrase  # noqa: E402
 from client_sync.cli_photo import register as register_photo  # noqa: E402
 
 register(cli, request)
 register_photo(cli)
 register_bundle(cli)
 register_daemon(cli)
+register_passphrase(cli)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -7,6 +7,7 @@ Kept apart from :mod:`client_sync.cli`; :func:`register` adds the command to the
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 import click
@@ -16,10 +17,12 @@ from client_sync.cli_support import (
     EXIT_HUB,
     EXIT_OK,
     EXIT_UNAUTHORIZED,
+    store_passphrase,
     transport_factory,
 )
 from client_sync.daemon import SyncDaemon
 from client_sync.device import FieldDevice
+from client_sync.errors import NotEnrolled
 from client_sync.schedule import DEFAULT_EVERY_S, DEFAULT_SETTLE_S, Outcome
 
 __all__ = ["EXIT_CODES", "daemon", "register"]
@@ -72,9 +75,14 @@ def daemon(ctx: click.Context, every_min: float, settle_s: float, once: bool) ->
     baru, dan makin jarang saat hub tidak terjangkau. Ctrl-C untuk berhenti."""
     home = ctx.find_root().obj["home"]
     factory = transport_factory()  # a bad PENDAMPING_RETRIES/TIMEOUT fails here, exit 2
+    passphrase = store_passphrase(home)  # PENDAMPING_PASSPHRASE, or asked once on a terminal
 
     def open_home() -> FieldDevice:
-        return FieldDevice.open(home, transport_factory=factory)
+        return FieldDevice.open(home, transport_factory=factory, passphrase=passphrase)
+
+    # A wrong or missing passphrase cannot mend itself: one line and exit 1, not a backoff.
+    with contextlib.suppress(NotEnrolled):  # a round says that one, in its own line
+        open_home().close()
 
     runner = SyncDaemon(open_home, every_min * 60, settle_s, log=_log)
     if once:

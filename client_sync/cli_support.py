@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import click
 
-from client_sync.device import FieldDevice, TransportFactory
+from client_sync.database import is_encrypted
+from client_sync.device import STORE_FILE, FieldDevice, TransportFactory, env_passphrase
 from client_sync.transport import HttpTransport, default_retry
 
 __all__ = [
@@ -26,7 +29,9 @@ __all__ = [
     "JsonObject",
     "emit_json",
     "field_lines",
+    "new_passphrase",
     "open_device",
+    "store_passphrase",
     "table",
     "transport_factory",
 ]
@@ -38,6 +43,7 @@ EXIT_HUB = 3  # the hub could not be reached or refused; nothing was lost
 EXIT_UNAUTHORIZED = 4  # the hub no longer accepts this laptop's token
 
 DEFAULT_RETRIES = 4
+MIN_PASSPHRASE = 8
 
 
 class Failure(Exception):
@@ -114,14 +120,54 @@ def transport_factory() -> TransportFactory:
     return lambda url: HttpTransport(url, retry=default_retry(retries), **extra)
 
 
+def interactive() -> bool:
+    """Whether someone can be asked: stdin is a terminal."""
+    return sys.stdin is not None and sys.stdin.isatty()
+
+
+def store_passphrase(home: Path) -> str:
+    """The passphrase of the store in `home`: `PENDAMPING_PASSPHRASE`, else asked (hidden)
+    when the store is encrypted and stdin is a terminal, else ``""`` (none; an encrypted
+    store then refuses to open in one line)."""
+    given = env_passphrase()
+    if given is not None:
+        return given
+    if is_encrypted(Path(home) / STORE_FILE) and interactive():
+        return click.prompt("Kata sandi penyimpanan", hide_input=True, err=True)
+    return ""
+
+
+def new_passphrase(env: str, what: str = "Kata sandi penyimpanan baru") -> str:
+    """A new passphrase: from the variable `env`, else asked twice (hidden) on a terminal.
+
+    :raises Failure: none can be had, or it is shorter than 8 characters (exit 2).
+    """
+    value = os.environ.get(env) or None
+    if value is None:
+        if not interactive():
+            raise Failure(
+                f"Kata sandi penyimpanan diperlukan: setel {env} (tidak ada terminal untuk "
+                "menanyakannya).",
+                EXIT_INVALID,
+            )
+        value = click.prompt(
+            what, hide_input=True, confirmation_prompt="Ulangi kata sandi", err=True
+        )
+    if len(value) < MIN_PASSPHRASE:
+        raise Failure(f"Kata sandi minimal {MIN_PASSPHRASE} karakter.", EXIT_INVALID)
+    return value
+
+
 def open_device(ctx: click.Context, network: bool = False) -> FieldDevice:
     """Open this laptop's home; closed when the command ends. Only `network` commands get
-    the transport settings from the environment, so a bad setting never blocks recording."""
+    the transport settings from the environment, so a bad setting never blocks recording.
+    The store's passphrase comes from :func:`store_passphrase`."""
     home = ctx.find_root().obj["home"]
+    passphrase = store_passphrase(home)
     if network:
-        dev = FieldDevice.open(home, transport_factory=transport_factory())
+        dev = FieldDevice.open(home, transport_factory=transport_factory(), passphrase=passphrase)
     else:
-        dev = FieldDevice.open(home)
+        dev = FieldDevice.open(home, passphrase=passphrase)
     return ctx.with_resource(dev)
 
 

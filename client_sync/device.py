@@ -23,9 +23,11 @@ from client_sync.hub import HubClient
 from client_sync.store import FieldStore
 from client_sync.transport import HttpTransport, Transport
 
-__all__ = ["FieldDevice", "default_home"]
+__all__ = ["PASSPHRASE_ENV", "FieldDevice", "default_home", "env_passphrase"]
 
 STORE_FILE = "store.sqlite3"
+#: The store's passphrase for scripts and the daemon; unset or empty: none.
+PASSPHRASE_ENV = "PENDAMPING_PASSPHRASE"
 TransportFactory = Callable[[str], Transport]
 
 
@@ -33,6 +35,16 @@ def default_home() -> Path:
     """`PENDAMPING_HOME`, else the per-user data folder (e.g. %LOCALAPPDATA%\\pendamping)."""
     env = os.environ.get("PENDAMPING_HOME")
     return Path(env) if env else Path(platformdirs.user_data_dir("pendamping", appauthor=False))
+
+
+def env_passphrase() -> str | None:
+    """`PENDAMPING_PASSPHRASE`, or None when it is unset or empty."""
+    return os.environ.get(PASSPHRASE_ENV) or None
+
+
+def _passphrase(given: str | None) -> str | None:
+    """``None``: from the environment; ``""``: explicitly none (a plain store)."""
+    return env_passphrase() if given is None else (given or None)
 
 
 class FieldDevice:
@@ -47,13 +59,21 @@ class FieldDevice:
 
     @classmethod
     def open(
-        cls, home: str | Path | None = None, transport_factory: TransportFactory = HttpTransport
+        cls,
+        home: str | Path | None = None,
+        transport_factory: TransportFactory = HttpTransport,
+        passphrase: str | None = None,
     ) -> FieldDevice:
-        """Open a home set up by :meth:`enroll`. :raises NotEnrolled: there is none."""
+        """Open a home set up by :meth:`enroll`. :raises NotEnrolled: there is none.
+
+        :param passphrase: the store's; ``None`` takes `PENDAMPING_PASSPHRASE`, ``""`` none.
+        :raises client_sync.errors.WrongPassphrase: it does not open the store (and the
+            other errors of :func:`client_sync.database.connect`).
+        """
         home = Path(home) if home is not None else default_home()
         if not (home / STORE_FILE).exists():
             raise NotEnrolled(f"Belum ada data laptop di {home}: jalankan `pendamping enroll`.")
-        store = FieldStore(home / STORE_FILE)
+        store = FieldStore(home / STORE_FILE, passphrase=_passphrase(passphrase))
         try:
             store.identity  # noqa: B018 - raises NotEnrolled early, before any work
         except NotEnrolled:
@@ -69,10 +89,16 @@ class FieldDevice:
         code: str,
         device_name: str | None = None,
         transport_factory: TransportFactory = HttpTransport,
+        passphrase: str | None = None,
     ) -> FieldDevice:
-        """Trade a one-time code for a device token and set up the home folder."""
+        """Trade a one-time code for a device token and set up the home folder.
+
+        :param passphrase: encrypts the new store; ``None`` takes `PENDAMPING_PASSPHRASE`,
+            ``""`` makes a plain store. A failed enrolment leaves no new store behind.
+        """
         home = Path(home) if home is not None else default_home()
-        store = FieldStore(home / STORE_FILE)
+        fresh = not (home / STORE_FILE).exists()
+        store = FieldStore(home / STORE_FILE, passphrase=_passphrase(passphrase))
         try:
             store.identity  # noqa: B018
         except NotEnrolled:
@@ -86,6 +112,9 @@ class FieldDevice:
             store.set_identity(HubClient(transport).enroll(code, name, hub_url.rstrip("/")))
         except BaseException:
             store.close()
+            if fresh:  # so a retry may choose its passphrase afresh
+                for suffix in ("", "-wal", "-shm", "-journal"):
+                    Path(f"{home / STORE_FILE}{suffix}").unlink(missing_ok=True)
             raise
         finally:
             transport.close()

@@ -6,6 +6,9 @@
      ├── StoreError                 the local store cannot be opened or written
      │    ├── NotEnrolled           no `pendamping enroll` has been done in this home
      │    ├── RecordNotFound        no record with that id (and entity)
+     │    ├── WrongPassphrase       the passphrase does not open the encrypted store
+     │    ├── PassphraseRequired    the store is encrypted and no passphrase was given
+     │    ├── NotEncrypted          a passphrase was given for a store that is not encrypted
      │    └── InvalidRecord         a field failed validation; `.errors` names it
      └── SyncError                  a sync round could not finish; nothing is lost
           ├── HubUnreachable        no connection, a timeout, or a 5xx after retries
@@ -25,12 +28,15 @@ __all__ = [
     "HubUnreachable",
     "InvalidRecord",
     "LinkDropped",
+    "NotEncrypted",
     "NotEnrolled",
+    "PassphraseRequired",
     "ProtocolError",
     "RecordNotFound",
     "StoreError",
     "SyncError",
     "Unauthorized",
+    "WrongPassphrase",
 ]
 
 
@@ -48,6 +54,18 @@ class NotEnrolled(StoreError):
 
 class RecordNotFound(StoreError):
     """No record with that id."""
+
+
+class WrongPassphrase(StoreError):
+    """The passphrase does not open the encrypted store ("Kata sandi penyimpanan salah.")."""
+
+
+class PassphraseRequired(StoreError):
+    """The store is encrypted and no passphrase was given."""
+
+
+class NotEncrypted(StoreError):
+    """A passphrase was given for a plain store, which is never left plain silently."""
 
 
 class InvalidRecord(StoreError):

@@ -105,9 +105,10 @@ def _connect(store: FieldStore) -> Iterator[sqlite3.Connection]:
     """A connection of our own to the store's file, which its migrations already set up.
 
     FieldStore keeps its connection private; every write here is one autocommit statement,
-    fsynced like the store's own (``synchronous = FULL``).
+    fsynced like the store's own (``synchronous = FULL``). :meth:`FieldStore.connect` keys it
+    with the store's passphrase when the store is encrypted.
     """
-    with closing(sqlite3.connect(store.path, isolation_level=None, timeout=10)) as conn:
+    with closing(store.connect()) as conn:
         conn.execute("PRAGMA synchronous = FULL")
         yield conn
 
@@ -243,12 +244,10 @@ def list_photos(store: FieldStore) -> list[dict[str, Any]]:
         "sha256, entity, record_id, kind, media_type, size, bytes_sent, state, error,"
         " created_at, uploaded_at"
     )
-    with _connect(store) as conn:
-        conn.row_factory = sqlite3.Row
-        rows = conn.execute(
-            f"SELECT {columns} FROM attachments ORDER BY created_at, sha256"
-        ).fetchall()
-    return [dict(row) for row in rows]
+    with _connect(store) as conn:  # no sqlite3.Row: the connection may be sqlcipher3's
+        cursor = conn.execute(f"SELECT {columns} FROM attachments ORDER BY created_at, sha256")
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 # -- uploading ------------------------------------------------------------------------------

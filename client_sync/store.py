@@ -20,6 +20,7 @@ from typing import Any
 import orjson
 from marshmallow import ValidationError
 
+from client_sync import database
 from client_sync.errors import InvalidRecord, NotEnrolled, RecordNotFound, StoreError
 from client_sync.fold import fold_quiet, is_quiet
 from client_sync.migrations import apply_migrations
@@ -66,23 +67,50 @@ class FieldStore:
 
     :param path: the database file; created with its folder if missing.
     :param wall: the wall clock in ms, injected so tests control time.
+    :param passphrase: encrypts the file with SQLCipher (:mod:`client_sync.database`);
+        ``None``: a plain SQLite file.
+    :raises client_sync.errors.WrongPassphrase: and the other errors of
+        :func:`client_sync.database.connect`.
     """
 
-    def __init__(self, path: str | Path, wall: Callable[[], int] = wall_ms) -> None:
+    def __init__(
+        self, path: str | Path, wall: Callable[[], int] = wall_ms, passphrase: str | None = None
+    ) -> None:
         self.path = Path(path)
         self._wall = wall
+        self._passphrase = passphrase
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._conn = sqlite3.connect(self.path, isolation_level=None, timeout=10)
+            self._conn = database.connect(self.path, passphrase)
             ensure_wal(self._conn)
             self._conn.execute("PRAGMA synchronous = FULL")
             self._conn.execute("PRAGMA foreign_keys = ON")
             apply_migrations(self._conn)
-        except sqlite3.Error as exc:
+        except database.Error as exc:
             raise StoreError(f"Penyimpanan lokal {self.path} tidak dapat dibuka: {exc}") from exc
 
     def close(self) -> None:
         self._conn.close()
+
+    @property
+    def encrypted(self) -> bool:
+        """Whether the file is encrypted (opened with a passphrase)."""
+        return bool(self._passphrase)
+
+    def connect(self) -> sqlite3.Connection:
+        """A new connection of its own to this store's file, with the same passphrase."""
+        return database.connect(self.path, self._passphrase)
+
+    def rekey(self, new_passphrase: str) -> None:
+        """Re-encrypt the store under a new passphrase (SQLCipher's ``PRAGMA rekey``).
+
+        :raises client_sync.errors.NotEncrypted: the store is plain.
+        """
+        try:
+            database.rekey(self._conn, new_passphrase)
+        except database.Error as exc:
+            raise StoreError(f"Kata sandi tidak dapat diganti: {exc}") from exc
+        self._passphrase = new_passphrase
 
     def __enter__(self) -> FieldStore:
         return self
@@ -102,7 +130,7 @@ class FieldStore:
         try:
             try:
                 self._conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.Error as exc:
+            except database.Error as exc:
                 raise StoreError(f"Penyimpanan lokal sibuk atau rusak: {exc}") from exc
             try:
                 yield self._conn

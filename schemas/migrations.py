@@ -31,8 +31,9 @@ def ensure_wal(conn: sqlite3.Connection, timeout_s: float = 10.0) -> None:
                 return
             conn.execute("PRAGMA journal_mode = WAL")
             return
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or time.monotonic() > deadline:
+        except Exception as exc:  # sqlite3's, or a compatible driver's (sqlcipher3)
+            locked = type(exc).__name__ == "OperationalError" and "locked" in str(exc)
+            if not locked or time.monotonic() > deadline:
                 raise
             time.sleep(0.02)
 

@@ -167,6 +167,20 @@ class AttachmentStore:
                 offset = 0
         return replace(upload, offset=offset)
 
+    def head(self, device_id: str, upload_id: str) -> Upload:
+        """tus ``HEAD``: like :meth:`status`, but an upload whose bytes are all here and
+        that was never finished (the hub failed between its last append and the blob: a
+        full disk, a power cut) is finished now, so HEAD never calls complete a photo the
+        hub does not hold.
+
+        :raises ApiError: as :meth:`status`; 460 or 415 when finishing finds it spoiled.
+        """
+        with self._lock(upload_id):
+            upload = self.status(device_id, upload_id)
+            if upload.complete and self.blob_path(upload.sha256) is None:
+                self._finish(upload)
+        return upload
+
     def status(self, device_id: str, upload_id: str) -> Upload:
         """The upload's offset and length (tus ``HEAD``).
 
@@ -218,6 +232,8 @@ class AttachmentStore:
         with self._lock(upload_id):
             found = self._read(upload_id)
             if found is not None and (found.length, found.media_type) == (length, media_type):
+                if found.complete and self.blob_path(sha256) is None:
+                    self._finish(found)  # all bytes here, never finished: finish it now
                 return found
             self._discard(upload_id)  # none yet, or one that contradicts this creation
             meta = {
@@ -282,7 +298,23 @@ class AttachmentStore:
             )
 
     def _finish(self, upload: Upload) -> None:
-        """Verify the whole file, then move it into blobs/ under its sha256."""
+        """Verify the whole file, then move it into blobs/ under its sha256.
+
+        :raises ApiError: 460 or 415 (the upload is discarded); 503 when the disk fails
+            (the bytes stay, and the next HEAD finishes the upload).
+        """
+        try:
+            self._verify_and_keep(upload)
+        except OSError as exc:
+            log.error("cannot finish upload %s: %s", upload.upload_id, exc)
+            raise ApiError(
+                503,
+                "storage_unavailable",
+                "Hub tidak dapat menyimpan foto sekarang; foto tetap di laptop, coba lagi nanti.",
+                headers={"Retry-After": "60"},
+            ) from exc
+
+    def _verify_and_keep(self, upload: Upload) -> None:
         part = self._part(upload.upload_id)
         digest = hashlib.sha256()
         with part.open("rb") as handle:

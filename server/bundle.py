@@ -43,6 +43,7 @@ from server.bundle_reader import (
 )
 from server.errors import ApiError
 from server.storage import Device, NotFound
+from server.sync import PushOrigin
 
 if TYPE_CHECKING:
     from server.app import HubState
@@ -89,8 +90,12 @@ def import_bundle(
     allow_revoked: bool = False,
     limits: BundleLimits | None = None,
     attachments: AttachmentStore | None = None,
+    actor: str = "hub",
 ) -> ImportSummary:
     """Check the bundle at `path` and apply it as its device's push.
+
+    Each slice's audit entry names `actor` (who imported it), the signing device and the
+    SHA-256 of the bundle file.
 
     :param hub: the hub's storage and sync service (``app.extensions["pendamping"]``).
     :param allow_revoked: take a bundle from a revoked device (an admin's explicit choice).
@@ -101,7 +106,7 @@ def import_bundle(
     limits = limits or BundleLimits()
     try:
         bundle = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError) as exc:
+    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, NotImplementedError) as exc:
         raise BundleRefused(
             "not_zip", f"{Path(path).name} bukan berkas bundle (bukan zip)."
         ) from exc
@@ -132,7 +137,12 @@ def import_bundle(
             str(manifest.get("created_at", "")),
             revoked=bool(device.revoked_at),
         )
-        _apply(hub, bundle, device, manifest["files"], limits, summary, attachments)
+        with open(path, "rb") as raw:
+            file_sha256 = hashlib.file_digest(raw, "sha256").hexdigest()
+        origin = PushOrigin(
+            actor, "bundle_import", {"bundle_sha256": file_sha256, "signer": device.device_id}
+        )
+        _apply(hub, bundle, device, manifest["files"], limits, summary, attachments, origin)
     return summary
 
 
@@ -235,6 +245,7 @@ def _apply(
     limits: BundleLimits,
     summary: ImportSummary,
     attachments: AttachmentStore | None,
+    origin: PushOrigin,
 ) -> None:
     """Push the changes in slices of :data:`SLICE`, then keep the photos."""
     infos = {info.filename: info for info in bundle.infolist()}
@@ -243,10 +254,10 @@ def _apply(
         for raw in iter_changes(member, limits):
             pending.append(raw)
             if len(pending) == SLICE:
-                _push(hub, device, pending, summary)
+                _push(hub, device, pending, summary, origin)
                 pending = []
         if pending:
-            _push(hub, device, pending, summary)
+            _push(hub, device, pending, summary, origin)
     if member.hexdigest() != files[CHANGES]:  # the file changed between the two readings
         raise BundleRefused(
             "bad_checksum", "changes.json berubah selama impor; impor ulang dari salinan yang utuh."
@@ -283,11 +294,17 @@ def _keep_photo(
     except ApiError as exc:
         summary.photo_errors.append(f"{info.filename}: {exc.description}")
         return
+    except OSError as exc:  # the changes are in already: say what was not kept, go on
+        summary.photo_errors.append(f"{info.filename}: tidak dapat disimpan di hub ({exc}).")
+        return
     summary.photos_stored += 1
 
 
-def _push(hub: HubState, device: Device, changes: list[Any], summary: ImportSummary) -> None:
-    outcome = hub.sync.push(device, changes)
+def _push(
+    hub: HubState, device: Device, changes: list[Any], summary: ImportSummary, origin: PushOrigin
+) -> None:
+    # quiet: the laptop folds these receipts when it fetches them (/sync/receipts)
+    outcome = hub.sync.push(device, changes, origin=origin, quiet=True)
     summary.changes += len(changes)
     summary.duplicates += outcome.duplicates
     for receipt in outcome.receipts:

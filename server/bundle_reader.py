@@ -133,7 +133,9 @@ def limit_of(name: str, limits: BundleLimits) -> int:
 def _damaged(name: str) -> Iterator[None]:
     try:
         yield
-    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, UnicodeError) as exc:
+        # NotImplementedError: a zip feature the stdlib refuses (e.g. flag bit 5);
+        # UnicodeError: a header that claims UTF-8 names and is not
         raise BundleRefused("damaged", f"{name} rusak di dalam bundle ({exc}).") from exc
 
 

@@ -1,7 +1,8 @@
 """`pendamping-hub`: run the hub and administer it from the district office.
 
     pendamping-hub --data DIR init | serve | user add | enroll-code | device list | stats
-                              | conflicts list | conflicts resolve
+                              | conflicts list | conflicts resolve | import-bundle
+                              | audit verify | audit list
 
 `--data` defaults to `PENDAMPING_HUB_DATA`, else `./var`. Every failure is one plain line on
 stderr and a non-zero exit, never a stack trace.
@@ -19,6 +20,8 @@ from marshmallow import ValidationError
 
 from schemas.codes import ROLES
 from schemas.validators import validate_wilayah
+from server.audit import AuditEvent, cli_actor
+from server.cli_audit import audit
 from server.cli_bundle import import_bundle_command
 from server.cli_conflicts import conflicts
 from server.cli_context import hub_app
@@ -117,8 +120,10 @@ def user_add(ctx: click.Context, name: str, role: str, wilayah: tuple[str, ...])
             validate_wilayah(code)
         except ValidationError as exc:
             raise click.BadParameter(f"{code}: {exc.messages[0]}", param_hint="--wilayah") from exc
+    at = utc_iso()
+    event = AuditEvent(at, cli_actor(), "add_user", {"user": name, "role": role, "wilayah": codes})
     try:
-        _storage(ctx).add_user(User(name, role, codes), utc_iso())
+        _storage(ctx).add_user(User(name, role, codes), at, audit=event)
     except AlreadyExists:
         raise click.ClickException(f"Pengguna {name} sudah ada.") from None
     click.echo(f"Pengguna {name} ({role}, wilayah {', '.join(codes) or 'semua'}) ditambahkan.")
@@ -138,7 +143,7 @@ def enroll_code(ctx: click.Context, name: str, ttl_hours: float | None) -> None:
     storage = _storage(ctx)
     ttl = ttl_hours if ttl_hours is not None else ctx.obj["app"].config["ENROLL_CODE_TTL_HOURS"]
     try:
-        code = issue_code(storage, name, ttl)
+        code = issue_code(storage, name, ttl, actor=cli_actor())
     except NotFound:
         raise click.ClickException(f"Pengguna {name} tidak ada.") from None
     click.echo(f"Kode pendaftaran untuk {name} (berlaku {ttl:g} jam, sekali pakai): {code}")
@@ -198,6 +203,7 @@ def stats(ctx: click.Context, as_json: bool) -> None:
 
 cli.add_command(conflicts)
 cli.add_command(import_bundle_command)
+cli.add_command(audit)
 
 
 def main(argv: list[str] | None = None) -> int:

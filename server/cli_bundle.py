@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from server.audit import cli_actor
 from server.bundle import BundleLimits, BundleRefused, ImportSummary, import_bundle
 from server.cli_context import hub_app
 
@@ -60,6 +61,7 @@ def import_bundle_command(
             limits=BundleLimits.from_config(app.config),
             # the photo store the attachments blueprint set up for this app
             attachments=app.extensions.get("pendamping.attachments"),
+            actor=cli_actor(),
         )
     except BundleRefused as exc:
         raise click.ClickException(f"Bundle ditolak, tidak ada yang disimpan: {exc}") from exc

@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from server.audit import cli_actor
 from server.cli_context import hub_app
 from server.conflicts import CHOICES, ConflictService
 
@@ -87,7 +88,7 @@ def resolve(
             ) from None
     elif choice == "value":
         raise click.UsageError("--choice value memerlukan --value.")
-    done = _service(ctx).resolve(conflict_id, by, None, choice, value, survivor)
+    done = _service(ctx).resolve(conflict_id, by, None, choice, value, survivor, actor=cli_actor())
     if as_json:
         click.echo(json.dumps(done, ensure_ascii=False, indent=2))
     else:

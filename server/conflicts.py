@@ -28,6 +28,7 @@ from marshmallow import ValidationError
 
 from schemas.records import load_fields
 from server.admission import device_scopes
+from server.audit import AuditEvent
 from server.errors import ApiError
 from server.hubclock import HubClock
 from server.merge import Refusal
@@ -92,7 +93,13 @@ class ConflictService:
                 403, "forbidden", "Hanya supervisor atau admin yang menyelesaikan konflik."
             )
         return self.resolve(
-            conflict_id, device.user.name, device_scopes(device), choice, value, survivor
+            conflict_id,
+            device.user.name,
+            device_scopes(device),
+            choice,
+            value,
+            survivor,
+            device_id=device.device_id,
         )
 
     def resolve(
@@ -103,8 +110,14 @@ class ConflictService:
         choice: str,
         value: Any = None,
         survivor: str | None = None,
+        *,
+        actor: str | None = None,
+        device_id: str | None = None,
     ) -> dict[str, Any]:
         """Settle one conflict. :returns: the conflict as settled.
+
+        Its audit entry names `actor` (by default `by`) and the device it came through; it
+        says what was chosen and the seqs written, never the value.
 
         :raises ApiError: 404 unknown (or outside `scopes`), 409 already settled or no longer
             possible, 422 a choice or value that does not fit.
@@ -139,6 +152,21 @@ class ConflictService:
             if survivor is not None:
                 resolution["survivor"] = survivor
             session.resolve_conflict(conflict_id, writer.received_at, by, seq, resolution)
+            detail: dict[str, Any] = {
+                "conflict_id": conflict_id,
+                "kind": conflict.kind,
+                "entity": conflict.entity,
+                "record_id": conflict.record_id,
+                "field": conflict.field,
+                "choice": choice,
+                "by": by,
+                "seq": [wrote[0], seq],
+            }
+            if survivor is not None:
+                detail["survivor"] = survivor
+            session.audit(
+                AuditEvent(writer.received_at, actor or by, "resolve_conflict", detail, device_id)
+            )
             return conflict_view(session.conflict(conflict_id))
 
 

@@ -11,6 +11,7 @@ import datetime as dt
 import secrets
 import uuid
 
+from server.audit import AuditEvent
 from server.auth import hash_secret, new_token
 from server.storage import Device, HubStorage
 from server.timeutil import utc_iso
@@ -27,13 +28,27 @@ def normalise_code(code: str) -> str:
 
 
 def issue_code(
-    storage: HubStorage, user_name: str, ttl_hours: float, now: dt.datetime | None = None
+    storage: HubStorage,
+    user_name: str,
+    ttl_hours: float,
+    now: dt.datetime | None = None,
+    actor: str = "hub",
 ) -> str:
-    """Make a one-time enrolment code for `user_name`. :returns: the code, shown once."""
+    """Make a one-time enrolment code for `user_name`. :returns: the code, shown once.
+
+    :param actor: who asked for it, for the audit entry (which never holds the code).
+    """
     now = now or dt.datetime.now(dt.UTC)
     raw = "".join(secrets.choice(_ALPHABET) for _ in range(12))
+    created, expires = utc_iso(now), utc_iso(now + dt.timedelta(hours=ttl_hours))
     storage.add_enroll_code(
-        hash_secret(raw), user_name, utc_iso(now), utc_iso(now + dt.timedelta(hours=ttl_hours))
+        hash_secret(raw),
+        user_name,
+        created,
+        expires,
+        audit=AuditEvent(
+            created, actor, "issue_enroll_code", {"user": user_name, "expires_at": expires}
+        ),
     )
     return f"{raw[0:4]}-{raw[4:8]}-{raw[8:12]}"
 
@@ -46,11 +61,14 @@ def redeem_code(
     :raises server.storage.NotFound: the code is unknown, used or expired.
     """
     token = new_token()
+    at = utc_iso(now)
     device = storage.redeem_enroll_code(
         hash_secret(normalise_code(code)),
-        utc_iso(now),
+        at,
         str(uuid.uuid4()),
         device_name,
         hash_secret(token),
+        # the actor (the code's user) and the device are filled in by the storage
+        audit=AuditEvent(at, "", "enrol_device"),
     )
     return device, token

@@ -25,6 +25,7 @@ error                        code  meaning
 ``checksum_mismatch``        460   a finished photo whose bytes do not match its sha256
 ``server_error``             500   a bug; logged on the hub with its trace
 ``hub_busy``                 503   the write queue is full; wait `Retry-After` seconds
+``storage_unavailable``      503   the hub's disk failed finishing a photo; its bytes stay
 ===========================  ====  ==============================================
 """
 

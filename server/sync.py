@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,12 +20,13 @@ from marshmallow import ValidationError
 
 from schemas.sync import load_change
 from server.admission import admit, device_scopes
+from server.audit import AuditEvent, digest
 from server.hubclock import HubClock
 from server.merge import Refusal
 from server.storage import ConflictRow, Device, DeviceReport, HubStorage, PullPage
 from server.writer import BatchWriter, Write
 
-__all__ = ["PushOutcome", "SyncService", "conflict_view", "device_scopes"]
+__all__ = ["PushOrigin", "PushOutcome", "SyncService", "conflict_view", "device_scopes"]
 
 
 def _encode_fields(fields: Any) -> str:
@@ -45,6 +47,13 @@ def _rejected(change_id: Any, errors: dict[str, Any]) -> dict[str, Any]:
         "status": "rejected",
         "errors": errors,
     }
+
+
+def _same_json(left: Any, right: Any) -> bool:
+    """The same JSON, not merely equal in Python (where 1 == 1.0 == True)."""
+    return orjson.dumps(left, option=orjson.OPT_SORT_KEYS) == orjson.dumps(
+        right, option=orjson.OPT_SORT_KEYS
+    )
 
 
 def _seconds_between(earlier: str, later: str) -> float:
@@ -93,6 +102,40 @@ class PushOutcome:
     duplicates: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class PushOrigin:
+    """How a push reached the hub when not over the network from its laptop: its audit
+    entry names `actor` and `action` instead, with `detail` added (a bundle's digest)."""
+
+    actor: str
+    action: str
+    detail: Mapping[str, Any] = field(default_factory=dict)
+
+
+def _push_audit(
+    device: Device,
+    outcome: PushOutcome,
+    fresh: Counter[str],
+    seqs: tuple[int, int],
+    at: str,
+    origin: PushOrigin | None,
+) -> AuditEvent:
+    """The audit entry of one push: counts, the seq range and a digest, never a value."""
+    first, last = seqs
+    detail: dict[str, Any] = {
+        "changes": len(outcome.receipts),
+        "statuses": dict(sorted(fresh.items())),
+        "duplicates": outcome.duplicates,
+        "seq": [first, last] if last >= first else None,
+        "receipts_sha256": digest(outcome.receipts),
+    }
+    if origin is None:
+        return AuditEvent(at, device.user.name, "push", detail, device.device_id)
+    return AuditEvent(
+        at, origin.actor, origin.action, {**detail, **origin.detail}, device.device_id
+    )
+
+
 class SyncService:
     """The hub's push and pull, over any :class:`HubStorage`.
 
@@ -116,11 +159,22 @@ class SyncService:
     # -- push -----------------------------------------------------------------------------
 
     def push(
-        self, device: Device, raw_changes: Sequence[Any], report: DeviceReport | None = None
+        self,
+        device: Device,
+        raw_changes: Sequence[Any],
+        report: DeviceReport | None = None,
+        origin: PushOrigin | None = None,
+        quiet: bool = False,
     ) -> PushOutcome:
         """Apply a batch of changes from `device`. :returns: one receipt per change, in order.
 
+        One audit entry records the batch, in its transaction.
+
         :param report: what the laptop said of itself (version, queue), kept on the device.
+        :param origin: who brought the batch in, when not the laptop itself (a bundle).
+        :param quiet: the laptop stamps its own copy of a write applied as sent (it asked
+            for compact receipts), so such writes are not echoed to it; older clients,
+            which do not, get every record back in their pulls.
         """
         outcome = PushOutcome()
         envelopes = [self._envelope(device, raw, outcome) for raw in raw_changes]
@@ -136,6 +190,10 @@ class SyncService:
             writer = BatchWriter(session, self._now())
             writer.load(ids)
             clock = HubClock(session, self.max_skew_ms)
+            first_seq = writer.seq + 1
+            fresh: Counter[str] = Counter()
+            if len(wanted) < len(envelopes):  # refused before the transaction
+                fresh["rejected"] = len(envelopes) - len(wanted)
             for index, change in enumerate(envelopes):
                 if change is None:
                     continue
@@ -143,14 +201,20 @@ class SyncService:
                     outcome.receipts[index] = orjson.loads(seen[change["change_id"]])
                     outcome.duplicates += 1
                     continue
-                receipt, fields_json = self._one(device, change, writer, clock)
+                receipt, fields_json = self._one(device, change, writer, clock, quiet)
                 seen[change["change_id"]] = writer.log(
                     self._write(change, {}, change["hlc"]), fields_json, receipt
                 )
                 outcome.receipts[index] = receipt
+                fresh[receipt["status"]] += 1
             writer.save()
             clock.save()
             session.touch_device(device.device_id, writer.received_at, True, report)
+            session.audit(
+                _push_audit(
+                    device, outcome, fresh, (first_seq, writer.seq), writer.received_at, origin
+                )
+            )
         return outcome
 
     def _envelope(self, device: Device, raw: Any, outcome: PushOutcome) -> dict[str, Any] | None:
@@ -173,7 +237,12 @@ class SyncService:
         return change
 
     def _one(
-        self, device: Device, change: dict[str, Any], writer: BatchWriter, clock: HubClock
+        self,
+        device: Device,
+        change: dict[str, Any],
+        writer: BatchWriter,
+        clock: HubClock,
+        quiet: bool = False,
     ) -> tuple[dict[str, Any], str]:
         """Admit and merge one change. :returns: its receipt and its fields as stored."""
         change_id = change["change_id"]
@@ -183,7 +252,8 @@ class SyncService:
         except ValidationError as exc:
             return _rejected(change_id, exc.normalized_messages()), _encode_fields(change["fields"])
         hlc = clock.admit(change["hlc"])
-        write = self._write(change, fields, hlc, exact=fields == change["fields"])
+        exact = quiet and _same_json(fields, change["fields"])
+        write = self._write(change, fields, hlc, exact=exact)
         done = writer.apply(write)
         if isinstance(done, Refusal):
             return _rejected(change_id, {done.field: [done.message]}), _encode_fields(fields)
@@ -227,6 +297,15 @@ class SyncService:
             return
         with self.storage.write() as session:
             session.touch_device(device.device_id, now, False, report)
+            session.audit(
+                AuditEvent(
+                    now,
+                    device.user.name,
+                    "device_report",
+                    {"client_version": report.client_version, "queue_size": report.queue_size},
+                    device.device_id,
+                )
+            )
 
     # -- pull -----------------------------------------------------------------------------
 

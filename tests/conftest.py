@@ -101,7 +101,9 @@ class Laptops:
         wilayah: tuple[str, ...] = ("31.71.01",),
         role: str = "pendamping",
         transport_factory=None,
+        passphrase: str | None = None,
     ) -> FieldDevice:
+        """Enrol laptop `name`; `passphrase` encrypts its store (default: the environment's)."""
         code = self.add_user(name, role, wilayah)
         factory = transport_factory or (lambda _url: WsgiTransport(self.app))
         return FieldDevice.enroll(
@@ -110,6 +112,7 @@ class Laptops:
             code,
             f"laptop-{name}",
             transport_factory=factory,
+            passphrase=passphrase,
         )
 
 

@@ -175,7 +175,7 @@ def create():
 @blp.response(200, description="Upload-Offset dan Upload-Length.")
 def status(upload_id: str):
     """How many bytes of the upload the hub holds: the laptop resumes from there."""
-    upload = _store().status(current_device().device_id, upload_id)
+    upload = _store().head(current_device().device_id, upload_id)
     return _answer(200, upload, **{"Cache-Control": "no-store"})
 
 

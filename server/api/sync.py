@@ -42,7 +42,12 @@ def push(body):
     """
     changes = body["changes"]
     with current_app.extensions["pendamping"].write_gate.slot():
-        outcome = _service().push(current_device(), changes, device_report(request.headers))
+        outcome = _service().push(
+            current_device(),
+            changes,
+            device_report(request.headers),
+            quiet=body["receipts"] == "compact",
+        )
     if body["receipts"] == "compact":
         ids = [c.get("change_id") if isinstance(c, dict) else None for c in changes]
         payload = {

@@ -20,6 +20,8 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
+from server.audit import AuditEntry, AuditEvent, link
+
 __all__ = [
     "AlreadyExists",
     "ChangeRow",
@@ -222,6 +224,28 @@ class WriteSession(abc.ABC):
     def set_meta(self, key: str, value: str) -> None:
         """Keep a hub-wide setting, in this transaction."""
 
+    # -- the audit chain (server/audit.py holds its logic) ---------------------------------
+
+    @abc.abstractmethod
+    def last_audit(self) -> tuple[int, str] | None:
+        """:returns: the position and hash of the last audit entry; None on an empty log."""
+
+    @abc.abstractmethod
+    def append_audit(self, entry: AuditEntry) -> None:
+        """Store `entry` as given, in this transaction; nothing is computed here.
+
+        :raises StorageError: its position is taken (the chain was not extended from the
+            last entry of this transaction).
+        """
+
+    def audit(self, event: AuditEvent) -> AuditEntry:
+        """Chain `event` after the last entry and append it, in this transaction, so the
+        log holds exactly the writes that commit. Writers hold the write lock, so
+        positions have no gaps."""
+        entry = link(event, self.last_audit())
+        self.append_audit(entry)
+        return entry
+
 
 class HubStorage(abc.ABC):
     """Persistence of the hub. Knows nothing of HTTP nor of the merge rule."""
@@ -241,8 +265,9 @@ class HubStorage(abc.ABC):
     # -- people and laptops -------------------------------------------------------------
 
     @abc.abstractmethod
-    def add_user(self, user: User, created_at: str) -> None:
-        """:raises AlreadyExists: the name is taken."""
+    def add_user(self, user: User, created_at: str, audit: AuditEvent | None = None) -> None:
+        """:param audit: appended to the audit chain in the same transaction.
+        :raises AlreadyExists: the name is taken."""
 
     @abc.abstractmethod
     def get_user(self, name: str) -> User:
@@ -250,16 +275,31 @@ class HubStorage(abc.ABC):
 
     @abc.abstractmethod
     def add_enroll_code(
-        self, code_hash: str, user_name: str, created_at: str, expires_at: str
+        self,
+        code_hash: str,
+        user_name: str,
+        created_at: str,
+        expires_at: str,
+        audit: AuditEvent | None = None,
     ) -> None:
-        """Keep the hash of a one-time enrolment code. :raises NotFound: no such user."""
+        """Keep the hash of a one-time enrolment code, and `audit` in the same transaction.
+
+        :raises NotFound: no such user."""
 
     @abc.abstractmethod
     def redeem_enroll_code(
-        self, code_hash: str, now: str, device_id: str, device_name: str, token_hash: str
+        self,
+        code_hash: str,
+        now: str,
+        device_id: str,
+        device_name: str,
+        token_hash: str,
+        audit: AuditEvent | None = None,
     ) -> Device:
         """Use a code once and register the device it enrols, in one transaction.
 
+        :param audit: appended in that transaction, as done by the code's user (an empty
+            `actor` is filled with it) from the new device.
         :raises NotFound: the code is unknown, used or expired.
         """
 
@@ -329,3 +369,12 @@ class HubStorage(abc.ABC):
     @abc.abstractmethod
     def stats(self) -> dict[str, Any]:
         """Counts: records per entity, devices, open conflicts."""
+
+    # -- the audit chain ------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def iter_audit(self, after: int = 0, newest: int | None = None) -> Iterator[AuditEntry]:
+        """Audit entries above position `after`, by position, as stored (nothing checked).
+
+        :param newest: only the last `newest` of them (still oldest first).
+        """

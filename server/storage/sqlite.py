@@ -6,6 +6,7 @@ database lock up front with ``BEGIN IMMEDIATE`` so two pushes queue instead of d
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
 import threading
@@ -18,6 +19,7 @@ from typing import Any
 import orjson
 
 from schemas.migrations import ensure_wal
+from server.audit import AuditEntry, AuditEvent
 from server.storage.base import (
     AlreadyExists,
     ChangeRow,
@@ -356,6 +358,28 @@ class _SQLiteWrite(WriteSession):
             f"UPDATE devices SET {', '.join(columns)} WHERE device_id = ?", [*params, device_id]
         )
 
+    def last_audit(self) -> tuple[int, str] | None:
+        row = self._conn.execute(
+            "SELECT position, hash FROM audit ORDER BY position DESC LIMIT 1"
+        ).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def append_audit(self, entry: AuditEntry) -> None:
+        self._conn.execute(
+            "INSERT INTO audit (position, at, actor, device_id, action, detail, prev_hash, hash)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                entry.position,
+                entry.at,
+                entry.actor,
+                entry.device_id,
+                entry.action,
+                entry.detail,
+                entry.prev_hash,
+                entry.hash,
+            ),
+        )
+
 
 class SQLiteStorage(HubStorage):
     """Hub storage in one SQLite file.
@@ -436,7 +460,7 @@ class SQLiteStorage(HubStorage):
 
     # -- people and laptops -------------------------------------------------------------
 
-    def add_user(self, user: User, created_at: str) -> None:
+    def add_user(self, user: User, created_at: str, audit: AuditEvent | None = None) -> None:
         with self._transaction() as conn:
             if conn.execute("SELECT 1 FROM users WHERE name = ?", (user.name,)).fetchone():
                 raise AlreadyExists(f"user {user.name!r} exists already")
@@ -451,6 +475,8 @@ class SQLiteStorage(HubStorage):
                     created_at,
                 ),
             )
+            if audit is not None:
+                _SQLiteWrite(conn).audit(audit)
 
     def get_user(self, name: str) -> User:
         row = (
@@ -463,7 +489,12 @@ class SQLiteStorage(HubStorage):
         return _user(*row)
 
     def add_enroll_code(
-        self, code_hash: str, user_name: str, created_at: str, expires_at: str
+        self,
+        code_hash: str,
+        user_name: str,
+        created_at: str,
+        expires_at: str,
+        audit: AuditEvent | None = None,
     ) -> None:
         self.get_user(user_name)
         with self._transaction() as conn:
@@ -472,9 +503,17 @@ class SQLiteStorage(HubStorage):
                 " VALUES (?, ?, ?, ?)",
                 (code_hash, user_name, created_at, expires_at),
             )
+            if audit is not None:
+                _SQLiteWrite(conn).audit(audit)
 
     def redeem_enroll_code(
-        self, code_hash: str, now: str, device_id: str, device_name: str, token_hash: str
+        self,
+        code_hash: str,
+        now: str,
+        device_id: str,
+        device_name: str,
+        token_hash: str,
+        audit: AuditEvent | None = None,
     ) -> Device:
         with self._transaction() as conn:
             row = conn.execute(
@@ -492,6 +531,10 @@ class SQLiteStorage(HubStorage):
                 " VALUES (?, ?, ?, ?, ?)",
                 (device_id, row[0], device_name, token_hash, now),
             )
+            if audit is not None:
+                _SQLiteWrite(conn).audit(
+                    dataclasses.replace(audit, actor=audit.actor or row[0], device_id=device_id)
+                )
         return self._device_where("d.device_id = ?", device_id)
 
     def _device_where(self, where: str, value: str) -> Device:
@@ -619,3 +662,31 @@ class SQLiteStorage(HubStorage):
             "changes": conn.execute("SELECT COUNT(*) FROM changes").fetchone()[0],
             "last_seq": conn.execute("SELECT COALESCE(MAX(seq), 0) FROM records").fetchone()[0],
         }
+
+    # -- the audit chain ------------------------------------------------------------------
+
+    def iter_audit(self, after: int = 0, newest: int | None = None) -> Iterator[AuditEntry]:
+        conn = self._conn()
+        if newest is not None:
+            if newest <= 0:
+                return
+            row = conn.execute(
+                "SELECT position FROM audit WHERE position > ? ORDER BY position DESC"
+                " LIMIT 1 OFFSET ?",
+                (after, newest),
+            ).fetchone()
+            if row is not None:
+                after = row[0]
+        # Read in pages: one long SELECT would hold a WAL snapshot (and the checkpoint)
+        # open for as long as the caller takes; positions only grow, so paging is exact.
+        while True:
+            rows = conn.execute(
+                "SELECT position, at, actor, device_id, action, detail, prev_hash, hash"
+                " FROM audit WHERE position > ? ORDER BY position LIMIT 1000",
+                (after,),
+            ).fetchall()
+            for row in rows:
+                yield AuditEntry(*row)
+            if len(rows) < 1000:
+                return
+            after = rows[-1][0]

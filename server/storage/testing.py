@@ -25,6 +25,7 @@ from typing import Any
 
 import pytest
 
+from server.audit import GENESIS, AuditEvent, link, verify
 from server.storage.base import (
     AlreadyExists,
     ChangeRow,
@@ -681,3 +682,79 @@ class StorageContract:
         stats = storage.stats()
         assert stats["records"] == {"beneficiary": 2, "visit": 1, "device_request": 1}
         assert (stats["devices"], stats["open_conflicts"]) == (2, 2)
+
+    # -- the audit chain ------------------------------------------------------------------
+
+    @staticmethod
+    def audit_event(n: int, actor: str = "ani", device_id: str | None = "dev-1") -> AuditEvent:
+        return AuditEvent(T0, actor, "push", {"changes": n, "seq": [n, n]}, device_id)
+
+    def test_an_empty_hub_has_an_empty_audit_log(self, storage: HubStorage):
+        assert list(storage.iter_audit()) == []
+        with storage.write() as session:
+            assert session.last_audit() is None
+
+    def test_audit_entries_come_back_in_order_exactly_as_appended(self, storage: HubStorage):
+        with storage.write() as session:
+            first = session.audit(self.audit_event(1))
+        with storage.write() as session:
+            second = session.audit(self.audit_event(2, actor="cli:kantor", device_id=None))
+            assert session.last_audit() == (2, second.hash)
+        assert (first.position, first.prev_hash) == (1, GENESIS)
+        assert (second.position, second.prev_hash) == (2, first.hash)
+        assert list(storage.iter_audit()) == [first, second]
+        assert verify(storage.iter_audit()) == []
+
+    def test_audit_entries_are_read_after_a_position_and_newest_last(self, storage: HubStorage):
+        with storage.write() as session:
+            for n in range(1, 1206):  # more than one page of a paged reader
+                session.audit(self.audit_event(n))
+        assert [e.position for e in storage.iter_audit()] == list(range(1, 1206))
+        assert [e.position for e in storage.iter_audit(after=1202)] == [1203, 1204, 1205]
+        assert [e.position for e in storage.iter_audit(newest=3)] == [1203, 1204, 1205]
+        assert len(list(storage.iter_audit(newest=5000))) == 1205
+        assert list(storage.iter_audit(newest=0)) == []
+
+    def test_a_write_that_raises_appends_no_audit_entry(self, storage: HubStorage):
+        with storage.write() as session:
+            session.audit(self.audit_event(1))
+        with pytest.raises(_Boom), storage.write() as session:
+            session.save([record_row(1, seq=1)], [], [])
+            session.audit(self.audit_event(2))
+            raise _Boom
+        assert [e.position for e in storage.iter_audit()] == [1]
+
+    def test_an_entry_at_a_taken_position_is_refused_with_its_write(self, storage: HubStorage):
+        with storage.write() as session:
+            first = session.audit(self.audit_event(1))
+        with pytest.raises(StorageError), storage.write() as session:
+            session.save([record_row(1, seq=1)], [], [])
+            session.append_audit(link(self.audit_event(2), None))  # position 1 again
+        assert list(storage.iter_audit()) == [first]
+        with pytest.raises(NotFound):
+            storage.get_record(record_id(1))
+
+    def test_adding_a_user_appends_its_entry_and_a_refused_one_appends_none(
+        self, storage: HubStorage
+    ):
+        event = AuditEvent(T0, "cli:kantor", "add_user", {"user": "ani"})
+        storage.add_user(User("ani", "pendamping", ("31.71.01",)), T0, audit=event)
+        with pytest.raises(AlreadyExists):
+            storage.add_user(User("ani", "admin", ()), T1, audit=event)
+        (entry,) = storage.iter_audit()
+        assert (entry.actor, entry.action, entry.device_id) == ("cli:kantor", "add_user", None)
+
+    def test_issuing_and_redeeming_a_code_append_one_entry_each(self, storage: HubStorage):
+        storage.add_user(User("ani", "pendamping", ("31.71.01",)), T0)
+        issued = AuditEvent(T0, "cli:kantor", "issue_enroll_code", {"user": "ani"})
+        storage.add_enroll_code("code-hash", "ani", T0, FAR_FUTURE, audit=issued)
+        enrolled = AuditEvent(T1, "", "enrol_device")
+        storage.redeem_enroll_code("code-hash", T1, "dev-1", "Laptop", "token-1", audit=enrolled)
+        with pytest.raises(NotFound):  # used already: nothing written, nothing audited
+            storage.redeem_enroll_code("code-hash", T2, "dev-2", "Lain", "token-2", audit=enrolled)
+        entries = [(e.actor, e.action, e.device_id) for e in storage.iter_audit()]
+        assert entries == [
+            ("cli:kantor", "issue_enroll_code", None),
+            ("ani", "enrol_device", "dev-1"),  # the code's user, from the new device
+        ]
+        assert verify(storage.iter_audit()) == []

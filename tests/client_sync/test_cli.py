@@ -73,7 +73,14 @@ def enroll(live_hub: str, add_user, tmp_path: Path, run) -> Callable[..., Path]:
 
     def make(user: str, wilayah: tuple[str, ...] = ("31.71.01",)) -> Path:
         home = tmp_path / f"home-{user}"
-        result = run("--home", home, "enroll", live_hub, add_user(user, "pendamping", wilayah))
+        result = run(
+            "--home",
+            home,
+            "enroll",
+            live_hub,
+            add_user(user, "pendamping", wilayah),
+            "--no-passphrase",
+        )
         assert result.code == 0, result.err
         return home
 
@@ -94,7 +101,16 @@ def offline(hub_app, add_user, tmp_path: Path) -> Path:
 def test_enroll_against_a_served_hub_prints_device_user_and_wilayah(
     live_hub, add_user, tmp_path, run
 ):
-    result = run("--home", tmp_path / "h", "enroll", live_hub, add_user("sari"), "--name", "L-01")
+    result = run(
+        "--home",
+        tmp_path / "h",
+        "enroll",
+        live_hub,
+        add_user("sari"),
+        "--name",
+        "L-01",
+        "--no-passphrase",
+    )
 
     assert result.code == 0, result.err
     assert "Pengguna: sari (pendamping)" in result.out
@@ -106,7 +122,7 @@ def test_enroll_against_a_served_hub_prints_device_user_and_wilayah(
 def test_enrolling_a_home_twice_is_refused_in_one_line(enroll, live_hub, add_user, run):
     home = enroll("sari")
 
-    result = run("--home", home, "enroll", live_hub, add_user("sari2"))
+    result = run("--home", home, "enroll", live_hub, add_user("sari2"), "--no-passphrase")
 
     assert result.code == 1
     assert "sudah terdaftar" in result.err
@@ -114,7 +130,7 @@ def test_enrolling_a_home_twice_is_refused_in_one_line(enroll, live_hub, add_use
 
 
 def test_enrolling_with_an_unknown_code_fails_in_one_line(live_hub, tmp_path, run):
-    result = run("--home", tmp_path / "h", "enroll", live_hub, "BUKAN-KODE")
+    result = run("--home", tmp_path / "h", "enroll", live_hub, "BUKAN-KODE", "--no-passphrase")
 
     assert result.code == EXIT_HUB
     assert result.err.startswith("Pendaftaran gagal: Kode pendaftaran tidak dikenal")

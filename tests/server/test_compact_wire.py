@@ -312,3 +312,22 @@ def test_the_laptop_waits_out_a_429_and_finishes_its_sync(
 
     assert (result.pushed, result.batches) == (3, 3)
     assert laptop.store.pending_count() == 0
+
+
+def test_a_client_that_asks_for_full_receipts_gets_its_own_records_back(laptops, hub_app: Flask):
+    """Quiet writes are for laptops that stamp their own copy: they ask for compact
+    receipts. An older client gets every record back in its pull, as before."""
+    ani = laptops.enroll("ani")
+    ani.store.add("beneficiary", beneficiary())
+    (batch,) = ani.store.outbox_batches(10**6)
+    body = '{"protocol":1,"schema_version":1,"changes":[' + batch.changes_json[0] + "]}"
+    client = hub_app.test_client()
+    auth = {"Authorization": f"Bearer {ani.store.identity.token}"}
+
+    pushed = client.post(PUSH, data=body, headers={**auth, "Content-Type": "application/json"})
+    pulled = client.get("/api/v1/sync/pull", headers=auth).get_json()
+
+    assert "quiet" not in pushed.get_json()["receipts"][0]
+    assert [r["id"] for r in pulled["records"]] == [
+        orjson.loads(batch.changes_json[0])["record_id"]
+    ]
