@@ -2,7 +2,7 @@
 """Set up and run pendamping-sync on a fresh machine with nothing but Python 3.11+.
 
     python3 dev.py run     # venv, install, init ./var, serve the hub on 127.0.0.1:5000
-    python3 dev.py test    # venv, install with [dev], run the whole test suite
+    python3 dev.py test    # venv, install with [dev], Chromium if missing, run every test
 
 Works the same on Windows (`py dev.py run`): pathlib paths, the venv's own interpreter, no
 shell. The install is redone only when pyproject.toml changes.
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -20,6 +21,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 STAMP = VENV / ".installed-from"
+#: the browser the web pages are tested in (Debian's package `chromium`)
+CHROMIUM = "/usr/bin/chromium"
 
 
 def venv_python() -> Path:
@@ -48,6 +51,39 @@ def ensure_installed() -> Path:
     return python
 
 
+def ensure_browser() -> None:
+    """Debian's Chromium for the browser tests (tests/web/test_browser.py), if missing.
+
+    Installed with apt-get when running as root on Linux (a fresh CI machine); elsewhere
+    says how to get one, and those tests skip. Playwright's own browser download is not
+    used: its CDN is unreachable from CI.
+    """
+    if os.environ.get("PENDAMPING_CHROMIUM") or Path(CHROMIUM).exists():
+        return
+    as_root = sys.platform.startswith("linux") and hasattr(os, "geteuid") and os.geteuid() == 0
+    if not as_root or shutil.which("apt-get") is None:
+        print(
+            f"No browser at {CHROMIUM}: the browser tests will be skipped. Install Chromium "
+            "(Debian/Ubuntu: `sudo apt-get install chromium`) or set PENDAMPING_CHROMIUM to a "
+            "Chromium or Chrome executable.",
+            flush=True,
+        )
+        return
+    print(
+        f"{CHROMIUM} missing: installing Debian's chromium (apt-get install -y chromium) ...",
+        flush=True,
+    )
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    install = ["apt-get", "install", "-y", "-q", "chromium"]
+    done = subprocess.run(install, env=env, capture_output=True, text=True)
+    if done.returncode != 0:  # a fresh machine may have no package lists yet
+        subprocess.run(["apt-get", "update", "-q"], env=env, capture_output=True, text=True)
+        done = subprocess.run(install, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        print(done.stdout[-2000:] + done.stderr[-2000:], file=sys.stderr, flush=True)
+        sys.exit(f"apt-get install chromium failed (exit {done.returncode}).")
+
+
 def main(argv: list[str]) -> int:
     command = argv[0] if argv else "help"
     if command not in ("run", "test"):
@@ -61,6 +97,7 @@ def main(argv: list[str]) -> int:
         return subprocess.call(
             [*hub, "serve", "--host", "127.0.0.1", "--port", "5000", *argv[1:]], cwd=ROOT
         )
+    ensure_browser()
     return subprocess.call([str(python), "-m", "pytest", *argv[1:]], cwd=ROOT)
 
 

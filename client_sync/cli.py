@@ -35,6 +35,7 @@ from client_sync.cli_support import (
     table,
     transport_factory,
 )
+from client_sync.daemon_lines import REVOKED, revoked_text
 from client_sync.device import PASSPHRASE_ENV, FieldDevice, default_home, env_passphrase
 from client_sync.errors import ClientError, InvalidRecord, SyncError, Unauthorized
 from client_sync.photos import list_photos
@@ -310,6 +311,8 @@ def sync(ctx: click.Context, as_json: bool) -> None:
     try:
         result = dev.sync(progress=progress if progress.active else None)
     except Unauthorized as exc:
+        if exc.slug == REVOKED:
+            raise Failure(revoked_text(dev.store.pending_count()), EXIT_UNAUTHORIZED) from exc
         raise Failure(
             f"Sinkron ditolak: hub tidak lagi menerima laptop ini ({_sentence(exc, '')}). "
             f"Hubungi kantor dinas; {dev.store.pending_count()} perubahan tetap tersimpan "
@@ -434,12 +437,14 @@ from client_sync.cli_daemon import register as register_daemon  # noqa: E402
 from client_sync.cli_more import register  # noqa: E402 - the other commands join the group
 from client_sync.cli_passphrase import register as register_passphrase  # noqa: E402
 from client_sync.cli_photo import register as register_photo  # noqa: E402
+from client_sync.cli_wipe import register as register_wipe  # noqa: E402
 
 register(cli, request)
 register_photo(cli)
 register_bundle(cli)
 register_daemon(cli)
 register_passphrase(cli)
+register_wipe(cli)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -11,7 +11,20 @@ from client_sync.engine import SyncResult
 from client_sync.errors import ClientError
 from client_sync.schedule import Outcome
 
-__all__ = ["clock_time", "describe", "duration", "stamp"]
+__all__ = ["clock_time", "describe", "duration", "revoked_text", "stamp"]
+
+#: The hub's error code for a token the district office revoked.
+REVOKED = "device_revoked"
+
+
+def revoked_text(pending: int | None) -> str:
+    """What a revoked laptop says, plainly: it stops syncing, keeps its data, and how the
+    work still on it can reach the office."""
+    waiting = f" ({pending} perubahan belum terkirim)" if pending else ""
+    return (
+        "Laptop ini sudah dicabut oleh kantor dinas: hub tidak menerima sinkron darinya lagi. "
+        f"Data tetap di laptop{waiting}; bawa `pendamping export-bundle` ke kantor."
+    )
 
 
 def describe(
@@ -27,6 +40,8 @@ def describe(
     if outcome is Outcome.CANCELLED:
         return "Putaran sinkron dihentikan; semua data tetap tersimpan di laptop."
     reason = _reason(exc)
+    if outcome is Outcome.UNAUTHORIZED and getattr(exc, "slug", None) == REVOKED:
+        return revoked_text(pending)
     if outcome is Outcome.UNAUTHORIZED:
         kept = f"{pending} perubahan" if pending is not None else "semua data"
         return (

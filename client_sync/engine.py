@@ -204,7 +204,9 @@ def pull_all(
     """
     while True:
         page = hub.pull(store.pull_cursor, limit)
-        store.apply_pull(page["records"], page["next"], page.get("conflicts") or ())
+        store.apply_pull(
+            page["records"], page["next"], page.get("conflicts") or (), page.get("exits") or ()
+        )
         result.pulled += len(page["records"])
         result.pages += 1
         if progress is not None:

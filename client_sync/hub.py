@@ -164,6 +164,18 @@ class HubClient:
             or not isinstance(data.get("next"), int)
             or not isinstance(data.get("conflicts", []), list)
             or "more" not in data
+            or not _exits_ok(data.get("exits", []))
         ):
             raise ProtocolError("Halaman tarik dari hub tidak lengkap.")
         return data
+
+
+def _exits_ok(exits: Any) -> bool:
+    """A page's `exits` (optional; a hub before them sends none): ``{"id", "entity", "seq"}``."""
+    return isinstance(exits, list) and all(
+        isinstance(e, dict)
+        and isinstance(e.get("id"), str)
+        and isinstance(e.get("entity"), str)
+        and isinstance(e.get("seq"), int)
+        for e in exits
+    )

@@ -512,11 +512,18 @@ class FieldStore:
         records: Sequence[dict[str, Any]],
         next_seq: int,
         conflicts: Sequence[dict[str, Any]] = (),
+        exits: Sequence[dict[str, Any]] = (),
     ) -> None:
         """Store one pulled page and move the cursor, in one transaction.
 
         Not fsynced on its own (``durable=False``): a page lost to a power cut is pulled
         again, and the same transaction only forgets outbox entries the hub already holds.
+
+        :param exits: records that left this laptop's scope (``{"id", "entity", "seq"}``):
+            the pulled copy is dropped unless it is newer than the exit (the record came
+            back), with the confirmed changes the hub holds of it. A *pending* change of
+            such a record stays: the hub will refuse it (`rejected`, naming the kelurahan),
+            and the pendamping still sees what was typed.
         """
         newest = max((r["hlc"] for r in records if r.get("hlc")), default=None)
         with self._atomic(durable=False) as conn:
@@ -544,6 +551,15 @@ class FieldStore:
                     for r in records
                 ],
             )
+            for gone in exits:
+                conn.execute(
+                    "DELETE FROM pulled WHERE id = ? AND seq <= ?", (gone["id"], gone["seq"])
+                )
+                conn.execute(
+                    "DELETE FROM outbox WHERE record_id = ? AND state = 'acked'"
+                    " AND acked_seq <= ? AND NOT EXISTS (SELECT 1 FROM pulled WHERE id = ?)",
+                    (gone["id"], gone["seq"], gone["id"]),
+                )
             cursor = max(next_seq, self.pull_cursor)
             # A confirmed change is forgotten once the laptop holds the hub's copy of its
             # record at or after the change's seq, not merely once the cursor passed it.

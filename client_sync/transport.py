@@ -18,7 +18,7 @@ from typing import Protocol
 
 import requests
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import ProtocolError
+from urllib3.exceptions import MaxRetryError, ProtocolError
 from urllib3.util.retry import Retry
 
 from client_sync.errors import HubUnreachable, LinkDropped
@@ -55,13 +55,22 @@ class Transport(Protocol):
 
 
 class SyncRetry(Retry):
-    """urllib3's `Retry`, except that a POST cut mid-way is handed back to the engine."""
+    """urllib3's `Retry`, except that a POST cut mid-way is handed back to the engine, and
+    that a `Retry-After` longer than :attr:`MAX_WAIT_S` is not slept through: the answer
+    (429 or 503) goes back to the caller, which says so (or, in the daemon, schedules the
+    next round after it) instead of hanging a pendamping's terminal for minutes."""
+
+    MAX_WAIT_S = 30.0
 
     def increment(self, method=None, url=None, response=None, error=None, *args, **kwargs):  # type: ignore[override]
         if method == "POST" and error is not None and self._is_read_error(error):
             return Retry.increment(
                 self.new(read=False), method, url, response, error, *args, **kwargs
             )
+        if response is not None:
+            wait = self.get_retry_after(response)
+            if wait is not None and wait > self.MAX_WAIT_S:
+                raise MaxRetryError(kwargs.get("_pool"), url or "", None)
         return super().increment(method, url, response, error, *args, **kwargs)
 
 

@@ -28,6 +28,7 @@ __all__ = [
     "EnrollRequestSchema",
     "EnrollResponseSchema",
     "PullArgsSchema",
+    "PullExitSchema",
     "PullPageSchema",
     "PullRecordSchema",
     "PushRequestSchema",
@@ -128,9 +129,19 @@ class PullRecordSchema(_Strict):
     data = ma.Dict(required=True)
 
 
+class PullExitSchema(_Strict):
+    """A record that left the caller's scope at `seq`: the laptop drops its copy."""
+
+    id = ma.String(required=True)
+    entity = ma.String(required=True)
+    seq = ma.Integer(required=True)
+
+
 class PullPageSchema(_Strict):
     records = ma.List(ma.Nested(PullRecordSchema), required=True)
     conflicts = ma.List(ma.Dict(), required=True)
+    #: records that left the caller's scope within the page's span; absent when none
+    exits = ma.List(ma.Nested(PullExitSchema))
     next = ma.Integer(required=True)
     more = ma.Boolean(required=True)
 

@@ -13,16 +13,15 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from flask_smorest import Api
 
-from server import errors, wire
+from server import errors, web, wire
 from server.api import register_blueprints
-from server.config import DEFAULTS, default_data_dir
+from server.config import DEFAULTS, default_data_dir, load_secret_key
 from server.conflicts import ConflictService
 from server.jsonprovider import OrjsonProvider
 from server.storage import HubStorage, load_from_config
 from server.sync import SyncService
-from server.throttle import RateLimiter, WriteGate
+from server.throttle import ENROLL_LIMIT_MESSAGE, FailureLimiter, RateLimiter, WriteGate
 from server.timeutil import utc_iso
 
 __all__ = ["HubState", "create_app"]
@@ -37,6 +36,8 @@ class HubState:
     conflicts: ConflictService
     rate_limiter: RateLimiter
     write_gate: WriteGate
+    #: failed enrolments per client IP (POST /enroll)
+    enroll_limiter: FailureLimiter | None = None
 
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
@@ -61,6 +62,8 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.json = OrjsonProvider(app)
 
     data_dir.mkdir(parents=True, exist_ok=True)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = load_secret_key(data_dir)
     storage = load_from_config(app.config)
     storage.migrate()
     skew_ms = int(app.config["MAX_CLOCK_SKEW_S"] * 1000)
@@ -70,10 +73,16 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         ConflictService(storage, utc_iso, skew_ms, app.config["PROGRAMS"]),
         RateLimiter(float(app.config["RATE_LIMIT_PER_S"]), int(app.config["RATE_LIMIT_BURST"])),
         WriteGate(int(app.config["WRITE_QUEUE_MAX"]), int(app.config["BUSY_RETRY_AFTER_S"])),
+        FailureLimiter(
+            int(app.config["ENROLL_FAILURES_MAX"]),
+            float(app.config["ENROLL_FAILURE_WINDOW_S"]),
+            ENROLL_LIMIT_MESSAGE,
+        ),
     )
 
-    api = Api(app)
+    api = errors.HubApi(app)
     register_blueprints(api)
+    web.init_app(app)  # the office's pages under /web/, with CSRF on them alone
     errors.init_app(app)
     wire.init_app(app)
     logging.getLogger("server").setLevel(app.config.get("LOG_LEVEL", "INFO"))

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from flask import current_app, g, request
 
-from server.errors import ApiError
+from server.errors import ApiError, documents
 from server.storage import Device, NotFound
 
 __all__ = ["current_device", "hash_secret", "new_token", "require_device"]
@@ -38,7 +38,8 @@ def current_device() -> Device:
 
 
 def require_device(view: F) -> F:
-    """Refuse the request with 401 unless it carries a live device token."""
+    """Refuse the request with 401 unless it carries a live device token (429 when the
+    device calls too often); the OpenAPI description of the view lists both."""
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -58,4 +59,4 @@ def require_device(view: F) -> F:
         g.device = device
         return view(*args, **kwargs)
 
-    return wrapper  # type: ignore[return-value]
+    return documents(401, 429)(wrapper)  # type: ignore[return-value]

@@ -1,6 +1,7 @@
 """`pendamping-hub`: run the hub and administer it from the district office.
 
-    pendamping-hub --data DIR init | serve | user add | enroll-code | device list | stats
+    pendamping-hub --data DIR init | serve | user add | user password | enroll-code
+                              | device list | device revoke | stats
                               | conflicts list | conflicts resolve | import-bundle
                               | audit verify | audit list
 
@@ -27,6 +28,7 @@ from server.cli_conflicts import conflicts
 from server.cli_context import hub_app
 from server.enrolment import issue_code
 from server.errors import ApiError
+from server.passwords import PASSWORD_ROLES, hash_password, password_problem
 from server.storage import AlreadyExists, HubStorage, NotFound, StorageError, User
 from server.timeutil import utc_iso
 
@@ -109,8 +111,15 @@ def user() -> None:
 @click.option(
     "--wilayah", multiple=True, help="Kode wilayah, boleh diulang atau dipisah koma, mis. 31.71.01."
 )
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Baca kata sandi halaman web (supervisor, admin) dari satu baris stdin.",
+)
 @click.pass_context
-def user_add(ctx: click.Context, name: str, role: str, wilayah: tuple[str, ...]) -> None:
+def user_add(
+    ctx: click.Context, name: str, role: str, wilayah: tuple[str, ...], password_stdin: bool
+) -> None:
     """Tambah pengguna dengan peran dan wilayahnya."""
     codes = tuple(c.strip() for item in wilayah for c in item.split(",") if c.strip())
     if role != "admin" and not codes:
@@ -120,13 +129,69 @@ def user_add(ctx: click.Context, name: str, role: str, wilayah: tuple[str, ...])
             validate_wilayah(code)
         except ValidationError as exc:
             raise click.BadParameter(f"{code}: {exc.messages[0]}", param_hint="--wilayah") from exc
+    password_hash = None
+    if password_stdin:
+        if role not in PASSWORD_ROLES:
+            raise click.UsageError(_NO_PASSWORD_FOR_PENDAMPING)
+        password_hash = hash_password(_password_from_stdin())
     at = utc_iso()
-    event = AuditEvent(at, cli_actor(), "add_user", {"user": name, "role": role, "wilayah": codes})
+    detail: dict[str, Any] = {"user": name, "role": role, "wilayah": codes}
+    if password_hash:
+        detail["password"] = True
+    event = AuditEvent(at, cli_actor(), "add_user", detail)
     try:
-        _storage(ctx).add_user(User(name, role, codes), at, audit=event)
+        _storage(ctx).add_user(User(name, role, codes, password_hash), at, audit=event)
     except AlreadyExists:
         raise click.ClickException(f"Pengguna {name} sudah ada.") from None
-    click.echo(f"Pengguna {name} ({role}, wilayah {', '.join(codes) or 'semua'}) ditambahkan.")
+    click.echo(
+        f"Pengguna {name} ({role}, wilayah {', '.join(codes) or 'semua'}) ditambahkan"
+        + (", dengan kata sandi halaman web." if password_hash else ".")
+    )
+
+
+_NO_PASSWORD_FOR_PENDAMPING = (
+    "Hanya supervisor dan admin yang memakai kata sandi (halaman web); "
+    "pendamping masuk lewat laptop yang terdaftar."
+)
+
+
+def _password_from_stdin() -> str:
+    """One line of stdin, without its line ending, checked for length."""
+    password = sys.stdin.readline().rstrip("\r\n")
+    problem = password_problem(password)
+    if problem:
+        raise click.ClickException(f"{problem} Tidak ada yang diubah.")
+    return password
+
+
+@user.command("password")
+@click.argument("name")
+@click.option(
+    "--password-stdin", is_flag=True, help="Baca kata sandi dari satu baris stdin (untuk skrip)."
+)
+@click.pass_context
+def user_password(ctx: click.Context, name: str, password_stdin: bool) -> None:
+    """Pasang atau ganti kata sandi halaman web milik supervisor atau admin NAME."""
+    storage = _storage(ctx)
+    try:
+        found = storage.get_user(name)
+    except NotFound:
+        raise click.ClickException(f"Pengguna {name} tidak ada.") from None
+    if found.role not in PASSWORD_ROLES:
+        raise click.ClickException(f"{name} adalah {found.role}. {_NO_PASSWORD_FOR_PENDAMPING}")
+    if password_stdin:
+        password = _password_from_stdin()
+    else:
+        password = click.prompt("Kata sandi baru", hide_input=True, confirmation_prompt=True)
+        problem = password_problem(password)
+        if problem:
+            raise click.ClickException(f"{problem} Tidak ada yang diubah.")
+    event = AuditEvent(utc_iso(), cli_actor(), "set_password", {"user": name})
+    try:
+        storage.set_password_hash(name, hash_password(password), audit=event)
+    except NotFound:
+        raise click.ClickException(f"Pengguna {name} tidak ada.") from None
+    click.echo(f"Kata sandi {name} disimpan (argon2); ia masuk di /web/login.")
 
 
 @cli.command("enroll-code")
@@ -151,7 +216,7 @@ def enroll_code(ctx: click.Context, name: str, ttl_hours: float | None) -> None:
 
 @cli.group()
 def device() -> None:
-    """Lihat laptop yang terdaftar."""
+    """Lihat dan cabut laptop yang terdaftar."""
 
 
 @device.command("list")
@@ -182,9 +247,44 @@ def device_list(ctx: click.Context, as_json: bool) -> None:
         f"{d['last_sync_at'] or 'belum pernah'}"
         + (f"  antrean: {d['queue_size']}" if d["queue_size"] is not None else "")
         + (f"  versi: {d['client_version']}" if d["client_version"] else "")
+        + (f"  DICABUT {d['revoked_at']}" if d["revoked_at"] else "")
         for d in payload
     ] or ["Belum ada laptop."]
     _emit(as_json, payload, lines)
+
+
+@device.command("revoke")
+@click.argument("device_id", metavar="ID")
+@click.option("--reason", default=None, help="Alasan (mis. laptop hilang); masuk log audit.")
+@click.pass_context
+def device_revoke(ctx: click.Context, device_id: str, reason: str | None) -> None:
+    """Cabut laptop ID: setiap panggilannya dijawab 401 device_revoked; data di hub tetap.
+
+    Bundle USB-nya hanya diterima lewat `import-bundle --allow-revoked`."""
+    storage = _storage(ctx)
+    try:
+        found = storage.get_device(device_id)
+    except NotFound:
+        raise click.ClickException(f"Tidak ada laptop dengan ID {device_id}.") from None
+    at = utc_iso()
+    detail: dict[str, Any] = {"device": device_id, "user": found.user.name}
+    if reason:
+        detail["reason"] = reason[:200]
+    event = AuditEvent(at, cli_actor(), "revoke_device", detail, device_id)
+    try:
+        revoked_now = storage.revoke_device(device_id, at, audit=event)
+    except NotFound:
+        raise click.ClickException(f"Tidak ada laptop dengan ID {device_id}.") from None
+    label = f"{found.name} ({found.user.name})"
+    if not revoked_now:
+        when = storage.get_device(device_id).revoked_at
+        click.echo(f"Laptop {label} sudah dicabut sejak {when}; tidak ada yang berubah.")
+        return
+    click.echo(
+        f"Laptop {label} dicabut pada {at}. Sinkronnya kini ditolak (401 device_revoked); "
+        "data yang belum terkirim hanya dapat masuk lewat "
+        "`pendamping-hub import-bundle --allow-revoked`."
+    )
 
 
 @cli.command()

@@ -7,12 +7,14 @@ environment variables `PENDAMPING_HUB_<NAME>`; the mapping given to :func:`creat
 from __future__ import annotations
 
 import os
+import secrets
+import time
 from pathlib import Path
 
 from schemas.codes import DEFAULT_PROGRAMS
 from schemas.media import DEFAULT_ATTACHMENT_MAX_BYTES, DEFAULT_ATTACHMENT_TYPES
 
-__all__ = ["DEFAULTS", "default_data_dir"]
+__all__ = ["DEFAULTS", "default_data_dir", "load_secret_key"]
 
 #: Every setting the hub reads, with its default.
 DEFAULTS: dict[str, object] = {
@@ -33,6 +35,10 @@ DEFAULTS: dict[str, object] = {
     "MAX_CLOCK_SKEW_S": 300,
     # How long an enrolment code stays valid, in hours.
     "ENROLL_CODE_TTL_HOURS": 24,
+    # Failed enrolments (unknown, used or expired code) one client IP may make within the
+    # window, in seconds; one more attempt gets 429 with Retry-After (0: no limit).
+    "ENROLL_FAILURES_MAX": 10,
+    "ENROLL_FAILURE_WINDOW_S": 900,
     # Photo attachments (tus uploads, docs/attachments.md): the largest file, in bytes, and
     # the media types taken, each checked against the file's magic bytes.
     "ATTACHMENT_MAX_BYTES": DEFAULT_ATTACHMENT_MAX_BYTES,
@@ -44,7 +50,56 @@ DEFAULTS: dict[str, object] = {
     # with Retry-After, keeping the server's other threads free for pulls (0: no limit).
     "WRITE_QUEUE_MAX": 3,
     "BUSY_RETRY_AFTER_S": 5,
+    # -- the web pages (/web/, docs/web.md) ------------------------------------------------
+    # Signs the session cookie and the CSRF tokens. None: made once and kept in
+    # DATA_DIR/secret_key (see load_secret_key).
+    "SECRET_KEY": None,
+    # The session cookie: never readable by scripts; not sent with cross-site POSTs (Lax
+    # rather than Strict, so a link to the hub from a message still arrives logged in).
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    # True once the hub is served over HTTPS. Off by default: district hubs often serve
+    # plain http on the office LAN, where a Secure cookie would never come back.
+    "SESSION_COOKIE_SECURE": False,
+    # A login lasts at most this long (seconds), however active the supervisor is.
+    "PERMANENT_SESSION_LIFETIME": 8 * 3600,
+    # A form stays valid as long as the login (flask-wtf's default is one hour).
+    "WTF_CSRF_TIME_LIMIT": 8 * 3600,
+    # Failed logins per user name and per client IP before both are locked, and for how
+    # long (seconds).
+    "LOGIN_MAX_FAILURES": 5,
+    "LOGIN_LOCKOUT_S": 15 * 60,
+    # A laptop not heard from for more than this many days is marked on the dashboard.
+    "WEB_SILENT_DAYS": 7,
+    # Times on the pages are shown in this offset from UTC (7: WIB, 8: WITA, 9: WIT).
+    "WEB_UTC_OFFSET_HOURS": 7,
 }
+
+
+def load_secret_key(data_dir: Path) -> str:
+    """The hub's secret key from `data_dir/secret_key`, made there on first use.
+
+    64 hex characters from :mod:`secrets`, in a file created exclusively with mode 0600
+    (on Windows the folder's permissions apply). Deleting the file logs everybody out.
+    """
+    path = Path(data_dir) / "secret_key"
+    try:
+        path.touch(mode=0o600, exist_ok=False)
+    except FileExistsError:
+        return _read_secret_key(path)
+    path.chmod(0o600)
+    key = secrets.token_hex(32)
+    path.write_text(key + "\n", encoding="ascii")
+    return key
+
+
+def _read_secret_key(path: Path) -> str:
+    for _ in range(100):  # another process may be between creating and writing it
+        key = path.read_text(encoding="ascii").strip()
+        if len(key) >= 32:
+            return key
+        time.sleep(0.02)
+    raise RuntimeError(f"{path} is shorter than 32 characters; delete it to make a new one")
 
 
 def default_data_dir() -> Path:

@@ -25,19 +25,34 @@ error                        code  meaning
 ``checksum_mismatch``        460   a finished photo whose bytes do not match its sha256
 ``server_error``             500   a bug; logged on the hub with its trace
 ``hub_busy``                 503   the write queue is full; wait `Retry-After` seconds
-``storage_unavailable``      503   the hub's disk failed finishing a photo; its bytes stay
+``storage_unavailable``      503   the hub's disk failed a write (rolled back) or a photo
 ===========================  ====  ==============================================
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Callable
+from http import HTTPStatus
+from typing import Any, TypeVar
 
-from flask import Flask, jsonify
+from flask import Flask, current_app, jsonify
+from flask_smorest import Api
+from flask_smorest import Blueprint as _SmorestBlueprint
+from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-__all__ = ["ApiError", "init_app"]
+__all__ = [
+    "WIRE_ERRORS",
+    "ApiError",
+    "ErrorSchema",
+    "HubApi",
+    "documents",
+    "error_responses",
+    "init_app",
+]
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +101,63 @@ class ApiError(HTTPException):
         self.extra_headers = dict(headers or {})
 
 
+class ErrorSchema(Schema):
+    """The body of every error, as the OpenAPI description shows it (documentation only)."""
+
+    code = fields.Integer(required=True, metadata={"description": "the HTTP status"})
+    error = fields.String(
+        required=True, metadata={"description": "stable slug (table in server/errors.py)"}
+    )
+    message = fields.String(required=True, metadata={"description": "for people, in Indonesian"})
+    errors = fields.Dict(
+        keys=fields.String(),
+        metadata={"description": "messages by field, header or parameter name"},
+    )
+
+
+#: What any request may be answered: before its view runs, a body that is not gzip or JSON
+#: (400), too large (413), or in another Content-Encoding (415), see server/wire.py; and
+#: 503 `storage_unavailable` when the hub's disk fails a write (rolled back; try again).
+WIRE_ERRORS: tuple[int, ...] = (400, 413, 415, 503)
+
+#: Statuses outside :class:`http.HTTPStatus`, documented by a response of their own.
+_OWN_RESPONSES = {460: ("CHECKSUM_MISMATCH", "Checksum Mismatch")}
+
+
+def error_responses(*codes: int) -> dict[int, str]:
+    """OpenAPI responses (by component name) for these error statuses, all :class:`ErrorSchema`."""
+    return {
+        code: _OWN_RESPONSES[code][0] if code in _OWN_RESPONSES else HTTPStatus(code).name
+        for code in codes
+    }
+
+
+def documents(*codes: int) -> Callable[[F], F]:
+    """Decorator: the view may answer these error statuses; the OpenAPI description says so."""
+    return _SmorestBlueprint.doc(responses=error_responses(*codes))
+
+
+class HubApi(Api):
+    """flask-smorest's Api documenting the hub's error body, and only the errors each
+    operation can answer (no catch-all `default`: a status the spec does not list is a bug
+    that the schemathesis run in tests/server/test_openapi_fuzz.py reports)."""
+
+    ERROR_SCHEMA = ErrorSchema
+    DEFAULT_ERROR_RESPONSE_NAME = None
+
+    def _register_responses(self) -> None:
+        super()._register_responses()
+        for name, description in _OWN_RESPONSES.values():
+            self.spec.components.response(
+                name,
+                {
+                    "description": description,
+                    "content": {"application/json": {"schema": self.ERROR_SCHEMA}},
+                },
+                lazy=True,
+            )
+
+
 def _body(error: HTTPException) -> tuple[dict[str, Any], int]:
     code = error.code or 500
     body: dict[str, Any] = {
@@ -101,7 +173,9 @@ def _body(error: HTTPException) -> tuple[dict[str, Any], int]:
         data = getattr(error, "data", None) or {}
         errors = data.get("messages")
         if isinstance(errors, dict) and len(errors) == 1:
-            errors = next(iter(errors.values()))  # {"json": {...}} -> {...}
+            inner = next(iter(errors.values()))
+            if isinstance(inner, dict):
+                errors = inner  # {"json": {...}} -> {...}; {"json": ["Invalid JSON body."]} stays
     if errors:
         body["errors"] = errors
     return body, code
@@ -121,6 +195,19 @@ def _handle_http(error: HTTPException):
 def _handle_unexpected(error: Exception):
     if isinstance(error, HTTPException):
         return _handle_http(error)
+    from server.storage import NotFound, StorageError
+
+    if isinstance(error, StorageError) and not isinstance(error, NotFound):
+        # The write was rolled back whole: nothing landed, so the laptop may simply resend.
+        log.error("storage failed, request refused with 503: %s", error)
+        return _handle_http(
+            ApiError(
+                503,
+                "storage_unavailable",
+                "Penyimpanan hub sedang bermasalah; tidak ada yang tersimpan. Coba lagi nanti.",
+                headers={"Retry-After": str(current_app.config.get("BUSY_RETRY_AFTER_S", 5))},
+            )
+        )
     log.exception("unhandled error")
     return _handle_http(InternalServerError())
 

@@ -14,11 +14,14 @@ import re
 from typing import Any
 
 import flask
+import marshmallow as ma
 import orjson
 from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Blueprint as _SmorestBlueprint
 from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
+
+from server.errors import WIRE_ERRORS, error_responses
 
 __all__ = ["Blueprint", "OrjsonParser", "OrjsonProvider"]
 
@@ -39,8 +42,15 @@ class OrjsonParser(FlaskParser):
     """webargs' Flask parser reading JSON bodies with orjson.
 
     orjson's decode error subclasses :class:`json.JSONDecodeError`, so webargs answers a
-    malformed body as it always does (400).
+    malformed body as it always does (400). A query follows its schema's `unknown` (the hub's
+    say RAISE: `?ofset=10` is a 422 naming it, not silently ignored).
     """
+
+    DEFAULT_UNKNOWN_BY_LOCATION = {
+        **FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION,
+        "query": None,
+        "querystring": None,
+    }
 
     def _raw_load_json(self, req: flask.Request) -> Any:
         if not is_json_request(req):
@@ -61,8 +71,34 @@ class OrjsonParser(FlaskParser):
                 raise json.JSONDecodeError("Terlalu dalam.", "<terlalu dalam>", 0) from exc
         return value
 
+    def load_querystring(self, req: flask.Request, schema: ma.Schema) -> Any:
+        """The query, refusing a parameter given twice (`?limit=1&limit=5000`) by name rather
+        than quietly taking one of the values: a proxy and the hub must not read it apart."""
+        repeated = sorted(
+            name
+            for name, values in req.args.lists()
+            if len(values) > 1 and not isinstance(schema.fields.get(name), ma.fields.List)
+        )
+        if repeated:
+            message = "Parameter tidak boleh diulang."
+            raise ma.ValidationError({name: [message] for name in repeated})
+        return super().load_querystring(req, schema)
+
 
 class Blueprint(_SmorestBlueprint):
-    """flask-smorest's Blueprint with the orjson argument parser."""
+    """flask-smorest's Blueprint with the orjson argument parser, documenting on every
+    operation the errors the wire answers before any view runs (:data:`WIRE_ERRORS`)."""
 
     ARGUMENTS_PARSER = OrjsonParser()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._prepare_doc_cbks.append(self._prepare_wire_errors_doc)
+
+    @staticmethod
+    def _prepare_wire_errors_doc(doc: dict[str, Any], doc_info: Any, **kwargs: Any):
+        responses = doc.setdefault("responses", {})
+        for code, name in error_responses(*WIRE_ERRORS).items():
+            if code not in responses and str(code) not in responses:
+                responses[code] = name
+        return doc

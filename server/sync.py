@@ -311,7 +311,9 @@ class SyncService:
 
     def pull(self, device: Device, since: int, limit: int) -> tuple[PullPage, list[dict]]:
         """Records in the device's scope above `since`, oldest first, and the conflicts on
-        the device's own changes raised or settled in the same span.
+        the device's own changes raised or settled in the same span. The page's `exits`
+        name the records that left the device's scope in that span (moved to a kelurahan
+        outside it), so the laptop drops its copy.
 
         A record whose last write was this device's quiet one is left out: the laptop
         stamped its own copy from the receipt, so echoing it would only cost the link."""

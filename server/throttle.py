@@ -10,12 +10,19 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from server.errors import ApiError
 
-__all__ = ["RateLimiter", "WriteGate"]
+__all__ = ["ENROLL_LIMIT_MESSAGE", "FailureLimiter", "RateLimiter", "WriteGate"]
+
+#: The 429 of too many failed enrolments from one address.
+ENROLL_LIMIT_MESSAGE = (
+    "Terlalu banyak percobaan pendaftaran yang gagal dari alamat ini; coba lagi dalam "
+    "{minutes} menit, atau minta kode baru ke kantor dinas."
+)
 
 
 class RateLimiter:
@@ -53,6 +60,70 @@ class RateLimiter:
             self._buckets[device_id] = (tokens - 1.0, now)
             if len(self._buckets) > 10_000:  # forget idle laptops rather than grow forever
                 self._buckets = {k: v for k, v in self._buckets.items() if now - v[1] < 3600}
+
+
+class FailureLimiter:
+    """At most `limit` failures per key (a client's IP) in a sliding `window_s`; beyond
+    that, :meth:`check` answers 429 until the oldest failure leaves the window.
+
+    For enrolment: codes are 60 random bits, one-time and expiring, so guessing is hopeless
+    already; this bounds how fast anyone may try, and makes a script that tries visible.
+    A success does not clear the count. :param clock: monotonic seconds, for tests.
+    """
+
+    def __init__(
+        self,
+        limit: int,
+        window_s: float,
+        message: str,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.limit = limit
+        self.window_s = window_s
+        self.message = message
+        self._clock = clock
+        self._failures: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, key: str, now: float) -> deque[float]:
+        times = self._failures.get(key)
+        if times is None:
+            return deque()
+        while times and now - times[0] >= self.window_s:
+            times.popleft()
+        if not times:
+            del self._failures[key]
+        return times
+
+    def check(self, key: str) -> None:
+        """:raises ApiError: 429 with `Retry-After`, when `key` used up its failures."""
+        if self.limit <= 0:
+            return
+        now = self._clock()
+        with self._lock:
+            times = self._recent(key, now)
+            if len(times) < self.limit:
+                return
+            wait = max(1, math.ceil(times[0] + self.window_s - now))
+        minutes = max(1, math.ceil(wait / 60))
+        raise ApiError(
+            429,
+            "too_many_requests",
+            self.message.format(minutes=minutes),
+            headers={"Retry-After": str(wait)},
+        )
+
+    def failed(self, key: str) -> None:
+        """Count one failure of `key`."""
+        if self.limit <= 0:
+            return
+        now = self._clock()
+        with self._lock:
+            self._recent(key, now)
+            self._failures.setdefault(key, deque()).append(now)
+            if len(self._failures) > 10_000:  # forget quiet clients rather than grow forever
+                for other in list(self._failures):
+                    self._recent(other, now)
 
 
 class WriteGate:

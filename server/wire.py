@@ -31,6 +31,32 @@ def _json_error(
     return [body]
 
 
+_INFLATE_CHUNK = 256 * 1024
+
+
+def _inflate(compressed: bytes, limit: int, sink: Callable[[bytes], Any] | None) -> int | None:
+    """Inflate one whole gzip member a chunk at a time, handing each chunk to `sink`.
+
+    :returns: the inflated size, or None as soon as it passes `limit`.
+    :raises zlib.error: not gzip, truncated, or bytes after the member.
+    """
+    inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+    size, data = 0, compressed
+    while True:
+        chunk = inflater.decompress(data, _INFLATE_CHUNK)
+        size += len(chunk)
+        if size > limit:
+            return None
+        if sink is not None:
+            sink(chunk)
+        data = inflater.unconsumed_tail
+        if inflater.eof or (not data and len(chunk) < _INFLATE_CHUNK):
+            break
+    if not inflater.eof or inflater.unused_data:
+        raise zlib.error("truncated gzip stream, or bytes after it")
+    return size
+
+
 class GunzipRequests:
     """WSGI middleware that inflates gzip request bodies, with size limits."""
 
@@ -66,25 +92,27 @@ class GunzipRequests:
                 "Badan permintaan terlalu besar.",
             )
         compressed = environ["wsgi.input"].read(length) if length else b""
-        inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
         try:
-            body = inflater.decompress(compressed, self.max_decompressed + 1)
-            if len(body) > self.max_decompressed or inflater.unconsumed_tail:
+            # Counted first with nothing kept, so a bomb costs a few hundred kB of memory
+            # however far it would inflate; only a body within the limit is inflated again
+            # and kept (pushes are a few hundred kB: the second pass costs ~1 ms).
+            if _inflate(compressed, self.max_decompressed, None) is None:
                 return _json_error(
                     start_response,
                     "413 Request Entity Too Large",
                     "too_large",
                     "Badan permintaan setelah gunzip terlalu besar.",
                 )
-            if not inflater.eof or inflater.unused_data:
-                raise zlib.error("truncated gzip stream, or bytes after it")
+            body = io.BytesIO()
+            size = _inflate(compressed, self.max_decompressed, body.write)
         except zlib.error:
             return _json_error(
                 start_response, "400 Bad Request", "bad_gzip", "Badan gzip rusak atau terpotong."
             )
+        body.seek(0)
         environ = dict(environ)
-        environ["wsgi.input"] = io.BytesIO(body)
-        environ["CONTENT_LENGTH"] = str(len(body))
+        environ["wsgi.input"] = body
+        environ["CONTENT_LENGTH"] = str(size)
         environ.pop("HTTP_CONTENT_ENCODING", None)
         return self.app(environ, start_response)
 

@@ -25,7 +25,7 @@ from server.merge import (
     merge_change,
     node_of,
 )
-from server.storage import ChangeRow, ConflictRow, RecordRow, WriteSession
+from server.storage import ChangeRow, ConflictRow, RecordRow, ScopeExit, WriteSession
 
 __all__ = ["BatchWriter", "Write"]
 
@@ -64,6 +64,7 @@ class BatchWriter:
         self._touched: dict[str, RecordRow] = {}
         self._changes: list[ChangeRow] = []
         self._conflicts: list[ConflictRow] = []
+        self._exits: list[ScopeExit] = []
         self._users: dict[str, str] = {}
         self._niks: dict[str, list[str]] = {}
 
@@ -93,6 +94,9 @@ class BatchWriter:
         self.seq = seq
         new_row = self._new_row(write, row, merged, seq)
         self.records[new_row.id] = self._touched[new_row.id] = new_row
+        if row is not None and row.kelurahan and new_row.kelurahan != row.kelurahan:
+            # laptops that covered the old kelurahan but not the new one drop their copy
+            self._exits.append(ScopeExit(seq, row.id, row.entity, row.kelurahan, new_row.kelurahan))
         raised = [self._conflict(write, new_row, loss, seq) for loss in merged.losses]
         raised += self._duplicates(write, row, new_row, seq)
         self._conflicts += raised
@@ -121,6 +125,8 @@ class BatchWriter:
 
     def save(self) -> None:
         self.session.save(self._touched.values(), self._changes, self._conflicts)
+        if self._exits:
+            self.session.add_scope_exits(self._exits)
 
     # -- building rows ----------------------------------------------------------------------
 

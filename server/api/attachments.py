@@ -22,7 +22,7 @@ from flask.blueprints import BlueprintSetupState
 
 from server.attachments import AttachmentStore, Upload
 from server.auth import current_device, require_device
-from server.errors import ApiError
+from server.errors import ApiError, documents
 from server.jsonprovider import Blueprint
 
 __all__ = ["TUS_EXTENSIONS", "TUS_VERSION", "blp"]
@@ -73,7 +73,7 @@ def tus_resumable(view: F) -> F:
             raise ApiError(412, "tus_version_unsupported", message, {"Tus-Resumable": [message]})
         return view(*args, **kwargs)
 
-    return wrapper  # type: ignore[return-value]
+    return documents(412)(wrapper)  # type: ignore[return-value]
 
 
 def _number(header: str) -> int:
@@ -114,7 +114,12 @@ def _answer(status: int, upload: Upload | None = None, **headers: str) -> Respon
     return response
 
 
-_TUS_HEADER = {"in": "header", "name": "Tus-Resumable", "required": True}
+_TUS_HEADER = {
+    "in": "header",
+    "name": "Tus-Resumable",
+    "required": True,
+    "schema": {"type": "string", "enum": [TUS_VERSION]},
+}
 _STRING = {"schema": {"type": "string"}}
 _INTEGER = {"schema": {"type": "integer", "minimum": 0}}
 
@@ -138,7 +143,7 @@ def options():
 @tus_resumable
 @blp.doc(
     parameters=[
-        {**_TUS_HEADER, **_STRING},
+        _TUS_HEADER,
         {"in": "header", "name": "Upload-Length", "required": True, **_INTEGER},
         {
             "in": "header",
@@ -150,6 +155,7 @@ def options():
     ]
 )
 @blp.response(201, description="Unggahan dibuat (atau sudah ada); alamatnya di Location.")
+@documents(413, 415, 422)
 def create():
     """Create the upload of one photo; the same photo from the same laptop finds the same one.
 
@@ -171,8 +177,9 @@ def create():
 @blp.route("/attachments/<upload_id>", methods=["HEAD"])
 @require_device
 @tus_resumable
-@blp.doc(parameters=[{**_TUS_HEADER, **_STRING}])
+@blp.doc(parameters=[_TUS_HEADER])
 @blp.response(200, description="Upload-Offset dan Upload-Length.")
+@documents(404)
 def status(upload_id: str):
     """How many bytes of the upload the hub holds: the laptop resumes from there."""
     upload = _store().head(current_device().device_id, upload_id)
@@ -184,7 +191,7 @@ def status(upload_id: str):
 @tus_resumable
 @blp.doc(
     parameters=[
-        {**_TUS_HEADER, **_STRING},
+        _TUS_HEADER,
         {"in": "header", "name": "Upload-Offset", "required": True, **_INTEGER},
     ],
     requestBody={
@@ -193,6 +200,7 @@ def status(upload_id: str):
     },
 )
 @blp.response(204, description="Diterima; Upload-Offset yang baru.")
+@documents(404, 409, 413, 415, 422, 460, 503)
 def append(upload_id: str):
     """Append bytes at Upload-Offset. The last chunk makes the hub check the sha256."""
     if request.mimetype != OFFSET_TYPE:

@@ -11,6 +11,7 @@ from marshmallow import RAISE, Schema, fields, validate
 
 from server.admission import device_scopes
 from server.auth import current_device, require_device
+from server.errors import documents
 from server.jsonprovider import Blueprint
 
 blp = Blueprint("conflicts", __name__, description="Antrean konflik")
@@ -69,6 +70,7 @@ def _supervisor():
 @require_device
 @blp.arguments(ConflictListArgs, location="query")
 @blp.response(200, ConflictSchema(many=True))
+@documents(403)
 def list_conflicts(args):
     """Conflicts on records in the caller's wilayah, oldest first (open ones by default)."""
     device = _supervisor()
@@ -81,6 +83,7 @@ def list_conflicts(args):
 @require_device
 @blp.arguments(ResolveArgs)
 @blp.response(200, ConflictSchema)
+@documents(403, 404, 409)
 def resolve(body, conflict_id: int):
     """Settle a conflict; what it writes reaches every laptop through pull."""
     return _service().resolve_as(

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import current_app
+from flask import current_app, request
 
 from schemas.sync import EnrollRequestSchema, EnrollResponseSchema
 from server.enrolment import redeem_code
-from server.errors import ApiError
+from server.errors import ApiError, documents
 from server.jsonprovider import Blueprint
 from server.storage import NotFound
 
@@ -16,12 +16,18 @@ blp = Blueprint("enroll", __name__, description="Pendaftaran perangkat")
 @blp.route("/enroll", methods=["POST"])
 @blp.arguments(EnrollRequestSchema)
 @blp.response(201, EnrollResponseSchema)
+@documents(403, 429)
 def enroll(body):
     """Enrol a laptop with a code from `pendamping-hub enroll-code`; the token is shown once."""
-    storage = current_app.extensions["pendamping"].storage
+    hub = current_app.extensions["pendamping"]
+    client = request.remote_addr or "?"
+    if hub.enroll_limiter is not None:
+        hub.enroll_limiter.check(client)  # 429 after too many failures from this address
     try:
-        device, token = redeem_code(storage, body["code"], body["device_name"])
+        device, token = redeem_code(hub.storage, body["code"], body["device_name"])
     except NotFound:
+        if hub.enroll_limiter is not None:
+            hub.enroll_limiter.failed(client)
         raise ApiError(
             403,
             "enroll_code_invalid",

@@ -20,6 +20,7 @@ from schemas.sync import (
     compact_receipts,
 )
 from server.auth import current_device, require_device
+from server.errors import documents
 from server.jsonprovider import Blueprint
 from server.reports import device_report
 
@@ -34,6 +35,7 @@ def _service():
 @require_device
 @blp.arguments(PushRequestSchema)
 @blp.response(200, PushResponseSchema)
+@documents(503)
 def push(body):
     """Apply a batch of changes; one receipt per change, in order.
 
@@ -76,6 +78,7 @@ def pull(args):
         + ",".join(page.records_json)
         + '],"conflicts":'
         + orjson.dumps(conflicts, option=orjson.OPT_NON_STR_KEYS).decode()
+        + (f',"exits":{orjson.dumps(page.exits).decode()}' if page.exits else "")
         + f',"next":{page.next},"more":{"true" if page.more else "false"}}}'
     )
     return Response(body, mimetype="application/json")

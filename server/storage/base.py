@@ -32,6 +32,7 @@ __all__ = [
     "NotFound",
     "PullPage",
     "RecordRow",
+    "ScopeExit",
     "StorageError",
     "User",
     "WriteSession",
@@ -154,13 +155,30 @@ class ConflictRow:
     resolution: Any = None
 
 
+@dataclass(frozen=True, slots=True)
+class ScopeExit:
+    """A write at `seq` moved a record from one kelurahan to another: laptops whose scope
+    covered the old one but not the new one must drop their copy."""
+
+    seq: int
+    record_id: str
+    entity: str
+    old_kelurahan: str
+    new_kelurahan: str
+
+
 @dataclass(slots=True)
 class PullPage:
-    """Records above a seq, oldest first. `records_json` holds one JSON object per record."""
+    """Records above a seq, oldest first. `records_json` holds one JSON object per record.
+
+    `exits` lists the records that left the caller's scope within the page's span, each as
+    ``{"id", "entity", "seq"}``, oldest first.
+    """
 
     records_json: list[str] = field(default_factory=list)
     next: int = 0
     more: bool = False
+    exits: list[dict[str, Any]] = field(default_factory=list)
 
 
 class WriteSession(abc.ABC):
@@ -186,6 +204,10 @@ class WriteSession(abc.ABC):
         conflicts: Iterable[ConflictRow],
     ) -> None:
         """Upsert the records and append the changes and conflicts."""
+
+    @abc.abstractmethod
+    def add_scope_exits(self, exits: Iterable[ScopeExit]) -> None:
+        """Keep the scope exits of this transaction's writes (see :meth:`HubStorage.pull`)."""
 
     @abc.abstractmethod
     def touch_device(
@@ -274,6 +296,16 @@ class HubStorage(abc.ABC):
         """:raises NotFound: no such user."""
 
     @abc.abstractmethod
+    def set_password_hash(
+        self, name: str, password_hash: str | None, audit: AuditEvent | None = None
+    ) -> None:
+        """Replace a user's password hash (None: no password), with `audit` appended in
+        the same transaction.
+
+        :raises NotFound: no such user (nothing is appended).
+        """
+
+    @abc.abstractmethod
     def add_enroll_code(
         self,
         code_hash: str,
@@ -316,6 +348,17 @@ class HubStorage(abc.ABC):
         """:raises NotFound: no such device."""
 
     @abc.abstractmethod
+    def revoke_device(self, device_id: str, when: str, audit: AuditEvent | None = None) -> bool:
+        """Revoke a device at `when`: every later call with its token is refused (401
+        ``device_revoked``), and its bundles need an admin's explicit import.
+
+        :param audit: appended in the same transaction, only when the device is revoked now.
+        :returns: True when revoked now; False when it was revoked already (its first
+            `revoked_at` is kept and nothing is appended).
+        :raises NotFound: no such device.
+        """
+
+    @abc.abstractmethod
     def device_token_hash(self, device_id: str) -> str:
         """The SHA-256 hex of the device's token (the key its bundles are signed with).
 
@@ -342,6 +385,12 @@ class HubStorage(abc.ABC):
         ``None`` means every record (an admin); an empty sequence means none. `limit` counts
         the records scanned; those whose `quiet_device` is `skip_quiet_for` are left out of
         the page (the caller holds them already) but still move `next` past them.
+
+        The page's `exits` are the scope exits whose old kelurahan is in `scopes` and whose
+        new one is not, with seq in the page's span: (since, next] when `more`, else every
+        one above `since`, `next` then moving past the last of them. Records and exits are
+        read from one snapshot, so `next` never passes a record the page did not see. A
+        caller that sees everything (``None``) gets no exits.
         """
 
     @abc.abstractmethod

@@ -30,6 +30,7 @@ from server.storage.base import (
     NotFound,
     PullPage,
     RecordRow,
+    ScopeExit,
     StorageError,
     User,
     WriteSession,
@@ -136,8 +137,8 @@ def _select_conflicts(
     return [_conflict(dict(zip(names, row, strict=True))) for row in cursor.fetchall()]
 
 
-def _scope_sql(scopes: Sequence[str] | None) -> tuple[str, list[str]]:
-    """SQL matching a kelurahan against wilayah prefixes on segment boundaries.
+def _scope_sql(scopes: Sequence[str] | None, column: str = "kelurahan") -> tuple[str, list[str]]:
+    """SQL matching a kelurahan `column` against wilayah prefixes on segment boundaries.
 
     A range on the text (`31.71.01.` up to `31.71.01/`, '/' being '.' + 1) rather than LIKE,
     so `_` and `%` mean nothing and SQLite can use an index.
@@ -148,7 +149,7 @@ def _scope_sql(scopes: Sequence[str] | None) -> tuple[str, list[str]]:
         return "0", []
     parts, params = [], []
     for scope in scopes:
-        parts.append("(kelurahan = ? OR (kelurahan > ? AND kelurahan < ?))")
+        parts.append(f"({column} = ? OR ({column} > ? AND {column} < ?))")
         params += [scope, scope + ".", scope + "/"]
     return "(" + " OR ".join(parts) + ")", params
 
@@ -290,6 +291,13 @@ class _SQLiteWrite(WriteSession):
                 )
                 for c in conflicts
             ),
+        )
+
+    def add_scope_exits(self, exits: Iterable[ScopeExit]) -> None:
+        self._conn.executemany(
+            "INSERT INTO scope_exits (seq, record_id, entity, old_kelurahan, new_kelurahan)"
+            " VALUES (?, ?, ?, ?, ?)",
+            ((e.seq, e.record_id, e.entity, e.old_kelurahan, e.new_kelurahan) for e in exits),
         )
 
     def beneficiaries_with_nik(self, niks: Sequence[str]) -> dict[str, list[str]]:
@@ -488,6 +496,18 @@ class SQLiteStorage(HubStorage):
             raise NotFound(f"no user {name!r}")
         return _user(*row)
 
+    def set_password_hash(
+        self, name: str, password_hash: str | None, audit: AuditEvent | None = None
+    ) -> None:
+        with self._transaction() as conn:
+            cursor = conn.execute(
+                "UPDATE users SET password_hash = ? WHERE name = ?", (password_hash, name)
+            )
+            if cursor.rowcount == 0:
+                raise NotFound(f"no user {name!r}")
+            if audit is not None:
+                _SQLiteWrite(conn).audit(audit)
+
     def add_enroll_code(
         self,
         code_hash: str,
@@ -553,6 +573,20 @@ class SQLiteStorage(HubStorage):
     def get_device(self, device_id: str) -> Device:
         return self._device_where("d.device_id = ?", device_id)
 
+    def revoke_device(self, device_id: str, when: str, audit: AuditEvent | None = None) -> bool:
+        with self._transaction() as conn:
+            row = conn.execute(
+                "SELECT revoked_at FROM devices WHERE device_id = ?", (device_id,)
+            ).fetchone()
+            if row is None:
+                raise NotFound("no such device")
+            if row[0] is not None:
+                return False
+            conn.execute("UPDATE devices SET revoked_at = ? WHERE device_id = ?", (when, device_id))
+            if audit is not None:
+                _SQLiteWrite(conn).audit(audit)
+        return True
+
     def device_token_hash(self, device_id: str) -> str:
         row = (
             self._conn()
@@ -586,17 +620,22 @@ class SQLiteStorage(HubStorage):
         skip_quiet_for: str | None = None,
     ) -> PullPage:
         where, params = _scope_sql(scopes)
-        rows = (
-            self._conn()
-            .execute(
+        conn = self._conn()
+        own = not conn.in_transaction  # one snapshot for the records and the exits
+        if own:
+            conn.execute("BEGIN")
+        try:
+            rows = conn.execute(
                 "SELECT entity, id, seq, deleted, hlc, data, quiet_device FROM records"
                 f" WHERE seq > ? AND {where} ORDER BY seq LIMIT ?",
                 [since, *params, limit + 1],
-            )
-            .fetchall()
-        )
-        more = len(rows) > limit
-        rows = rows[:limit]
+            ).fetchall()
+            more = len(rows) > limit
+            rows = rows[:limit]
+            exits = self._scope_exits(conn, scopes, since, rows[-1][2] if more else None)
+        finally:
+            if own:
+                conn.execute("COMMIT")
         # entity and id are validated codes and UUIDs, data is stored JSON: no re-encoding.
         records = [
             f'{{"entity":"{e}","id":"{i}","seq":{s},"deleted":{"true" if d else "false"},'
@@ -604,7 +643,27 @@ class SQLiteStorage(HubStorage):
             for e, i, s, d, h, data, quiet in rows
             if quiet is None or quiet != skip_quiet_for
         ]
-        return PullPage(records, rows[-1][2] if rows else since, more)
+        upto = rows[-1][2] if rows else since
+        if exits and not more:
+            upto = max(upto, exits[-1]["seq"])
+        return PullPage(records, upto, more, exits)
+
+    @staticmethod
+    def _scope_exits(
+        conn: sqlite3.Connection, scopes: Sequence[str] | None, since: int, upto: int | None
+    ) -> list[dict[str, Any]]:
+        """Exits above `since` (up to `upto`, if given) out of `scopes`, oldest first."""
+        if not scopes:  # an admin sees everything; no scope at all held nothing
+            return []
+        was_in, old_params = _scope_sql(scopes, "old_kelurahan")
+        now_in, new_params = _scope_sql(scopes, "new_kelurahan")
+        bound, bound_params = ("AND seq <= ?", [upto]) if upto is not None else ("", [])
+        rows = conn.execute(
+            f"SELECT record_id, entity, seq FROM scope_exits WHERE seq > ? {bound}"
+            f" AND {was_in} AND NOT {now_in} ORDER BY seq",
+            [since, *bound_params, *old_params, *new_params],
+        ).fetchall()
+        return [{"id": i, "entity": e, "seq": s} for i, e, s in rows]
 
     def get_record(self, record_id: str) -> RecordRow:
         found = _records_for(self._conn(), [record_id])

@@ -35,6 +35,7 @@ from server.storage.base import (
     HubStorage,
     NotFound,
     RecordRow,
+    ScopeExit,
     StorageError,
     User,
 )
@@ -190,6 +191,25 @@ class StorageContract:
         with pytest.raises(NotFound):
             storage.get_user("nobody")
 
+    def test_a_password_hash_is_set_replaced_and_cleared(self, storage: HubStorage):
+        storage.add_user(User("ani", "supervisor", ("31.71",)), T0)
+        storage.set_password_hash("ani", "hash-1")
+        storage.set_password_hash("ani", "hash-2")
+        assert storage.get_user("ani") == User("ani", "supervisor", ("31.71",), "hash-2")
+        storage.set_password_hash("ani", None)
+        assert storage.get_user("ani").password_hash is None
+
+    def test_setting_a_password_appends_its_entry_and_an_unknown_user_appends_none(
+        self, storage: HubStorage
+    ):
+        storage.add_user(User("ani", "supervisor", ("31.71",)), T0)
+        event = AuditEvent(T1, "cli:kantor", "set_password", {"user": "ani"})
+        storage.set_password_hash("ani", "hash-1", audit=event)
+        with pytest.raises(NotFound):
+            storage.set_password_hash("nobody", "hash-1", audit=event)
+        [entry] = list(storage.iter_audit())
+        assert (entry.actor, entry.action) == ("cli:kantor", "set_password")
+
     def test_storage_errors_share_one_base(self):
         assert issubclass(NotFound, StorageError)
         assert issubclass(AlreadyExists, StorageError)
@@ -290,6 +310,35 @@ class StorageContract:
             storage.get_device("dev-9")
         with pytest.raises(NotFound):
             storage.device_token_hash("dev-9")
+
+    def test_a_revoked_device_is_still_found_and_says_when_it_was_revoked(
+        self, storage: HubStorage
+    ):
+        self.enrol(storage, device_id="dev-1")
+        self.enrol(storage, device_id="dev-2")
+        event = AuditEvent(T2, "cli:kantor", "revoke_device", {"device": "dev-1"}, "dev-1")
+        assert storage.revoke_device("dev-1", T2, audit=event) is True
+        assert storage.device_by_token("dev-1").revoked_at == T2  # the token still names it
+        assert storage.get_device("dev-2").revoked_at is None
+        assert [(e.action, e.device_id) for e in storage.iter_audit()] == [
+            ("revoke_device", "dev-1")
+        ]
+
+    def test_revoking_twice_keeps_the_first_time_and_appends_nothing(self, storage: HubStorage):
+        self.enrol(storage, device_id="dev-1")
+        event = AuditEvent(T2, "cli:kantor", "revoke_device", {}, "dev-1")
+        storage.revoke_device("dev-1", T2, audit=event)
+        again = AuditEvent(T3, "cli:kantor", "revoke_device", {}, "dev-1")
+        assert storage.revoke_device("dev-1", T3, audit=again) is False
+        assert storage.get_device("dev-1").revoked_at == T2
+        assert len(list(storage.iter_audit())) == 1
+
+    def test_revoking_an_unknown_device_raises_not_found_and_appends_nothing(
+        self, storage: HubStorage
+    ):
+        with pytest.raises(NotFound):
+            storage.revoke_device("dev-9", T2, audit=AuditEvent(T2, "cli:kantor", "revoke_device"))
+        assert list(storage.iter_audit()) == []
 
     def test_a_report_keeps_the_laptops_version_and_queue(self, storage: HubStorage):
         self.enrol(storage)
@@ -654,6 +703,49 @@ class StorageContract:
         page = storage.pull(("31.71.01",), page.next, 10)
         assert [r["seq"] for r in _pulled(page)] == [5, 7, 9]
         assert page.more is False
+
+    # -- scope exits ----------------------------------------------------------------------
+
+    @staticmethod
+    def move(storage: HubStorage, n: int, seq: int, old: str, new: str) -> None:
+        """Record `n` moves from kelurahan `old` to `new` by the write at `seq`."""
+        with storage.write() as session:
+            session.save([record_row(n, seq=seq, kelurahan=new)], [], [])
+            session.add_scope_exits([ScopeExit(seq, record_id(n), "beneficiary", old, new)])
+
+    def test_a_pull_names_a_record_that_left_the_scope(self, storage: HubStorage):
+        _save(storage, [record_row(1, seq=1), record_row(2, seq=2)])
+        self.move(storage, 1, 3, KELURAHAN, "31.71.02.1003")
+        left = storage.pull(("31.71.01",), 2, 10)
+        assert (_pulled(left), left.exits) == (
+            [],
+            [{"id": record_id(1), "entity": "beneficiary", "seq": 3}],
+        )
+        assert (left.next, left.more) == (3, False)  # the cursor moves past the exit
+        assert storage.pull(("31.71.01",), 3, 10).exits == []
+        arrived = storage.pull(("31.71.02",), 0, 10)
+        assert ([r["id"] for r in _pulled(arrived)], arrived.exits) == ([record_id(1)], [])
+
+    def test_no_exit_for_a_scope_that_covers_both_or_never_covered_the_old_place(
+        self, storage: HubStorage
+    ):
+        _save(storage, [record_row(1, seq=1)])
+        self.move(storage, 1, 2, KELURAHAN, "31.71.02.1003")
+        assert storage.pull(("31.71",), 0, 10).exits == []  # the kota covers both
+        assert storage.pull(("31.71.01", "31.71.02"), 0, 10).exits == []
+        assert storage.pull(("31.71.03",), 0, 10).exits == []  # never held it
+        assert storage.pull(None, 0, 10).exits == []  # an admin sees everything
+
+    def test_a_page_with_more_to_come_names_only_the_exits_of_its_span(self, storage: HubStorage):
+        _save(storage, [record_row(n, seq=n) for n in range(1, 6)])
+        self.move(storage, 1, 6, KELURAHAN, "31.71.02.1003")
+        _save(storage, [record_row(7, seq=7), record_row(8, seq=8)])
+        self.move(storage, 2, 9, KELURAHAN, "31.71.02.1003")
+        first = storage.pull(("31.71.01",), 0, 4)  # records 3, 4, 5 and 7
+        assert (first.next, first.more) == (7, True)
+        assert [e["seq"] for e in first.exits] == [6]
+        rest = storage.pull(("31.71.01",), first.next, 4)
+        assert ([e["seq"] for e in rest.exits], rest.next, rest.more) == ([9], 9, False)
 
     # -- stats ----------------------------------------------------------------------------
 

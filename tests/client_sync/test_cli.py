@@ -329,20 +329,38 @@ def test_a_failed_sync_prints_one_line_and_keeps_every_record(offline, run):
     assert len(run("--home", offline, "list", "--json").json) == 1
 
 
-def test_a_revoked_laptop_gets_its_own_message_and_exit_code(enroll, hub_storage: HubStorage, run):
+def test_a_revoked_laptop_says_so_keeps_its_data_and_can_still_export(
+    enroll, hub_storage: HubStorage, run, tmp_path: Path
+):
     home = enroll("sari")
     run("--home", home, "beneficiary", "add", *SRI)
-    with sqlite3.connect(hub_storage.path) as db:  # the office revokes it (no command yet)
-        db.execute("UPDATE devices SET revoked_at = '2026-11-23T00:00:00Z'")
-    db.close()
+    device_id = run("--home", home, "status", "--json").json["device_id"]
+    assert hub_storage.revoke_device(device_id, "2026-11-23T00:00:00Z")  # as `device revoke`
 
     result = run("--home", home, "sync")
 
     assert result.code == EXIT_UNAUTHORIZED
     [line] = result.err.strip().splitlines()
-    assert line.startswith("Sinkron ditolak: hub tidak lagi menerima laptop ini")
-    assert "1 perubahan tetap tersimpan" in line
+    assert line.startswith("Laptop ini sudah dicabut oleh kantor dinas")
+    assert "Data tetap di laptop (1 perubahan belum terkirim)" in line
+    assert "`pendamping export-bundle`" in line
     assert run("--home", home, "status", "--json").json["pending"] == 1
+    assert len(run("--home", home, "list", "--json").json) == 1
+    assert run("--home", home, "export-bundle", tmp_path / "sari.zip").code == 0
+    refused = run("--home", home, "wipe", "--yes")  # the bundle is not confirmed yet
+    assert refused.code == 1 and "hanya ada di bundle USB" in refused.err
+
+
+def test_an_unknown_token_gets_the_general_401_message(enroll, hub_storage: HubStorage, run):
+    home = enroll("sari")
+    with sqlite3.connect(hub_storage.path) as db:
+        db.execute("UPDATE devices SET token_hash = 'another'")
+    db.close()
+
+    result = run("--home", home, "sync")
+
+    assert result.code == EXIT_UNAUTHORIZED
+    assert result.err.startswith("Sinkron ditolak: hub tidak lagi menerima laptop ini")
 
 
 def test_a_kelurahan_outside_the_laptops_wilayah_is_refused_at_entry(enroll, run):

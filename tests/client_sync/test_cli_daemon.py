@@ -76,7 +76,9 @@ def test_once_on_a_revoked_laptop_exits_4(enrolled, hub_storage: HubStorage, cap
     with sqlite3.connect(hub_storage.path) as db:
         db.execute("UPDATE devices SET revoked_at = '2026-11-23T00:00:00Z'")
     assert daemon(home, "--once") == EXIT_UNAUTHORIZED
-    assert "Hubungi kantor dinas; 1 perubahan tetap tersimpan" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "Laptop ini sudah dicabut oleh kantor dinas" in err
+    assert "Data tetap di laptop (1 perubahan belum terkirim)" in err
 
 
 def test_once_in_a_home_never_enrolled_exits_1(tmp_path, capsys):

@@ -282,8 +282,9 @@ def test_a_revoked_laptop_stops_the_daemon_with_a_plain_message(
     assert not thread.is_alive()
     assert thread.result["outcome"] is Outcome.UNAUTHORIZED  # type: ignore[attr-defined]
     assert len(lines) == 1
-    assert "Sinkron ditolak: hub tidak lagi menerima laptop ini (" in lines[0]
-    assert "Hubungi kantor dinas; 1 perubahan tetap tersimpan di laptop." in lines[0]
+    assert "Laptop ini sudah dicabut oleh kantor dinas" in lines[0]
+    assert "Data tetap di laptop (1 perubahan belum terkirim)" in lines[0]
+    assert "bawa `pendamping export-bundle` ke kantor." in lines[0]
     assert lines[0].endswith("Sinkron latar belakang berhenti.")
     assert laptop.pending() == 1
 

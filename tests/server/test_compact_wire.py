@@ -331,3 +331,27 @@ def test_a_client_that_asks_for_full_receipts_gets_its_own_records_back(laptops,
     assert [r["id"] for r in pulled["records"]] == [
         orjson.loads(batch.changes_json[0])["record_id"]
     ]
+
+
+def test_a_long_retry_after_is_reported_not_slept_through(
+    hub_app: Flask, live_hub, tmp_path, add_user
+):
+    """A pendamping's terminal does not hang for minutes: a 429 asking for more than
+    SyncRetry.MAX_WAIT_S comes back at once, with the wait for the daemon to honour."""
+    import time
+
+    from client_sync import FieldDevice
+    from client_sync.errors import HubRefused
+
+    laptop = FieldDevice.enroll(tmp_path / "laptop", live_hub, add_user("ani"), "laptop-ani")
+    limiter = hub_app.extensions["pendamping"].rate_limiter
+    limiter.rate, limiter.burst = 0.01, 1  # the next call would wait 100 s
+
+    start = time.monotonic()
+    with pytest.raises(HubRefused) as refused:
+        laptop.sync()
+        laptop.sync()
+
+    assert time.monotonic() - start < 10
+    assert refused.value.status == 429
+    assert refused.value.retry_after is not None and refused.value.retry_after > 30

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from flask import Flask
 
 from server.app import create_app
 from server.cli import main
+from server.passwords import verify_password
 from server.storage import NotFound
 
 
@@ -241,3 +243,57 @@ def test_device_list_shows_the_queue_and_version_a_laptop_reported(hub, served):
 
     assert (device["client_version"], device["queue_size"]) == ("0.2.0", 17)
     assert "antrean: 17" in line and "versi: 0.2.0" in line
+
+
+# -- passwords for the web pages (docs/web.md) ---------------------------------------------
+
+
+@pytest.fixture
+def stdin(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], None]:
+    """Feed `text` to the command's stdin."""
+    return lambda text: monkeypatch.setattr("sys.stdin", io.StringIO(text))
+
+
+def test_a_supervisor_is_added_with_a_password_from_stdin(hub, stdin, served):
+    stdin("kata-sandi-kantor-31\n")
+    run = hub("user", "add", "bu-kasi", "--role", "supervisor", "--wilayah", "31.71",
+              "--password-stdin")  # fmt: skip
+    assert run.code == 0 and "dengan kata sandi" in run.out
+    stored = served().extensions["pendamping"].storage.get_user("bu-kasi").password_hash
+    assert stored.startswith("$argon2id$") and "kata-sandi-kantor-31" not in stored
+
+
+def test_a_password_shorter_than_ten_characters_is_refused_and_adds_nobody(hub, stdin, served):
+    stdin("pendek\n")
+    run = hub("user", "add", "bu-kasi", "--role", "supervisor", "--wilayah", "31.71",
+              "--password-stdin")  # fmt: skip
+    assert_one_clean_line(run)
+    assert "minimal 10 karakter" in run.err
+    with pytest.raises(NotFound):
+        served().extensions["pendamping"].storage.get_user("bu-kasi")
+
+
+def test_a_pendamping_gets_no_password(hub, stdin):
+    stdin("kata-sandi-kantor-31\n")
+    run = hub("user", "add", "siti", "--role", "pendamping", "--wilayah", "31.71.01",
+              "--password-stdin")  # fmt: skip
+    assert_one_clean_line(run)
+    assert "laptop yang terdaftar" in run.err
+    assert_one_clean_line(hub("user", "password", "siti", "--password-stdin"))
+
+
+def test_user_password_sets_and_changes_a_password_and_audits_it(hub, stdin, served):
+    assert hub("user", "add", "bu-kasi", "--role", "supervisor", "--wilayah", "31.71").code == 0
+    stdin("kata-sandi-pertama\n")
+    assert hub("user", "password", "bu-kasi", "--password-stdin").code == 0
+    stdin("kata-sandi-kedua-22\r\n")
+    assert hub("user", "password", "bu-kasi", "--password-stdin").code == 0
+    storage = served().extensions["pendamping"].storage
+    assert verify_password(storage.get_user("bu-kasi").password_hash, "kata-sandi-kedua-22")
+    actions = [(e.action, e.detail) for e in storage.iter_audit()]
+    assert actions[-1] == ("set_password", '{"user":"bu-kasi"}')
+
+
+def test_user_password_of_an_unknown_user_is_one_line(hub, stdin):
+    stdin("kata-sandi-kantor-31\n")
+    assert_one_clean_line(hub("user", "password", "nobody", "--password-stdin"))

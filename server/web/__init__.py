@@ -1,0 +1,53 @@
+"""The district office's web pages under /web/: login, the laptops, the review queue.
+
+Server-rendered Jinja with autoescape, no JavaScript. A login is Flask's signed session
+cookie holding the user's name and login time (and flask-wtf's CSRF secret). CSRF checks
+apply to this blueprint alone (``WTF_CSRF_CHECK_DEFAULT`` is off), so the token-only API
+under /api/v1 is untouched whatever blueprints are added to it. See docs/web.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Blueprint, Flask
+from flask_wtf.csrf import CSRFProtect
+
+from server.web.lockout import LoginLockout
+
+__all__ = ["WebState", "bp", "csrf", "init_app", "web_state"]
+
+bp = Blueprint(
+    "web",
+    __name__,
+    url_prefix="/web",
+    template_folder="templates",
+    static_folder="static",
+)
+csrf = CSRFProtect()
+
+
+@dataclass(frozen=True, slots=True)
+class WebState:
+    """What the pages keep per hub process: ``app.extensions["pendamping_web"]``."""
+
+    lockout: LoginLockout
+
+
+def web_state(app: Flask) -> WebState:
+    return app.extensions["pendamping_web"]
+
+
+def init_app(app: Flask) -> None:
+    """CSRF protection for the pages, their state, and the blueprint."""
+    # flask-wtf would otherwise check every POST of the app, the laptops' API included;
+    # the blueprint calls `csrf.protect()` on its own requests instead.
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = False
+    csrf.init_app(app)
+    app.extensions["pendamping_web"] = WebState(
+        LoginLockout(int(app.config["LOGIN_MAX_FAILURES"]), float(app.config["LOGIN_LOCKOUT_S"]))
+    )
+    app.register_blueprint(bp)
+
+
+from server.web import views  # noqa: E402, F401  (routes the blueprint)

@@ -1,0 +1,393 @@
+"""The pages: login and logout, the laptops of the supervisor's wilayah, the review queue.
+
+Each view reads the session, calls the storage or :class:`server.conflicts.ConflictService`
+(the same one the API uses) and renders a template; no SQL here. A supervisor sees and
+settles only what lies in their wilayah; an admin sees everything.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import math
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any, TypeVar
+
+from flask import (
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_wtf.csrf import CSRFError
+
+from server.audit import AuditEvent
+from server.conflicts import CHOICES
+from server.errors import ApiError
+from server.passwords import PASSWORD_ROLES, hash_password, needs_rehash, verify_password
+from server.storage import Device, HubStorage, NotFound, User
+from server.timeutil import utc_iso
+from server.web import bp, csrf, web_state
+from server.web.forms import CHOICE_LABELS, LoginForm, LogoutForm, ResolveForm
+
+__all__: list[str] = []
+
+log = logging.getLogger(__name__)
+F = TypeVar("F", bound=Callable[..., Any])
+
+WRONG_LOGIN = "Nama pengguna atau kata sandi salah."
+LOCKED = "Terlalu banyak percobaan masuk yang gagal. Coba lagi dalam {minutes} menit."
+_ENTITY_LABELS = {
+    "beneficiary": "penerima manfaat",
+    "visit": "kunjungan",
+    "device_request": "permohonan alat",
+}
+_KIND_LABELS = {
+    "field": "nilai bertabrakan",
+    "status": "perpindahan status",
+    "delete": "dihapus dan diubah bersamaan",
+    "duplicate_person": "NIK ganda",
+}
+_ZONES = {7: "WIB", 8: "WITA", 9: "WIT"}
+_PAGE = 50
+
+
+# -- every request of the blueprint ----------------------------------------------------------
+
+
+@bp.before_request
+def _protect() -> None:
+    """CSRF on every POST of the pages (raises CSRFError: 400)."""
+    csrf.protect()
+
+
+@bp.after_request
+def _headers(response):
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self';"
+        " frame-ancestors 'none'; base-uri 'none'"
+    )
+    return response
+
+
+@bp.errorhandler(CSRFError)
+def _csrf_failed(error: CSRFError):
+    log.info("web: CSRF refused: %s", error.description)
+    return (
+        render_template(
+            "web/error.html",
+            title="Formulir tidak berlaku",
+            message="Formulir ini kedaluwarsa atau tidak sah. Muat ulang halamannya, lalu "
+            "coba lagi.",
+        ),
+        400,
+    )
+
+
+# -- who is logged in ------------------------------------------------------------------------
+
+
+def _storage() -> HubStorage:
+    return current_app.extensions["pendamping"].storage
+
+
+def _session_user() -> User | None:
+    """The logged-in user, or None: no login, a login older than the session lifetime, or
+    a user who since lost the role or the password."""
+    name, at = session.get("user"), session.get("login_at")
+    if not isinstance(name, str) or not isinstance(at, int):
+        return None
+    age = time.time() - at
+    if not -60 <= age <= current_app.permanent_session_lifetime.total_seconds():
+        return None
+    try:
+        user = _storage().get_user(name)
+    except NotFound:
+        return None
+    if user.role not in PASSWORD_ROLES or not user.password_hash:
+        return None
+    return user
+
+
+def login_required(view: F) -> F:
+    """Send anybody not logged in to the login page; `g.web_user` is the user otherwise."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        user = _session_user()
+        if user is None:
+            session.clear()
+            return redirect(url_for("web.login"), 303)
+        g.web_user = user
+        return view(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _scopes(user: User) -> tuple[str, ...] | None:
+    """The wilayah prefixes `user` sees; None (an admin) means all."""
+    return None if user.role == "admin" else user.wilayah
+
+
+def _within(codes: Sequence[str], scopes: Sequence[str] | None) -> bool:
+    if scopes is None:
+        return True
+    return any(c == s or c.startswith(s + ".") for c in codes for s in scopes)
+
+
+def _render(template: str, status: int = 200, **context: Any):
+    user = g.get("web_user")
+    return (
+        render_template(
+            template,
+            user=user,
+            scope=", ".join(user.wilayah) if user and user.role != "admin" else "semua",
+            logout_form=LogoutForm() if user else None,
+            **context,
+        ),
+        status,
+    )
+
+
+# -- login and logout ------------------------------------------------------------------------
+
+
+def _check_password(name: str, password: str) -> User | None:
+    """The user, when `name` may log in with `password`; one argon2 check in every case."""
+    try:
+        user: User | None = _storage().get_user(name)
+    except NotFound:
+        user = None
+    stored = user.password_hash if user and user.role in PASSWORD_ROLES else None
+    if not verify_password(stored, password) or user is None:
+        return None
+    if needs_rehash(user.password_hash or ""):
+        event = AuditEvent(utc_iso(), user.name, "set_password", {"user": name, "rehash": True})
+        _storage().set_password_hash(user.name, hash_password(password), audit=event)
+    return user
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if request.method == "GET" and _session_user() is not None:
+        return redirect(url_for("web.dashboard"), 303)
+    form = LoginForm()
+    message, status, headers = None, 200, {}
+    if request.method == "GET" and request.args.get("keluar"):
+        message = "Anda sudah keluar."
+    if form.validate_on_submit():
+        name = form.name.data.strip()
+        keys = (f"user:{name.casefold()}", f"ip:{request.remote_addr}")
+        lockout = web_state(current_app).lockout
+        user = None
+        if not lockout.locked_for(*keys):
+            user = _check_password(name, form.password.data)
+            if user is None:
+                lockout.failed(*keys)
+                # not the name typed: it is sometimes the password, typed in the wrong box
+                log.warning("web: failed login from %s", request.remote_addr)
+        if user is not None:
+            lockout.succeeded(keys[0])
+            with _storage().write() as write:
+                write.audit(
+                    AuditEvent(utc_iso(), user.name, "web_login", {"ip": request.remote_addr})
+                )
+            session.clear()  # a fresh session (and CSRF secret) for the new login
+            session["user"] = user.name
+            session["login_at"] = int(time.time())
+            session.permanent = True
+            return redirect(url_for("web.dashboard"), 303)
+        wait = lockout.locked_for(*keys)
+        if wait:
+            message, status = LOCKED.format(minutes=max(1, math.ceil(wait / 60))), 429
+            headers = {"Retry-After": str(math.ceil(wait))}
+        else:
+            message = WRONG_LOGIN
+    elif request.method == "POST":
+        message = "Isi nama pengguna dan kata sandi."
+    form.password.data = None
+    page, code = _render("web/login.html", status, form=form, message=message)
+    return page, code, headers
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    session.clear()
+    return redirect(url_for("web.login", keluar=1), 303)
+
+
+# -- the laptops -----------------------------------------------------------------------------
+
+
+def _parse(iso: str | None) -> datetime | None:
+    if not iso:
+        return None
+    try:
+        return datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def _when(iso: str | None) -> str:
+    """An ISO UTC time as the office reads it, e.g. ``23-11-2026 16:30 WIB``."""
+    moment = _parse(iso)
+    if moment is None:
+        return "belum pernah"
+    hours = int(current_app.config["WEB_UTC_OFFSET_HOURS"])
+    local = moment.astimezone(timezone(timedelta(hours=hours)))
+    zone = _ZONES.get(hours, f"UTC{hours:+d}")
+    return f"{local:%d-%m-%Y %H:%M} {zone}"
+
+
+def _laptop(device: Device, now: datetime, silent_days: int) -> dict[str, Any]:
+    heard = [
+        t for t in (_parse(device.last_seen_at), _parse(device.last_sync_at)) if t is not None
+    ] or [_parse(device.enrolled_at) or now]
+    quiet = now - max(heard)
+    silent = device.revoked_at is None and quiet > timedelta(days=silent_days)
+    return {
+        "device_id": device.device_id,
+        "name": device.name,
+        "user": device.user.name,
+        "wilayah": ", ".join(device.user.wilayah),
+        "last_sync": _when(device.last_sync_at),
+        "queue_size": "—" if device.queue_size is None else str(device.queue_size),
+        "client_version": device.client_version or "—",
+        "revoked": device.revoked_at is not None,
+        "silent": silent,
+        "quiet_days": quiet.days,
+    }
+
+
+@bp.route("/")
+@login_required
+def dashboard():
+    user: User = g.web_user
+    scopes = _scopes(user)
+    silent_days = int(current_app.config["WEB_SILENT_DAYS"])
+    now = datetime.now(UTC)
+    laptops = [
+        _laptop(d, now, silent_days)
+        for d in _storage().list_devices()
+        if _within(d.user.wilayah, scopes)
+    ]
+    open_conflicts = len(current_app.extensions["pendamping"].conflicts.list(scopes, True, 1000))
+    return _render(
+        "web/dashboard.html",
+        laptops=laptops,
+        silent=sum(1 for laptop in laptops if laptop["silent"]),
+        silent_days=silent_days,
+        open_conflicts=open_conflicts,
+    )
+
+
+# -- the review queue ------------------------------------------------------------------------
+
+
+def _shown(value: Any) -> str:
+    """A value as text for the page (Jinja escapes it)."""
+    if value is None or value == "":
+        return "(kosong)"
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _conflict_item(conflict: dict[str, Any]) -> dict[str, Any]:
+    kind = conflict["kind"]
+    survivors = []
+    if kind == "duplicate_person" and conflict["other_record_id"]:
+        survivors = [
+            (conflict["other_record_id"], f"{conflict['other_record_id']} (yang lebih dulu ada)"),
+            (conflict["record_id"], conflict["record_id"]),
+        ]
+    return {
+        **conflict,
+        "kind_label": _KIND_LABELS.get(kind, kind),
+        "entity_label": _ENTITY_LABELS.get(conflict["entity"], conflict["entity"]),
+        "kept_shown": _shown(conflict["kept"]["value"]),
+        "lost_shown": _shown(conflict["lost"]["value"]),
+        "created": _when(conflict["created_at"]),
+        "form": ResolveForm(prefix=f"c{conflict['conflict_id']}", formdata=None),
+        "choices": list(CHOICE_LABELS.get(kind, {}).items()),
+        "takes_value": "value" in CHOICES[kind],
+        "survivors": survivors,
+    }
+
+
+def _conflicts_page(status: int = 200, error: str | None = None, done: int | None = None):
+    user: User = g.web_user
+    try:
+        after = max(0, int(request.args.get("after", "0")))
+    except ValueError:
+        after = 0
+    listed = current_app.extensions["pendamping"].conflicts.list(
+        _scopes(user), True, _PAGE + 1, after
+    )
+    more = len(listed) > _PAGE
+    items = [_conflict_item(c) for c in listed[:_PAGE]]
+    return _render(
+        "web/conflicts.html",
+        status,
+        conflicts=items,
+        next_after=items[-1]["conflict_id"] if more and items else None,
+        error=error,
+        done=done,
+    )
+
+
+@bp.route("/conflicts")
+@login_required
+def conflicts():
+    done = request.args.get("selesai", "")
+    return _conflicts_page(done=int(done) if done.isdigit() else None)
+
+
+def _typed_value(text: str | None) -> Any:
+    """What the supervisor typed as JSON (a list, a number), or None when it is not."""
+    try:
+        parsed = json.loads(text or "")
+    except ValueError:
+        return None
+    return None if isinstance(parsed, str) else parsed
+
+
+@bp.route("/conflicts/<int:conflict_id>/resolve", methods=["POST"])
+@login_required
+def resolve(conflict_id: int):
+    user: User = g.web_user
+    form = ResolveForm(prefix=f"c{conflict_id}")
+    if not form.validate():
+        return _conflicts_page(422, error="Pilih keputusan yang tersedia untuk konflik ini.")
+    service = current_app.extensions["pendamping"].conflicts
+    choice = form.choice.data
+    value = form.value.data if choice == "value" else None
+
+    def settle(value: Any) -> None:
+        service.resolve(
+            conflict_id, user.name, _scopes(user), choice, value, form.survivor.data or None
+        )
+
+    try:
+        try:
+            settle(value)
+        except ApiError as exc:
+            # Text first (a phone number stays text); then the same typed as JSON, for a
+            # list of programmes or a number, when the field refused the text.
+            typed = _typed_value(value) if choice == "value" else None
+            if exc.code != 422 or typed is None:
+                raise
+            settle(typed)
+    except ApiError as exc:
+        return _conflicts_page(exc.code, error=f"Konflik #{conflict_id}: {exc.description}")
+    return redirect(url_for("web.conflicts", selesai=conflict_id), 303)

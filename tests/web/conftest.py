@@ -1,0 +1,117 @@
+"""Fixtures for the office's web pages: a supervisor with a password, a logged-in test
+client, and conflicts raised by real laptops in two wilayah."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from client_sync import FieldDevice
+from schemas.hlc import wall_ms
+from server.passwords import hash_password
+from server.storage import HubStorage, User
+from server.timeutil import utc_iso
+from tests.conftest import Laptops, beneficiary
+
+PASSWORD = "kata-sandi-kantor-31"
+#: a kelurahan, a NIK and two laptop owners per wilayah the tests use
+AREAS = {
+    "31.71": ("31.71.01.1001", "3171014508450001", ("siti", "budi")),
+    "31.72": ("31.72.01.1001", "3172014508450002", ("ani", "dewi")),
+}
+_CSRF = re.compile(r'name="(?:c\d+-)?csrf_token" type="hidden" value="([^"]+)"')
+
+
+def csrf_of(page: TestResponse) -> str:
+    """The CSRF token a rendered page carries."""
+    found = _CSRF.search(page.get_data(as_text=True))
+    assert found, "the page carries no CSRF token"
+    return found.group(1)
+
+
+@pytest.fixture
+def add_web_user(hub_storage: HubStorage) -> Callable[..., User]:
+    """Add a supervisor (by default) of 31.71 with PASSWORD."""
+
+    def make(
+        name: str = "bu-kasi",
+        role: str = "supervisor",
+        wilayah: tuple[str, ...] = ("31.71",),
+        password: str | None = PASSWORD,
+    ) -> User:
+        user = User(name, role, wilayah, hash_password(password) if password else None)
+        hub_storage.add_user(user, utc_iso())
+        return user
+
+    return make
+
+
+@dataclass
+class Web:
+    """A browser-less visitor of /web/ on the Flask test client."""
+
+    client: FlaskClient
+
+    def login(self, name: str = "bu-kasi", password: str = PASSWORD, **kw) -> TestResponse:
+        token = csrf_of(self.client.get("/web/login", **kw))
+        return self.client.post(
+            "/web/login", data={"csrf_token": token, "name": name, "password": password}, **kw
+        )
+
+    def page(self, path: str) -> str:
+        response = self.client.get(path)
+        assert response.status_code == 200, response.status_code
+        return response.get_data(as_text=True)
+
+
+@pytest.fixture
+def web(hub_app: Flask) -> Web:
+    return Web(hub_app.test_client())
+
+
+@dataclass
+class RaisedConflict:
+    conflict_id: int
+    record_id: str
+    laptops: tuple[FieldDevice, FieldDevice]
+
+
+@pytest.fixture
+def raise_conflict(laptops: Laptops, hub_app: Flask) -> Callable[..., RaisedConflict]:
+    """Two laptops of `area` edit one beneficiary's `field` offline: one value is queued."""
+    service = hub_app.extensions["pendamping"].conflicts
+
+    def make(
+        area: str = "31.71",
+        field: str = "address",
+        values: tuple[str, str] = ("Jl. Melati 3", "Jl. Mawar 1"),
+    ) -> RaisedConflict:
+        kelurahan, nik, (first, second) = AREAS[area]
+        a = laptops.enroll(first, wilayah=(kelurahan.rsplit(".", 1)[0],))
+        b = laptops.enroll(second, wilayah=(kelurahan.rsplit(".", 1)[0],))
+        bid = a.store.add("beneficiary", beneficiary(kelurahan=kelurahan, nik=nik))
+        for laptop in (a, b, a, b):
+            laptop.sync()
+        a.store.update("beneficiary", bid, {field: values[0]})
+        b.store._wall = lambda: wall_ms() + 60_000  # b's later edit wins; a's value is lost
+        b.store.update("beneficiary", bid, {field: values[1]})
+        for laptop in (a, b, a):
+            laptop.sync()
+        [queued] = [c for c in service.list(None) if c["record_id"] == bid]
+        return RaisedConflict(queued["conflict_id"], bid, (a, b))
+
+    return make
+
+
+def make_silent(storage: HubStorage, laptop: FieldDevice, days: int) -> None:
+    """Make the hub last hear from `laptop` `days` ago."""
+    when = (datetime.now(UTC) - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    with storage.write() as session:
+        session.touch_device(laptop.store.identity.device_id, when, synced=True)
