@@ -25,11 +25,10 @@ import time
 from pathlib import Path
 
 from bench.badlink import BadLink
-from bench.common import as_json, floor_seconds, new_id, visit_fields
+from bench.common import as_json, design_floor, new_id, one_laptop, visit_fields
 from client_sync import FieldDevice
 from client_sync.errors import SyncError
 from client_sync.transport import HttpTransport
-from tests.support.served_hub import ServedHub
 
 LINK = ("--delay-ms", "300", "--rate-kbit", "256")
 SETTINGS = {
@@ -40,15 +39,7 @@ SETTINGS = {
 
 
 def one_setting(name: str, options: tuple[str, ...], records: int, workdir: Path) -> dict:
-    hub = ServedHub(workdir / "hub")
-    hub.cli("init")
-    code_a, code_b = hub.enroll_code("siti"), hub.enroll_code("budi")
-    hub.start()
-    try:
-        laptop = FieldDevice.enroll(workdir / "laptop-a", hub.url, code_a, "laptop-a")
-        bid = laptop.store.add(
-            "beneficiary", {"name": "Ibu Sri", "sex": "P", "kelurahan": "31.71.01.1001"}
-        )
+    with one_laptop(workdir, "budi") as (hub, laptop, bid, codes):
         laptop.sync()  # the beneficiary is on the hub before the measured round
         made = [laptop.store.add("visit", visit_fields(bid, n)) for n in range(records)]
         link = BadLink(f"127.0.0.1:{hub.port}", workdir / f"{name}.json", options)
@@ -70,13 +61,11 @@ def one_setting(name: str, options: tuple[str, ...], records: int, workdir: Path
         elapsed = time.perf_counter() - start
         counters = link.stop()
         stats = json.loads(hub.cli("stats", "--json"))
-        other = FieldDevice.enroll(workdir / "laptop-b", hub.url, code_b, "laptop-b")
+        other = FieldDevice.enroll(workdir / "laptop-b", hub.url, codes["budi"], "laptop-b")
         other.sync()
         seen = {v["id"] for v in other.store.list("visit")}
         laptop.close()
         other.close()
-    finally:
-        hub.stop()
     return {
         "setting": name,
         "seconds": round(elapsed, 2),
@@ -102,9 +91,7 @@ def link_floor_seconds(records: int) -> float:
 
 
 def run(records: int, workdir: Path) -> dict:
-    floor = floor_seconds(
-        [(new_id(), as_json(visit_fields(new_id(), n))) for n in range(10_000)], workdir
-    )
+    floor = design_floor(workdir)
     results = [
         one_setting(name, options, records, workdir / name.replace(" ", "-"))
         for name, options in SETTINGS.items()

@@ -22,10 +22,9 @@ import time
 import uuid
 from pathlib import Path
 
-from bench.common import as_json, floor_seconds, new_id, visit_fields
+from bench.common import as_json, design_floor, one_laptop, visit_fields
 from client_sync import FieldDevice
 from schemas.hlc import HybridClock
-from tests.support.served_hub import ServedHub
 
 
 def _rss_mib() -> float:
@@ -80,19 +79,9 @@ def fill_outbox(device: FieldDevice, beneficiary_id: str, records: int) -> None:
 
 
 def run(records: int, workdir: Path) -> dict:
-    floor = floor_seconds(
-        [(new_id(), as_json(visit_fields(new_id(), n))) for n in range(10_000)], workdir
-    )
-    hub = ServedHub(workdir / "hub")
-    hub.cli("init")
-    code = hub.enroll_code("siti")
-    hub.start()
-    try:
-        home = workdir / "laptop"
-        device = FieldDevice.enroll(home, hub.url, code, "laptop")
-        bid = device.store.add(
-            "beneficiary", {"name": "Ibu Sri", "sex": "P", "kelurahan": "31.71.01.1001"}
-        )
+    floor = design_floor(workdir)
+    with one_laptop(workdir) as (hub, device, bid, _codes):
+        home = device.home
         device.sync()
         fill_outbox(device, bid, records)
         device.close()
@@ -104,8 +93,6 @@ def run(records: int, workdir: Path) -> dict:
         )
         figures = json.loads(done.stdout.strip().splitlines()[-1])
         stats = json.loads(hub.cli("stats", "--json"))
-    finally:
-        hub.stop()
     return {
         "records": records,
         "sqlite_floor_10k_s": round(floor, 4),

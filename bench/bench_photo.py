@@ -28,13 +28,11 @@ from pathlib import Path
 from urllib3.util.retry import Retry
 
 from bench.badlink import BadLink
-from bench.common import as_json, floor_seconds, new_id, visit_fields
-from client_sync import FieldDevice
+from bench.common import design_floor, one_laptop
 from client_sync.engine import SyncResult, pull_all, push_outbox
 from client_sync.hub import HubClient
 from client_sync.photos import DEFAULT_CHUNK_BYTES, attach, upload_pending
 from client_sync.transport import HttpTransport
-from tests.support.served_hub import ServedHub
 
 
 class _Stop(Exception):
@@ -46,18 +44,8 @@ class _Stop(Exception):
 
 
 def run(size: int, rate_kbit: int, workdir: Path) -> dict:
-    floor = floor_seconds(
-        [(new_id(), as_json(visit_fields(new_id(), n))) for n in range(10_000)], workdir
-    )
-    hub = ServedHub(workdir / "hub")
-    hub.cli("init")
-    code = hub.enroll_code("siti")
-    hub.start()
-    try:
-        laptop = FieldDevice.enroll(workdir / "laptop", hub.url, code, "laptop")
-        bid = laptop.store.add(
-            "beneficiary", {"name": "Ibu Sri", "sex": "P", "kelurahan": "31.71.01.1001"}
-        )
+    floor = design_floor(workdir)
+    with one_laptop(workdir) as (hub, laptop, bid, _codes):
         photo = workdir / "serah-terima.jpg"
         head = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00"
         photo.write_bytes(head + hashlib.shake_256(b"kursi roda").digest(size - len(head)))
@@ -110,8 +98,6 @@ def run(size: int, rate_kbit: int, workdir: Path) -> dict:
         blob = Path(hub.data) / "attachments" / "blobs" / digest
         whole = blob.exists() and hashlib.sha256(blob.read_bytes()).hexdigest() == digest
         laptop.close()
-    finally:
-        hub.stop()
     resume_up = second_counts.get("c2s_bytes", 0)
     return {
         "photo_bytes": size,

@@ -25,7 +25,9 @@ from tests.support.served_hub import ServedHub
 __all__ = [
     "ServedHub",
     "cpu_seconds",
+    "design_floor",
     "floor_seconds",
+    "one_laptop",
     "timed",
     "two_laptops",
     "visit_fields",
@@ -53,6 +55,33 @@ def visit_fields(beneficiary_id: str, n: int) -> dict:
         "lat": -6.2 + (n % 100) / 10000,
         "lon": 106.8 + (n % 100) / 10000,
     }
+
+
+def design_floor(workdir: Path) -> float:
+    """DESIGN.md §7's floor: stdlib sqlite3 inserting 10,000 visit rows in one transaction."""
+    rows = [(new_id(), as_json(visit_fields(new_id(), n))) for n in range(10_000)]
+    return floor_seconds(rows, workdir)
+
+
+@contextmanager
+def one_laptop(
+    workdir: Path, *others: str
+) -> Iterator[tuple[ServedHub, FieldDevice, str, dict[str, str]]]:
+    """A served hub, siti's laptop enrolled over HTTP with one beneficiary (not yet pushed),
+    and enrolment codes for the `others`; the hub stops on exit."""
+    hub = ServedHub(workdir / "hub")
+    hub.cli("init")
+    code = hub.enroll_code("siti")
+    codes = {name: hub.enroll_code(name) for name in others}
+    hub.start()
+    try:
+        laptop = FieldDevice.enroll(workdir / "laptop", hub.url, code, "laptop")
+        bid = laptop.store.add(
+            "beneficiary", {"name": "Ibu Sri", "sex": "P", "kelurahan": "31.71.01.1001"}
+        )
+        yield hub, laptop, bid, codes
+    finally:
+        hub.stop()
 
 
 def floor_seconds(rows: list[tuple[str, str]], workdir: Path) -> float:

@@ -3,24 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from server.app import create_app
 from server.audit import verify
-from server.cli import main
 from server.enrolment import issue_code, redeem_code
 from server.storage import User
 from server.timeutil import utc_iso
-
-
-@dataclass(frozen=True)
-class Run:
-    code: int
-    out: str
-    err: str
+from tests.support.hub_cli import Run, hub_runner
 
 
 @pytest.fixture
@@ -30,13 +22,8 @@ def data_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def hub(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> Callable[..., Run]:
-    def run(*args: str) -> Run:
-        capsys.readouterr()
-        code = main(["--data", str(data_dir), *args])
-        captured = capsys.readouterr()
-        return Run(code, captured.out, captured.err)
-
-    return run
+    """Runs `pendamping-hub --data <tmp> ARGS...` and returns its exit code and output."""
+    return hub_runner(data_dir, capsys)
 
 
 @pytest.fixture

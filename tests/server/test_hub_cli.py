@@ -5,23 +5,15 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from flask import Flask
 
 from server.app import create_app
-from server.cli import main
 from server.passwords import verify_password
 from server.storage import NotFound
-
-
-@dataclass(frozen=True)
-class Run:
-    code: int
-    out: str
-    err: str
+from tests.support.hub_cli import Run, hub_runner
 
 
 @pytest.fixture
@@ -32,14 +24,7 @@ def data_dir(tmp_path: Path) -> Path:
 @pytest.fixture
 def hub(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> Callable[..., Run]:
     """Runs `pendamping-hub --data <tmp> ARGS...` and returns its exit code and output."""
-
-    def run(*args: str) -> Run:
-        capsys.readouterr()
-        code = main(["--data", str(data_dir), *args])
-        captured = capsys.readouterr()
-        return Run(code, captured.out, captured.err)
-
-    return run
+    return hub_runner(data_dir, capsys)
 
 
 @pytest.fixture
