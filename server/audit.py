@@ -15,7 +15,7 @@ from __future__ import annotations
 import getpass
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +23,7 @@ import orjson
 
 __all__ = [
     "GENESIS",
+    "STORED_COLUMNS",
     "AuditEntry",
     "AuditEvent",
     "Problem",
@@ -36,6 +37,8 @@ __all__ = [
 
 #: the `prev_hash` of the first entry
 GENESIS = "0" * 64
+#: the text columns of a stored entry after its position, in the order of AuditEntry
+STORED_COLUMNS = ("at", "actor", "device_id", "action", "detail", "prev_hash", "hash")
 #: bad entries compared against each other to tell a move from an edit (quadratic: capped)
 _MOVE_SEARCH_LIMIT = 2000
 
@@ -113,6 +116,43 @@ class AuditEntry:
     detail: str
     prev_hash: str
     hash: str
+    #: a column held no UTF-8 text (a BLOB, a number, bytes that do not decode): the
+    #: entry was tampered with; its text fields show what could be read (U+FFFD elsewhere)
+    unreadable: bool = False
+
+    @classmethod
+    def from_stored(cls, row: Sequence[Any]) -> AuditEntry:
+        """The entry from a row read so that no column can fail to decode: the position,
+        then per column of :data:`STORED_COLUMNS` its SQLite ``typeof`` and its bytes
+        (``CAST(column AS BLOB)``). Never raises on a mistyped or undecodable column: it
+        marks the entry :attr:`unreadable`, which :func:`verify` reports as changed."""
+        position, rest = row[0], row[1:]
+        values: list[str | None] = []
+        unreadable = not isinstance(position, int)
+        for column, kind, raw in zip(STORED_COLUMNS, rest[0::2], rest[1::2], strict=True):
+            if kind == "null" and column == "device_id":
+                values.append(None)
+                continue
+            data = raw if isinstance(raw, bytes) else str(raw).encode("utf-8", "replace")
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError:
+                text, unreadable = data.decode("utf-8", "replace"), True
+            if kind != "text":
+                unreadable = True
+            values.append(text)
+        at, actor, device_id, action, detail, prev_hash, hash_ = values
+        return cls(
+            position if isinstance(position, int) else 0,
+            at or "",
+            actor or "",
+            device_id,
+            action or "",
+            detail or "",
+            prev_hash or "",
+            hash_ or "",
+            unreadable,
+        )
 
     def computed_hash(self, position: int | None = None) -> str:
         """The hash this entry's content has (at `position`, by default its own)."""
@@ -195,8 +235,8 @@ def verify(entries: Iterable[AuditEntry]) -> list[Problem]:
     the chain is whole). A truncated tail cannot be seen here: what is left is a valid
     chain (see docs/audit.md for how the office anchors the head)."""
     entries = list(entries)
-    bad = [e for e in entries if e.computed_hash() != e.hash]
-    moved = _moves(bad)
+    bad = [e for e in entries if e.unreadable or e.computed_hash() != e.hash]
+    moved = _moves([e for e in bad if not e.unreadable])
     bad_positions = {e.position for e in bad}
     # The hash each position's genuine entry has, where it can be told: an intact entry's
     # own, a moved entry's at the position it came from, an edited entry's stored hash
@@ -225,6 +265,14 @@ def verify(entries: Iterable[AuditEntry]) -> list[Problem]:
                     n,
                     "reordered",
                     f"entri {n} berisi entri yang semula di posisi {moved[n]} (urutan ditukar).",
+                )
+            )
+        elif n in bad_positions and e.unreadable:
+            problems.append(
+                Problem(
+                    n,
+                    "changed",
+                    f"entri {n} diubah: isi tidak terbaca (kolomnya bukan teks UTF-8).",
                 )
             )
         elif n in bad_positions:

@@ -27,6 +27,7 @@ import orjson
 from marshmallow import ValidationError
 
 from schemas.records import load_fields
+from schemas.validators import in_scope
 from server.admission import device_scopes
 from server.audit import AuditEvent
 from server.errors import ApiError
@@ -48,9 +49,8 @@ _FILLABLE = ("nik", "birth_date", "address", "dtsen_id", "phone")
 
 
 def _invalid(field: str, message: str, code: int = 422) -> ApiError:
-    return ApiError(
-        code, "invalid_field" if code == 422 else "conflict_state", message, {field: [message]}
-    )
+    slug = {422: "invalid_field", 403: "outside_scope"}.get(code, "conflict_state")
+    return ApiError(code, slug, message, {field: [message]})
 
 
 class ConflictService:
@@ -140,7 +140,7 @@ class ConflictService:
                 )
             writer = BatchWriter(session, self._now())
             clock = HubClock(session, self._max_skew_ms)
-            wrote = _Resolution(writer, clock, by, conflict, self.programs).run(
+            wrote = _Resolution(writer, clock, by, conflict, self.programs, scopes).run(
                 choice, value, survivor
             )
             seq = wrote[-1]
@@ -180,12 +180,14 @@ class _Resolution:
         by: str,
         conflict: ConflictRow,
         programs: frozenset[str],
+        scopes: Sequence[str] | None = None,
     ) -> None:
         self.writer = writer
         self.clock = clock
         self.by = by
         self.conflict = conflict
         self.programs = programs
+        self.scopes = scopes
 
     def run(self, choice: str, value: Any, survivor: str | None) -> list[int]:
         c = self.conflict
@@ -236,6 +238,21 @@ class _Resolution:
             seqs.append(self._write(keep_id, missing))
         return seqs
 
+    def _check_scope(self, *kelurahan: Any) -> None:
+        """Every record a resolution writes, where it is and where it goes, lies in the
+        resolver's wilayah: merging two people or setting a kelurahan must not reach into
+        another district. :raises ApiError: 403 naming the kelurahan outside."""
+        if self.scopes is None:
+            return
+        for place in kelurahan:
+            if place is not None and not any(in_scope(str(place), w) for w in self.scopes):
+                raise _invalid(
+                    "kelurahan",
+                    f"Penyelesaian ini menyentuh data di {place}, di luar wilayah Anda; "
+                    "minta kantor yang membawahi keduanya.",
+                    403,
+                )
+
     def _write(
         self,
         record_id: str,
@@ -249,6 +266,7 @@ class _Resolution:
         row: RecordRow | None = self.writer.row(record_id)
         if row is None:
             raise _invalid("record_id", "Data konflik ini tidak ada lagi di hub.", 409)
+        self._check_scope(row.kelurahan, fields.get("kelurahan"))
         write = Write(
             str(uuid.uuid4()),
             row.entity,

@@ -11,6 +11,7 @@ error                        code  meaning
 ``bad_length``               400   a Content-Length that is not a number
 ``unauthorized``             401   no token, or a token the hub does not know
 ``enroll_code_invalid``      403   the enrolment code is unknown, used or expired
+``outside_scope``            403   a resolution would write a record outside the resolver's wilayah
 ``not_found``                404   no such route or thing
 ``method_not_allowed``       405   the route exists for another method
 ``offset_mismatch``          409   a tus PATCH from another offset than the hub holds

@@ -320,5 +320,7 @@ class SyncService:
         page = self.storage.pull(device_scopes(device), since, limit, device.device_id)
         # A conflict's seq is that of a write to a record in scope, so the page's span
         # covers it; a laptop that pulls every page hears of every conflict once.
-        conflicts = self.storage.conflicts_for_device(device.device_id, since, page.next)
+        conflicts = self.storage.conflicts_for_device(
+            device.device_id, since, page.next, device_scopes(device)
+        )
         return page, [conflict_view(c) for c in conflicts]

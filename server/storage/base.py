@@ -207,7 +207,8 @@ class WriteSession(abc.ABC):
 
     @abc.abstractmethod
     def add_scope_exits(self, exits: Iterable[ScopeExit]) -> None:
-        """Keep the scope exits of this transaction's writes (see :meth:`HubStorage.pull`)."""
+        """Keep the scope exits of this transaction's writes (see :meth:`HubStorage.pull`),
+        and move each record's conflicts to its new kelurahan with it."""
 
     @abc.abstractmethod
     def touch_device(
@@ -412,8 +413,16 @@ class HubStorage(abc.ABC):
         """Conflicts on records in `scopes` (None: all), oldest first, after an id."""
 
     @abc.abstractmethod
-    def conflicts_for_device(self, device_id: str, since: int, upto: int) -> list[ConflictRow]:
-        """Conflicts raised or settled in (since, upto] on either side of which is the device."""
+    def conflicts_for_device(
+        self,
+        device_id: str,
+        since: int,
+        upto: int,
+        scopes: Sequence[str] | None = None,
+    ) -> list[ConflictRow]:
+        """Conflicts raised or settled in (since, upto] on either side of which is the device,
+        on records now in `scopes` (None: anywhere). A conflict follows its record's
+        kelurahan, so a laptop hears nothing more of a record that left its scope."""
 
     @abc.abstractmethod
     def stats(self) -> dict[str, Any]:

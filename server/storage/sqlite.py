@@ -294,10 +294,17 @@ class _SQLiteWrite(WriteSession):
         )
 
     def add_scope_exits(self, exits: Iterable[ScopeExit]) -> None:
+        exits = list(exits)
         self._conn.executemany(
             "INSERT INTO scope_exits (seq, record_id, entity, old_kelurahan, new_kelurahan)"
             " VALUES (?, ?, ?, ?, ?)",
             ((e.seq, e.record_id, e.entity, e.old_kelurahan, e.new_kelurahan) for e in exits),
+        )
+        # A record's conflicts follow it: the office (and the laptops) of its new kelurahan
+        # review them, the old one no longer sees its values.
+        self._conn.executemany(
+            "UPDATE conflicts SET kelurahan = ? WHERE record_id = ?",
+            ((e.new_kelurahan, e.record_id) for e in sorted(exits, key=lambda e: e.seq)),
         )
 
     def beneficiaries_with_nik(self, niks: Sequence[str]) -> dict[str, list[str]]:
@@ -695,12 +702,19 @@ class SQLiteStorage(HubStorage):
             [after_id, *params, limit],
         )
 
-    def conflicts_for_device(self, device_id: str, since: int, upto: int) -> list[ConflictRow]:
+    def conflicts_for_device(
+        self,
+        device_id: str,
+        since: int,
+        upto: int,
+        scopes: Sequence[str] | None = None,
+    ) -> list[ConflictRow]:
+        where, params = _scope_sql(scopes)
         return _select_conflicts(
             self._conn(),
             "(lost_device = ? OR kept_device = ?) AND ((seq > ? AND seq <= ?)"
-            " OR (resolved_seq > ? AND resolved_seq <= ?)) ORDER BY conflict_id",
-            (device_id, device_id, since, upto, since, upto),
+            f" OR (resolved_seq > ? AND resolved_seq <= ?)) AND {where} ORDER BY conflict_id",
+            (device_id, device_id, since, upto, since, upto, *params),
         )
 
     def stats(self) -> dict[str, Any]:
@@ -739,13 +753,18 @@ class SQLiteStorage(HubStorage):
         # Read in pages: one long SELECT would hold a WAL snapshot (and the checkpoint)
         # open for as long as the caller takes; positions only grow, so paging is exact.
         while True:
+            # Each column as its type and its bytes: a tampered BLOB or non-UTF-8 text
+            # cannot fail the read; AuditEntry.from_stored marks such an entry.
             rows = conn.execute(
-                "SELECT position, at, actor, device_id, action, detail, prev_hash, hash"
+                "SELECT position, typeof(at), CAST(at AS BLOB), typeof(actor),"
+                " CAST(actor AS BLOB), typeof(device_id), CAST(device_id AS BLOB),"
+                " typeof(action), CAST(action AS BLOB), typeof(detail), CAST(detail AS BLOB),"
+                " typeof(prev_hash), CAST(prev_hash AS BLOB), typeof(hash), CAST(hash AS BLOB)"
                 " FROM audit WHERE position > ? ORDER BY position LIMIT 1000",
                 (after,),
             ).fetchall()
             for row in rows:
-                yield AuditEntry(*row)
+                yield AuditEntry.from_stored(row)
             if len(rows) < 1000:
                 return
             after = rows[-1][0]

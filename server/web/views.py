@@ -56,6 +56,9 @@ _KIND_LABELS = {
 }
 _ZONES = {7: "WIB", 8: "WITA", 9: "WIT"}
 _PAGE = 50
+#: the largest id a query value may name (SQLite's INTEGER) and its number of digits
+_MAX_SQLITE_INT = 2**63 - 1
+_MAX_ID_DIGITS = len(str(_MAX_SQLITE_INT))
 
 
 # -- every request of the blueprint ----------------------------------------------------------
@@ -325,12 +328,18 @@ def _conflict_item(conflict: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _query_id(name: str) -> int | None:
+    """A query value that names a row id: ASCII digits only, at most 19 of them, clamped to
+    SQLite's INTEGER; None when absent or anything else ('²', 5,000 digits, '-1', ' 7')."""
+    text = request.args.get(name, "")
+    if not text or len(text) > _MAX_ID_DIGITS or not (text.isascii() and text.isdigit()):
+        return None
+    return min(int(text), _MAX_SQLITE_INT)
+
+
 def _conflicts_page(status: int = 200, error: str | None = None, done: int | None = None):
     user: User = g.web_user
-    try:
-        after = max(0, int(request.args.get("after", "0")))
-    except ValueError:
-        after = 0
+    after = _query_id("after") or 0
     listed = current_app.extensions["pendamping"].conflicts.list(
         _scopes(user), True, _PAGE + 1, after
     )
@@ -349,8 +358,7 @@ def _conflicts_page(status: int = 200, error: str | None = None, done: int | Non
 @bp.route("/conflicts")
 @login_required
 def conflicts():
-    done = request.args.get("selesai", "")
-    return _conflicts_page(done=int(done) if done.isdigit() else None)
+    return _conflicts_page(done=_query_id("selesai"))
 
 
 def _typed_value(text: str | None) -> Any:
