@@ -332,7 +332,7 @@ def sync(ctx: click.Context, as_json: bool) -> None:
         return
     click.echo(
         f"Sinkron selesai: {result.pushed} terkirim, {result.pulled} diterima, "
-        f"{result.conflicts} konflik, {result.rejected} ditolak{result.photos_text()}"
+        f"{result.conflicts} konflik, {result.rejected} ditolak{result.extras_text()}"
     )
     refused = {r["change_id"]: r for r in dev.store.rejected()}
     for item in result.errors:

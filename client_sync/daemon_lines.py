@@ -35,7 +35,7 @@ def describe(
         tail = " (lihat `pendamping status`)" if result.rejected else ""
         return (
             f"Sinkron selesai: {result.pushed} terkirim, {result.pulled} diterima, "
-            f"{result.conflicts} konflik, {result.rejected} ditolak{result.photos_text()}{tail}."
+            f"{result.conflicts} konflik, {result.rejected} ditolak{result.extras_text()}{tail}."
         )
     if outcome is Outcome.CANCELLED:
         return "Putaran sinkron dihentikan; semua data tetap tersimpan di laptop."

@@ -52,9 +52,12 @@ class SyncResult:
     photos_waiting: int = 0  # still to send: the link allowed no more this round
     errors: list[dict[str, Any]] = field(default_factory=list)
 
-    def photos_text(self) -> str:
-        """The photos' part of the round's one line, for people; empty when none moved."""
+    def extras_text(self) -> str:
+        """The round's one line after its counts, for people: changes a USB bundle already
+        delivered, and photos; empty when there is nothing to say."""
         parts = []
+        if self.confirmed_by_bundle:
+            parts.append(f"{self.confirmed_by_bundle} sudah diterima hub lewat bundle USB")
         if self.photos_sent:
             parts.append(f"{self.photos_sent} foto terkirim ({self.photo_bytes / 1e6:.1f} MB)")
         if self.photos_waiting:

@@ -76,7 +76,7 @@ class FieldStore:
     def __init__(
         self, path: str | Path, wall: Callable[[], int] = wall_ms, passphrase: str | None = None
     ) -> None:
-        self.path = Path(path)
+        self.path = Path(path).absolute()  # photos and bundles join paths to its folder
         self._wall = wall
         self._passphrase = passphrase
         try:

@@ -346,3 +346,12 @@ def test_a_hub_without_the_receipts_endpoint_leaves_the_changes_to_the_push(siti
     assert confirm_exported(siti.store, HubClient(older, "token")) == 0
     assert older.requests == [("POST", "/api/v1/sync/receipts")]
     assert siti.store.status()["pending"] == 3
+
+
+def test_the_sync_line_says_how_many_changes_a_bundle_already_delivered():
+    from client_sync.engine import SyncResult
+
+    result = SyncResult(confirmed_by_bundle=3)
+
+    assert result.extras_text() == "; 3 sudah diterima hub lewat bundle USB"
+    assert SyncResult().extras_text() == ""

@@ -95,3 +95,26 @@ def test_status_counts_photos_waiting_and_changes_carried_in_a_bundle(
     assert "Foto menunggu dikirim: 1" in out
     info = json.loads(as_json)
     assert (info["in_bundle"], info["photos_waiting"], info["photos_refused"]) == (2, 1, 0)
+
+
+def test_a_bundle_carries_the_photos_of_a_home_given_as_a_relative_path(
+    hub_app, add_user, tmp_path, capsys, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    FieldDevice.enroll(
+        "laptop",
+        "http://127.0.0.1:9",
+        add_user("sari"),
+        "laptop-sari",
+        lambda _url: WsgiTransport(hub_app),
+    ).close()
+    with FieldDevice.open("laptop") as dev:
+        record = dev.store.add("beneficiary", beneficiary())
+    photo = tmp_path / "rumah.jpg"
+    photo.write_bytes(b"\xff\xd8\xff\xe0" + bytes(1000))
+    assert add(capsys, Path("laptop"), record, photo, "rumah")[0] == 0
+
+    code, out, err = run(capsys, "--home", "laptop", "export-bundle", "stick.zip")
+
+    assert code == 0, err
+    assert "1 foto" in out or '"photos": 1' in out
