@@ -34,6 +34,7 @@ import orjson
 from client_sync.errors import HubRefused, ProtocolError
 from client_sync.hub import HubClient
 from client_sync.photos import pending_files
+from client_sync.sealed import open_plain
 from client_sync.store import FieldStore
 from schemas.hlc import iso_from_ms, wall_ms
 from schemas.sync import PROTOCOL_VERSION, RECEIPT_STATUSES, SCHEMA_VERSION
@@ -127,6 +128,7 @@ def export_bundle(
     if target.is_dir():
         target = target / _default_name(identity.user, created_at)
     photos = list(_pending_photos(store, Path(home)))
+    key = store.photo_key()
     if store.pending_count() == 0 and not photos:
         return BundleSummary(None, 0, 0, 0, created_at)
     label = str(target.resolve())
@@ -137,7 +139,7 @@ def export_bundle(
                 count, digest = _write_changes(bundle, store, label, created_at, batch_bytes)
                 files = {CHANGES: digest}
                 for photo in photos:
-                    files[PHOTO_DIR + photo.sha256] = _write_photo(bundle, photo)
+                    files[PHOTO_DIR + photo.sha256] = _write_photo(bundle, photo, key)
                 manifest = json.dumps(
                     {
                         "format": BUNDLE_FORMAT,
@@ -198,7 +200,7 @@ def _write_changes(
     return count, digest.hexdigest()
 
 
-def _write_photo(bundle: zipfile.ZipFile, photo: _Photo) -> str:
+def _write_photo(bundle: zipfile.ZipFile, photo: _Photo, key: bytes | None = None) -> str:
     """Copy one photo in, stored as is (it is compressed already). :returns: its SHA-256.
 
     :raises OSError: the photo on the laptop no longer matches its name (a damaged file).
@@ -207,7 +209,7 @@ def _write_photo(bundle: zipfile.ZipFile, photo: _Photo) -> str:
     info = zipfile.ZipInfo(PHOTO_DIR + photo.sha256, date_time=_zip_time())
     info.compress_type = zipfile.ZIP_STORED
     info.file_size = photo.path.stat().st_size
-    with open(photo.path, "rb") as source, bundle.open(info, "w") as member:
+    with open_plain(photo.path, key, photo.sha256) as source, bundle.open(info, "w") as member:
         while chunk := source.read(_COPY_CHUNK):
             digest.update(chunk)
             member.write(chunk)

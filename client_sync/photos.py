@@ -29,6 +29,7 @@ from client_sync.errors import (
     Unauthorized,
 )
 from client_sync.hub import HubClient
+from client_sync.sealed import SealedError, open_plain, seal_into
 from client_sync.store import FieldStore
 from client_sync.tus import OffsetMismatch, TusClient, UploadGone
 from schemas.codes import ENTITIES, PHOTO_KINDS
@@ -154,8 +155,9 @@ def _sniff(source: Path, max_bytes: int) -> tuple[str, int]:
     return media_type, size
 
 
-def _copy_in(source: Path, folder: Path) -> tuple[str, Path, bool]:
-    """Copy `source` into `folder` under its sha256, durably.
+def _copy_in(source: Path, folder: Path, key: bytes | None = None) -> tuple[str, Path, bool]:
+    """Copy `source` into `folder` under its sha256, durably; sealed with `key` when the
+    store is encrypted (:mod:`client_sync.sealed`).
 
     :returns: the sha256, the kept file, and whether this call made it.
     """
@@ -163,13 +165,18 @@ def _copy_in(source: Path, folder: Path) -> tuple[str, Path, bool]:
     temp = folder / f".{uuid.uuid4().hex}.tmp"
     digest = hashlib.sha256()
     try:
-        with source.open("rb") as reader, temp.open("wb") as writer:
+        with source.open("rb") as reader:
             while block := reader.read(_BLOCK):
                 digest.update(block)
-                writer.write(block)
+        sha256 = digest.hexdigest()
+        with source.open("rb") as reader, temp.open("wb") as writer:
+            if key is not None:
+                seal_into(key, sha256, reader, writer)
+            else:
+                while block := reader.read(_BLOCK):
+                    writer.write(block)
             writer.flush()
             os.fsync(writer.fileno())
-        sha256 = digest.hexdigest()
         kept = folder / sha256
         if kept.is_file():
             return sha256, kept, False
@@ -203,7 +210,8 @@ def attach(
     store = device.store
     record = store.get(entity, record_id)
     media_type, size = _sniff(Path(file_path), max_bytes)
-    sha256, kept, made = _copy_in(Path(file_path), Path(device.home) / ATTACHMENTS_DIR)
+    key = device.store.photo_key()
+    sha256, kept, made = _copy_in(Path(file_path), Path(device.home) / ATTACHMENTS_DIR, key)
     relative = f"{ATTACHMENTS_DIR}/{sha256}"
     with _connect(store) as conn:
         inserted = conn.execute(
@@ -305,6 +313,7 @@ class _Upload:
     ) -> None:
         self.sha256, self.kind, self.media_type, self.size, relative, self.url = row
         self.path = _absolute(store, relative)
+        self.key = store.photo_key()
         self.conn, self.tus, self.chunk_bytes = conn, tus, chunk_bytes
         self.progress, self.summary = progress, summary
 
@@ -352,9 +361,12 @@ class _Upload:
     def _intact(self) -> bool:
         """Whether the kept file still has the sha256 it is named by."""
         digest = hashlib.sha256()
-        with self.path.open("rb") as handle:
-            while block := handle.read(_BLOCK):
-                digest.update(block)
+        try:
+            with open_plain(self.path, self.key, self.sha256) as handle:
+                while block := handle.read(_BLOCK):
+                    digest.update(block)
+        except SealedError:
+            return False
         return digest.hexdigest() == self.sha256
 
     def _send(self) -> None:
@@ -371,7 +383,7 @@ class _Upload:
         offset = state.offset
         self._set(bytes_sent=offset)
         mismatches = 0
-        with self.path.open("rb") as handle:
+        with open_plain(self.path, self.key, self.sha256) as handle:
             while offset < self.size:
                 handle.seek(offset)
                 chunk = handle.read(self.chunk_bytes)

@@ -24,6 +24,7 @@ from client_sync import database
 from client_sync.errors import InvalidRecord, NotEnrolled, RecordNotFound, StoreError
 from client_sync.fold import fold_quiet, is_quiet
 from client_sync.migrations import apply_migrations
+from client_sync.sealed import new_key
 from schemas.codes import ENTITIES
 from schemas.hlc import HybridClock, Timestamp, iso_from_ms, wall_ms
 from schemas.lifecycle import is_legal_transition
@@ -100,6 +101,18 @@ class FieldStore:
     def connect(self) -> sqlite3.Connection:
         """A new connection of its own to this store's file, with the same passphrase."""
         return database.connect(self.path, self._passphrase)
+
+    def photo_key(self) -> bytes | None:
+        """The key that seals kept photos (:mod:`client_sync.sealed`), made on first use and
+        kept inside the encrypted store; None when the store is plain."""
+        if not self.encrypted:
+            return None
+        found = self._meta("photo_key")
+        if found is None:
+            with self._atomic() as conn:
+                found = self._meta("photo_key") or new_key().hex()
+                self._set_meta(conn, photo_key=found)
+        return bytes.fromhex(found)
 
     def rekey(self, new_passphrase: str) -> None:
         """Re-encrypt the store under a new passphrase (SQLCipher's ``PRAGMA rekey``).
