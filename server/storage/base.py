@@ -307,6 +307,15 @@ class HubStorage(abc.ABC):
         """
 
     @abc.abstractmethod
+    def end_web_sessions(self, name: str, at: int, audit: AuditEvent | None = None) -> None:
+        """End every web session of `name` that began before `at` (unix seconds), with
+        `audit` appended in the same transaction. An unknown name changes nothing."""
+
+    @abc.abstractmethod
+    def web_sessions_after(self, name: str) -> int:
+        """The time (unix seconds) before which `name`'s web sessions are over; 0 if none."""
+
+    @abc.abstractmethod
     def add_enroll_code(
         self,
         code_hash: str,

@@ -515,6 +515,26 @@ class SQLiteStorage(HubStorage):
             if audit is not None:
                 _SQLiteWrite(conn).audit(audit)
 
+    def end_web_sessions(self, name: str, at: int, audit: AuditEvent | None = None) -> None:
+        with self._transaction() as conn:
+            if conn.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone() is None:
+                return
+            conn.execute(
+                "INSERT INTO web_logouts (user_name, after) VALUES (?, ?)"
+                " ON CONFLICT (user_name) DO UPDATE SET after = MAX(after, excluded.after)",
+                (name, at),
+            )
+            if audit is not None:
+                _SQLiteWrite(conn).audit(audit)
+
+    def web_sessions_after(self, name: str) -> int:
+        row = (
+            self._conn()
+            .execute("SELECT after FROM web_logouts WHERE user_name = ?", (name,))
+            .fetchone()
+        )
+        return int(row[0]) if row else 0
+
     def add_enroll_code(
         self,
         code_hash: str,

@@ -191,6 +191,17 @@ class StorageContract:
         with pytest.raises(NotFound):
             storage.get_user("nobody")
 
+    def test_ending_web_sessions_keeps_the_latest_time_and_ignores_unknown_users(
+        self, storage: HubStorage
+    ):
+        storage.add_user(User("sari", "supervisor", ("31.71",)), T0)
+        assert storage.web_sessions_after("sari") == 0
+        storage.end_web_sessions("sari", 200)
+        storage.end_web_sessions("sari", 100)  # an older logout does not bring sessions back
+        storage.end_web_sessions("nobody", 300)
+        assert storage.web_sessions_after("sari") == 200
+        assert storage.web_sessions_after("nobody") == 0
+
     def test_a_password_hash_is_set_replaced_and_cleared(self, storage: HubStorage):
         storage.add_user(User("ani", "supervisor", ("31.71",)), T0)
         storage.set_password_hash("ani", "hash-1")

@@ -8,6 +8,7 @@ settles only what lies in their wilayah; an admin sees everything.
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import logging
 import math
@@ -107,8 +108,8 @@ def _storage() -> HubStorage:
 def _session_user() -> User | None:
     """The logged-in user, or None: no login, a login older than the session lifetime, or
     a user who since lost the role or the password."""
-    name, at = session.get("user"), session.get("login_at")
-    if not isinstance(name, str) or not isinstance(at, int):
+    name, at, login_ms = session.get("user"), session.get("login_at"), session.get("login_ms")
+    if not isinstance(name, str) or not isinstance(at, int) or not isinstance(login_ms, int):
         return None
     age = time.time() - at
     if not -60 <= age <= current_app.permanent_session_lifetime.total_seconds():
@@ -119,7 +120,16 @@ def _session_user() -> User | None:
         return None
     if user.role not in PASSWORD_ROLES or not user.password_hash:
         return None
+    if session.get("pw") != _fingerprint(user.password_hash):
+        return None  # the password changed since this login
+    if login_ms <= _storage().web_sessions_after(name):
+        return None  # the user logged out (anywhere) since this login
     return user
+
+
+def _fingerprint(password_hash: str) -> str:
+    """Names a password hash without carrying it, so a password change ends old logins."""
+    return hashlib.sha256(password_hash.encode("utf-8")).hexdigest()[:16]
 
 
 def login_required(view: F) -> F:
@@ -208,6 +218,8 @@ def login():
             session.clear()  # a fresh session (and CSRF secret) for the new login
             session["user"] = user.name
             session["login_at"] = int(time.time())
+            session["login_ms"] = time.time_ns() // 1_000_000
+            session["pw"] = _fingerprint(user.password_hash or "")
             session.permanent = True
             return redirect(url_for("web.dashboard"), 303)
         wait = lockout.locked_for(*keys)
@@ -225,6 +237,14 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    """End this user's every web session, not only this browser's cookie: a copy of the
+    cookie taken elsewhere stops working too."""
+    user = _session_user()
+    if user is not None:
+        now_ms = time.time_ns() // 1_000_000
+        _storage().end_web_sessions(
+            user.name, now_ms, AuditEvent(utc_iso(), user.name, "web_logout", {})
+        )
     session.clear()
     return redirect(url_for("web.login", keluar=1), 303)
 

@@ -51,10 +51,11 @@ def _seal(tmp_path: Path, data: bytes, key: bytes) -> tuple[Path, str]:
 )
 def test_a_sealed_file_reads_back_the_same_bytes_from_any_offset(tmp_path_factory, size, reads):
     tmp_path = tmp_path_factory.mktemp("sealed")
-    data = os.urandom(size)
+    data = hashlib.shake_256(str(size).encode()).digest(size)  # the same bytes on a replay
     key = new_key()
     path, sha = _seal(tmp_path, data, key)
-    assert data[:64] not in path.read_bytes() or size == 0
+    if size >= 32:  # 32 bytes of plaintext never stand in the sealed file
+        assert data[:32] not in path.read_bytes()
     with open_plain(path, key, sha) as plain:
         assert plain.read() == data
         for offset, length in reads:

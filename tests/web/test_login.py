@@ -14,7 +14,7 @@ from flask import Flask
 
 from server.app import create_app
 from server.cli import main as hub_main
-from server.passwords import verify_password
+from server.passwords import hash_password, verify_password
 from server.storage import HubStorage, User
 from server.timeutil import utc_iso
 from server.web import WebState
@@ -311,3 +311,36 @@ def test_the_api_stays_token_only_and_ignores_the_web_login(web: Web, add_web_us
     response = web.client.post("/api/v1/conflicts/1/resolve", json={"choice": "keep"})
     assert response.status_code == 401  # no bearer token; the session cookie counts for nothing
     assert response.json["error"] == "unauthorized"
+
+
+def test_a_logout_ends_a_copy_of_the_session_cookie_taken_elsewhere(
+    web: Web, add_web_user, hub_app
+):
+    add_web_user()
+    web.login()
+    with web.client.session_transaction() as session:
+        stolen = dict(session)
+    thief = Web(hub_app.test_client())
+    with thief.client.session_transaction() as session:
+        session.update(stolen)
+    assert logged_in(thief)
+
+    token = csrf_of(web.client.get("/web/"))
+    web.client.post("/web/logout", data={"csrf_token": token})
+
+    assert not logged_in(thief)
+    assert logged_in(web) is False
+    web.login()  # a new login after the logout works at once
+    assert logged_in(web)
+
+
+def test_a_password_change_ends_the_logins_made_with_the_old_one(
+    web: Web, add_web_user, hub_storage
+):
+    add_web_user()
+    web.login()
+    assert logged_in(web)
+
+    hub_storage.set_password_hash("bu-kasi", hash_password("kata-sandi-baru-2026"))
+
+    assert not logged_in(web)
