@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from pathlib import Path
 
 import click
 
@@ -23,6 +24,7 @@ from client_sync.cli_support import (
 from client_sync.daemon import SyncDaemon
 from client_sync.device import FieldDevice
 from client_sync.errors import NotEnrolled
+from client_sync.instance_lock import AlreadyRunning, only_instance
 from client_sync.schedule import DEFAULT_EVERY_S, DEFAULT_SETTLE_S, Outcome
 
 __all__ = ["EXIT_CODES", "daemon", "register"]
@@ -95,7 +97,12 @@ def daemon(ctx: click.Context, every_min: float, settle_s: float, once: bool) ->
         "setelah perubahan baru, makin jarang saat hub tidak terjangkau. "
         "Tekan Ctrl-C untuk berhenti."
     )
-    final = runner.run()
+    try:
+        with only_instance(Path(home)):
+            final = runner.run()
+    except AlreadyRunning as exc:
+        _log(str(exc))
+        ctx.exit(EXIT_ERROR)
     if final is None:
         _log("Sinkron latar belakang berhenti.")
         return

@@ -137,3 +137,15 @@ def test_ctrl_c_stops_the_daemon_with_exit_0(enrolled, capsys):
     assert "Sinkron selesai: 1 terkirim" in err
     assert err.strip().endswith("Sinkron latar belakang berhenti.")
     assert "Traceback" not in err
+
+
+def test_a_second_daemon_on_the_same_laptop_says_so_and_exits_1(enrolled, capsys):
+    from client_sync.instance_lock import only_instance
+
+    home = enrolled(records=1)
+    with only_instance(home):  # the first daemon
+        code = daemon(home)
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "Sinkron latar belakang lain sudah berjalan" in err
+    assert "Traceback" not in err
