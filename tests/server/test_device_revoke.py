@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -12,18 +11,6 @@ from server.audit import verify
 from server.enrolment import issue_code, redeem_code
 from server.storage import User
 from server.timeutil import utc_iso
-from tests.support.hub_cli import Run, hub_runner
-
-
-@pytest.fixture
-def data_dir(tmp_path: Path) -> Path:
-    return tmp_path / "hub-data"
-
-
-@pytest.fixture
-def hub(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> Callable[..., Run]:
-    """Runs `pendamping-hub --data <tmp> ARGS...` and returns its exit code and output."""
-    return hub_runner(data_dir, capsys)
 
 
 @pytest.fixture

@@ -13,18 +13,7 @@ from flask import Flask
 from server.app import create_app
 from server.passwords import verify_password
 from server.storage import NotFound
-from tests.support.hub_cli import Run, hub_runner
-
-
-@pytest.fixture
-def data_dir(tmp_path: Path) -> Path:
-    return tmp_path / "hub-data"
-
-
-@pytest.fixture
-def hub(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> Callable[..., Run]:
-    """Runs `pendamping-hub --data <tmp> ARGS...` and returns its exit code and output."""
-    return hub_runner(data_dir, capsys)
+from tests.support.hub_cli import Run
 
 
 @pytest.fixture
