@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from client_sync import FieldDevice, cli_daemon
+from client_sync import FieldDevice
 from client_sync.cli import EXIT_ERROR, EXIT_HUB, EXIT_INVALID, EXIT_UNAUTHORIZED, main
+from client_sync.cli import daemon as cli_daemon
 from server.storage import HubStorage
 from tests.conftest import beneficiary
 from tests.support.served_hub import free_port

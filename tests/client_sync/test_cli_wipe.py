@@ -52,7 +52,7 @@ def terminal(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], None]:
     """Pretend stdin is a terminal on which the user types `text`."""
 
     def type_in(text: str) -> None:
-        monkeypatch.setattr("client_sync.cli_wipe.interactive", lambda: True)
+        monkeypatch.setattr("client_sync.cli.wipe.interactive", lambda: True)
         monkeypatch.setattr("sys.stdin", io.StringIO(text))
 
     return type_in

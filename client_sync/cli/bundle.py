@@ -11,9 +11,10 @@ from pathlib import Path
 import click
 
 from client_sync.bundle import export_bundle
-from client_sync.cli_support import emit_json, open_device
+from client_sync.cli.home import open_device
+from client_sync.cli.output import emit_json
 
-__all__ = ["register"]
+__all__ = ["export_bundle_command"]
 
 
 def _size(n: int) -> str:
@@ -46,8 +47,3 @@ def export_bundle_command(ctx: click.Context, file: Path, as_json: bool) -> None
         "Perubahan tetap tersimpan di laptop sampai hub menerimanya; sinkron berikutnya "
         "hanya menanyakan tanda terimanya, tanpa mengirim ulang."
     )
-
-
-def register(cli: click.Group) -> None:
-    """Add `export-bundle` to the `pendamping` group."""
-    cli.add_command(export_bundle_command)

@@ -1,7 +1,6 @@
-"""More `pendamping` commands: deleting, moving a request along its lifecycle, conflicts.
+"""`pendamping conflicts [--all] [--json]`: the conflicts on this laptop's changes.
 
-Kept apart from :mod:`client_sync.cli` so each module stays small; :func:`register` adds
-them to the main group.
+Read from the store, as the hub reported them on the last sync; works with no network.
 """
 
 from __future__ import annotations
@@ -10,10 +9,10 @@ from typing import Any
 
 import click
 
-from client_sync.cli_support import emit_json, open_device
-from schemas.codes import DEVICE_STATUSES, ENTITIES
+from client_sync.cli.home import open_device
+from client_sync.cli.output import emit_json
 
-__all__ = ["register"]
+__all__ = ["conflicts"]
 
 _KIND_LABELS = {
     "field": "isian",
@@ -21,26 +20,6 @@ _KIND_LABELS = {
     "delete": "hapus vs ubah",
     "duplicate_person": "NIK ganda",
 }
-
-
-@click.command("delete")
-@click.argument("entity", type=click.Choice(ENTITIES))
-@click.argument("record_id", metavar="ID")
-@click.pass_context
-def delete(ctx: click.Context, entity: str, record_id: str) -> None:
-    """Hapus data ID; di hub data itu disimpan sebagai nisan (tombstone), tidak hilang."""
-    open_device(ctx).store.delete(entity, record_id)
-    click.echo(f"Dihapus (menunggu dikirim): {record_id}")
-
-
-@click.command("status")
-@click.argument("record_id", metavar="ID")
-@click.argument("status", type=click.Choice(DEVICE_STATUSES))
-@click.pass_context
-def request_status(ctx: click.Context, record_id: str, status: str) -> None:
-    """Ubah status permohonan ID (pendamping: diverifikasi atau dibatalkan)."""
-    open_device(ctx).store.update("device_request", record_id, {"status": status})
-    click.echo(f"Status permohonan {record_id}: {status} (menunggu dikirim)")
 
 
 def _describe(conflict: dict[str, Any]) -> str:
@@ -75,10 +54,3 @@ def conflicts(ctx: click.Context, show_all: bool, as_json: bool) -> None:
     else:
         for conflict in found:
             click.echo(_describe(conflict))
-
-
-def register(cli: click.Group, request: click.Group) -> None:
-    """Add these commands to the `pendamping` group and its `request` subgroup."""
-    cli.add_command(delete)
-    cli.add_command(conflicts)
-    request.add_command(request_status)

@@ -2,43 +2,26 @@
 
     pendamping daemon [--every MENIT] [--settle DETIK] [--once]
 
-Kept apart from :mod:`client_sync.cli`; :func:`register` adds the command to the group.
+A round's exit code comes from :data:`client_sync.cli.failures.ROUND_EXIT_CODES`, the same
+as `pendamping sync` gives for it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-from pathlib import Path
 
 import click
 
-from client_sync.cli_support import (
-    EXIT_ERROR,
-    EXIT_HUB,
-    EXIT_OK,
-    EXIT_UNAUTHORIZED,
-    store_passphrase,
-    transport_factory,
-)
+from client_sync.cli.failures import EXIT_ERROR, ROUND_EXIT_CODES
+from client_sync.cli.home import home_of, store_passphrase, transport_factory
 from client_sync.daemon import SyncDaemon
 from client_sync.device import FieldDevice
 from client_sync.errors import NotEnrolled
 from client_sync.instance_lock import AlreadyRunning, only_instance
-from client_sync.schedule import DEFAULT_EVERY_S, DEFAULT_SETTLE_S, Outcome
+from client_sync.schedule import DEFAULT_EVERY_S, DEFAULT_SETTLE_S
 
-__all__ = ["EXIT_CODES", "daemon", "register"]
-
-#: The exit code of a round, the same as `pendamping sync` gives for it.
-EXIT_CODES = {
-    Outcome.OK: EXIT_OK,
-    Outcome.OFFLINE: EXIT_HUB,
-    Outcome.REFUSED: EXIT_HUB,
-    Outcome.LOCAL: EXIT_ERROR,
-    Outcome.UNAUTHORIZED: EXIT_UNAUTHORIZED,
-    Outcome.NOT_ENROLLED: EXIT_ERROR,
-    Outcome.CANCELLED: EXIT_ERROR,
-}
+__all__ = ["daemon"]
 
 
 def _log(line: str) -> None:
@@ -75,7 +58,7 @@ def _log(line: str) -> None:
 def daemon(ctx: click.Context, every_min: float, settle_s: float, once: bool) -> None:
     """Sinkron otomatis di latar belakang: tiap --every menit, segera setelah perubahan
     baru, dan makin jarang saat hub tidak terjangkau. Ctrl-C untuk berhenti."""
-    home = ctx.find_root().obj["home"]
+    home = home_of(ctx)
     factory = transport_factory()  # a bad PENDAMPING_RETRIES/TIMEOUT fails here, exit 2
     passphrase = store_passphrase(home)  # PENDAMPING_PASSPHRASE, or asked once on a terminal
 
@@ -88,7 +71,7 @@ def daemon(ctx: click.Context, every_min: float, settle_s: float, once: bool) ->
 
     runner = SyncDaemon(open_home, every_min * 60, settle_s, log=_log)
     if once:
-        ctx.exit(EXIT_CODES[runner.run_round().outcome])
+        ctx.exit(ROUND_EXIT_CODES[runner.run_round().outcome])
     # APScheduler's own warnings (e.g. a slot skipped while a slow round runs) are not for
     # the pendamping: without a handler Python would print them to stderr.
     logging.getLogger("apscheduler").addHandler(logging.NullHandler())
@@ -98,7 +81,7 @@ def daemon(ctx: click.Context, every_min: float, settle_s: float, once: bool) ->
         "Tekan Ctrl-C untuk berhenti."
     )
     try:
-        with only_instance(Path(home)):
+        with only_instance(home):
             final = runner.run()
     except AlreadyRunning as exc:
         _log(str(exc))
@@ -106,9 +89,4 @@ def daemon(ctx: click.Context, every_min: float, settle_s: float, once: bool) ->
     if final is None:
         _log("Sinkron latar belakang berhenti.")
         return
-    ctx.exit(EXIT_CODES[final])
-
-
-def register(cli: click.Group) -> None:
-    """Add `daemon` to the `pendamping` group."""
-    cli.add_command(daemon)
+    ctx.exit(ROUND_EXIT_CODES[final])

@@ -3,19 +3,20 @@
     pendamping passphrase set       encrypt a store enrolled with --no-passphrase (or older)
     pendamping passphrase change    old passphrase -> new one (SQLCipher's PRAGMA rekey)
 
-Kept apart from :mod:`client_sync.cli`; :func:`register` adds the group. Passphrases come from
-the environment for scripts, else are asked (hidden) on a terminal; see docs/cli.md.
+Passphrases come from the environment for scripts, else are asked (hidden) on a terminal;
+see docs/cli.md.
 """
 
 from __future__ import annotations
 
 import click
 
-from client_sync.cli_support import EXIT_ERROR, Failure, new_passphrase, store_passphrase
+from client_sync.cli.failures import EXIT_ERROR, Failure
+from client_sync.cli.home import home_of, new_passphrase, store_passphrase
 from client_sync.database import encrypt_plain, is_encrypted, is_plain
 from client_sync.device import PASSPHRASE_ENV, STORE_FILE, FieldDevice
 
-__all__ = ["NEW_PASSPHRASE_ENV", "passphrase", "register"]
+__all__ = ["NEW_PASSPHRASE_ENV", "passphrase"]
 
 #: The new passphrase of `passphrase change` for scripts.
 NEW_PASSPHRASE_ENV = "PENDAMPING_NEW_PASSPHRASE"
@@ -36,7 +37,7 @@ def passphrase_set(ctx: click.Context) -> None:
     """Enkripsi penyimpanan yang belum terenkripsi. Hentikan daemon dahulu.
 
     Kata sandi dari PENDAMPING_PASSPHRASE, atau ditanyakan dua kali."""
-    home = ctx.find_root().obj["home"]
+    home = home_of(ctx)
     path = home / STORE_FILE
     if is_encrypted(path):
         raise Failure(
@@ -62,7 +63,7 @@ def passphrase_set(ctx: click.Context) -> None:
 def passphrase_change(ctx: click.Context) -> None:
     """Ganti kata sandi penyimpanan: yang lama dari PENDAMPING_PASSPHRASE atau ditanyakan,
     yang baru dari PENDAMPING_NEW_PASSPHRASE atau ditanyakan dua kali."""
-    home = ctx.find_root().obj["home"]
+    home = home_of(ctx)
     if not is_encrypted(home / STORE_FILE):
         FieldDevice.open(home, passphrase="").close()  # not enrolled: says so
         raise Failure("Penyimpanan ini belum terenkripsi: jalankan `pendamping passphrase set`.")
@@ -71,8 +72,3 @@ def passphrase_change(ctx: click.Context) -> None:
         dev.store.rekey(new)
     FieldDevice.open(home, passphrase=new).close()
     click.echo(f"Kata sandi penyimpanan diganti. {_AFTER}")
-
-
-def register(cli: click.Group) -> None:
-    """Add `passphrase` to the `pendamping` group."""
-    cli.add_command(passphrase)

@@ -2,7 +2,7 @@
 
 Both work with no network: `add` checks and keeps the photo and queues it, `list` shows
 what the hub has confirmed so far. The photos travel with `pendamping sync`, after their
-record (docs/attachments.md). :func:`register` adds the group to the main command.
+record (docs/attachments.md).
 """
 
 from __future__ import annotations
@@ -12,17 +12,13 @@ from typing import Any
 
 import click
 
-from client_sync.cli_support import emit_json, open_device, table
+from client_sync.cli.home import open_device
+from client_sync.cli.output import ENTITY_LABELS, emit_json, table
 from client_sync.photos import attach, list_photos
 from schemas.codes import ENTITIES, PHOTO_KINDS
 
-__all__ = ["photo", "register"]
+__all__ = ["photo"]
 
-_ENTITY_LABELS = {
-    "beneficiary": "penerima manfaat",
-    "visit": "kunjungan",
-    "device_request": "permohonan alat",
-}
 _STATES = {"pending": "menunggu", "uploaded": "terkirim", "refused": "ditolak"}
 
 
@@ -61,7 +57,7 @@ def add(ctx: click.Context, entity: str, record_id: str, file: Path, kind: str) 
     sha256 = attach(dev, entity, record_id, file, kind)
     row = next(r for r in list_photos(dev.store) if r["sha256"] == sha256)
     click.echo(
-        f"Foto {kind} dilampirkan ke {_ENTITY_LABELS[entity]} {record_id}"
+        f"Foto {kind} dilampirkan ke {ENTITY_LABELS[entity]} {record_id}"
         f" ({_mib(row['size'])}, {row['media_type']}), menunggu dikirim: {sha256}"
     )
 
@@ -84,7 +80,7 @@ def list_(ctx: click.Context, as_json: bool) -> None:
             (
                 r["sha256"][:12],
                 r["kind"],
-                f"{_ENTITY_LABELS.get(r['entity'], r['entity'])} {r['record_id'][:8]}",
+                f"{ENTITY_LABELS.get(r['entity'], r['entity'])} {r['record_id'][:8]}",
                 _mib(r["size"]),
                 _sent(r),
                 _STATES.get(r["state"], r["state"]),
@@ -93,8 +89,3 @@ def list_(ctx: click.Context, as_json: bool) -> None:
             for r in rows
         ],
     )
-
-
-def register(cli: click.Group) -> None:
-    """Add the `photo` group to the `pendamping` command."""
-    cli.add_command(photo)

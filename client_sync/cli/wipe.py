@@ -20,12 +20,13 @@ from pathlib import Path
 import click
 
 from client_sync.bundle import exported_pending
-from client_sync.cli_support import EXIT_ERROR, Failure, interactive, store_passphrase
+from client_sync.cli.failures import EXIT_ERROR, Failure
+from client_sync.cli.home import home_of, interactive, store_passphrase
 from client_sync.device import STORE_FILE, FieldDevice
 from client_sync.photos import ATTACHMENTS_DIR, list_photos
 from client_sync.store import FieldStore
 
-__all__ = ["Undelivered", "register", "undelivered"]
+__all__ = ["Undelivered", "erase_home", "undelivered", "wipe"]
 
 #: The store's file and the files SQLite (or SQLCipher) keeps beside it.
 STORE_SUFFIXES = ("", "-wal", "-shm", "-journal")
@@ -127,7 +128,7 @@ def wipe(ctx: click.Context, force: bool, yes: bool) -> None:
     Bila ada yang belum terkirim, perintah menolak dan menyebutkannya; bawa dulu
     `pendamping export-bundle` ke kantor dinas. --force menghapus tetap, setelah Anda
     mengetik nama pengguna laptop ini (atau --yes)."""
-    home = Path(ctx.find_root().obj["home"])
+    home = home_of(ctx)
     dev = FieldDevice.open(home, passphrase=store_passphrase(home))
     try:
         user = dev.store.identity.user
@@ -184,8 +185,3 @@ def _ask(question: str) -> str:
 def _confirm(question: str) -> bool:
     _need_terminal()
     return click.confirm(question, default=False, err=True)
-
-
-def register(cli: click.Group) -> None:
-    """Add `wipe` to the `pendamping` group."""
-    cli.add_command(wipe)

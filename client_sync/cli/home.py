@@ -1,92 +1,44 @@
-"""Helpers of the `pendamping` command: exit codes, worded failures, output, environment.
+"""How a `pendamping` command gets at this laptop's home: its passphrase, and the transport
+settings from the environment.
 
-Kept apart from :mod:`client_sync.cli` so that module holds only the commands.
+Every command opens the home the same way (:func:`open_device`), so a passphrase is asked or
+read the same way everywhere and only the commands that reach the hub read the transport
+settings: a bad `PENDAMPING_TIMEOUT` never blocks recording in the field.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
+from client_sync.cli.failures import EXIT_INVALID, Failure
 from client_sync.database import is_encrypted
 from client_sync.device import STORE_FILE, FieldDevice, TransportFactory, env_passphrase
 from client_sync.transport import HttpTransport, default_retry
 
 __all__ = [
     "DEFAULT_RETRIES",
-    "EXIT_ERROR",
-    "EXIT_HUB",
-    "EXIT_INVALID",
-    "EXIT_OK",
-    "EXIT_UNAUTHORIZED",
-    "Failure",
-    "JsonObject",
-    "emit_json",
-    "field_lines",
+    "MIN_PASSPHRASE",
+    "home_of",
+    "interactive",
     "new_passphrase",
     "open_device",
     "store_passphrase",
-    "table",
     "transport_factory",
 ]
-
-EXIT_OK = 0
-EXIT_ERROR = 1  # a local problem: not enrolled, no such record, store unusable
-EXIT_INVALID = 2  # bad input: a usage error or a field that failed validation
-EXIT_HUB = 3  # the hub could not be reached or refused; nothing was lost
-EXIT_UNAUTHORIZED = 4  # the hub no longer accepts this laptop's token
 
 DEFAULT_RETRIES = 4
 MIN_PASSPHRASE = 8
 
 
-class Failure(Exception):
-    """A failure already worded for the user: its lines go to stderr as they are."""
-
-    def __init__(self, lines: str | Sequence[str], exit_code: int = EXIT_ERROR) -> None:
-        self.lines = [lines] if isinstance(lines, str) else list(lines)
-        self.exit_code = exit_code
-        super().__init__("; ".join(self.lines))
-
-
-class JsonObject(click.ParamType):
-    """A JSON object given on the command line, e.g. ``{"mobilitas": "terbatas"}``."""
-
-    name = "JSON"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if isinstance(value, dict):
-            return value
-        try:
-            parsed = json.loads(value)
-        except ValueError:
-            parsed = None
-        if not isinstance(parsed, dict):
-            self.fail('harus objek JSON, mis. {"mobilitas": "terbatas"}.', param, ctx)
-        return parsed
-
-
-def field_lines(errors: Mapping[str, Any], prefix: str = "") -> list[str]:
-    """One ``field: message`` line per field of a validation error, nested fields dotted."""
-    lines = []
-    for key, value in errors.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, Mapping):
-            lines += field_lines(value, f"{name}.")
-        elif isinstance(value, list) and any(isinstance(v, Mapping) for v in value):
-            for item in value:
-                lines += field_lines(item, f"{name}.") if isinstance(item, Mapping) else []
-        elif isinstance(value, list):
-            lines.append(f"{name}: {' '.join(str(v) for v in value)}")
-        else:
-            lines.append(f"{name}: {value}")
-    return lines
+def home_of(ctx: click.Context) -> Path:
+    """The home folder the command works on (`--home`, else the default)."""
+    return Path(ctx.find_root().obj["home"])
 
 
 def _env_number(name: str, cast: Callable[[str], Any], default: Any) -> Any:
@@ -113,7 +65,10 @@ def _timeout(raw: str) -> tuple[float, float] | None:
 
 def transport_factory() -> TransportFactory:
     """The real HTTP transport, with retries (`PENDAMPING_RETRIES`) and timeouts
-    (`PENDAMPING_TIMEOUT`, seconds: one number, or CONNECT,READ) from the environment."""
+    (`PENDAMPING_TIMEOUT`, seconds: one number, or CONNECT,READ) from the environment.
+
+    :raises Failure: either variable is not a valid value (exit 2).
+    """
     retries = _env_number("PENDAMPING_RETRIES", int, DEFAULT_RETRIES)
     timeout = _env_number("PENDAMPING_TIMEOUT", _timeout, None)
     extra = {"timeout": timeout} if timeout else {}
@@ -169,19 +124,3 @@ def open_device(ctx: click.Context, network: bool = False) -> FieldDevice:
     else:
         dev = FieldDevice.open(home, passphrase=passphrase)
     return ctx.with_resource(dev)
-
-
-def emit_json(payload: Any) -> None:
-    click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
-
-
-def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    cells = [[_cell(v) for v in row] for row in rows]
-    widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(headers)]
-    for row in [list(headers), *cells]:
-        click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
-
-
-def _cell(value: Any, limit: int = 40) -> str:
-    text = "-" if value is None or value == "" else str(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."

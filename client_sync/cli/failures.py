@@ -1,0 +1,147 @@
+"""Exit codes and the one table from an exception to what `pendamping` says and returns.
+
+Every failure of a command is one plain line per problem on stderr and an exit code from the
+table in docs/cli.md, never a stack trace. The commands raise what they raise (the store's
+:class:`~client_sync.errors.InvalidRecord`, the hub's :class:`~client_sync.errors.SyncError`, a
+:class:`Failure` they worded themselves); :func:`failure_for` is the only place that turns an
+exception into lines and a code, and :data:`ROUND_EXIT_CODES` the only place that does so for a
+daemon round. `sync` and `enroll` word a hub failure with what only they know (changes waiting,
+the step that failed) through :func:`sync_failure` and :func:`enrol_failure`, here too.
+
+========================  ====  ==========================================================
+exception                 code  line(s) on stderr
+========================  ====  ==========================================================
+Failure                   its   its own lines (worded by the command)
+click Abort (Ctrl-C)      1     ``Dibatalkan.``
+click UsageError          2     ``Galat: <message> (lihat `<command> --help`)``
+other ClickException      its   click's ``Error: <message>``
+InvalidRecord             2     ``field: message``, one line per field
+Unauthorized (401)        4     ``Hub menolak laptop ini: <message>.``
+SyncError                 3     ``Hub tidak dapat dipakai: <message>.``
+ClientError               1     the message (not enrolled, no such record, wrong passphrase)
+OSError                   1     ``Berkas atau folder tidak dapat dipakai: <error>``
+anything else (a bug)     1     ``Galat tak terduga (<type>): <error>``
+========================  ====  ==========================================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import click
+
+from client_sync.daemon_lines import REVOKED, revoked_text
+from client_sync.errors import ClientError, InvalidRecord, SyncError, Unauthorized
+from client_sync.schedule import Outcome
+
+__all__ = [
+    "EXIT_ERROR",
+    "EXIT_HUB",
+    "EXIT_INVALID",
+    "EXIT_OK",
+    "EXIT_UNAUTHORIZED",
+    "ROUND_EXIT_CODES",
+    "Failure",
+    "enrol_failure",
+    "failure_for",
+    "field_lines",
+    "sentence",
+    "sync_failure",
+]
+
+EXIT_OK = 0
+EXIT_ERROR = 1  # a local problem: not enrolled, no such record, store unusable
+EXIT_INVALID = 2  # bad input: a usage error or a field that failed validation
+EXIT_HUB = 3  # the hub could not be reached or refused; nothing was lost
+EXIT_UNAUTHORIZED = 4  # the hub no longer accepts this laptop's token
+
+#: The exit code of a daemon round (`pendamping daemon`), the same as `pendamping sync`
+#: gives for it.
+ROUND_EXIT_CODES = {
+    Outcome.OK: EXIT_OK,
+    Outcome.OFFLINE: EXIT_HUB,
+    Outcome.REFUSED: EXIT_HUB,
+    Outcome.LOCAL: EXIT_ERROR,
+    Outcome.UNAUTHORIZED: EXIT_UNAUTHORIZED,
+    Outcome.NOT_ENROLLED: EXIT_ERROR,
+    Outcome.CANCELLED: EXIT_ERROR,
+}
+
+
+class Failure(Exception):
+    """A failure already worded for the user: its lines go to stderr as they are."""
+
+    def __init__(self, lines: str | Sequence[str], exit_code: int = EXIT_ERROR) -> None:
+        self.lines = [lines] if isinstance(lines, str) else list(lines)
+        self.exit_code = exit_code
+        super().__init__("; ".join(self.lines))
+
+
+def failure_for(exc: Exception) -> Failure:
+    """What `pendamping` says about `exc` and the code it exits with (the table above)."""
+    if isinstance(exc, Failure):
+        return exc
+    if isinstance(exc, click.exceptions.Abort):
+        return Failure("Dibatalkan.", EXIT_ERROR)
+    if isinstance(exc, click.UsageError):
+        hint = f" (lihat `{exc.ctx.command_path} --help`)" if exc.ctx else ""
+        return Failure(f"Galat: {exc.format_message()}{hint}", exc.exit_code)
+    if isinstance(exc, click.ClickException):
+        return Failure(f"Error: {exc.format_message()}", exc.exit_code)  # click's own wording
+    if isinstance(exc, InvalidRecord):
+        return Failure(field_lines(exc.errors), EXIT_INVALID)
+    if isinstance(exc, Unauthorized):
+        return Failure(f"Hub menolak laptop ini: {sentence(exc)}", EXIT_UNAUTHORIZED)
+    if isinstance(exc, SyncError):
+        return Failure(f"Hub tidak dapat dipakai: {sentence(exc)}", EXIT_HUB)
+    if isinstance(exc, ClientError):
+        return Failure(str(exc), EXIT_ERROR)
+    if isinstance(exc, OSError):
+        return Failure(f"Berkas atau folder tidak dapat dipakai: {exc}", EXIT_ERROR)
+    return Failure(f"Galat tak terduga ({type(exc).__name__}): {exc}", EXIT_ERROR)
+
+
+def sync_failure(exc: SyncError, pending: int) -> Failure:
+    """What `pendamping sync` says when its round stopped with `pending` changes waiting."""
+    if isinstance(exc, Unauthorized) and exc.slug == REVOKED:
+        return Failure(revoked_text(pending), EXIT_UNAUTHORIZED)
+    if isinstance(exc, Unauthorized):
+        return Failure(
+            f"Sinkron ditolak: hub tidak lagi menerima laptop ini ({sentence(exc, '')}). "
+            f"Hubungi kantor dinas; {pending} perubahan tetap tersimpan di laptop.",
+            EXIT_UNAUTHORIZED,
+        )
+    return Failure(
+        f"Sinkron gagal: {sentence(exc)} Semua data tetap tersimpan di laptop; "
+        f"{pending} perubahan menunggu.",
+        EXIT_HUB,
+    )
+
+
+def enrol_failure(exc: SyncError) -> Failure:
+    """What `pendamping enroll` says when the hub could not be reached or refused the code."""
+    return Failure(f"Pendaftaran gagal: {sentence(exc)}", EXIT_HUB)
+
+
+def sentence(exc: BaseException, end: str = ".") -> str:
+    """An error's message as one sentence ending in `end`."""
+    text = str(exc).strip().rstrip(".")
+    return text + end
+
+
+def field_lines(errors: Mapping[str, Any], prefix: str = "") -> list[str]:
+    """One ``field: message`` line per field of a validation error, nested fields dotted."""
+    lines = []
+    for key, value in errors.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            lines += field_lines(value, f"{name}.")
+        elif isinstance(value, list) and any(isinstance(v, Mapping) for v in value):
+            for item in value:
+                lines += field_lines(item, f"{name}.") if isinstance(item, Mapping) else []
+        elif isinstance(value, list):
+            lines.append(f"{name}: {' '.join(str(v) for v in value)}")
+        else:
+            lines.append(f"{name}: {value}")
+    return lines

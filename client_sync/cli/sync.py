@@ -1,0 +1,100 @@
+"""`pendamping sync | status`: send the outbox and pull the district, and say where things are.
+
+`sync` is the one command that needs the hub after enrolment; `status` reads only the laptop.
+Both print what the hub refused, one line per field, the same way.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from typing import Any
+
+import click
+
+from client_sync.bundle import exported_pending
+from client_sync.cli.failures import field_lines, sync_failure
+from client_sync.cli.home import open_device
+from client_sync.cli.output import ENTITY_LABELS, emit_json
+from client_sync.errors import SyncError
+from client_sync.photos import list_photos
+from client_sync.progress import TerminalProgress
+
+__all__ = ["status", "sync"]
+
+
+@click.command("sync")
+@click.option("--json", "as_json", is_flag=True, help="Cetak hasil sebagai JSON.")
+@click.pass_context
+def sync(ctx: click.Context, as_json: bool) -> None:
+    """Kirim perubahan ke hub lalu tarik data terbaru wilayah Anda."""
+    dev = open_device(ctx, network=True)
+    # One updating line on stderr, only on a terminal and never with --json.
+    progress = TerminalProgress(None if as_json else sys.stderr)
+    try:
+        result = dev.sync(progress=progress if progress.active else None)
+    except SyncError as exc:
+        raise sync_failure(exc, dev.store.pending_count()) from exc
+    finally:
+        progress.close()
+    if as_json:
+        emit_json(result.as_dict())
+        return
+    click.echo(
+        f"Sinkron selesai: {result.pushed} terkirim, {result.pulled} diterima, "
+        f"{result.conflicts} konflik, {result.rejected} ditolak{result.extras_text()}"
+    )
+    refused = {r["change_id"]: r for r in dev.store.rejected()}
+    for item in result.errors:
+        click.echo(_rejected_lines(refused.get(item["change_id"], item), item["errors"]))
+
+
+@click.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Cetak sebagai JSON.")
+@click.pass_context
+def status(ctx: click.Context, as_json: bool) -> None:
+    """Keadaan laptop: perubahan yang menunggu, sinkron terakhir, perubahan yang ditolak."""
+    store = open_device(ctx).store
+    info = store.status()
+    info["in_bundle"] = exported_pending(store)
+    photos = [p["state"] for p in list_photos(store)]
+    info["photos_waiting"] = photos.count("pending")
+    info["photos_refused"] = photos.count("refused")
+    refused = store.rejected()
+    if as_json:
+        emit_json({**info, "rejected_changes": refused})
+        return
+    outcome = {"ok": "berhasil", "failed": "gagal"}.get(info["last_sync_outcome"] or "", "")
+    click.echo(f"Laptop: {info['device_id']} ({info['user']}), hub {info['hub_url']}")
+    click.echo(f"Menunggu dikirim: {info['pending']} perubahan")
+    click.echo(f"Terkirim, menunggu ditarik kembali: {info['awaiting_pull']} perubahan")
+    click.echo(f"Ditolak hub: {info['rejected']} perubahan")
+    if info["in_bundle"]:
+        click.echo(f"Sudah di bundle USB, menunggu konfirmasi hub: {info['in_bundle']} perubahan")
+    if info["photos_waiting"] or info["photos_refused"]:
+        click.echo(
+            f"Foto menunggu dikirim: {info['photos_waiting']}; ditolak hub: "
+            f"{info['photos_refused']} (lihat `pendamping photo list`)"
+        )
+    if info["last_sync_at"]:
+        click.echo(
+            f"Sinkron terakhir: {info['last_sync_at']} ({outcome}: {info['last_sync_message']})"
+        )
+        click.echo(f"Sinkron berhasil terakhir: {info['last_success_at'] or 'belum pernah'}")
+    else:
+        click.echo("Sinkron terakhir: belum pernah")
+    if info["conflicts"]:
+        click.echo(
+            f"Konflik terbuka pada perubahan Anda: {info['conflicts']} "
+            "(lihat `pendamping conflicts`)"
+        )
+    for change in refused:
+        click.echo(_rejected_lines(change, change["errors"]))
+
+
+def _rejected_lines(change: Mapping[str, Any], errors: Mapping[str, Any]) -> str:
+    what = (
+        f"{ENTITY_LABELS.get(change.get('entity', ''), 'perubahan')} {change.get('record_id', '')}"
+    )
+    head = f"Ditolak hub ({what.strip()})"
+    return "\n".join(f"{head}: {line}" for line in field_lines(errors)) or head
