@@ -251,7 +251,7 @@ def list_records(ctx: click.Context, entity: str, as_json: bool) -> None:
 
 def _show(record: Mapping[str, Any], field: str, names: Mapping[str, Any]) -> Any:
     """One table cell: codes as they are, a beneficiary by name, times to the minute."""
-    value = record.get(field)
+    value: Any = record.get(field)
     if field == "sync":
         return _SYNC_STATES.get(value, value)
     if field == "beneficiary_id":
