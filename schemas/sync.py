@@ -12,13 +12,14 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, validate
+from marshmallow import RAISE, ValidationError, validate
 from marshmallow import fields as ma
 
 from schemas.codes import ENTITIES
 from schemas.fastload import FastLoader
 from schemas.fields import UuidText
 from schemas.hlc import is_hlc
+from schemas.messages import Schema
 from schemas.protocol import (
     AUTHOR_ID_MAX,
     DEVICE_ID_MAX,

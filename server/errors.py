@@ -17,10 +17,11 @@ from typing import Any, TypeVar
 from flask import Flask, current_app, jsonify
 from flask_smorest import Api
 from flask_smorest import Blueprint as _SmorestBlueprint
-from marshmallow import Schema, fields
+from marshmallow import fields
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from schemas.error_codes import ErrorCode
+from schemas.messages import Schema
 from schemas.protocol import RETRY_AFTER_HEADER
 
 __all__ = [

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields
+from marshmallow import fields
 
+from schemas.messages import Schema
 from schemas.protocol import HEALTH_ROUTE, PROTOCOL_VERSION, SCHEMA_VERSION
 from server.jsonprovider import Blueprint
 

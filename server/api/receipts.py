@@ -7,10 +7,11 @@ here before pushing them again, and learns their outcome for a few bytes each.
 from __future__ import annotations
 
 from flask import Response, current_app
-from marshmallow import RAISE, Schema, validate
+from marshmallow import RAISE, validate
 from marshmallow import fields as ma
 
 from schemas.fields import UuidText
+from schemas.messages import Schema
 from schemas.protocol import RECEIPTS_MAX_IDS, RECEIPTS_ROUTE
 from schemas.sync import ReceiptSchema
 from server.auth import current_device, require_device
