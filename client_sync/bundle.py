@@ -7,9 +7,8 @@ delivered until the hub says so. The next time the laptop reaches the hub,
 :func:`confirm_exported` asks for the receipts of what was exported (a few bytes per change)
 instead of pushing those changes again over a 2G link.
 
-The file: ``changes.json`` (a push body, one change per line), ``photos/<sha256>``,
-``manifest.json`` (every member's SHA-256) and ``manifest.hmac`` (HMAC-SHA256 of the
-manifest's bytes, keyed with the SHA-256 of the device token, which the hub also holds).
+The file's format (``changes.json`` one change per line, ``photos/<sha256>``, the manifest
+and its HMAC) is :mod:`schemas.bundle_format`, which the hub reads with too.
 """
 
 from __future__ import annotations
@@ -18,8 +17,6 @@ import contextlib
 import datetime as dt
 import gzip
 import hashlib
-import hmac
-import json
 import os
 import time
 import uuid
@@ -36,29 +33,32 @@ from client_sync.hub import HubClient
 from client_sync.photos import pending_files
 from client_sync.sealed import open_plain
 from client_sync.store import FieldStore
+from schemas.bundle_format import (
+    CHANGES,
+    CHANGES_TAIL,
+    FIRST_SEPARATOR,
+    MANIFEST,
+    PHOTO_DIR,
+    SEPARATOR,
+    SIGNATURE,
+    bundle_key,
+    changes_head,
+    manifest_bytes,
+    sign_manifest,
+)
 from schemas.hlc import iso_from_ms, wall_ms
-from schemas.sync import PROTOCOL_VERSION, RECEIPT_STATUSES, SCHEMA_VERSION
+from schemas.protocol import RECEIPTS_MAX_IDS, RECEIPTS_PATH
+from schemas.sync import RECEIPT_STATUSES
 
 __all__ = [
-    "BUNDLE_FORMAT",
-    "BUNDLE_VERSION",
     "BundleSummary",
-    "bundle_key",
     "confirm_exported",
     "export_bundle",
     "exported_pending",
-    "sign_manifest",
 ]
 
-BUNDLE_FORMAT = "pendamping-bundle"
-BUNDLE_VERSION = 1
-CHANGES = "changes.json"
-MANIFEST = "manifest.json"
-SIGNATURE = "manifest.hmac"
-PHOTO_DIR = "photos/"
-RECEIPTS_PATH = "/api/v1/sync/receipts"
 #: The most change ids one receipts request may carry (the hub refuses more).
-MAX_RECEIPT_IDS = 5000
+MAX_RECEIPT_IDS = RECEIPTS_MAX_IDS
 EXPORT_BATCH_BYTES = 1024 * 1024
 _COPY_CHUNK = 1024 * 1024
 
@@ -87,20 +87,6 @@ class BundleSummary:
 class _Photo:
     sha256: str
     path: Path
-
-
-def bundle_key(token: str) -> bytes:
-    """The key a device signs its bundles with: the SHA-256 of its token.
-
-    The hub keeps exactly this (as hex) instead of the token, so it can check a bundle; by
-    the same token, whoever reads the hub's database could forge one (docs/bundles.md).
-    """
-    return hashlib.sha256(token.encode("utf-8")).digest()
-
-
-def sign_manifest(key: bytes, manifest: bytes) -> str:
-    """The hex HMAC-SHA256 of the manifest's exact bytes, as ``manifest.hmac`` holds it."""
-    return hmac.new(key, manifest, hashlib.sha256).hexdigest()
 
 
 # -- export ----------------------------------------------------------------------------------
@@ -140,20 +126,14 @@ def export_bundle(
                 files = {CHANGES: digest}
                 for photo in photos:
                     files[PHOTO_DIR + photo.sha256] = _write_photo(bundle, photo, key)
-                manifest = json.dumps(
-                    {
-                        "format": BUNDLE_FORMAT,
-                        "version": BUNDLE_VERSION,
-                        "device_id": identity.device_id,
-                        "user": identity.user,
-                        "hub_url": identity.hub_url,
-                        "created_at": created_at,
-                        "changes": count,
-                        "files": files,
-                    },
-                    ensure_ascii=False,
-                    indent=2,
-                ).encode("utf-8")
+                manifest = manifest_bytes(
+                    device_id=identity.device_id,
+                    user=identity.user,
+                    hub_url=identity.hub_url,
+                    created_at=created_at,
+                    changes=count,
+                    files=files,
+                )
                 bundle.writestr(MANIFEST, manifest)
                 signature = sign_manifest(bundle_key(identity.token), manifest)
                 bundle.writestr(SIGNATURE, signature.encode("ascii"))
@@ -191,12 +171,12 @@ def _write_changes(
 
         # One change per line: still exactly a push body, and the hub can read it a line
         # at a time instead of holding 100,000 changes at once.
-        put(f'{{"protocol":{PROTOCOL_VERSION},"schema_version":{SCHEMA_VERSION},"changes":[')
+        put(changes_head())
         for batch in store.outbox_batches(batch_bytes):
-            put(("\n" if count == 0 else ",\n") + ",\n".join(batch.changes_json))
+            put((FIRST_SEPARATOR if count == 0 else SEPARATOR) + SEPARATOR.join(batch.changes_json))
             _note_exported(store, batch.change_ids, label, created_at)
             count += len(batch.change_ids)
-        put("\n]}\n")
+        put(CHANGES_TAIL)
     return count, digest.hexdigest()
 
 

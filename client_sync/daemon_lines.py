@@ -10,11 +10,12 @@ from datetime import datetime
 from client_sync.engine import SyncResult
 from client_sync.errors import ClientError
 from client_sync.schedule import Outcome
+from schemas.error_codes import ErrorCode
 
 __all__ = ["clock_time", "describe", "duration", "revoked_text", "stamp"]
 
 #: The hub's error code for a token the district office revoked.
-REVOKED = "device_revoked"
+REVOKED: str = ErrorCode.DEVICE_REVOKED.value
 
 
 def revoked_text(pending: int | None) -> str:

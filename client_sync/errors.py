@@ -13,7 +13,8 @@
      └── SyncError                  a sync round could not finish; nothing is lost
           ├── HubUnreachable        no connection, a timeout, or a 5xx after retries
           │    └── LinkDropped      the connection died while a request or its answer ran
-          ├── HubRefused            the hub answered 4xx; `.slug` is its stable error code
+          ├── HubRefused            the hub answered 4xx; `.slug` is its stable error code,
+          │                         `.code` the same as a schemas.error_codes.ErrorCode
           │    └── Unauthorized     401: unknown or revoked token
           └── ProtocolError         the hub's answer does not match the protocol
 """
@@ -21,6 +22,8 @@
 from __future__ import annotations
 
 from typing import Any
+
+from schemas.error_codes import ErrorCode
 
 __all__ = [
     "ClientError",
@@ -109,6 +112,12 @@ class HubRefused(SyncError):
         self.status = status
         self.slug = slug
         super().__init__(message)
+
+    @property
+    def code(self) -> ErrorCode | None:
+        """The slug as an :class:`ErrorCode`; None for one this laptop does not know (a
+        newer hub's, or an answer from something that is not the hub)."""
+        return ErrorCode.lookup(self.slug)
 
 
 class Unauthorized(HubRefused):

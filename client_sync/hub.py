@@ -22,22 +22,30 @@ from client_sync.errors import (
 from client_sync.store import Identity, OutboxBatch
 from client_sync.transport import RawResponse, Transport
 from client_sync.version import CLIENT_VERSION
-from schemas.sync import (
+from schemas.protocol import (
+    CLIENT_HEADER,
+    ENROLL_PATH,
+    HEALTH_PATH,
     PROTOCOL_VERSION,
-    RECEIPT_STATUSES,
+    PULL_PATH,
+    PUSH_PATH,
+    QUEUE_HEADER,
+    RETRY_AFTER_HEADER,
     SCHEMA_VERSION,
-    batch_check,
-    expand_receipts,
 )
+from schemas.pull_page import is_pull_page
+from schemas.sync import RECEIPT_STATUSES, batch_check, expand_receipts
 
 __all__ = ["HubClient"]
 
 _GZIP_LEVEL = 6
+#: The slug of an error answer that names none (not a hub's, e.g. a proxy's).
+_UNNAMED = "error"
 
 
 def _retry_after(headers: Mapping[str, str]) -> float | None:
     """`Retry-After` in seconds (the hub sends seconds, never a date)."""
-    value = str(headers.get("Retry-After") or "").strip()
+    value = str(headers.get(RETRY_AFTER_HEADER) or "").strip()
     return float(value) if value.isascii() and value.isdigit() else None
 
 
@@ -65,11 +73,11 @@ class HubClient:
         params: Mapping[str, int] | None = None,
     ) -> Any:
         """One request; `body` is gzipped JSON from :func:`_gzip_json`."""
-        headers = {"Accept": "application/json", "Pendamping-Client": CLIENT_VERSION}
+        headers = {"Accept": "application/json", CLIENT_HEADER: CLIENT_VERSION}
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
         if self.queue_size is not None:
-            headers["Pendamping-Queue"] = str(self.queue_size)
+            headers[QUEUE_HEADER] = str(self.queue_size)
         if body is not None:
             headers["Content-Type"] = "application/json"
             headers["Content-Encoding"] = "gzip"
@@ -91,7 +99,7 @@ class HubClient:
             else:
                 error = error_cls(
                     response.status,
-                    str(info.get("error", "error")),
+                    str(info.get("error", _UNNAMED)),
                     str(info.get("message", f"HTTP {response.status}")),
                 )
             error.retry_after = _retry_after(response.headers)
@@ -99,12 +107,12 @@ class HubClient:
         return data
 
     def health(self) -> dict[str, Any]:
-        return self._call("GET", "/api/v1/health")
+        return self._call("GET", HEALTH_PATH)
 
     def enroll(self, code: str, device_name: str, hub_url: str) -> Identity:
         """Trade a one-time code for this laptop's identity and token."""
         payload = orjson.dumps({"code": code, "device_name": device_name})
-        data = self._call("POST", "/api/v1/enroll", _gzip_json(payload))
+        data = self._call("POST", ENROLL_PATH, _gzip_json(payload))
         try:
             return Identity(
                 str(data["device_id"]),
@@ -129,7 +137,7 @@ class HubClient:
     def push(self, batch: OutboxBatch, body: bytes | None = None) -> list[dict[str, Any]]:
         """Send one batch. :returns: its receipts, checked to match the batch one for one."""
         body = body if body is not None else self.encode_push(batch)
-        data = self._call("POST", "/api/v1/sync/push", body)
+        data = self._call("POST", PUSH_PATH, body)
         receipts = self._receipts(data, batch.change_ids)
         for change_id, receipt in zip(batch.change_ids, receipts, strict=True):
             if (
@@ -157,25 +165,7 @@ class HubClient:
 
     def pull(self, since: int, limit: int) -> dict[str, Any]:
         """One page of records above `since`."""
-        data = self._call("GET", "/api/v1/sync/pull", params={"since": since, "limit": limit})
-        if (
-            not isinstance(data, dict)
-            or not isinstance(data.get("records"), list)
-            or not isinstance(data.get("next"), int)
-            or not isinstance(data.get("conflicts", []), list)
-            or "more" not in data
-            or not _exits_ok(data.get("exits", []))
-        ):
+        data = self._call("GET", PULL_PATH, params={"since": since, "limit": limit})
+        if not is_pull_page(data):
             raise ProtocolError("Halaman tarik dari hub tidak lengkap.")
         return data
-
-
-def _exits_ok(exits: Any) -> bool:
-    """A page's `exits` (optional; a hub before them sends none): ``{"id", "entity", "seq"}``."""
-    return isinstance(exits, list) and all(
-        isinstance(e, dict)
-        and isinstance(e.get("id"), str)
-        and isinstance(e.get("entity"), str)
-        and isinstance(e.get("seq"), int)
-        for e in exits
-    )

@@ -23,11 +23,10 @@ import orjson
 
 from client_sync.errors import HubRefused, HubUnreachable, ProtocolError, Unauthorized
 from client_sync.transport import RawResponse, Transport
+from schemas.protocol import ATTACHMENTS_PATH as CREATE_PATH
+from schemas.protocol import TUS_VERSION
 
-__all__ = ["TUS_VERSION", "OffsetMismatch", "TusClient", "UploadGone", "UploadState"]
-
-TUS_VERSION = "1.0.0"
-CREATE_PATH = "/api/v1/attachments"
+__all__ = ["OffsetMismatch", "TusClient", "UploadGone", "UploadState"]
 
 
 class UploadGone(HubRefused):

@@ -17,6 +17,8 @@ import time
 from collections.abc import Callable
 from typing import NamedTuple
 
+from schemas.protocol import DEVICE_ID_MAX
+
 __all__ = [
     "HLC_PATTERN",
     "MAX_MS",
@@ -27,7 +29,8 @@ __all__ = [
     "wall_ms",
 ]
 
-HLC_PATTERN = re.compile(r"([0-9]{16}):([0-9]{6}):([A-Za-z0-9-]{1,64})")
+#: The node is the device id, so it has the same length limit.
+HLC_PATTERN = re.compile(rf"([0-9]{{16}}):([0-9]{{6}}):([A-Za-z0-9-]{{1,{DEVICE_ID_MAX}}})")
 _MAX_COUNTER = 999_999
 #: 9999-12-31T23:59:59.999Z: the last instant a date can be written for.
 MAX_MS = 253_402_300_799_999

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from marshmallow import RAISE, ValidationError, fields, validate
 
 from schemas.codes import (
     CATEGORIES,
@@ -24,6 +24,7 @@ from schemas.codes import (
 from schemas.fastload import loaders
 from schemas.fields import IsoDate, IsoDateTime, UuidText
 from schemas.jsonsafe import unsafe_fields
+from schemas.messages import Schema
 from schemas.validators import validate_kelurahan, validate_nik
 
 __all__ = [

@@ -12,18 +12,28 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, validate
+from marshmallow import RAISE, ValidationError, validate
 from marshmallow import fields as ma
 
 from schemas.codes import ENTITIES
 from schemas.fastload import FastLoader
 from schemas.fields import UuidText
 from schemas.hlc import is_hlc
+from schemas.messages import Schema
+from schemas.protocol import (
+    AUTHOR_ID_MAX,
+    DEVICE_ID_MAX,
+    DEVICE_NAME_MAX,
+    ENROLL_CODE_MAX,
+    ENROLL_CODE_MIN,
+    MAX_SEQ,
+    PROTOCOL_VERSION,
+    PULL_LIMIT_DEFAULT,
+    PULL_LIMIT_MAX,
+)
 
 __all__ = [
-    "PROTOCOL_VERSION",
     "RECEIPT_STATUSES",
-    "SCHEMA_VERSION",
     "ChangeSchema",
     "EnrollRequestSchema",
     "EnrollResponseSchema",
@@ -40,8 +50,6 @@ __all__ = [
     "load_change",
 ]
 
-PROTOCOL_VERSION = 1
-SCHEMA_VERSION = 1
 RECEIPT_STATUSES: tuple[str, ...] = ("applied", "merged", "conflict", "duplicate", "rejected")
 
 
@@ -62,15 +70,15 @@ class ChangeSchema(_Strict):
     entity = ma.String(required=True, validate=validate.OneOf(ENTITIES))
     record_id = UuidText(required=True)
     base_seq = ma.Integer(
-        required=True, strict=True, allow_none=True, validate=validate.Range(min=0, max=2**63 - 1)
+        required=True, strict=True, allow_none=True, validate=validate.Range(min=0, max=MAX_SEQ)
     )
     fields = ma.Dict(required=True)  # checked against the entity schema on its own
     hlc = ma.String(
         required=True,
         validate=_check_hlc,
     )
-    device_id = ma.String(required=True, validate=validate.Length(min=1, max=64))
-    author_id = ma.String(required=True, validate=validate.Length(min=1, max=100))
+    device_id = ma.String(required=True, validate=validate.Length(min=1, max=DEVICE_ID_MAX))
+    author_id = ma.String(required=True, validate=validate.Length(min=1, max=AUTHOR_ID_MAX))
     #: ``put`` (the default, omitted on the wire) sets fields; ``delete`` makes a tombstone.
     op = ma.String(validate=validate.OneOf(("put", "delete")))
 
@@ -114,8 +122,10 @@ class PushResponseSchema(_Strict):
 class PullArgsSchema(_Strict):
     """Query of a pull: records whose hub seq is above `since`, at most `limit` of them."""
 
-    since = ma.Integer(load_default=0, validate=validate.Range(min=0, max=2**63 - 1))
-    limit = ma.Integer(load_default=500, validate=validate.Range(min=1, max=5000))
+    since = ma.Integer(load_default=0, validate=validate.Range(min=0, max=MAX_SEQ))
+    limit = ma.Integer(
+        load_default=PULL_LIMIT_DEFAULT, validate=validate.Range(min=1, max=PULL_LIMIT_MAX)
+    )
 
 
 class PullRecordSchema(_Strict):
@@ -138,6 +148,8 @@ class PullExitSchema(_Strict):
 
 
 class PullPageSchema(_Strict):
+    """A page of a pull; the hub writes it as text, in this order (schemas/pull_page.py)."""
+
     records = ma.List(ma.Nested(PullRecordSchema), required=True)
     conflicts = ma.List(ma.Dict(), required=True)
     #: records that left the caller's scope within the page's span; absent when none
@@ -147,8 +159,10 @@ class PullPageSchema(_Strict):
 
 
 class EnrollRequestSchema(_Strict):
-    code = ma.String(required=True, validate=validate.Length(min=4, max=64))
-    device_name = ma.String(required=True, validate=validate.Length(min=1, max=100))
+    code = ma.String(
+        required=True, validate=validate.Length(min=ENROLL_CODE_MIN, max=ENROLL_CODE_MAX)
+    )
+    device_name = ma.String(required=True, validate=validate.Length(min=1, max=DEVICE_NAME_MAX))
 
 
 class EnrollResponseSchema(_Strict):
@@ -186,14 +200,14 @@ def _fast_change(raw: Any) -> dict[str, Any] | None:
         and _UUID_RE.fullmatch(raw["record_id"])
         and type(entity) is str
         and entity in _ENTITY_SET
-        and (base_seq is None or (type(base_seq) is int and 0 <= base_seq < 2**63))
+        and (base_seq is None or (type(base_seq) is int and 0 <= base_seq <= MAX_SEQ))
         and type(raw["fields"]) is dict
         and type(hlc) is str
         and is_hlc(hlc)
         and type(device_id) is str
-        and 1 <= len(device_id) <= 64
+        and 1 <= len(device_id) <= DEVICE_ID_MAX
         and type(author_id) is str
-        and 1 <= len(author_id) <= 100
+        and 1 <= len(author_id) <= AUTHOR_ID_MAX
     ):
         return raw
     return None

@@ -26,6 +26,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from schemas.error_codes import ErrorCode
 from schemas.media import SHA256_RE, SNIFF_BYTES, sniff_media_type
 from server.errors import ApiError
 from server.timeutil import utc_iso
@@ -66,12 +67,12 @@ def _is_upload_id(text: str) -> bool:
     return len(text) == 32 and _HEX32.issuperset(text)
 
 
-def _invalid(field: str, message: str, code: int = 422, slug: str = "invalid_field") -> ApiError:
-    return ApiError(code, slug, message, {field: [message]})
+def _invalid(field: str, message: str, error: ErrorCode = ErrorCode.INVALID_FIELD) -> ApiError:
+    return ApiError(error, message, {field: [message]})
 
 
 def _not_found() -> ApiError:
-    return ApiError(404, "not_found", "Unggahan tidak ditemukan.")
+    return ApiError(ErrorCode.NOT_FOUND, "Unggahan tidak ditemukan.")
 
 
 def _write_json(path: Path, payload: dict[str, Any]) -> None:
@@ -215,15 +216,13 @@ class AttachmentStore:
             raise _invalid(
                 "Upload-Length",
                 f"Berkas {length} bita melebihi batas hub {self.max_bytes} bita.",
-                413,
-                "too_large",
+                ErrorCode.TOO_LARGE,
             )
         if media_type not in self.media_types:
             raise _invalid(
                 "media_type",
                 f"Jenis berkas {media_type!r} tidak diterima; hanya {', '.join(self.media_types)}.",
-                415,
-                "media_type_not_allowed",
+                ErrorCode.MEDIA_TYPE_NOT_ALLOWED,
             )
         blob = self.blob_path(sha256)
         if blob is not None and blob.stat().st_size != length:
@@ -263,15 +262,13 @@ class AttachmentStore:
                 raise _invalid(
                     "Upload-Offset",
                     f"Hub sudah menerima {upload.offset} bita, bukan {offset}.",
-                    409,
-                    "offset_mismatch",
+                    ErrorCode.OFFSET_MISMATCH,
                 )
             if offset + len(data) > upload.length:
                 raise _invalid(
                     "Upload-Length",
                     f"Lebih dari {upload.length} bita yang diumumkan saat unggahan dibuat.",
-                    413,
-                    "too_large",
+                    ErrorCode.TOO_LARGE,
                 )
             if not data:
                 return upload
@@ -293,8 +290,7 @@ class AttachmentStore:
             raise _invalid(
                 "media_type",
                 f"Isi berkas bukan {upload.media_type} ({found or 'jenis tidak dikenal'}).",
-                415,
-                "media_type_mismatch",
+                ErrorCode.MEDIA_TYPE_MISMATCH,
             )
 
     def _finish(self, upload: Upload) -> None:
@@ -308,8 +304,7 @@ class AttachmentStore:
         except OSError as exc:
             log.error("cannot finish upload %s: %s", upload.upload_id, exc)
             raise ApiError(
-                503,
-                "storage_unavailable",
+                ErrorCode.STORAGE_UNAVAILABLE,
                 "Hub tidak dapat menyimpan foto sekarang; foto tetap di laptop, coba lagi nanti.",
                 headers={"Retry-After": "60"},
             ) from exc
@@ -327,8 +322,7 @@ class AttachmentStore:
             raise _invalid(
                 "sha256",
                 "Isi berkas tidak cocok dengan sha256-nya; unggahan dibuang, kirim ulang.",
-                460,
-                "checksum_mismatch",
+                ErrorCode.CHECKSUM_MISMATCH,
             )
         self._check_type(upload, head)
         blob = self._blobs / upload.sha256

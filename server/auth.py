@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from flask import current_app, g, request
 
+from schemas.error_codes import ErrorCode
 from server.errors import ApiError, documents
 from server.storage import Device, NotFound
 
@@ -46,15 +47,15 @@ def require_device(view: F) -> F:
         header = request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            raise ApiError(401, "unauthorized", "Header Authorization: Bearer <token> wajib.")
+            raise ApiError(ErrorCode.UNAUTHORIZED, "Header Authorization: Bearer <token> wajib.")
         try:
             device = current_app.extensions["pendamping"].storage.device_by_token(
                 hash_secret(token.strip())
             )
         except NotFound:
-            raise ApiError(401, "unauthorized", "Token perangkat tidak dikenal.") from None
+            raise ApiError(ErrorCode.UNAUTHORIZED, "Token perangkat tidak dikenal.") from None
         if device.revoked_at:
-            raise ApiError(401, "device_revoked", "Perangkat ini sudah dicabut oleh kantor.")
+            raise ApiError(ErrorCode.DEVICE_REVOKED, "Perangkat ini sudah dicabut oleh kantor.")
         current_app.extensions["pendamping"].rate_limiter.take(device.device_id)
         g.device = device
         return view(*args, **kwargs)

@@ -26,13 +26,19 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from schemas.media import SNIFF_BYTES, sniff_media_type
-from server.attachments import AttachmentStore
-from server.bundle_reader import (
+from schemas.bundle_format import (
+    BUNDLE_FORMAT,
+    BUNDLE_VERSION,
     CHANGES,
     MANIFEST,
     PHOTO_NAME,
     SIGNATURE,
+    SIGNATURE_MAX_BYTES,
+    sign_manifest,
+)
+from schemas.media import SNIFF_BYTES, sniff_media_type
+from server.attachments import AttachmentStore
+from server.bundle_reader import (
     BundleLimits,
     BundleRefused,
     Member,
@@ -50,8 +56,6 @@ if TYPE_CHECKING:
 
 __all__ = ["BundleLimits", "BundleRefused", "ImportSummary", "import_bundle"]
 
-BUNDLE_FORMAT = "pendamping-bundle"
-BUNDLE_VERSION = 1
 #: Changes applied per push transaction, as a laptop's batches are.
 SLICE = 2000
 _SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -113,7 +117,7 @@ def import_bundle(
     with bundle:
         infos = check_members(bundle, limits)
         manifest_bytes = read_small(bundle, infos[MANIFEST], limits.manifest_bytes)
-        signature = read_small(bundle, infos[SIGNATURE], 256)
+        signature = read_small(bundle, infos[SIGNATURE], SIGNATURE_MAX_BYTES)
         manifest = _parse_manifest(manifest_bytes)
         device = _authenticate(hub, manifest, manifest_bytes, signature)
         _check_manifest(manifest, infos)
@@ -178,7 +182,7 @@ def _authenticate(
         raise BundleRefused(
             "unknown_device", f"Laptop {device_id} tidak terdaftar di hub ini."
         ) from None
-    expected = hmac.new(bytes.fromhex(token_hash), manifest_bytes, hashlib.sha256).hexdigest()
+    expected = sign_manifest(bytes.fromhex(token_hash), manifest_bytes)
     if not hmac.compare_digest(expected.encode("ascii"), signature.strip().lower()):
         raise BundleRefused(
             "bad_signature", "Tanda tangan tidak cocok: bundle diubah atau bukan dari laptop ini."

@@ -23,13 +23,19 @@ from typing import Any
 import orjson
 from marshmallow import ValidationError
 
+from schemas.bundle_format import (
+    CHANGES,
+    CHANGES_END,
+    CHANGES_TAIL,
+    MANIFEST,
+    PHOTO_NAME,
+    SEPARATOR,
+    SIGNATURE,
+    SIGNATURE_MAX_BYTES,
+)
 from schemas.sync import PushRequestSchema
 
 __all__ = [
-    "CHANGES",
-    "MANIFEST",
-    "PHOTO_NAME",
-    "SIGNATURE",
     "BundleLimits",
     "BundleRefused",
     "Member",
@@ -39,13 +45,10 @@ __all__ = [
     "read_small",
 ]
 
-CHANGES = "changes.json"
-MANIFEST = "manifest.json"
-SIGNATURE = "manifest.hmac"
-PHOTO_NAME = re.compile(r"photos/([0-9a-f]{64})")
-_SIGNATURE_BYTES = 256
 _LONG_INTEGER = re.compile(rb"[0-9]{19}")  # as server.jsonprovider: keep huge ints exact
 _READ_CHUNK = 1024 * 1024
+_COMMA = SEPARATOR.rstrip("\n").encode("ascii")  # a change line that another follows ends so
+_LAST_LINE = CHANGES_TAIL.lstrip("\n").encode("ascii")  # the closing line, newline and all
 _MiB = 1024 * 1024
 
 
@@ -125,7 +128,7 @@ def limit_of(name: str, limits: BundleLimits) -> int:
     if name == MANIFEST:
         return limits.manifest_bytes
     if name == SIGNATURE:
-        return _SIGNATURE_BYTES
+        return SIGNATURE_MAX_BYTES
     return limits.photo_bytes
 
 
@@ -205,12 +208,12 @@ def iter_changes(member: Member, limits: BundleLimits) -> Iterator[Any]:
                 )
             raise BundleRefused("bad_changes", "changes.json terpotong.")
         body = line[:-1]
-        if body == b"]}":
+        if body == CHANGES_END:
             break
-        more = body.endswith(b",")
+        more = body.endswith(_COMMA)
         yield _loads(body[:-1] if more else body, number)
         if not more:
-            if member.readline(8) != b"]}\n":
+            if member.readline(8) != _LAST_LINE:
                 raise BundleRefused("bad_changes", f"changes.json: penutup setelah baris {number}.")
             break
     if member.read(1):
@@ -219,7 +222,7 @@ def iter_changes(member: Member, limits: BundleLimits) -> Iterator[Any]:
 
 def _check_head(head: bytes) -> None:
     try:
-        PushRequestSchema().load(_loads(head.rstrip(b"\n") + b"]}", 1))
+        PushRequestSchema().load(_loads(head.rstrip(b"\n") + CHANGES_END, 1))
     except (ValidationError, BundleRefused) as exc:
         raise BundleRefused(
             "bad_changes", "changes.json: awalnya bukan kiriman protokol 1 yang sah."

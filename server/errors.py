@@ -2,32 +2,9 @@
 
 Body: ``{"code": 422, "error": "invalid_field", "message": "...", "errors": {field: [...]}}``.
 `error` is the stable part a client switches on; `message` is for people (Bahasa Indonesia).
-
-===========================  ====  ==============================================
-error                        code  meaning
-===========================  ====  ==============================================
-``bad_request``              400   the body is not JSON, or the query is malformed
-``bad_gzip``                 400   a gzip body that does not inflate, or has bytes after it
-``bad_length``               400   a Content-Length that is not a number
-``unauthorized``             401   no token, or a token the hub does not know
-``enroll_code_invalid``      403   the enrolment code is unknown, used or expired
-``outside_scope``            403   a resolution would write a record outside the resolver's wilayah
-``not_found``                404   no such route or thing
-``method_not_allowed``       405   the route exists for another method
-``offset_mismatch``          409   a tus PATCH from another offset than the hub holds
-``tus_version_unsupported``  412   a tus request without ``Tus-Resumable: 1.0.0``
-``too_large``                413   a body (or a photo) over the configured limits
-``unsupported_encoding``     415   a Content-Encoding other than gzip
-``bad_content_type``         415   a tus PATCH not sent as application/offset+octet-stream
-``media_type_not_allowed``   415   a photo type the hub does not take
-``media_type_mismatch``      415   a photo whose bytes are not the type it claimed
-``invalid_field``            422   a field failed validation; `errors` names it
-``too_many_requests``        429   one device calls too often; wait `Retry-After` seconds
-``checksum_mismatch``        460   a finished photo whose bytes do not match its sha256
-``server_error``             500   a bug; logged on the hub with its trace
-``hub_busy``                 503   the write queue is full; wait `Retry-After` seconds
-``storage_unavailable``      503   the hub's disk failed a write (rolled back) or a photo
-===========================  ====  ==============================================
+The slugs, their statuses and their meanings are one enumeration,
+:class:`schemas.error_codes.ErrorCode`, which docs/protocol.md's table is generated from;
+:class:`ApiError` carries one of them.
 """
 
 from __future__ import annotations
@@ -40,8 +17,12 @@ from typing import Any, TypeVar
 from flask import Flask, current_app, jsonify
 from flask_smorest import Api
 from flask_smorest import Blueprint as _SmorestBlueprint
-from marshmallow import Schema, fields
+from marshmallow import fields
 from werkzeug.exceptions import HTTPException, InternalServerError
+
+from schemas.error_codes import ErrorCode
+from schemas.messages import Schema
+from schemas.protocol import RETRY_AFTER_HEADER
 
 __all__ = [
     "WIRE_ERRORS",
@@ -57,49 +38,61 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 log = logging.getLogger(__name__)
 
-_SLUGS = {
-    400: "bad_request",
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    413: "too_large",
-    415: "unsupported_encoding",
-    422: "invalid_field",
-    429: "too_many_requests",
-    500: "server_error",
-    503: "unavailable",
-}
+#: Messages for the plain HTTP errors (no view chose a message), by their generic code.
 _MESSAGES = {
-    400: "Permintaan tidak dapat dibaca.",
-    401: "Perangkat belum terdaftar atau token tidak dikenal.",
-    403: "Tidak diizinkan.",
-    404: "Tidak ditemukan.",
-    405: "Metode tidak diizinkan untuk alamat ini.",
-    413: "Badan permintaan terlalu besar.",
-    415: "Content-Encoding tidak didukung.",
-    422: "Ada isian yang tidak valid.",
-    500: "Terjadi kesalahan di hub. Data Anda aman; coba lagi nanti.",
+    ErrorCode.BAD_REQUEST: "Permintaan tidak dapat dibaca.",
+    ErrorCode.UNAUTHORIZED: "Perangkat belum terdaftar atau token tidak dikenal.",
+    ErrorCode.FORBIDDEN: "Tidak diizinkan.",
+    ErrorCode.NOT_FOUND: "Tidak ditemukan.",
+    ErrorCode.METHOD_NOT_ALLOWED: "Metode tidak diizinkan untuk alamat ini.",
+    ErrorCode.TOO_LARGE: "Badan permintaan terlalu besar.",
+    ErrorCode.UNSUPPORTED_ENCODING: "Content-Encoding tidak didukung.",
+    ErrorCode.INVALID_FIELD: "Ada isian yang tidak valid.",
+    ErrorCode.SERVER_ERROR: "Terjadi kesalahan di hub. Data Anda aman; coba lagi nanti.",
 }
+#: The slug of a plain HTTP error whose status has no generic code.
+_UNLISTED = "error"
 
 
 class ApiError(HTTPException):
-    """An error with a stable slug, raised by views and services that know the HTTP code."""
+    """An error with a stable code, raised by views and services that know the HTTP code.
 
-    def __init__(
+    ``ApiError(ErrorCode.NOT_FOUND, "Konflik tidak ditemukan.")``: the status is the code's.
+    The older form ``ApiError(404, "not_found", message, ...)`` is still accepted while the
+    hub services move to domain exceptions (issue 10); its slug must be an
+    :class:`ErrorCode` of that status, so a free string that is not one fails at once.
+
+    :param errors: messages by field, header or parameter name.
+    :param headers: sent with the error, e.g. ``Retry-After`` on a 429 or 503.
+    """
+
+    def __init__(self, error: ErrorCode | int, *args: Any, **kwargs: Any) -> None:
+        if not isinstance(error, ErrorCode):
+            slug, *args = args
+            error = _legacy_code(error, slug)
+        self._setup(error, *args, **kwargs)
+
+    def _setup(
         self,
-        code: int,
-        slug: str,
+        error: ErrorCode,
         message: str,
         errors: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(description=message)
-        self.code = code
-        self.slug = slug
+        self.error = error
+        self.code = error.status
+        self.slug: str = error.value
         self.errors = errors
         #: sent with the error, e.g. ``Retry-After`` on a 429 or 503
         self.extra_headers = dict(headers or {})
+
+
+def _legacy_code(status: int, slug: str) -> ErrorCode:
+    code = ErrorCode(slug)
+    if code.status != status:
+        raise ValueError(f"{slug!r} is answered with {code.status}, not {status}")
+    return code
 
 
 class ErrorSchema(Schema):
@@ -107,7 +100,7 @@ class ErrorSchema(Schema):
 
     code = fields.Integer(required=True, metadata={"description": "the HTTP status"})
     error = fields.String(
-        required=True, metadata={"description": "stable slug (table in server/errors.py)"}
+        required=True, metadata={"description": "stable slug (schemas/error_codes.py)"}
     )
     message = fields.String(required=True, metadata={"description": "for people, in Indonesian"})
     errors = fields.Dict(
@@ -161,13 +154,14 @@ class HubApi(Api):
 
 def _body(error: HTTPException) -> tuple[dict[str, Any], int]:
     code = error.code or 500
-    body: dict[str, Any] = {
-        "code": code,
-        "error": getattr(error, "slug", None) or _SLUGS.get(code, "error"),
-        "message": _MESSAGES.get(code, error.description or "")
-        if not isinstance(error, ApiError)
-        else error.description,
-    }
+    if isinstance(error, ApiError):
+        slug, message = error.slug, error.description
+    else:
+        generic = ErrorCode.generic_for(code)
+        slug = generic.value if generic is not None else _UNLISTED
+        fallback = error.description or ""
+        message = _MESSAGES.get(generic, fallback) if generic is not None else fallback
+    body: dict[str, Any] = {"code": code, "error": slug, "message": message}
     errors = getattr(error, "errors", None)
     if errors is None:
         # flask-smorest / webargs put validation messages here, keyed by location.
@@ -203,10 +197,9 @@ def _handle_unexpected(error: Exception):
         log.error("storage failed, request refused with 503: %s", error)
         return _handle_http(
             ApiError(
-                503,
-                "storage_unavailable",
+                ErrorCode.STORAGE_UNAVAILABLE,
                 "Penyimpanan hub sedang bermasalah; tidak ada yang tersimpan. Coba lagi nanti.",
-                headers={"Retry-After": str(current_app.config.get("BUSY_RETRY_AFTER_S", 5))},
+                headers={RETRY_AFTER_HEADER: str(current_app.config.get("BUSY_RETRY_AFTER_S", 5))},
             )
         )
     log.exception("unhandled error")

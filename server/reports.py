@@ -2,29 +2,28 @@
 
 Two request headers, so that every call can carry them without touching the body:
 `Pendamping-Client` (the client's version) and `Pendamping-Queue` (changes still waiting on
-the laptop). The office sees them in `pendamping-hub device list`: a laptop whose queue grows
-while it syncs is stuck; one that stopped reporting is silent.
+the laptop), both named in :mod:`schemas.protocol`. The office sees them in
+`pendamping-hub device list`: a laptop whose queue grows while it syncs is stuck; one that
+stopped reporting is silent.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+from schemas.protocol import CLIENT_HEADER, CLIENT_VERSION_MAX, MAX_SEQ, QUEUE_HEADER
 from server.storage import DeviceReport
 
-__all__ = ["CLIENT_HEADER", "QUEUE_HEADER", "device_report"]
-
-CLIENT_HEADER = "Pendamping-Client"
-QUEUE_HEADER = "Pendamping-Queue"
+__all__ = ["device_report"]
 
 
 def device_report(headers: Mapping[str, str]) -> DeviceReport | None:
     """The report in these headers, or None when the laptop sent none. Junk is ignored
     rather than refused: a report is a courtesy, never a reason to lose a push."""
-    version = (headers.get(CLIENT_HEADER) or "").strip()[:40] or None
+    version = (headers.get(CLIENT_HEADER) or "").strip()[:CLIENT_VERSION_MAX] or None
     queue_text = (headers.get(QUEUE_HEADER) or "").strip()
     queue = int(queue_text) if queue_text.isascii() and queue_text.isdigit() else None
-    if queue is not None and queue >= 2**63:
+    if queue is not None and queue > MAX_SEQ:
         queue = None
     if version is None and queue is None:
         return None

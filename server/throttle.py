@@ -14,6 +14,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from schemas.error_codes import ErrorCode
 from server.errors import ApiError
 
 __all__ = ["ENROLL_LIMIT_MESSAGE", "FailureLimiter", "RateLimiter", "WriteGate"]
@@ -52,8 +53,7 @@ class RateLimiter:
                 self._buckets[device_id] = (tokens, now)
                 wait = max(1, math.ceil((1.0 - tokens) / self.rate))
                 raise ApiError(
-                    429,
-                    "too_many_requests",
+                    ErrorCode.TOO_MANY_REQUESTS,
                     f"Perangkat ini memanggil hub terlalu sering; coba lagi dalam {wait} detik.",
                     headers={"Retry-After": str(wait)},
                 )
@@ -107,8 +107,7 @@ class FailureLimiter:
             wait = max(1, math.ceil(times[0] + self.window_s - now))
         minutes = max(1, math.ceil(wait / 60))
         raise ApiError(
-            429,
-            "too_many_requests",
+            ErrorCode.TOO_MANY_REQUESTS,
             self.message.format(minutes=minutes),
             headers={"Retry-After": str(wait)},
         )
@@ -142,8 +141,7 @@ class WriteGate:
         with self._lock:
             if self.limit > 0 and self._in_progress >= self.limit:
                 raise ApiError(
-                    503,
-                    "hub_busy",
+                    ErrorCode.HUB_BUSY,
                     "Hub sedang sibuk menyimpan kiriman lain; data Anda aman, coba lagi sebentar.",
                     headers={"Retry-After": str(self.retry_after_s)},
                 )

@@ -16,17 +16,22 @@ from typing import Any
 
 from flask import Flask, Response, current_app, request
 
+from schemas.error_codes import ErrorCode
+
 __all__ = ["GunzipRequests", "init_app"]
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
-def _json_error(
-    start_response: Callable[..., Any], status: str, slug: str, message: str
-) -> list[bytes]:
-    body = json.dumps({"code": int(status[:3]), "error": slug, "message": message}).encode()
+#: The status lines this middleware answers with, spelled as they always were.
+_REASONS = {400: "Bad Request", 413: "Request Entity Too Large", 415: "Unsupported Media Type"}
+
+
+def _json_error(start_response: Callable[..., Any], error: ErrorCode, message: str) -> list[bytes]:
+    body = json.dumps({"code": error.status, "error": error.value, "message": message}).encode()
     start_response(
-        status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+        f"{error.status} {_REASONS[error.status]}",
+        [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],
     )
     return [body]
 
@@ -72,8 +77,7 @@ class GunzipRequests:
         if encoding != "gzip":
             return _json_error(
                 start_response,
-                "415 Unsupported Media Type",
-                "unsupported_encoding",
+                ErrorCode.UNSUPPORTED_ENCODING,
                 "Hanya Content-Encoding gzip diterima.",
             )
         try:
@@ -81,15 +85,10 @@ class GunzipRequests:
         except ValueError:
             length = -1
         if length < 0:
-            return _json_error(
-                start_response, "400 Bad Request", "bad_length", "Content-Length tidak valid."
-            )
+            return _json_error(start_response, ErrorCode.BAD_LENGTH, "Content-Length tidak valid.")
         if length > self.max_compressed:
             return _json_error(
-                start_response,
-                "413 Request Entity Too Large",
-                "too_large",
-                "Badan permintaan terlalu besar.",
+                start_response, ErrorCode.TOO_LARGE, "Badan permintaan terlalu besar."
             )
         compressed = environ["wsgi.input"].read(length) if length else b""
         try:
@@ -99,15 +98,14 @@ class GunzipRequests:
             if _inflate(compressed, self.max_decompressed, None) is None:
                 return _json_error(
                     start_response,
-                    "413 Request Entity Too Large",
-                    "too_large",
+                    ErrorCode.TOO_LARGE,
                     "Badan permintaan setelah gunzip terlalu besar.",
                 )
             body = io.BytesIO()
             size = _inflate(compressed, self.max_decompressed, body.write)
         except zlib.error:
             return _json_error(
-                start_response, "400 Bad Request", "bad_gzip", "Badan gzip rusak atau terpotong."
+                start_response, ErrorCode.BAD_GZIP, "Badan gzip rusak atau terpotong."
             )
         body.seek(0)
         environ = dict(environ)

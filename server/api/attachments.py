@@ -20,14 +20,15 @@ from typing import Any, TypeVar
 from flask import Flask, Response, current_app, request, url_for
 from flask.blueprints import BlueprintSetupState
 
+from schemas.error_codes import ErrorCode
+from schemas.protocol import ATTACHMENTS_ROUTE, TUS_RESUMABLE_HEADER, TUS_VERSION
 from server.attachments import AttachmentStore, Upload
 from server.auth import current_device, require_device
 from server.errors import ApiError, documents
 from server.jsonprovider import Blueprint
 
-__all__ = ["TUS_EXTENSIONS", "TUS_VERSION", "blp"]
+__all__ = ["TUS_EXTENSIONS", "blp"]
 
-TUS_VERSION = "1.0.0"
 TUS_EXTENSIONS = "creation"
 OFFSET_TYPE = "application/offset+octet-stream"
 _EXTENSION_KEY = "pendamping.attachments"
@@ -57,7 +58,7 @@ def _store() -> AttachmentStore:
 @blp.after_request
 def _tus_headers(response: Response) -> Response:
     """tus: every answer says the protocol version; a refused version lists ours."""
-    response.headers["Tus-Resumable"] = TUS_VERSION
+    response.headers[TUS_RESUMABLE_HEADER] = TUS_VERSION
     if response.status_code == 412:
         response.headers["Tus-Version"] = TUS_VERSION
     return response
@@ -68,9 +69,11 @@ def tus_resumable(view: F) -> F:
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if request.headers.get("Tus-Resumable", "").strip() != TUS_VERSION:
-            message = f"Header Tus-Resumable harus {TUS_VERSION}."
-            raise ApiError(412, "tus_version_unsupported", message, {"Tus-Resumable": [message]})
+        if request.headers.get(TUS_RESUMABLE_HEADER, "").strip() != TUS_VERSION:
+            message = f"Header {TUS_RESUMABLE_HEADER} harus {TUS_VERSION}."
+            raise ApiError(
+                ErrorCode.TUS_VERSION_UNSUPPORTED, message, {TUS_RESUMABLE_HEADER: [message]}
+            )
         return view(*args, **kwargs)
 
     return documents(412)(wrapper)  # type: ignore[return-value]
@@ -80,7 +83,7 @@ def _number(header: str) -> int:
     raw = request.headers.get(header, "").strip()
     if not _NUMBER.fullmatch(raw):
         message = f"Header {header} wajib, bilangan bulat tidak negatif."
-        raise ApiError(422, "invalid_field", message, {header: [message]})
+        raise ApiError(ErrorCode.INVALID_FIELD, message, {header: [message]})
     return int(raw)
 
 
@@ -96,11 +99,13 @@ def _metadata() -> dict[str, str]:
             found[key] = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
         except (ValueError, binascii.Error):
             message = "Harus pasangan 'kunci nilai-base64' dipisah koma, kunci tidak berulang."
-            raise ApiError(422, "invalid_field", message, {"Upload-Metadata": [message]}) from None
+            raise ApiError(
+                ErrorCode.INVALID_FIELD, message, {"Upload-Metadata": [message]}
+            ) from None
     for key in ("sha256", "media_type"):
         if not found.get(key):
             message = f"{key} wajib ada di Upload-Metadata."
-            raise ApiError(422, "invalid_field", message, {key: [message]})
+            raise ApiError(ErrorCode.INVALID_FIELD, message, {key: [message]})
     return found
 
 
@@ -116,7 +121,7 @@ def _answer(status: int, upload: Upload | None = None, **headers: str) -> Respon
 
 _TUS_HEADER = {
     "in": "header",
-    "name": "Tus-Resumable",
+    "name": TUS_RESUMABLE_HEADER,
     "required": True,
     "schema": {"type": "string", "enum": [TUS_VERSION]},
 }
@@ -124,7 +129,7 @@ _STRING = {"schema": {"type": "string"}}
 _INTEGER = {"schema": {"type": "integer", "minimum": 0}}
 
 
-@blp.route("/attachments", methods=["OPTIONS"])
+@blp.route(ATTACHMENTS_ROUTE, methods=["OPTIONS"])
 @blp.response(204, description="Tus-Version, Tus-Extension dan Tus-Max-Size.")
 def options():
     """What the hub speaks: tus 1.0.0 with creation, and the largest photo it takes."""
@@ -138,7 +143,7 @@ def options():
     )
 
 
-@blp.route("/attachments", methods=["POST"], provide_automatic_options=False)
+@blp.route(ATTACHMENTS_ROUTE, methods=["POST"], provide_automatic_options=False)
 @require_device
 @tus_resumable
 @blp.doc(
@@ -174,7 +179,7 @@ def create():
     return _answer(201, upload, Location=location)
 
 
-@blp.route("/attachments/<upload_id>", methods=["HEAD"])
+@blp.route(ATTACHMENTS_ROUTE + "/<upload_id>", methods=["HEAD"])
 @require_device
 @tus_resumable
 @blp.doc(parameters=[_TUS_HEADER])
@@ -186,7 +191,7 @@ def status(upload_id: str):
     return _answer(200, upload, **{"Cache-Control": "no-store"})
 
 
-@blp.route("/attachments/<upload_id>", methods=["PATCH"])
+@blp.route(ATTACHMENTS_ROUTE + "/<upload_id>", methods=["PATCH"])
 @require_device
 @tus_resumable
 @blp.doc(
@@ -205,7 +210,7 @@ def append(upload_id: str):
     """Append bytes at Upload-Offset. The last chunk makes the hub check the sha256."""
     if request.mimetype != OFFSET_TYPE:
         message = f"Content-Type harus {OFFSET_TYPE}."
-        raise ApiError(415, "bad_content_type", message, {"Content-Type": [message]})
+        raise ApiError(ErrorCode.BAD_CONTENT_TYPE, message, {"Content-Type": [message]})
     offset = _number("Upload-Offset")
     upload = _store().append(
         current_device().device_id, upload_id, offset, request.get_data(cache=False)

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from flask import current_app
 from flask_smorest import abort
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import RAISE, fields, validate
 
+from schemas.messages import Schema
 from server.admission import device_scopes
 from server.auth import current_device, require_device
 from server.errors import documents

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask import current_app, request
 
+from schemas.error_codes import ErrorCode
+from schemas.protocol import ENROLL_ROUTE
 from schemas.sync import EnrollRequestSchema, EnrollResponseSchema
 from server.enrolment import redeem_code
 from server.errors import ApiError, documents
@@ -13,7 +15,7 @@ from server.storage import NotFound
 blp = Blueprint("enroll", __name__, description="Pendaftaran perangkat")
 
 
-@blp.route("/enroll", methods=["POST"])
+@blp.route(ENROLL_ROUTE, methods=["POST"])
 @blp.arguments(EnrollRequestSchema)
 @blp.response(201, EnrollResponseSchema)
 @documents(403, 429)
@@ -29,8 +31,7 @@ def enroll(body):
         if hub.enroll_limiter is not None:
             hub.enroll_limiter.failed(client)
         raise ApiError(
-            403,
-            "enroll_code_invalid",
+            ErrorCode.ENROLL_CODE_INVALID,
             "Kode pendaftaran tidak dikenal, sudah dipakai, atau kedaluwarsa.",
             {"code": ["Kode tidak berlaku."]},
         ) from None

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields
+from marshmallow import fields
 
-from schemas.sync import PROTOCOL_VERSION, SCHEMA_VERSION
+from schemas.messages import Schema
+from schemas.protocol import HEALTH_ROUTE, PROTOCOL_VERSION, SCHEMA_VERSION
 from server.jsonprovider import Blueprint
 
 blp = Blueprint("health", __name__, description="Kesehatan hub")
@@ -16,7 +17,7 @@ class HealthSchema(Schema):
     schema_version = fields.Integer(required=True)
 
 
-@blp.route("/health")
+@blp.route(HEALTH_ROUTE)
 @blp.response(200, HealthSchema)
 def health():
     """The hub answers; used by laptops before a sync and by monitoring."""

@@ -7,18 +7,17 @@ here before pushing them again, and learns their outcome for a few bytes each.
 from __future__ import annotations
 
 from flask import Response, current_app
-from marshmallow import RAISE, Schema, validate
+from marshmallow import RAISE, validate
 from marshmallow import fields as ma
 
 from schemas.fields import UuidText
+from schemas.messages import Schema
+from schemas.protocol import RECEIPTS_MAX_IDS, RECEIPTS_ROUTE
 from schemas.sync import ReceiptSchema
 from server.auth import current_device, require_device
 from server.jsonprovider import Blueprint
 
-__all__ = ["MAX_CHANGE_IDS", "ReceiptsRequestSchema", "ReceiptsResponseSchema", "blp"]
-
-#: The most change ids one request may ask about.
-MAX_CHANGE_IDS = 5000
+__all__ = ["ReceiptsRequestSchema", "ReceiptsResponseSchema", "blp"]
 
 blp = Blueprint("receipts", __name__, description="Tanda terima")
 
@@ -27,7 +26,7 @@ class ReceiptsRequestSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    change_ids = ma.List(UuidText(), required=True, validate=validate.Length(max=MAX_CHANGE_IDS))
+    change_ids = ma.List(UuidText(), required=True, validate=validate.Length(max=RECEIPTS_MAX_IDS))
 
 
 class ReceiptsResponseSchema(Schema):
@@ -37,7 +36,7 @@ class ReceiptsResponseSchema(Schema):
     receipts = ma.List(ma.Nested(ReceiptSchema), required=True)
 
 
-@blp.route("/sync/receipts", methods=["POST"])
+@blp.route(RECEIPTS_ROUTE, methods=["POST"])
 @require_device
 @blp.arguments(ReceiptsRequestSchema)
 @blp.response(200, ReceiptsResponseSchema)

@@ -1,16 +1,18 @@
 """`POST /api/v1/sync/push` and `GET /api/v1/sync/pull`: DESIGN.md §4.
 
 The views parse, call the sync service once, and return; the pull page is assembled from
-stored JSON text so records are never decoded and re-encoded on the way out.
+stored JSON text (schemas/pull_page.py) so records are never decoded and re-encoded on
+the way out.
 """
 
 from __future__ import annotations
 
 import json
 
-import orjson
 from flask import Response, current_app, request
 
+from schemas.protocol import PULL_ROUTE, PUSH_ROUTE
+from schemas.pull_page import page_json
 from schemas.sync import (
     PullArgsSchema,
     PullPageSchema,
@@ -31,7 +33,7 @@ def _service():
     return current_app.extensions["pendamping"].sync
 
 
-@blp.route("/sync/push", methods=["POST"])
+@blp.route(PUSH_ROUTE, methods=["POST"])
 @require_device
 @blp.arguments(PushRequestSchema)
 @blp.response(200, PushResponseSchema)
@@ -64,7 +66,7 @@ def push(body):
     )
 
 
-@blp.route("/sync/pull")
+@blp.route(PULL_ROUTE)
 @require_device
 @blp.arguments(PullArgsSchema, location="query")
 @blp.response(200, PullPageSchema)
@@ -73,12 +75,5 @@ def pull(args):
     service = _service()
     service.note_report(current_device(), device_report(request.headers))
     page, conflicts = service.pull(current_device(), args["since"], args["limit"])
-    body = (
-        '{"records":['
-        + ",".join(page.records_json)
-        + '],"conflicts":'
-        + orjson.dumps(conflicts, option=orjson.OPT_NON_STR_KEYS).decode()
-        + (f',"exits":{orjson.dumps(page.exits).decode()}' if page.exits else "")
-        + f',"next":{page.next},"more":{"true" if page.more else "false"}}}'
-    )
+    body = page_json(page.records_json, conflicts, page.exits, page.next, page.more)
     return Response(body, mimetype="application/json")

@@ -19,6 +19,7 @@ from typing import Any
 import orjson
 
 from schemas.migrations import ensure_wal
+from schemas.pull_page import RECORD_COLUMNS, records_json
 from server.audit import AuditEntry, AuditEvent
 from server.storage.base import (
     AlreadyExists,
@@ -40,6 +41,9 @@ from server.storage.migrations import apply_migrations
 __all__ = ["SQLiteStorage"]
 
 _CHUNK = 500  # bound parameters per IN (...) query, well under SQLite's limit
+#: A pulled record's columns, in the order of the page's text (schemas/pull_page.py).
+_PULL_SELECT = f"SELECT {', '.join(RECORD_COLUMNS)}, quiet_device FROM records"
+_PULL_SEQ = RECORD_COLUMNS.index("seq")
 _DEVICE_SELECT = (
     "SELECT d.device_id, d.name, d.enrolled_at, d.last_seen_at, d.last_sync_at, d.revoked_at,"
     " u.name, u.role, u.wilayah, u.password_hash, d.client_version, d.queue_size, d.reported_at"
@@ -653,24 +657,18 @@ class SQLiteStorage(HubStorage):
             conn.execute("BEGIN")
         try:
             rows = conn.execute(
-                "SELECT entity, id, seq, deleted, hlc, data, quiet_device FROM records"
-                f" WHERE seq > ? AND {where} ORDER BY seq LIMIT ?",
+                f"{_PULL_SELECT} WHERE seq > ? AND {where} ORDER BY seq LIMIT ?",
                 [since, *params, limit + 1],
             ).fetchall()
             more = len(rows) > limit
             rows = rows[:limit]
-            exits = self._scope_exits(conn, scopes, since, rows[-1][2] if more else None)
+            exits = self._scope_exits(conn, scopes, since, rows[-1][_PULL_SEQ] if more else None)
         finally:
             if own:
                 conn.execute("COMMIT")
         # entity and id are validated codes and UUIDs, data is stored JSON: no re-encoding.
-        records = [
-            f'{{"entity":"{e}","id":"{i}","seq":{s},"deleted":{"true" if d else "false"},'
-            f'"hlc":"{h}","data":{data}}}'
-            for e, i, s, d, h, data, quiet in rows
-            if quiet is None or quiet != skip_quiet_for
-        ]
-        upto = rows[-1][2] if rows else since
+        records = records_json(rows, skip_quiet_for)
+        upto = rows[-1][_PULL_SEQ] if rows else since
         if exits and not more:
             upto = max(upto, exits[-1]["seq"])
         return PullPage(records, upto, more, exits)

@@ -22,11 +22,12 @@ import pytest
 
 from client_sync import FieldDevice
 from client_sync import bundle as bundle_module
-from client_sync.bundle import bundle_key, confirm_exported, export_bundle, exported_pending
+from client_sync.bundle import confirm_exported, export_bundle, exported_pending
 from client_sync.cli import main
 from client_sync.hub import HubClient
 from client_sync.photos import attach, list_photos, upload_pending
 from client_sync.transport import RawResponse
+from schemas.bundle_format import bundle_key
 from server.bundle import import_bundle
 from tests.conftest import beneficiary, visit
 from tests.support.transports import WsgiTransport

@@ -1,0 +1,162 @@
+"""Every error the hub answers, as one enumeration: the stable slug, its HTTP status, its meaning.
+
+An error body is ``{"code": 422, "error": "invalid_field", "message": "...", "errors": {...}}``;
+`error` is the slug a client switches on and `message` is for people (Bahasa Indonesia). The
+hub raises these (server/errors.py) and the laptop reads them (client_sync/errors.py), and
+the table in docs/protocol.md is :func:`markdown_table`'s output; a test keeps it current::
+
+    python -m schemas.error_codes --write docs/protocol.md
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+
+__all__ = ["TABLE_END", "TABLE_START", "ErrorCode", "markdown_table", "replace_table"]
+
+
+class ErrorCode(StrEnum):
+    """One error the hub may answer. The value is the slug on the wire.
+
+    :attr:`status` is the HTTP status it always comes with; :attr:`meaning` says when;
+    :attr:`generic` marks the slug the hub gives a plain HTTP error of that status (a
+    route that does not exist, a body that is not JSON) when no view chose one.
+    """
+
+    status: int
+    meaning: str
+    generic: bool
+
+    def __new__(cls, slug: str, status: int, meaning: str, generic: bool = False) -> ErrorCode:
+        member = str.__new__(cls, slug)
+        member._value_ = slug
+        member.status = status
+        member.meaning = meaning
+        member.generic = generic
+        return member
+
+    BAD_REQUEST = ("bad_request", 400, "the body is not JSON, or the query is malformed", True)
+    BAD_GZIP = ("bad_gzip", 400, "a gzip body that does not inflate, or has bytes after it")
+    BAD_LENGTH = ("bad_length", 400, "a Content-Length that is not a number")
+    UNAUTHORIZED = ("unauthorized", 401, "no token, or a token the hub does not know", True)
+    DEVICE_REVOKED = ("device_revoked", 401, "the office revoked this device; it stops syncing")
+    FORBIDDEN = ("forbidden", 403, "the caller's role may not do this", True)
+    ENROLL_CODE_INVALID = (
+        "enroll_code_invalid",
+        403,
+        "the enrolment code is unknown, used or expired",
+    )
+    OUTSIDE_SCOPE = (
+        "outside_scope",
+        403,
+        "a resolution would write a record outside the resolver's wilayah",
+    )
+    NOT_FOUND = ("not_found", 404, "no such route or thing", True)
+    METHOD_NOT_ALLOWED = (
+        "method_not_allowed",
+        405,
+        "the route exists for another method",
+        True,
+    )
+    CONFLICT_STATE = (
+        "conflict_state",
+        409,
+        "the conflict (or its records) changed: settled already, or a record is gone",
+    )
+    OFFSET_MISMATCH = ("offset_mismatch", 409, "a tus PATCH from another offset than the hub holds")
+    TUS_VERSION_UNSUPPORTED = (
+        "tus_version_unsupported",
+        412,
+        "a tus request without `Tus-Resumable: 1.0.0`",
+    )
+    TOO_LARGE = ("too_large", 413, "a body (or a photo) over the configured limits", True)
+    UNSUPPORTED_ENCODING = (
+        "unsupported_encoding",
+        415,
+        "a Content-Encoding other than gzip",
+        True,
+    )
+    BAD_CONTENT_TYPE = (
+        "bad_content_type",
+        415,
+        "a tus PATCH not sent as application/offset+octet-stream",
+    )
+    MEDIA_TYPE_NOT_ALLOWED = ("media_type_not_allowed", 415, "a photo type the hub does not take")
+    MEDIA_TYPE_MISMATCH = (
+        "media_type_mismatch",
+        415,
+        "a photo whose bytes are not the type it claimed",
+    )
+    INVALID_FIELD = ("invalid_field", 422, "a field failed validation; `errors` names it", True)
+    TOO_MANY_REQUESTS = (
+        "too_many_requests",
+        429,
+        "one device (or address) calls too often; wait `Retry-After` seconds",
+        True,
+    )
+    CHECKSUM_MISMATCH = (
+        "checksum_mismatch",
+        460,
+        "a finished photo whose bytes do not match its sha256",
+    )
+    SERVER_ERROR = ("server_error", 500, "a bug; logged on the hub with its trace", True)
+    HUB_BUSY = ("hub_busy", 503, "the write queue is full; wait `Retry-After` seconds")
+    STORAGE_UNAVAILABLE = (
+        "storage_unavailable",
+        503,
+        "the hub's disk failed a write (rolled back) or a photo; wait `Retry-After` seconds",
+    )
+    UNAVAILABLE = ("unavailable", 503, "the hub cannot serve now (a plain 503)", True)
+
+    @classmethod
+    def generic_for(cls, status: int) -> ErrorCode | None:
+        """The slug of a plain HTTP error of `status`, or None when the hub has none."""
+        return _GENERIC.get(status)
+
+    @classmethod
+    def lookup(cls, slug: str) -> ErrorCode | None:
+        """The code of a slug a hub answered, or None for one this side does not know."""
+        try:
+            return cls(slug)
+        except ValueError:
+            return None
+
+
+_GENERIC: dict[int, ErrorCode] = {code.status: code for code in ErrorCode if code.generic}
+
+TABLE_START = "<!-- error-codes: generated by `python -m schemas.error_codes`; do not edit -->"
+TABLE_END = "<!-- /error-codes -->"
+
+
+def markdown_table() -> str:
+    """The error table of docs/protocol.md, between its markers, in enumeration order."""
+    rows = ["| error | status | meaning |", "|---|---|---|"]
+    rows += [f"| `{code.value}` | {code.status} | {code.meaning} |" for code in ErrorCode]
+    return "\n".join([TABLE_START, *rows, TABLE_END])
+
+
+def replace_table(text: str) -> str:
+    """`text` (a Markdown document) with the table between the markers made current.
+
+    :raises ValueError: the markers are missing.
+    """
+    start, end = text.index(TABLE_START), text.index(TABLE_END) + len(TABLE_END)
+    return text[:start] + markdown_table() + text[end:]
+
+
+def _main(argv: list[str]) -> int:
+    if argv[:1] == ["--write"] and len(argv) == 2:
+        path = Path(argv[1])
+        path.write_text(replace_table(path.read_text(encoding="utf-8")), encoding="utf-8")
+        return 0
+    if argv:
+        print("usage: python -m schemas.error_codes [--write docs/protocol.md]", file=sys.stderr)
+        return 2
+    print(markdown_table())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_main(sys.argv[1:]))
