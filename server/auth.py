@@ -12,9 +12,10 @@ import secrets
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import current_app, g, request
+from flask import g, request
 
 from server.errors import ApiError, documents
+from server.state import hub_state
 from server.storage import Device, NotFound
 
 __all__ = ["current_device", "hash_secret", "new_token", "require_device"]
@@ -47,15 +48,14 @@ def require_device(view: F) -> F:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise ApiError(401, "unauthorized", "Header Authorization: Bearer <token> wajib.")
+        hub = hub_state()
         try:
-            device = current_app.extensions["pendamping"].storage.device_by_token(
-                hash_secret(token.strip())
-            )
+            device = hub.storage.device_by_token(hash_secret(token.strip()))
         except NotFound:
             raise ApiError(401, "unauthorized", "Token perangkat tidak dikenal.") from None
         if device.revoked_at:
             raise ApiError(401, "device_revoked", "Perangkat ini sudah dicabut oleh kantor.")
-        current_app.extensions["pendamping"].rate_limiter.take(device.device_id)
+        hub.rate_limiter.take(device.device_id)
         g.device = device
         return view(*args, **kwargs)
 
