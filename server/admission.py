@@ -70,7 +70,7 @@ def _check_scope(device: Device, fields: Mapping[str, Any], row: RecordRow | Non
     if scope.prefixes is None:
         return
     for kelurahan in {fields.get("kelurahan"), row.kelurahan if row else None} - {None}:
-        if not scope.covers(kelurahan):
+        if not scope.covers(str(kelurahan)):
             where = ", ".join(scope.prefixes) or "tidak ada wilayah"
             raise _refuse("kelurahan", f"{kelurahan} di luar wilayah perangkat ini ({where}).")
 

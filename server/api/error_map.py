@@ -29,7 +29,7 @@ from server.exceptions import (
     Unavailable,
 )
 
-__all__ = ["HTTP_ERRORS", "http_error", "init_app"]
+__all__ = ["HTTP_ERRORS", "http_error", "init_app", "status_of"]
 
 #: Status and slug per exception class; a subclass not listed takes its parent's.
 HTTP_ERRORS: dict[type[HubError], tuple[int, str]] = {
@@ -52,9 +52,18 @@ HTTP_ERRORS: dict[type[HubError], tuple[int, str]] = {
 }
 
 
+def _status_and_slug(exc: HubError) -> tuple[int, str]:
+    return next(HTTP_ERRORS[k] for k in type(exc).__mro__ if k in HTTP_ERRORS)
+
+
+def status_of(exc: HubError) -> int:
+    """The HTTP status that answers `exc` (for pages that render their own error)."""
+    return _status_and_slug(exc)[0]
+
+
 def http_error(exc: HubError) -> ApiError:
     """The HTTP error that answers `exc`: status, slug, its message, errors and headers."""
-    code, slug = next(HTTP_ERRORS[k] for k in type(exc).__mro__ if k in HTTP_ERRORS)
+    code, slug = _status_and_slug(exc)
     headers = {"Retry-After": str(exc.retry_after_s)} if isinstance(exc, TryLater) else None
     return ApiError(code, slug, exc.message, exc.errors, headers)
 

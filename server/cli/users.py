@@ -13,7 +13,7 @@ from schemas.validators import validate_wilayah
 from server.audit import AuditEvent, cli_actor
 from server.cli.context import hub
 from server.passwords import PASSWORD_ROLES, hash_password, password_problem
-from server.scope import sees_everything
+from server.scope import has_role, sees_everything
 from server.storage import AlreadyExists, NotFound, User
 from server.timeutil import utc_iso
 
@@ -96,7 +96,7 @@ def user_password(ctx: click.Context, name: str, password_stdin: bool) -> None:
         found = storage.get_user(name)
     except NotFound:
         raise click.ClickException(f"Pengguna {name} tidak ada.") from None
-    if found.role not in PASSWORD_ROLES:
+    if not has_role(found, *PASSWORD_ROLES):
         raise click.ClickException(f"{name} adalah {found.role}. {_NO_PASSWORD_FOR_PENDAMPING}")
     if password_stdin:
         password = _password_from_stdin()

@@ -28,7 +28,7 @@ from flask import (
 )
 from flask_wtf.csrf import CSRFError
 
-from server.api.error_map import http_error
+from server.api.error_map import status_of
 from server.audit import AuditEvent
 from server.conflicts import CHOICES
 from server.exceptions import HubError, Invalid
@@ -407,10 +407,9 @@ def resolve(conflict_id: int):
             # Text first (a phone number stays text); then the same typed as JSON, for a
             # list of programmes or a number, when the field refused the text.
             typed = _typed_value(value) if choice == "value" else None
-            if http_error(exc).code != 422 or typed is None:
+            if status_of(exc) != 422 or typed is None:
                 raise
             settle(typed)
     except HubError as exc:
-        status = http_error(exc).code
-        return _conflicts_page(status, error=f"Konflik #{conflict_id}: {exc.message}")
+        return _conflicts_page(status_of(exc), error=f"Konflik #{conflict_id}: {exc.message}")
     return redirect(url_for("web.conflicts", selesai=conflict_id), 303)
