@@ -13,18 +13,10 @@ from marshmallow import ValidationError
 
 from schemas.lifecycle import may_set
 from schemas.records import SERVER_FIELDS, load_fields
-from schemas.validators import in_scope
+from server.scope import Scope
 from server.storage import Device, RecordRow
 
-__all__ = ["admit", "device_scopes"]
-
-
-def device_scopes(device: Device) -> tuple[str, ...] | None:
-    """The wilayah prefixes a device may read and write; None (an admin) means all.
-
-    A pendamping or supervisor with no wilayah gets an empty tuple: nothing at all.
-    """
-    return None if device.user.role == "admin" else device.user.wilayah
+__all__ = ["admit"]
 
 
 def _refuse(field: str, message: str) -> ValidationError:
@@ -74,12 +66,12 @@ def admit(
 
 
 def _check_scope(device: Device, fields: Mapping[str, Any], row: RecordRow | None) -> None:
-    scopes = device_scopes(device)
-    if scopes is None:
+    scope = Scope.of(device.user)
+    if scope.prefixes is None:
         return
     for kelurahan in {fields.get("kelurahan"), row.kelurahan if row else None} - {None}:
-        if not any(in_scope(kelurahan, w) for w in scopes):
-            where = ", ".join(scopes) or "tidak ada wilayah"
+        if not scope.covers(str(kelurahan)):
+            where = ", ".join(scope.prefixes) or "tidak ada wilayah"
             raise _refuse("kelurahan", f"{kelurahan} di luar wilayah perangkat ini ({where}).")
 
 

@@ -1,43 +1,33 @@
 """The hub's application factory: defaults, instance config, environment, then overrides.
 
 No module-level app: `pendamping-hub serve`, the tests and the benchmarks each build their
-own with :func:`create_app`.
+own with :func:`create_app`. Everything the process holds beside its settings is one
+:class:`server.state.HubState` (see :func:`server.state.hub_state`).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
 from server import errors, web, wire
-from server.api import register_blueprints
-from server.config import DEFAULTS, default_data_dir, load_secret_key
+from server.api import error_map, register_blueprints
+from server.attachments import AttachmentStore
+from server.config import load_config, load_secret_key
 from server.conflicts import ConflictService
 from server.jsonprovider import OrjsonProvider
-from server.storage import HubStorage, load_from_config
+from server.state import EXTENSION_KEY, HubState
+from server.storage import load_from_config
 from server.sync import SyncService
 from server.throttle import ENROLL_LIMIT_MESSAGE, FailureLimiter, RateLimiter, WriteGate
 from server.timeutil import utc_iso
+from server.web.lockout import LoginLockout
 
-__all__ = ["HubState", "create_app"]
-
-
-@dataclass(frozen=True, slots=True)
-class HubState:
-    """What the views reach through ``current_app.extensions["pendamping"]``."""
-
-    storage: HubStorage
-    sync: SyncService
-    conflicts: ConflictService
-    rate_limiter: RateLimiter
-    write_gate: WriteGate
-    #: failed enrolments per client IP (POST /enroll)
-    enroll_limiter: FailureLimiter | None = None
+__all__ = ["create_app"]
 
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
@@ -46,12 +36,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     :param overrides: settings that win over everything else (tests pass `DATA_DIR` here).
     """
     app = Flask("server", instance_relative_config=False)
-    app.config.from_mapping(DEFAULTS)
-    data_dir = Path((overrides or {}).get("DATA_DIR") or default_data_dir())
-    app.config.from_pyfile(str((data_dir / "hub.cfg").resolve()), silent=True)
-    app.config.from_prefixed_env("PENDAMPING_HUB")
-    app.config.from_mapping(overrides or {})
-    app.config["DATA_DIR"] = str(data_dir)
+    data_dir = load_config(app.config, overrides)
     app.config.update(
         API_TITLE="pendamping-sync hub",
         API_VERSION="v1",
@@ -64,26 +49,40 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     data_dir.mkdir(parents=True, exist_ok=True)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = load_secret_key(data_dir)
-    storage = load_from_config(app.config)
-    storage.migrate()
-    skew_ms = int(app.config["MAX_CLOCK_SKEW_S"] * 1000)
-    app.extensions["pendamping"] = HubState(
-        storage,
-        SyncService(storage, app.config["PROGRAMS"], utc_iso, skew_ms),
-        ConflictService(storage, utc_iso, skew_ms, app.config["PROGRAMS"]),
-        RateLimiter(float(app.config["RATE_LIMIT_PER_S"]), int(app.config["RATE_LIMIT_BURST"])),
-        WriteGate(int(app.config["WRITE_QUEUE_MAX"]), int(app.config["BUSY_RETRY_AFTER_S"])),
-        FailureLimiter(
-            int(app.config["ENROLL_FAILURES_MAX"]),
-            float(app.config["ENROLL_FAILURE_WINDOW_S"]),
-            ENROLL_LIMIT_MESSAGE,
-        ),
-    )
+    app.extensions[EXTENSION_KEY] = _state(app.config, data_dir)
 
     api = errors.HubApi(app)
     register_blueprints(api)
     web.init_app(app)  # the office's pages under /web/, with CSRF on them alone
     errors.init_app(app)
+    error_map.init_app(app)
     wire.init_app(app)
     logging.getLogger("server").setLevel(app.config.get("LOG_LEVEL", "INFO"))
     return app
+
+
+def _state(config: Mapping[str, Any], data_dir: Path) -> HubState:
+    """The services and registries of one hub, built from its settings."""
+    storage = load_from_config(dict(config))
+    storage.migrate()
+    skew_ms = int(config["MAX_CLOCK_SKEW_S"] * 1000)
+    return HubState(
+        storage=storage,
+        sync=SyncService(storage, config["PROGRAMS"], utc_iso, skew_ms),
+        conflicts=ConflictService(storage, utc_iso, skew_ms, config["PROGRAMS"]),
+        attachments=AttachmentStore(
+            data_dir / "attachments",
+            int(config["ATTACHMENT_MAX_BYTES"]),
+            tuple(config["ATTACHMENT_TYPES"]),
+        ),
+        rate_limiter=RateLimiter(
+            float(config["RATE_LIMIT_PER_S"]), int(config["RATE_LIMIT_BURST"])
+        ),
+        write_gate=WriteGate(int(config["WRITE_QUEUE_MAX"]), int(config["BUSY_RETRY_AFTER_S"])),
+        enroll_limiter=FailureLimiter(
+            int(config["ENROLL_FAILURES_MAX"]),
+            float(config["ENROLL_FAILURE_WINDOW_S"]),
+            ENROLL_LIMIT_MESSAGE,
+        ),
+        lockout=LoginLockout(int(config["LOGIN_MAX_FAILURES"]), float(config["LOGIN_LOCKOUT_S"])),
+    )

@@ -10,8 +10,8 @@ file, which a crash can never make disagree with a database row. Under ``<DATA_D
 
 The upload id is derived from (device, sha256), so a laptop that lost its upload URL
 creates the same upload again and resumes where it stopped. Only :mod:`pathlib`,
-:func:`os.fsync` and :func:`os.replace` are used: the hub runs on Windows too. Errors are
-:class:`~server.errors.ApiError` with a stable slug, as the other hub services raise them.
+:func:`os.fsync` and :func:`os.replace` are used: the hub runs on Windows too. Refusals are
+:mod:`server.exceptions`, as the other hub services raise them.
 """
 
 from __future__ import annotations
@@ -26,9 +26,17 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from schemas.error_codes import ErrorCode
 from schemas.media import SHA256_RE, SNIFF_BYTES, sniff_media_type
-from server.errors import ApiError
+from server.exceptions import (
+    ChecksumMismatch,
+    Invalid,
+    MediaTypeMismatch,
+    MediaTypeNotAllowed,
+    Missing,
+    OffsetMismatch,
+    TooLarge,
+    Unavailable,
+)
 from server.timeutil import utc_iso
 
 __all__ = ["AttachmentStore", "Upload", "upload_id_for"]
@@ -67,12 +75,8 @@ def _is_upload_id(text: str) -> bool:
     return len(text) == 32 and _HEX32.issuperset(text)
 
 
-def _invalid(field: str, message: str, error: ErrorCode = ErrorCode.INVALID_FIELD) -> ApiError:
-    return ApiError(error, message, {field: [message]})
-
-
-def _not_found() -> ApiError:
-    return ApiError(ErrorCode.NOT_FOUND, "Unggahan tidak ditemukan.")
+def _not_found() -> Missing:
+    return Missing("Unggahan tidak ditemukan.")
 
 
 def _write_json(path: Path, payload: dict[str, Any]) -> None:
@@ -117,7 +121,7 @@ class AttachmentStore:
     # -- paths ------------------------------------------------------------------------------
 
     def _lock(self, upload_id: str) -> threading.Lock:
-        """:raises ApiError: 404 for an id the hub never makes (checked before any use)."""
+        """:raises Missing: an id the hub never makes (checked before any use)."""
         if not _is_upload_id(upload_id):
             raise _not_found()
         return self._stripes[int(upload_id[:8], 16) % len(self._stripes)]
@@ -174,7 +178,8 @@ class AttachmentStore:
         full disk, a power cut) is finished now, so HEAD never calls complete a photo the
         hub does not hold.
 
-        :raises ApiError: as :meth:`status`; 460 or 415 when finishing finds it spoiled.
+        :raises Missing: as :meth:`status`.
+        :raises ChecksumMismatch, MediaTypeMismatch: finishing finds it spoiled.
         """
         with self._lock(upload_id):
             upload = self.status(device_id, upload_id)
@@ -185,7 +190,7 @@ class AttachmentStore:
     def status(self, device_id: str, upload_id: str) -> Upload:
         """The upload's offset and length (tus ``HEAD``).
 
-        :raises ApiError: 404 when there is no such upload, or it is another device's.
+        :raises Missing: there is no such upload, or it is another device's.
         """
         upload = self._read(upload_id)
         if upload is None or upload.device_id != device_id:
@@ -205,28 +210,27 @@ class AttachmentStore:
         """Start an upload (tus creation), or find the one this device already started.
 
         A photo the hub already holds gets an upload that is complete from the start.
-        :raises ApiError: 422 bad `sha256` or `Upload-Length`, 413 over the limit, 415 a
-            media type not taken.
+        :raises Invalid: a bad `sha256` or `Upload-Length`.
+        :raises TooLarge: over the limit.
+        :raises MediaTypeNotAllowed: a media type not taken.
         """
         if not SHA256_RE.fullmatch(sha256):
-            raise _invalid("sha256", "Harus sha256 berkas (64 huruf hex kecil).")
+            raise Invalid.on("sha256", "Harus sha256 berkas (64 huruf hex kecil).")
         if length < 1:
-            raise _invalid("Upload-Length", "Berkas kosong tidak dapat diunggah.")
+            raise Invalid.on("Upload-Length", "Berkas kosong tidak dapat diunggah.")
         if length > self.max_bytes:
-            raise _invalid(
+            raise TooLarge.on(
                 "Upload-Length",
                 f"Berkas {length} bita melebihi batas hub {self.max_bytes} bita.",
-                ErrorCode.TOO_LARGE,
             )
         if media_type not in self.media_types:
-            raise _invalid(
+            raise MediaTypeNotAllowed.on(
                 "media_type",
                 f"Jenis berkas {media_type!r} tidak diterima; hanya {', '.join(self.media_types)}.",
-                ErrorCode.MEDIA_TYPE_NOT_ALLOWED,
             )
         blob = self.blob_path(sha256)
         if blob is not None and blob.stat().st_size != length:
-            raise _invalid("Upload-Length", f"Berkas sha256 ini berukuran {blob.stat().st_size}.")
+            raise Invalid.on("Upload-Length", f"Berkas sha256 ini berukuran {blob.stat().st_size}.")
         upload_id = upload_id_for(device_id, sha256)
         with self._lock(upload_id):
             found = self._read(upload_id)
@@ -252,23 +256,24 @@ class AttachmentStore:
     def append(self, device_id: str, upload_id: str, offset: int, data: bytes) -> Upload:
         """Append one PATCH's bytes at `offset`, durably; finish the upload at its length.
 
-        :raises ApiError: 404 unknown upload, 409 `offset` is not the hub's, 413 more bytes
-            than announced, 415 the first bytes are not the declared type, 460 the finished
-            file's sha256 differs. The last two discard the upload: the laptop starts again.
+        :raises Missing: an unknown upload.
+        :raises OffsetMismatch: `offset` is not the hub's.
+        :raises TooLarge: more bytes than announced.
+        :raises MediaTypeMismatch: the first bytes are not the declared type.
+        :raises ChecksumMismatch: the finished file's sha256 differs.
+        The last two discard the upload: the laptop starts again.
         """
         with self._lock(upload_id):
             upload = self.status(device_id, upload_id)
             if offset != upload.offset:
-                raise _invalid(
+                raise OffsetMismatch.on(
                     "Upload-Offset",
                     f"Hub sudah menerima {upload.offset} bita, bukan {offset}.",
-                    ErrorCode.OFFSET_MISMATCH,
                 )
             if offset + len(data) > upload.length:
-                raise _invalid(
+                raise TooLarge.on(
                     "Upload-Length",
                     f"Lebih dari {upload.length} bita yang diumumkan saat unggahan dibuat.",
-                    ErrorCode.TOO_LARGE,
                 )
             if not data:
                 return upload
@@ -287,26 +292,24 @@ class AttachmentStore:
         found = sniff_media_type(head)
         if found != upload.media_type:
             self._discard(upload.upload_id)
-            raise _invalid(
+            raise MediaTypeMismatch.on(
                 "media_type",
                 f"Isi berkas bukan {upload.media_type} ({found or 'jenis tidak dikenal'}).",
-                ErrorCode.MEDIA_TYPE_MISMATCH,
             )
 
     def _finish(self, upload: Upload) -> None:
         """Verify the whole file, then move it into blobs/ under its sha256.
 
-        :raises ApiError: 460 or 415 (the upload is discarded); 503 when the disk fails
-            (the bytes stay, and the next HEAD finishes the upload).
+        :raises ChecksumMismatch, MediaTypeMismatch: the upload is discarded.
+        :raises Unavailable: the disk fails (the bytes stay; the next HEAD finishes it).
         """
         try:
             self._verify_and_keep(upload)
         except OSError as exc:
             log.error("cannot finish upload %s: %s", upload.upload_id, exc)
-            raise ApiError(
-                ErrorCode.STORAGE_UNAVAILABLE,
+            raise Unavailable(
                 "Hub tidak dapat menyimpan foto sekarang; foto tetap di laptop, coba lagi nanti.",
-                headers={"Retry-After": "60"},
+                retry_after_s=60,
             ) from exc
 
     def _verify_and_keep(self, upload: Upload) -> None:
@@ -319,10 +322,9 @@ class AttachmentStore:
                 digest.update(block)
         if digest.hexdigest() != upload.sha256:
             self._discard(upload.upload_id)
-            raise _invalid(
+            raise ChecksumMismatch.on(
                 "sha256",
                 "Isi berkas tidak cocok dengan sha256-nya; unggahan dibuang, kirim ulang.",
-                ErrorCode.CHECKSUM_MISMATCH,
             )
         self._check_type(upload, head)
         blob = self._blobs / upload.sha256

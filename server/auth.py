@@ -12,10 +12,11 @@ import secrets
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import current_app, g, request
+from flask import g, request
 
 from schemas.error_codes import ErrorCode
 from server.errors import ApiError, documents
+from server.state import hub_state
 from server.storage import Device, NotFound
 
 __all__ = ["current_device", "hash_secret", "new_token", "require_device"]
@@ -48,15 +49,14 @@ def require_device(view: F) -> F:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise ApiError(ErrorCode.UNAUTHORIZED, "Header Authorization: Bearer <token> wajib.")
+        hub = hub_state()
         try:
-            device = current_app.extensions["pendamping"].storage.device_by_token(
-                hash_secret(token.strip())
-            )
+            device = hub.storage.device_by_token(hash_secret(token.strip()))
         except NotFound:
             raise ApiError(ErrorCode.UNAUTHORIZED, "Token perangkat tidak dikenal.") from None
         if device.revoked_at:
             raise ApiError(ErrorCode.DEVICE_REVOKED, "Perangkat ini sudah dicabut oleh kantor.")
-        current_app.extensions["pendamping"].rate_limiter.take(device.device_id)
+        hub.rate_limiter.take(device.device_id)
         g.device = device
         return view(*args, **kwargs)
 

@@ -47,12 +47,12 @@ from server.bundle_reader import (
     limit_of,
     read_small,
 )
-from server.errors import ApiError
+from server.exceptions import HubError
 from server.storage import Device, NotFound
 from server.sync import PushOrigin
 
 if TYPE_CHECKING:
-    from server.app import HubState
+    from server.state import HubState
 
 __all__ = ["BundleLimits", "BundleRefused", "ImportSummary", "import_bundle"]
 
@@ -101,7 +101,7 @@ def import_bundle(
     Each slice's audit entry names `actor` (who imported it), the signing device and the
     SHA-256 of the bundle file.
 
-    :param hub: the hub's storage and sync service (``app.extensions["pendamping"]``).
+    :param hub: the hub's storage and sync service (:func:`server.state.hub_state`).
     :param allow_revoked: take a bundle from a revoked device (an admin's explicit choice).
     :param attachments: where the photos go; without it they are checked but not kept.
     :raises BundleRefused: anything is wrong; nothing was written.
@@ -295,8 +295,8 @@ def _keep_photo(
             attachments.append(
                 device.device_id, upload.upload_id, upload.offset, data[upload.offset :]
             )
-    except ApiError as exc:
-        summary.photo_errors.append(f"{info.filename}: {exc.description}")
+    except HubError as exc:
+        summary.photo_errors.append(f"{info.filename}: {exc.message}")
         return
     except OSError as exc:  # the changes are in already: say what was not kept, go on
         summary.photo_errors.append(f"{info.filename}: tidak dapat disimpan di hub ({exc}).")

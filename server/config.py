@@ -1,7 +1,15 @@
-"""The hub's configuration defaults, and where overrides come from.
+"""The hub's configuration defaults, and the layers that override them.
 
-Order, last wins: these defaults; `hub.cfg` in the data folder (Python syntax, optional);
-environment variables `PENDAMPING_HUB_<NAME>`; the mapping given to :func:`create_app`.
+Order, last wins, for every setting `DATA_DIR` included:
+
+1. :data:`DEFAULTS`, below;
+2. `hub.cfg` in the data folder (Python syntax, optional);
+3. environment variables `PENDAMPING_HUB_<NAME>` (values parsed as JSON when they are);
+4. the mapping given to :func:`server.app.create_app` (the tests', the CLI's `--data`).
+
+`DATA_DIR` is settled first, from layers 4, 3 and 1 (then `PENDAMPING_HUB_DATA`, the
+older name, then `./var`), because `hub.cfg` is read from inside it; a `DATA_DIR` written in
+`hub.cfg` is ignored for the same reason.
 """
 
 from __future__ import annotations
@@ -9,12 +17,19 @@ from __future__ import annotations
 import os
 import secrets
 import time
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
+
+from flask import Config
 
 from schemas.codes import DEFAULT_PROGRAMS
 from schemas.media import DEFAULT_ATTACHMENT_MAX_BYTES, DEFAULT_ATTACHMENT_TYPES
 
-__all__ = ["DEFAULTS", "default_data_dir", "load_secret_key"]
+__all__ = ["DEFAULTS", "ENV_PREFIX", "default_data_dir", "load_config", "load_secret_key"]
+
+#: environment variables `PENDAMPING_HUB_<NAME>` set the setting `<NAME>`
+ENV_PREFIX = "PENDAMPING_HUB"
 
 #: Every setting the hub reads, with its default.
 DEFAULTS: dict[str, object] = {
@@ -103,5 +118,22 @@ def _read_secret_key(path: Path) -> str:
 
 
 def default_data_dir() -> Path:
-    """`PENDAMPING_HUB_DATA`, or `./var` beside where the hub is started."""
-    return Path(os.environ.get("PENDAMPING_HUB_DATA") or "var")
+    """The data folder when no layer names one: `PENDAMPING_HUB_DATA` (the name the CLI's
+    `--data` reads), or `./var` beside where the hub is started."""
+    return Path(os.environ.get(f"{ENV_PREFIX}_DATA") or "var")
+
+
+def load_config(config: Config, overrides: Mapping[str, Any] | None = None) -> Path:
+    """Fill `config` layer by layer (see the module's docstring). :returns: the data folder,
+    also left in ``config["DATA_DIR"]`` as text."""
+    overrides = dict(overrides or {})
+    environment = Config(config.root_path)
+    environment.from_prefixed_env(ENV_PREFIX)
+    chosen = overrides.get("DATA_DIR") or environment.get("DATA_DIR") or DEFAULTS["DATA_DIR"]
+    data_dir = Path(str(chosen)) if chosen else default_data_dir()
+    config.from_mapping(DEFAULTS)
+    config.from_pyfile(str((data_dir / "hub.cfg").resolve()), silent=True)
+    config.update(environment)
+    config.update(overrides)
+    config["DATA_DIR"] = str(data_dir)
+    return data_dir

@@ -27,13 +27,12 @@ import orjson
 from marshmallow import ValidationError
 
 from schemas.records import load_fields
-from schemas.validators import in_scope
-from server.admission import device_scopes
 from server.audit import AuditEvent
-from server.errors import ApiError
+from server.exceptions import Invalid, Missing, OutsideScope, StateConflict
 from server.hubclock import HubClock
 from server.merge import Refusal
-from server.storage import ConflictRow, Device, HubStorage, NotFound, RecordRow
+from server.scope import Scope, require_role
+from server.storage import ConflictRow, HubStorage, NotFound, RecordRow, User
 from server.sync import conflict_view
 from server.writer import BatchWriter, Write
 
@@ -46,11 +45,6 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "duplicate_person": ("merge", "distinct"),
 }
 _FILLABLE = ("nik", "birth_date", "address", "dtsen_id", "phone")
-
-
-def _invalid(field: str, message: str, code: int = 422) -> ApiError:
-    slug = {422: "invalid_field", 403: "outside_scope"}.get(code, "conflict_state")
-    return ApiError(code, slug, message, {field: [message]})
 
 
 class ConflictService:
@@ -69,44 +63,48 @@ class ConflictService:
 
     def list(
         self,
-        scopes: Sequence[str] | None,
+        scope: Scope | None,
         open_only: bool = True,
         limit: int = 100,
         after_id: int = 0,
     ) -> list[dict[str, Any]]:
+        """Conflicts on records within `scope` (None: everywhere), oldest first."""
+        prefixes = scope.prefixes if scope is not None else None
         return [
             conflict_view(c)
-            for c in self.storage.list_conflicts(scopes, open_only, limit, after_id)
+            for c in self.storage.list_conflicts(prefixes, open_only, limit, after_id)
         ]
 
     def resolve_as(
         self,
-        device: Device,
+        user: User,
         conflict_id: int,
         choice: str,
         value: Any = None,
         survivor: str | None = None,
+        *,
+        device_id: str | None = None,
     ) -> dict[str, Any]:
-        """Settle a conflict for a supervisor's or admin's device, within its wilayah."""
-        if device.user.role not in ("supervisor", "admin"):
-            raise ApiError(
-                403, "forbidden", "Hanya supervisor atau admin yang menyelesaikan konflik."
-            )
+        """Settle a conflict for a supervisor or an admin, within their wilayah.
+
+        :param device_id: the laptop the decision came through, for the audit entry.
+        :raises NotAllowed: `user` is neither a supervisor nor an admin.
+        """
+        require_role(
+            user,
+            "supervisor",
+            "admin",
+            message="Hanya supervisor atau admin yang menyelesaikan konflik.",
+        )
         return self.resolve(
-            conflict_id,
-            device.user.name,
-            device_scopes(device),
-            choice,
-            value,
-            survivor,
-            device_id=device.device_id,
+            conflict_id, user.name, Scope.of(user), choice, value, survivor, device_id=device_id
         )
 
     def resolve(
         self,
         conflict_id: int,
         by: str,
-        scopes: Sequence[str] | None,
+        scope: Scope | None,
         choice: str,
         value: Any = None,
         survivor: str | None = None,
@@ -119,28 +117,29 @@ class ConflictService:
         Its audit entry names `actor` (by default `by`) and the device it came through; it
         says what was chosen and the seqs written, never the value.
 
-        :raises ApiError: 404 unknown (or outside `scopes`), 409 already settled or no longer
-            possible, 422 a choice or value that does not fit.
+        :param scope: what the resolver may touch; None: everywhere (the office's terminal).
+        :raises Missing: unknown, or outside `scope`.
+        :raises StateConflict: already settled, or no longer possible.
+        :raises OutsideScope: it would write a record outside `scope`.
+        :raises Invalid: a choice or value that does not fit.
         """
         with self.storage.write() as session:
             try:
                 conflict = session.conflict(conflict_id)
             except NotFound:
-                raise ApiError(404, "not_found", "Konflik tidak ditemukan.") from None
-            if scopes is not None and not any(
-                conflict.kelurahan == w or conflict.kelurahan.startswith(w + ".") for w in scopes
-            ):
-                raise ApiError(404, "not_found", "Konflik tidak ditemukan.")
+                raise Missing("Konflik tidak ditemukan.") from None
+            if scope is not None and not scope.covers(conflict.kelurahan):
+                raise Missing("Konflik tidak ditemukan.")
             if conflict.resolved_at is not None:
-                raise _invalid("conflict_id", "Konflik ini sudah diselesaikan.", 409)
+                raise StateConflict.on("conflict_id", "Konflik ini sudah diselesaikan.")
             if choice not in CHOICES[conflict.kind]:
-                raise _invalid(
+                raise Invalid.on(
                     "choice",
                     f"Pilihan untuk konflik {conflict.kind}: {', '.join(CHOICES[conflict.kind])}.",
                 )
             writer = BatchWriter(session, self._now())
             clock = HubClock(session, self._max_skew_ms)
-            wrote = _Resolution(writer, clock, by, conflict, self.programs, scopes).run(
+            wrote = _Resolution(writer, clock, by, conflict, self.programs, scope).run(
                 choice, value, survivor
             )
             seq = wrote[-1]
@@ -180,14 +179,14 @@ class _Resolution:
         by: str,
         conflict: ConflictRow,
         programs: frozenset[str],
-        scopes: Sequence[str] | None = None,
+        scope: Scope | None = None,
     ) -> None:
         self.writer = writer
         self.clock = clock
         self.by = by
         self.conflict = conflict
         self.programs = programs
-        self.scopes = scopes
+        self.scope = scope
 
     def run(self, choice: str, value: Any, survivor: str | None) -> list[int]:
         c = self.conflict
@@ -204,14 +203,14 @@ class _Resolution:
                 value = load_fields(c.entity, {c.field: value}, creating=False)[c.field]
             except ValidationError as exc:
                 messages = exc.normalized_messages().get(c.field, ["Nilai tidak valid."])
-                raise _invalid(
+                raise Invalid.on(
                     "value", str(messages[0] if isinstance(messages, list) else messages)
                 ) from None
         else:
             value = c.lost_value
         if c.field == "programs" and set(value or ()) - self.programs:
             unknown = ", ".join(sorted(set(value) - self.programs))
-            raise _invalid("value", f"Program tidak dikenal hub: {unknown}.")
+            raise Invalid.on("value", f"Program tidak dikenal hub: {unknown}.")
         return [self._write(c.record_id, {c.field: value}, base_seq=c.seq)]
 
     def _merge_people(self, survivor: str | None) -> list[int]:
@@ -219,11 +218,11 @@ class _Resolution:
         pair = (c.record_id, c.other_record_id)
         keep_id = survivor or c.other_record_id
         if keep_id not in pair:
-            raise _invalid("survivor", "Harus salah satu dari dua penerima manfaat konflik ini.")
+            raise Invalid.on("survivor", "Harus salah satu dari dua penerima manfaat konflik ini.")
         gone_id = pair[1] if keep_id == pair[0] else pair[0]
         keep, gone = self.writer.row(keep_id), self.writer.row(gone_id)
         if keep is None or gone is None or keep.deleted or gone.deleted:
-            raise _invalid("survivor", "Salah satu penerima manfaat sudah tidak ada.", 409)
+            raise StateConflict.on("survivor", "Salah satu penerima manfaat sudah tidak ada.")
         missing = {
             f: gone.data[f]
             for f in _FILLABLE
@@ -241,16 +240,15 @@ class _Resolution:
     def _check_scope(self, *kelurahan: Any) -> None:
         """Every record a resolution writes, where it is and where it goes, lies in the
         resolver's wilayah: merging two people or setting a kelurahan must not reach into
-        another district. :raises ApiError: 403 naming the kelurahan outside."""
-        if self.scopes is None:
+        another district. :raises OutsideScope: naming the kelurahan outside."""
+        if self.scope is None:
             return
         for place in kelurahan:
-            if place is not None and not any(in_scope(str(place), w) for w in self.scopes):
-                raise _invalid(
+            if place is not None and not self.scope.covers(str(place)):
+                raise OutsideScope.on(
                     "kelurahan",
                     f"Penyelesaian ini menyentuh data di {place}, di luar wilayah Anda; "
                     "minta kantor yang membawahi keduanya.",
-                    403,
                 )
 
     def _write(
@@ -265,7 +263,7 @@ class _Resolution:
         conflict is not overwritten silently but meets the policy (and the queue) again."""
         row: RecordRow | None = self.writer.row(record_id)
         if row is None:
-            raise _invalid("record_id", "Data konflik ini tidak ada lagi di hub.", 409)
+            raise StateConflict.on("record_id", "Data konflik ini tidak ada lagi di hub.")
         self._check_scope(row.kelurahan, fields.get("kelurahan"))
         write = Write(
             str(uuid.uuid4()),
@@ -280,7 +278,7 @@ class _Resolution:
         )
         done = self.writer.apply(write)
         if isinstance(done, Refusal):
-            raise _invalid(done.field, done.message, 409)
+            raise StateConflict.on(done.field, done.message)
         merged, seq, _raised = done
         self.writer.log(
             write,

@@ -13,7 +13,8 @@ import uuid
 
 from server.audit import AuditEvent
 from server.auth import hash_secret, new_token
-from server.storage import Device, HubStorage
+from server.exceptions import EnrollCodeInvalid
+from server.storage import Device, HubStorage, NotFound
 from server.timeutil import utc_iso
 
 __all__ = ["issue_code", "normalise_code", "redeem_code"]
@@ -58,17 +59,23 @@ def redeem_code(
 ) -> tuple[Device, str]:
     """Enrol a laptop. :returns: the device and its token (shown once, never stored).
 
-    :raises server.storage.NotFound: the code is unknown, used or expired.
+    :raises EnrollCodeInvalid: the code is unknown, used or expired.
     """
     token = new_token()
     at = utc_iso(now)
-    device = storage.redeem_enroll_code(
-        hash_secret(normalise_code(code)),
-        at,
-        str(uuid.uuid4()),
-        device_name,
-        hash_secret(token),
-        # the actor (the code's user) and the device are filled in by the storage
-        audit=AuditEvent(at, "", "enrol_device"),
-    )
+    try:
+        device = storage.redeem_enroll_code(
+            hash_secret(normalise_code(code)),
+            at,
+            str(uuid.uuid4()),
+            device_name,
+            hash_secret(token),
+            # the actor (the code's user) and the device are filled in by the storage
+            audit=AuditEvent(at, "", "enrol_device"),
+        )
+    except NotFound:
+        raise EnrollCodeInvalid(
+            "Kode pendaftaran tidak dikenal, sudah dipakai, atau kedaluwarsa.",
+            {"code": ["Kode tidak berlaku."]},
+        ) from None
     return device, token

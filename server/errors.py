@@ -14,7 +14,7 @@ from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any, TypeVar
 
-from flask import Flask, current_app, jsonify
+from flask import Flask, jsonify
 from flask_smorest import Api
 from flask_smorest import Blueprint as _SmorestBlueprint
 from marshmallow import fields
@@ -22,13 +22,13 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from schemas.error_codes import ErrorCode
 from schemas.messages import Schema
-from schemas.protocol import RETRY_AFTER_HEADER
 
 __all__ = [
     "WIRE_ERRORS",
     "ApiError",
     "ErrorSchema",
     "HubApi",
+    "answer",
     "documents",
     "error_responses",
     "init_app",
@@ -55,24 +55,17 @@ _UNLISTED = "error"
 
 
 class ApiError(HTTPException):
-    """An error with a stable code, raised by views and services that know the HTTP code.
+    """An error with a stable code, raised by the HTTP layer (views, auth, wire checks).
 
     ``ApiError(ErrorCode.NOT_FOUND, "Konflik tidak ditemukan.")``: the status is the code's.
-    The older form ``ApiError(404, "not_found", message, ...)`` is still accepted while the
-    hub services move to domain exceptions (issue 10); its slug must be an
-    :class:`ErrorCode` of that status, so a free string that is not one fails at once.
+    Services raise :mod:`server.exceptions` instead; :mod:`server.api.error_map` turns
+    those into this.
 
     :param errors: messages by field, header or parameter name.
     :param headers: sent with the error, e.g. ``Retry-After`` on a 429 or 503.
     """
 
-    def __init__(self, error: ErrorCode | int, *args: Any, **kwargs: Any) -> None:
-        if not isinstance(error, ErrorCode):
-            slug, *args = args
-            error = _legacy_code(error, slug)
-        self._setup(error, *args, **kwargs)
-
-    def _setup(
+    def __init__(
         self,
         error: ErrorCode,
         message: str,
@@ -86,13 +79,6 @@ class ApiError(HTTPException):
         self.errors = errors
         #: sent with the error, e.g. ``Retry-After`` on a 429 or 503
         self.extra_headers = dict(headers or {})
-
-
-def _legacy_code(status: int, slug: str) -> ErrorCode:
-    code = ErrorCode(slug)
-    if code.status != status:
-        raise ValueError(f"{slug!r} is answered with {code.status}, not {status}")
-    return code
 
 
 class ErrorSchema(Schema):
@@ -190,20 +176,13 @@ def _handle_http(error: HTTPException):
 def _handle_unexpected(error: Exception):
     if isinstance(error, HTTPException):
         return _handle_http(error)
-    from server.storage import NotFound, StorageError
-
-    if isinstance(error, StorageError) and not isinstance(error, NotFound):
-        # The write was rolled back whole: nothing landed, so the laptop may simply resend.
-        log.error("storage failed, request refused with 503: %s", error)
-        return _handle_http(
-            ApiError(
-                ErrorCode.STORAGE_UNAVAILABLE,
-                "Penyimpanan hub sedang bermasalah; tidak ada yang tersimpan. Coba lagi nanti.",
-                headers={RETRY_AFTER_HEADER: str(current_app.config.get("BUSY_RETRY_AFTER_S", 5))},
-            )
-        )
     log.exception("unhandled error")
     return _handle_http(InternalServerError())
+
+
+def answer(error: HTTPException):
+    """The JSON answer to `error`, for handlers registered elsewhere (server/api/error_map.py)."""
+    return _handle_http(error)
 
 
 def init_app(app: Flask) -> None:

@@ -19,14 +19,15 @@ import orjson
 from marshmallow import ValidationError
 
 from schemas.sync import load_change
-from server.admission import admit, device_scopes
+from server.admission import admit
 from server.audit import AuditEvent, digest
 from server.hubclock import HubClock
 from server.merge import Refusal
+from server.scope import Scope
 from server.storage import ConflictRow, Device, DeviceReport, HubStorage, PullPage
 from server.writer import BatchWriter, Write
 
-__all__ = ["PushOrigin", "PushOutcome", "SyncService", "conflict_view", "device_scopes"]
+__all__ = ["PushOrigin", "PushOutcome", "SyncService", "conflict_view"]
 
 
 def _encode_fields(fields: Any) -> str:
@@ -317,10 +318,9 @@ class SyncService:
 
         A record whose last write was this device's quiet one is left out: the laptop
         stamped its own copy from the receipt, so echoing it would only cost the link."""
-        page = self.storage.pull(device_scopes(device), since, limit, device.device_id)
+        prefixes = Scope.of(device.user).prefixes
+        page = self.storage.pull(prefixes, since, limit, device.device_id)
         # A conflict's seq is that of a write to a record in scope, so the page's span
         # covers it; a laptop that pulls every page hears of every conflict once.
-        conflicts = self.storage.conflicts_for_device(
-            device.device_id, since, page.next, device_scopes(device)
-        )
+        conflicts = self.storage.conflicts_for_device(device.device_id, since, page.next, prefixes)
         return page, [conflict_view(c) for c in conflicts]

@@ -1,6 +1,7 @@
 """Back-pressure: 429 for a laptop that calls too often, 503 when the write queue is full.
 
-Both answers carry `Retry-After`, which the laptop's urllib3 `Retry` honours, so a hub under
+Both refusals carry how long to wait (:class:`~server.exceptions.TryLater`), which the HTTP
+layer sends as `Retry-After` and the laptop's urllib3 `Retry` honours, so a hub under
 load slows its laptops down instead of piling requests on its one SQLite writer. The state
 is in memory, per hub process: a restart forgets it, which costs nothing.
 """
@@ -14,8 +15,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from schemas.error_codes import ErrorCode
-from server.errors import ApiError
+from server.exceptions import Busy, TooManyRequests
 
 __all__ = ["ENROLL_LIMIT_MESSAGE", "FailureLimiter", "RateLimiter", "WriteGate"]
 
@@ -42,7 +42,7 @@ class RateLimiter:
         self._lock = threading.Lock()
 
     def take(self, device_id: str) -> None:
-        """Spend one call of `device_id`. :raises ApiError: 429, with `Retry-After`."""
+        """Spend one call of `device_id`. :raises TooManyRequests: with the wait."""
         if self.rate <= 0:
             return
         now = self._clock()
@@ -52,10 +52,9 @@ class RateLimiter:
             if tokens < 1.0:
                 self._buckets[device_id] = (tokens, now)
                 wait = max(1, math.ceil((1.0 - tokens) / self.rate))
-                raise ApiError(
-                    ErrorCode.TOO_MANY_REQUESTS,
+                raise TooManyRequests(
                     f"Perangkat ini memanggil hub terlalu sering; coba lagi dalam {wait} detik.",
-                    headers={"Retry-After": str(wait)},
+                    retry_after_s=wait,
                 )
             self._buckets[device_id] = (tokens - 1.0, now)
             if len(self._buckets) > 10_000:  # forget idle laptops rather than grow forever
@@ -96,7 +95,7 @@ class FailureLimiter:
         return times
 
     def check(self, key: str) -> None:
-        """:raises ApiError: 429 with `Retry-After`, when `key` used up its failures."""
+        """:raises TooManyRequests: with the wait, when `key` used up its failures."""
         if self.limit <= 0:
             return
         now = self._clock()
@@ -106,11 +105,7 @@ class FailureLimiter:
                 return
             wait = max(1, math.ceil(times[0] + self.window_s - now))
         minutes = max(1, math.ceil(wait / 60))
-        raise ApiError(
-            ErrorCode.TOO_MANY_REQUESTS,
-            self.message.format(minutes=minutes),
-            headers={"Retry-After": str(wait)},
-        )
+        raise TooManyRequests(self.message.format(minutes=minutes), retry_after_s=wait)
 
     def failed(self, key: str) -> None:
         """Count one failure of `key`."""
@@ -137,13 +132,12 @@ class WriteGate:
 
     @contextmanager
     def slot(self) -> Iterator[None]:
-        """Hold one place in the write queue. :raises ApiError: 503 when it is full."""
+        """Hold one place in the write queue. :raises Busy: it is full."""
         with self._lock:
             if self.limit > 0 and self._in_progress >= self.limit:
-                raise ApiError(
-                    ErrorCode.HUB_BUSY,
+                raise Busy(
                     "Hub sedang sibuk menyimpan kiriman lain; data Anda aman, coba lagi sebentar.",
-                    headers={"Retry-After": str(self.retry_after_s)},
+                    retry_after_s=self.retry_after_s,
                 )
             self._in_progress += 1
         try:

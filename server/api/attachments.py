@@ -14,11 +14,9 @@ import binascii
 import functools
 import re
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, TypeVar
 
-from flask import Flask, Response, current_app, request, url_for
-from flask.blueprints import BlueprintSetupState
+from flask import Response, request, url_for
 
 from schemas.error_codes import ErrorCode
 from schemas.protocol import ATTACHMENTS_ROUTE, TUS_RESUMABLE_HEADER, TUS_VERSION
@@ -26,12 +24,12 @@ from server.attachments import AttachmentStore, Upload
 from server.auth import current_device, require_device
 from server.errors import ApiError, documents
 from server.jsonprovider import Blueprint
+from server.state import hub_state
 
 __all__ = ["TUS_EXTENSIONS", "blp"]
 
 TUS_EXTENSIONS = "creation"
 OFFSET_TYPE = "application/offset+octet-stream"
-_EXTENSION_KEY = "pendamping.attachments"
 _NUMBER = re.compile(r"[0-9]{1,15}")
 _METADATA_KEY = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 
@@ -40,19 +38,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 blp = Blueprint("attachments", __name__, description="Lampiran foto (tus 1.0)")
 
 
-@blp.record_once
-def _install(state: BlueprintSetupState) -> None:
-    """One store per app, made when the blueprint is registered, with the app's limits."""
-    app: Flask = state.app
-    app.extensions[_EXTENSION_KEY] = AttachmentStore(
-        Path(app.config["DATA_DIR"]) / "attachments",
-        int(app.config["ATTACHMENT_MAX_BYTES"]),
-        tuple(app.config["ATTACHMENT_TYPES"]),
-    )
-
-
 def _store() -> AttachmentStore:
-    return current_app.extensions[_EXTENSION_KEY]
+    return hub_state().attachments
 
 
 @blp.after_request

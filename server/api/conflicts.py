@@ -5,15 +5,16 @@ For supervisors and admins (a pendamping's token gets 403), within their wilayah
 
 from __future__ import annotations
 
-from flask import current_app
-from flask_smorest import abort
 from marshmallow import RAISE, fields, validate
 
 from schemas.messages import Schema
-from server.admission import device_scopes
 from server.auth import current_device, require_device
+from server.conflicts import ConflictService
 from server.errors import documents
 from server.jsonprovider import Blueprint
+from server.scope import Scope, require_role
+from server.state import hub_state
+from server.storage import Device
 
 blp = Blueprint("conflicts", __name__, description="Antrean konflik")
 
@@ -56,14 +57,14 @@ class ConflictSchema(Schema):
     resolution = fields.Raw(allow_none=True)
 
 
-def _service():
-    return current_app.extensions["pendamping"].conflicts
+def _service() -> ConflictService:
+    return hub_state().conflicts
 
 
-def _supervisor():
+def _supervisor() -> Device:
+    """The calling device, when its user is a supervisor or an admin (403 otherwise)."""
     device = current_device()
-    if device.user.role not in ("supervisor", "admin"):
-        abort(403, message="Hanya supervisor atau admin yang melihat antrean konflik.")
+    require_role(device.user, "supervisor", "admin")
     return device
 
 
@@ -76,7 +77,7 @@ def list_conflicts(args):
     """Conflicts on records in the caller's wilayah, oldest first (open ones by default)."""
     device = _supervisor()
     return _service().list(
-        device_scopes(device), args["status"] == "open", args["limit"], args["after"]
+        Scope.of(device.user), args["status"] == "open", args["limit"], args["after"]
     )
 
 
@@ -87,6 +88,12 @@ def list_conflicts(args):
 @documents(403, 404, 409)
 def resolve(body, conflict_id: int):
     """Settle a conflict; what it writes reaches every laptop through pull."""
+    device = _supervisor()
     return _service().resolve_as(
-        _supervisor(), conflict_id, body["choice"], body.get("value"), body.get("survivor")
+        device.user,
+        conflict_id,
+        body["choice"],
+        body.get("value"),
+        body.get("survivor"),
+        device_id=device.device_id,
     )

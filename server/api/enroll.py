@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import request
 
-from schemas.error_codes import ErrorCode
 from schemas.protocol import ENROLL_ROUTE
 from schemas.sync import EnrollRequestSchema, EnrollResponseSchema
 from server.enrolment import redeem_code
-from server.errors import ApiError, documents
+from server.errors import documents
+from server.exceptions import EnrollCodeInvalid
 from server.jsonprovider import Blueprint
-from server.storage import NotFound
+from server.state import hub_state
 
 blp = Blueprint("enroll", __name__, description="Pendaftaran perangkat")
 
@@ -21,20 +21,14 @@ blp = Blueprint("enroll", __name__, description="Pendaftaran perangkat")
 @documents(403, 429)
 def enroll(body):
     """Enrol a laptop with a code from `pendamping-hub enroll-code`; the token is shown once."""
-    hub = current_app.extensions["pendamping"]
+    hub = hub_state()
     client = request.remote_addr or "?"
-    if hub.enroll_limiter is not None:
-        hub.enroll_limiter.check(client)  # 429 after too many failures from this address
+    hub.enroll_limiter.check(client)  # 429 after too many failures from this address
     try:
         device, token = redeem_code(hub.storage, body["code"], body["device_name"])
-    except NotFound:
-        if hub.enroll_limiter is not None:
-            hub.enroll_limiter.failed(client)
-        raise ApiError(
-            ErrorCode.ENROLL_CODE_INVALID,
-            "Kode pendaftaran tidak dikenal, sudah dipakai, atau kedaluwarsa.",
-            {"code": ["Kode tidak berlaku."]},
-        ) from None
+    except EnrollCodeInvalid:
+        hub.enroll_limiter.failed(client)
+        raise
     return {
         "device_id": device.device_id,
         "token": token,

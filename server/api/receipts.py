@@ -6,7 +6,7 @@ here before pushing them again, and learns their outcome for a few bytes each.
 
 from __future__ import annotations
 
-from flask import Response, current_app
+from flask import Response
 from marshmallow import RAISE, validate
 from marshmallow import fields as ma
 
@@ -16,6 +16,7 @@ from schemas.protocol import RECEIPTS_MAX_IDS, RECEIPTS_ROUTE
 from schemas.sync import ReceiptSchema
 from server.auth import current_device, require_device
 from server.jsonprovider import Blueprint
+from server.state import hub_state
 
 __all__ = ["ReceiptsRequestSchema", "ReceiptsResponseSchema", "blp"]
 
@@ -44,7 +45,7 @@ def receipts(body):
     """The original receipt of each asked change that the hub holds from this device, in
     the order asked; a change the hub does not know, or another device's, is left out."""
     asked = list(dict.fromkeys(body["change_ids"]))
-    storage = current_app.extensions["pendamping"].storage
+    storage = hub_state().storage
     stored = storage.receipts_of_device(current_device().device_id, asked)
     found = [stored[change_id] for change_id in asked if change_id in stored]
     return Response('{"receipts":[' + ",".join(found) + "]}", mimetype="application/json")

@@ -39,6 +39,7 @@ def render(spec: dict[str, Any]) -> str:
 
 def _main(argv: list[str]) -> int:
     from server.app import create_app
+    from server.state import hub_state
 
     if argv and (argv[0] != "--write" or len(argv) != 2):
         print(f"usage: {REGENERATE}  (or no argument: print it)", file=sys.stderr)
@@ -46,7 +47,7 @@ def _main(argv: list[str]) -> int:
     with tempfile.TemporaryDirectory() as data_dir:
         app = create_app({"DATA_DIR": data_dir, "TESTING": True})
         text = render(served_spec(app))
-        app.extensions["pendamping"].storage.close()
+        hub_state(app).storage.close()
     if argv:
         Path(argv[1]).write_text(text, encoding="utf-8")
     else:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Response, current_app, request
+from flask import Response, request
 
 from schemas.protocol import PULL_ROUTE, PUSH_ROUTE
 from schemas.pull_page import page_json
@@ -25,12 +25,13 @@ from server.auth import current_device, require_device
 from server.errors import documents
 from server.jsonprovider import Blueprint
 from server.reports import device_report
+from server.state import hub_state
 
 blp = Blueprint("sync", __name__, description="Sinkronisasi")
 
 
 def _service():
-    return current_app.extensions["pendamping"].sync
+    return hub_state().sync
 
 
 @blp.route(PUSH_ROUTE, methods=["POST"])
@@ -45,7 +46,7 @@ def push(body):
     `duplicates` counts the changes that were seen before.
     """
     changes = body["changes"]
-    with current_app.extensions["pendamping"].write_gate.slot():
+    with hub_state().write_gate.slot():
         outcome = _service().push(
             current_device(),
             changes,

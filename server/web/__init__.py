@@ -8,14 +8,10 @@ under /api/v1 is untouched whatever blueprints are added to it. See docs/web.md.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from flask import Blueprint, Flask
 from flask_wtf.csrf import CSRFProtect
 
-from server.web.lockout import LoginLockout
-
-__all__ = ["WebState", "bp", "csrf", "init_app", "web_state"]
+__all__ = ["bp", "csrf", "init_app"]
 
 bp = Blueprint(
     "web",
@@ -27,26 +23,13 @@ bp = Blueprint(
 csrf = CSRFProtect()
 
 
-@dataclass(frozen=True, slots=True)
-class WebState:
-    """What the pages keep per hub process: ``app.extensions["pendamping_web"]``."""
-
-    lockout: LoginLockout
-
-
-def web_state(app: Flask) -> WebState:
-    return app.extensions["pendamping_web"]
-
-
 def init_app(app: Flask) -> None:
-    """CSRF protection for the pages, their state, and the blueprint."""
+    """CSRF protection for the pages, and the blueprint. (Their login lockout is part of
+    :class:`server.state.HubState`.)"""
     # flask-wtf would otherwise check every POST of the app, the laptops' API included;
     # the blueprint calls `csrf.protect()` on its own requests instead.
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
     csrf.init_app(app)
-    app.extensions["pendamping_web"] = WebState(
-        LoginLockout(int(app.config["LOGIN_MAX_FAILURES"]), float(app.config["LOGIN_LOCKOUT_S"]))
-    )
     app.register_blueprint(bp)
 
 

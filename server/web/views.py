@@ -13,7 +13,7 @@ import json
 import logging
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, TypeVar
 
@@ -28,13 +28,16 @@ from flask import (
 )
 from flask_wtf.csrf import CSRFError
 
+from server.api.error_map import status_of
 from server.audit import AuditEvent
 from server.conflicts import CHOICES
-from server.errors import ApiError
+from server.exceptions import HubError, Invalid
 from server.passwords import PASSWORD_ROLES, hash_password, needs_rehash, verify_password
+from server.scope import Scope, has_role
+from server.state import hub_state
 from server.storage import Device, HubStorage, NotFound, User
 from server.timeutil import utc_iso
-from server.web import bp, csrf, web_state
+from server.web import bp, csrf
 from server.web.forms import CHOICE_LABELS, LoginForm, LogoutForm, ResolveForm
 
 __all__: list[str] = []
@@ -102,7 +105,7 @@ def _csrf_failed(error: CSRFError):
 
 
 def _storage() -> HubStorage:
-    return current_app.extensions["pendamping"].storage
+    return hub_state().storage
 
 
 def _session_user() -> User | None:
@@ -118,7 +121,7 @@ def _session_user() -> User | None:
         user = _storage().get_user(name)
     except NotFound:
         return None
-    if user.role not in PASSWORD_ROLES or not user.password_hash:
+    if not has_role(user, *PASSWORD_ROLES) or not user.password_hash:
         return None
     if session.get("pw") != _fingerprint(user.password_hash):
         return None  # the password changed since this login
@@ -147,15 +150,10 @@ def login_required(view: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _scopes(user: User) -> tuple[str, ...] | None:
-    """The wilayah prefixes `user` sees; None (an admin) means all."""
-    return None if user.role == "admin" else user.wilayah
-
-
-def _within(codes: Sequence[str], scopes: Sequence[str] | None) -> bool:
-    if scopes is None:
-        return True
-    return any(c == s or c.startswith(s + ".") for c in codes for s in scopes)
+def _scope_label(user: User | None) -> str:
+    """What the page header says the user sees: their wilayah, or everything."""
+    scope = Scope.of(user) if user else None
+    return ", ".join(scope.prefixes) if scope and scope.prefixes is not None else "semua"
 
 
 def _render(template: str, status: int = 200, **context: Any):
@@ -164,7 +162,7 @@ def _render(template: str, status: int = 200, **context: Any):
         render_template(
             template,
             user=user,
-            scope=", ".join(user.wilayah) if user and user.role != "admin" else "semua",
+            scope=_scope_label(user),
             logout_form=LogoutForm() if user else None,
             **context,
         ),
@@ -181,7 +179,7 @@ def _check_password(name: str, password: str) -> User | None:
         user: User | None = _storage().get_user(name)
     except NotFound:
         user = None
-    stored = user.password_hash if user and user.role in PASSWORD_ROLES else None
+    stored = user.password_hash if user and has_role(user, *PASSWORD_ROLES) else None
     if not verify_password(stored, password) or user is None:
         return None
     if needs_rehash(user.password_hash or ""):
@@ -201,7 +199,7 @@ def login():
     if form.validate_on_submit():
         name = form.name.data.strip()
         keys = (f"user:{name.casefold()}", f"ip:{request.remote_addr}")
-        lockout = web_state(current_app).lockout
+        lockout = hub_state().lockout
         user = None
         if not lockout.locked_for(*keys):
             user = _check_password(name, form.password.data)
@@ -296,15 +294,15 @@ def _laptop(device: Device, now: datetime, silent_days: int) -> dict[str, Any]:
 @login_required
 def dashboard():
     user: User = g.web_user
-    scopes = _scopes(user)
+    scope = Scope.of(user)
     silent_days = int(current_app.config["WEB_SILENT_DAYS"])
     now = datetime.now(UTC)
     laptops = [
         _laptop(d, now, silent_days)
         for d in _storage().list_devices()
-        if _within(d.user.wilayah, scopes)
+        if scope.covers_any(d.user.wilayah)
     ]
-    open_conflicts = len(current_app.extensions["pendamping"].conflicts.list(scopes, True, 1000))
+    open_conflicts = len(hub_state().conflicts.list(scope, True, 1000))
     return _render(
         "web/dashboard.html",
         laptops=laptops,
@@ -360,9 +358,7 @@ def _query_id(name: str) -> int | None:
 def _conflicts_page(status: int = 200, error: str | None = None, done: int | None = None):
     user: User = g.web_user
     after = _query_id("after") or 0
-    listed = current_app.extensions["pendamping"].conflicts.list(
-        _scopes(user), True, _PAGE + 1, after
-    )
+    listed = hub_state().conflicts.list(Scope.of(user), True, _PAGE + 1, after)
     more = len(listed) > _PAGE
     items = [_conflict_item(c) for c in listed[:_PAGE]]
     return _render(
@@ -397,25 +393,23 @@ def resolve(conflict_id: int):
     form = ResolveForm(prefix=f"c{conflict_id}")
     if not form.validate():
         return _conflicts_page(422, error="Pilih keputusan yang tersedia untuk konflik ini.")
-    service = current_app.extensions["pendamping"].conflicts
+    service = hub_state().conflicts
     choice = form.choice.data
     value = form.value.data if choice == "value" else None
 
     def settle(value: Any) -> None:
-        service.resolve(
-            conflict_id, user.name, _scopes(user), choice, value, form.survivor.data or None
-        )
+        service.resolve_as(user, conflict_id, choice, value, form.survivor.data or None)
 
     try:
         try:
             settle(value)
-        except ApiError as exc:
+        except Invalid as exc:
             # Text first (a phone number stays text); then the same typed as JSON, for a
             # list of programmes or a number, when the field refused the text.
             typed = _typed_value(value) if choice == "value" else None
-            if exc.code != 422 or typed is None:
+            if status_of(exc) != 422 or typed is None:
                 raise
             settle(typed)
-    except ApiError as exc:
-        return _conflicts_page(exc.code, error=f"Konflik #{conflict_id}: {exc.description}")
+    except HubError as exc:
+        return _conflicts_page(status_of(exc), error=f"Konflik #{conflict_id}: {exc.message}")
     return redirect(url_for("web.conflicts", selesai=conflict_id), 303)

@@ -312,7 +312,7 @@ def test_pending_photos_travel_in_the_bundle_and_are_not_uploaded_again(
     assert manifest["files"][f"photos/{sha}"] == sha
 
     state = hub_app.extensions["pendamping"]
-    summary = import_bundle(state, path, attachments=hub_app.extensions["pendamping.attachments"])
+    summary = import_bundle(state, path, attachments=hub_app.extensions["pendamping"].attachments)
     assert (summary.photos, summary.photos_stored, summary.photo_errors) == (1, 1, [])
 
     hub = HubClient(transport, siti.store.identity.token)

@@ -122,7 +122,7 @@ def test_a_bundle_from_an_encrypted_laptop_carries_the_photo_itself(
     export_bundle(sari.store, sari.home, tmp_path / "stick.zip")
     state = hub_app.extensions["pendamping"]
     summary = import_bundle(
-        state, tmp_path / "stick.zip", attachments=hub_app.extensions["pendamping.attachments"]
+        state, tmp_path / "stick.zip", attachments=hub_app.extensions["pendamping"].attachments
     )
 
     assert summary.photos_stored == 1

@@ -9,7 +9,7 @@ import pytest
 from client_sync.errors import InvalidRecord
 from schemas.hlc import wall_ms
 from server.cli import main as hub_main
-from server.errors import ApiError
+from server.exceptions import Invalid
 from tests.conftest import beneficiary, visit
 
 YEAR_2031_MS = 1_930_000_000_000
@@ -376,7 +376,7 @@ def test_a_typed_value_must_be_a_programme_the_hub_knows(laptops, office, hub_ap
     both_sync(siti, budi)
     [queued] = office.list(None)
 
-    with pytest.raises(ApiError) as refused:
+    with pytest.raises(Invalid) as refused:
         office.resolve(queued["conflict_id"], "bu-kasi", None, "value", ["ZZZ"])
 
     assert refused.value.errors == {"value": ["Program tidak dikenal hub: ZZZ."]}

@@ -53,10 +53,11 @@ from client_sync.store import FieldStore
 from schemas.codes import DEVICE_STATUSES, ENTITIES, INITIAL_DEVICE_STATUS
 from schemas.hlc import wall_ms
 from schemas.lifecycle import ROLE_STATUSES, TRANSITIONS, is_legal_transition
+from server.api.error_map import http_error
 from server.app import create_app
 from server.conflicts import CHOICES
 from server.enrolment import issue_code
-from server.errors import ApiError
+from server.exceptions import HubError
 from server.storage import User
 from server.sync import conflict_view
 from server.timeutil import utc_iso
@@ -612,7 +613,8 @@ class Convergence(RuleBasedStateMachine):
             )
         try:
             self.office.resolve(conflict.conflict_id, "kantor", None, choice, value, survivor)
-        except ApiError as exc:
+        except HubError as refused:
+            exc = http_error(refused)  # the answer the API would give
             assert exc.code in (409, 422), exc
             event(f"resolve {conflict.kind}/{choice}: {exc.code}")
         else:

@@ -6,6 +6,7 @@ in the queue of a district its record moved away from."""
 from __future__ import annotations
 
 from schemas.hlc import wall_ms
+from server.scope import Scope
 from tests.conftest import beneficiary
 from tests.server.test_audit import five, hub_cli, siti, sync, tamper  # noqa: F401  (fixtures)
 from tests.web.conftest import (  # noqa: F401  (fixtures)
@@ -39,7 +40,7 @@ def test_web_merge_cannot_tombstone_another_districts_beneficiary(
     far.sync()
     mine = near.store.add("beneficiary", beneficiary(kelurahan="31.71.01.1001", nik=nik))
     near.sync()
-    [conflict] = hub_app.extensions["pendamping"].conflicts.list(("31.71",))
+    [conflict] = hub_app.extensions["pendamping"].conflicts.list(Scope(("31.71",)))
     assert conflict["kind"] == "duplicate_person" and conflict["other_record_id"] == theirs
     assert web.login().status_code == 303
     _resolve(web, conflict["conflict_id"], choice="merge", survivor=mine)
@@ -61,7 +62,7 @@ def test_web_resolve_value_cannot_move_a_record_out_of_the_supervisors_wilayah(
     b.store.update("beneficiary", bid, {"kelurahan": "31.71.03.1001"})
     for laptop in (a, b, a):
         laptop.sync()
-    [conflict] = hub_app.extensions["pendamping"].conflicts.list(("31.71",))
+    [conflict] = hub_app.extensions["pendamping"].conflicts.list(Scope(("31.71",)))
     assert conflict["field"] == "kelurahan"
     assert web.login().status_code == 303
     _resolve(web, conflict["conflict_id"], choice="value", value="31.72.01.1001")

@@ -52,7 +52,7 @@ def test_a_photo_whose_last_chunk_landed_but_was_never_finished_is_not_marked_se
     siti.sync()  # next round: HEAD says Upload-Offset == Upload-Length
     siti.sync()
 
-    store: AttachmentStore = hub_app.extensions["pendamping.attachments"]
+    store: AttachmentStore = hub_app.extensions["pendamping"].attachments
     (row,) = list_photos(siti.store)
     assert row["state"] == "uploaded"  # the laptop will never send it again...
     assert store.blob_path(digest) is not None, "...yet the hub holds no such photo"

@@ -9,9 +9,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from server.api.error_map import http_error
 from server.app import create_app
 from server.enrolment import issue_code
-from server.errors import ApiError
+from server.exceptions import TooManyRequests
 from server.storage import User
 from server.throttle import ENROLL_LIMIT_MESSAGE, FailureLimiter
 from server.timeutil import utc_iso
@@ -96,10 +97,11 @@ def test_the_limit_lifts_as_failures_leave_the_window():
     limiter.failed("ip")
     clock.now += 100
     limiter.failed("ip")
-    with pytest.raises(ApiError) as refused:
+    with pytest.raises(TooManyRequests) as raised:
         limiter.check("ip")
-    assert refused.value.extra_headers == {"Retry-After": "800"}
-    assert "14 menit" in refused.value.description
+    answer = http_error(raised.value)  # what the HTTP layer sends for it
+    assert answer.extra_headers == {"Retry-After": "800"}
+    assert "14 menit" in answer.description
     clock.now += 800  # the first failure is out of the window
     limiter.check("ip")
     limiter.check("another ip")

@@ -7,6 +7,7 @@ import io
 import os
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -15,9 +16,9 @@ from flask import Flask
 from server.app import create_app
 from server.cli import main as hub_main
 from server.passwords import hash_password, verify_password
+from server.state import hub_state
 from server.storage import HubStorage, User
 from server.timeutil import utc_iso
-from server.web import WebState
 from server.web.lockout import LoginLockout
 from tests.web.conftest import PASSWORD, Web, csrf_of, make_silent
 
@@ -36,7 +37,9 @@ class FakeClock:
 def clock(hub_app: Flask) -> FakeClock:
     """The login lockout on a clock the test moves."""
     fake = FakeClock()
-    hub_app.extensions["pendamping_web"] = WebState(LoginLockout(5, 900, clock=fake))
+    hub_app.extensions["pendamping"] = replace(
+        hub_state(hub_app), lockout=LoginLockout(5, 900, clock=fake)
+    )
     return fake
 
 

@@ -12,14 +12,15 @@ from typing import Any
 import click
 
 from server.audit import cli_actor
-from server.cli_context import hub_app
+from server.cli.context import hub
 from server.conflicts import CHOICES, ConflictService
+from server.scope import EVERYWHERE
 
 __all__ = ["conflicts"]
 
 
 def _service(ctx: click.Context) -> ConflictService:
-    return hub_app(ctx).extensions["pendamping"].conflicts
+    return hub(ctx).conflicts
 
 
 def _line(c: dict[str, Any]) -> str:
@@ -45,7 +46,7 @@ def conflicts() -> None:
 @click.pass_context
 def list_conflicts(ctx: click.Context, show_all: bool, as_json: bool) -> None:
     """Daftar konflik, yang terlama dahulu."""
-    found = _service(ctx).list(None, open_only=not show_all, limit=1000)
+    found = _service(ctx).list(EVERYWHERE, open_only=not show_all, limit=1000)
     if as_json:
         click.echo(json.dumps(found, ensure_ascii=False, indent=2))
     elif not found:
@@ -88,7 +89,9 @@ def resolve(
             ) from None
     elif choice == "value":
         raise click.UsageError("--choice value memerlukan --value.")
-    done = _service(ctx).resolve(conflict_id, by, None, choice, value, survivor, actor=cli_actor())
+    done = _service(ctx).resolve(
+        conflict_id, by, EVERYWHERE, choice, value, survivor, actor=cli_actor()
+    )
     if as_json:
         click.echo(json.dumps(done, ensure_ascii=False, indent=2))
     else:

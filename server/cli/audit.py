@@ -11,14 +11,9 @@ import json
 import click
 
 from server.audit import AuditEntry, verify
-from server.cli_context import hub_app
-from server.storage import HubStorage
+from server.cli.context import hub
 
 __all__ = ["audit"]
-
-
-def _storage(ctx: click.Context) -> HubStorage:
-    return hub_app(ctx).extensions["pendamping"].storage
 
 
 def _line(entry: AuditEntry) -> str:
@@ -36,7 +31,7 @@ def audit() -> None:
 @click.pass_context
 def verify_command(ctx: click.Context, as_json: bool) -> None:
     """Periksa rantai audit: entri yang diubah, dihapus, atau ditukar urutannya."""
-    entries = list(_storage(ctx).iter_audit())
+    entries = list(hub(ctx).storage.iter_audit())
     problems = verify(entries)
     head = entries[-1] if entries else None
     if as_json:
@@ -72,7 +67,7 @@ def verify_command(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def list_command(ctx: click.Context, limit: int, as_json: bool) -> None:
     """Entri audit terbaru, yang terlama dahulu."""
-    entries = list(_storage(ctx).iter_audit(newest=limit))
+    entries = list(hub(ctx).storage.iter_audit(newest=limit))
     if as_json:
         click.echo(json.dumps([e.as_dict() for e in entries], ensure_ascii=False, indent=2))
     elif not entries:

@@ -12,8 +12,8 @@ from pathlib import Path
 import click
 
 from server.audit import cli_actor
-from server.bundle import BundleLimits, BundleRefused, ImportSummary, import_bundle
-from server.cli_context import hub_app
+from server.bundle import BundleLimits, ImportSummary, import_bundle
+from server.cli.context import hub, hub_app
 
 __all__ = ["import_bundle_command"]
 
@@ -52,19 +52,15 @@ def import_bundle_command(
     ctx: click.Context, file: Path, as_json: bool, allow_revoked: bool
 ) -> None:
     """Terapkan bundle USB FILE dari laptop pendamping, seperti sinkron lewat jaringan."""
-    app = hub_app(ctx)
-    try:
-        summary = import_bundle(
-            app.extensions["pendamping"],
-            file,
-            allow_revoked=allow_revoked,
-            limits=BundleLimits.from_config(app.config),
-            # the photo store the attachments blueprint set up for this app
-            attachments=app.extensions.get("pendamping.attachments"),
-            actor=cli_actor(),
-        )
-    except BundleRefused as exc:
-        raise click.ClickException(f"Bundle ditolak, tidak ada yang disimpan: {exc}") from exc
+    state = hub(ctx)
+    summary = import_bundle(  # a refused bundle: server/cli/errors.py says so
+        state,
+        file,
+        allow_revoked=allow_revoked,
+        limits=BundleLimits.from_config(hub_app(ctx).config),
+        attachments=state.attachments,
+        actor=cli_actor(),
+    )
     if as_json:
         click.echo(json.dumps(summary.as_dict(), ensure_ascii=False, indent=2))
     else:

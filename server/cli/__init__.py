@@ -1,0 +1,44 @@
+"""`pendamping-hub`: run the hub and administer it from the district office.
+
+    pendamping-hub [--data DIR] init | serve | user add | user password | enroll-code
+                                | device list | device revoke | stats
+                                | conflicts list | conflicts resolve | import-bundle
+                                | audit verify | audit list
+
+One module per subject; every command is registered here, and every failure is turned into
+an exit code and one plain line on stderr by :mod:`server.cli.errors`, never a stack trace.
+`--data` defaults to the configured data folder (`PENDAMPING_HUB_DATA_DIR`, then
+`PENDAMPING_HUB_DATA`, then `./var`).
+"""
+
+from __future__ import annotations
+
+from server.cli.audit import audit
+from server.cli.bundle import import_bundle_command
+from server.cli.conflicts import conflicts
+from server.cli.context import cli
+from server.cli.devices import device, enroll_code
+from server.cli.errors import run
+from server.cli.serve import init, serve
+from server.cli.stats import stats
+from server.cli.users import user
+
+__all__ = ["cli", "main"]
+
+for _command in (
+    init,
+    serve,
+    user,
+    enroll_code,
+    device,
+    stats,
+    conflicts,
+    import_bundle_command,
+    audit,
+):
+    cli.add_command(_command)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console entry point; returns the exit code instead of raising."""
+    return run(cli, argv)

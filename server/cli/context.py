@@ -1,0 +1,62 @@
+"""The `pendamping-hub` group and what every command reaches through it: the hub app,
+built once per run from `--data`, and its :class:`~server.state.HubState`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import Flask
+
+from server.app import create_app
+from server.state import HubState, hub_state
+
+__all__ = ["cli", "data_dir", "emit", "hub", "hub_app"]
+
+
+@click.group()
+@click.option(
+    "--data",
+    "data",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    show_default="PENDAMPING_HUB_DATA_DIR, PENDAMPING_HUB_DATA, lalu ./var",
+    help="Folder data hub (berkas SQLite dan hub.cfg).",
+)
+@click.pass_context
+def cli(ctx: click.Context, data: Path | None) -> None:
+    """Hub pendamping-sync dan administrasi kantor dinas."""
+    ctx.ensure_object(dict)
+    ctx.obj["data"] = data
+
+
+def hub_app(ctx: click.Context) -> Flask:
+    """The app for this command line's data folder (created, and migrated, on first use).
+
+    Without `--data` the folder comes from the configuration layers like every setting:
+    `PENDAMPING_HUB_DATA_DIR`, then `PENDAMPING_HUB_DATA`, then `./var` (server/config.py)."""
+    obj = ctx.find_root().obj
+    if obj.get("app") is None:
+        obj["app"] = create_app({"DATA_DIR": obj["data"]} if obj["data"] else None)
+    return obj["app"]
+
+
+def hub(ctx: click.Context) -> HubState:
+    """The state (storage, services) of this command line's hub."""
+    return hub_state(hub_app(ctx))
+
+
+def data_dir(ctx: click.Context) -> Path:
+    """The data folder the hub of this command line uses, absolute."""
+    return Path(hub_app(ctx).config["DATA_DIR"]).resolve()
+
+
+def emit(as_json: bool, payload: Any, lines: list[str]) -> None:
+    """Print `payload` as JSON, or `lines` for people."""
+    if as_json:
+        click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+    else:
+        for line in lines:
+            click.echo(line)

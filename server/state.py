@@ -1,0 +1,53 @@
+"""What one hub process holds beside its configuration: one typed object on the app.
+
+:func:`server.app.create_app` builds a :class:`HubState` and keeps it at
+``app.extensions["pendamping"]``; views, pages and CLI commands reach it through
+:func:`hub_state`, never by another key, a config entry or an attribute of the app.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from flask import Flask, current_app
+
+if TYPE_CHECKING:
+    from server.attachments import AttachmentStore
+    from server.conflicts import ConflictService
+    from server.storage import HubStorage
+    from server.sync import SyncService
+    from server.throttle import FailureLimiter, RateLimiter, WriteGate
+    from server.web.lockout import LoginLockout
+
+__all__ = ["EXTENSION_KEY", "HubState", "hub_state"]
+
+#: where the state lives in ``app.extensions``
+EXTENSION_KEY = "pendamping"
+
+
+@dataclass(frozen=True, slots=True)
+class HubState:
+    """The hub's services and its in-memory registries, made once per app."""
+
+    #: the database, through the :class:`HubStorage` interface
+    storage: HubStorage
+    #: push and pull
+    sync: SyncService
+    #: the review queue
+    conflicts: ConflictService
+    #: photos: tus uploads in progress and finished blobs, under DATA_DIR/attachments
+    attachments: AttachmentStore
+    #: calls per device (429 beyond)
+    rate_limiter: RateLimiter
+    #: pushes in progress at once (503 beyond)
+    write_gate: WriteGate
+    #: failed enrolments per client IP (POST /enroll)
+    enroll_limiter: FailureLimiter
+    #: failed web logins per user name and per client IP
+    lockout: LoginLockout
+
+
+def hub_state(app: Flask | None = None) -> HubState:
+    """The state of `app`, by default the app handling the current request or command."""
+    return (app or current_app).extensions[EXTENSION_KEY]  # type: ignore[no-any-return]
