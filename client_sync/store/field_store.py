@@ -162,7 +162,7 @@ class FieldStore:
     def outbox_batches(self, max_bytes: int | Callable[[], int]) -> Iterator[OutboxBatch]:
         """Pending changes in the order they were made, in batches of about `max_bytes`
         (see :func:`client_sync.store.outbox.batches`)."""
-        return outbox.batches(self._db, self.identity.device_id, max_bytes)
+        yield from outbox.batches(self._db, self.identity.device_id, max_bytes)
 
     def confirm(self, receipts: Sequence[dict[str, Any]]) -> None:
         """Record the hub's receipts. A quiet one is folded into the laptop's copy at once

@@ -16,7 +16,7 @@ from flask import Flask
 
 from client_sync import FieldDevice
 from client_sync.engine import SyncResult, pull_all, push_outbox
-from client_sync.errors import RecordNotFound
+from client_sync.errors import InvalidRecord, RecordNotFound
 from client_sync.hub import HubClient
 from client_sync.photos import InvalidPhoto, attach, list_photos, pending_files, upload_pending
 from client_sync.transport import RawResponse
@@ -230,6 +230,21 @@ def test_a_photo_for_a_record_that_does_not_exist_is_refused(siti, camera):
             "rumah",
         )
     assert list_photos(siti.store) == []
+
+
+def test_a_photo_its_record_cannot_take_is_neither_queued_nor_kept(siti, camera):
+    full = [hashlib.sha256(str(n).encode()).hexdigest() for n in range(50)]
+    bid = siti.store.add("beneficiary", beneficiary(attachments=full))
+    pending = siti.store.pending_count()
+
+    with pytest.raises(InvalidRecord) as refused:
+        attach(siti.store, "beneficiary", bid, write_jpeg(camera, 900), "rumah")
+
+    assert "attachments" in refused.value.errors
+    assert list_photos(siti.store) == []
+    assert siti.store.pending_count() == pending
+    assert siti.store.get("beneficiary", bid)["attachments"] == full
+    assert not any((siti.home / "attachments").glob("*"))
 
 
 # -- uploading ------------------------------------------------------------------------------
