@@ -2,9 +2,9 @@
 
 The engine takes a store, a :class:`HubClient`, and its clock and random source (the real
 ones by default), so tests run it over the Flask test client or a transport that drops
-connections, and decide how it waits. A round that stops half way
-loses nothing: each batch's receipts and each pulled page are committed as they arrive,
-and whatever was not confirmed is simply sent again next time.
+connections, and decide how it waits. A round that stops half way loses nothing: each
+batch's receipts and each pulled page are committed as they arrive, and whatever was not
+confirmed is simply sent again next time.
 """
 
 from __future__ import annotations
