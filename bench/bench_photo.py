@@ -49,7 +49,7 @@ def run(size: int, rate_kbit: int, workdir: Path) -> dict:
         photo = workdir / "serah-terima.jpg"
         head = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00"
         photo.write_bytes(head + hashlib.shake_256(b"kursi roda").digest(size - len(head)))
-        digest = attach(laptop, "beneficiary", bid, photo, "serah_terima")
+        digest = attach(laptop.store, "beneficiary", bid, photo, "serah_terima")
         token = laptop.store.identity.token
         direct = HttpTransport(hub.url)
         push_outbox(laptop.store, HubClient(direct, token), SyncResult())  # the record first

@@ -143,7 +143,7 @@ def export_bundle(
     except BaseException:
         with contextlib.suppress(OSError):
             temporary.unlink()
-        _forget_export(store, label, created_at)
+        store.exports.forget(label, created_at)
         raise
     _fsync_folder(target.parent)
     return BundleSummary(target, count, len(photos), target.stat().st_size, created_at)
@@ -174,7 +174,7 @@ def _write_changes(
         put(changes_head())
         for batch in store.outbox_batches(batch_bytes):
             put((FIRST_SEPARATOR if count == 0 else SEPARATOR) + SEPARATOR.join(batch.changes_json))
-            _note_exported(store, batch.change_ids, label, created_at)
+            store.exports.note(batch.change_ids, label, created_at)
             count += len(batch.change_ids)
         put(CHANGES_TAIL)
     return count, digest.hexdigest()
@@ -209,27 +209,6 @@ def _pending_photos(store: FieldStore, home: Path) -> Iterator[_Photo]:
         yield _Photo(pending.sha256, path if path.is_absolute() else home / path)
 
 
-def _note_exported(
-    store: FieldStore, change_ids: Sequence[str], label: str, created_at: str
-) -> None:
-    # The store has no public hook for this table yet; its own transaction helper keeps
-    # the write as durable and as locked as every other write of the laptop.
-    with store._atomic() as conn:
-        conn.executemany(
-            "INSERT INTO bundle_exports (change_id, bundle, exported_at) VALUES (?, ?, ?)"
-            " ON CONFLICT (change_id) DO NOTHING",
-            [(change_id, label, created_at) for change_id in change_ids],
-        )
-
-
-def _forget_export(store: FieldStore, label: str, created_at: str) -> None:
-    """Drop the rows of an export that failed (rows of earlier bundles stay)."""
-    with contextlib.suppress(Exception), store._atomic() as conn:
-        conn.execute(
-            "DELETE FROM bundle_exports WHERE bundle = ? AND exported_at = ?", (label, created_at)
-        )
-
-
 def _fsync_folder(folder: Path) -> None:
     """Make the rename itself durable where the OS allows it (not on Windows)."""
     if os.name == "nt":
@@ -247,10 +226,7 @@ def _fsync_folder(folder: Path) -> None:
 
 def exported_pending(store: FieldStore) -> int:
     """How many pending changes went into a bundle and await the hub's word."""
-    return store._conn.execute(
-        "SELECT COUNT(*) FROM bundle_exports e JOIN outbox o ON o.change_id = e.change_id"
-        " WHERE o.state = 'pending'"
-    ).fetchone()[0]
+    return store.exports.pending_count()
 
 
 def confirm_exported(store: FieldStore, hub_client: HubClient) -> int:
@@ -266,7 +242,7 @@ def confirm_exported(store: FieldStore, hub_client: HubClient) -> int:
     """
     confirmed = 0
     asked = False
-    for change_ids in _exported_chunks(store):
+    for change_ids in store.exports.pending_chunks(MAX_RECEIPT_IDS):
         asked = True
         receipts = _ask_receipts(hub_client, change_ids)
         if receipts is None:
@@ -275,28 +251,8 @@ def confirm_exported(store: FieldStore, hub_client: HubClient) -> int:
             store.confirm(receipts)
             confirmed += len(receipts)
     if asked:
-        with store._atomic() as conn:
-            conn.execute(
-                "DELETE FROM bundle_exports WHERE change_id NOT IN"
-                " (SELECT change_id FROM outbox WHERE state = 'pending')"
-            )
+        store.exports.drop_settled()
     return confirmed
-
-
-def _exported_chunks(store: FieldStore) -> Iterator[list[str]]:
-    """Pending exported change ids in outbox order, at most :data:`MAX_RECEIPT_IDS` at a time."""
-    after = 0
-    while True:
-        rows = store._conn.execute(
-            "SELECT o.position, o.change_id FROM outbox o"
-            " JOIN bundle_exports e ON e.change_id = o.change_id"
-            " WHERE o.state = 'pending' AND o.position > ? ORDER BY o.position LIMIT ?",
-            (after, MAX_RECEIPT_IDS),
-        ).fetchall()
-        if not rows:
-            return
-        after = rows[-1][0]
-        yield [change_id for _position, change_id in rows]
 
 
 def _ask_receipts(hub_client: HubClient, change_ids: Sequence[str]) -> list[dict] | None:

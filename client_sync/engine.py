@@ -1,9 +1,10 @@
 """One sync round: push the outbox in batches sized by bytes, then pull until caught up.
 
-The engine takes a store and a :class:`HubClient` and nothing else, so tests run it over
-the Flask test client or a transport that drops connections. A round that stops half way
-loses nothing: each batch's receipts and each pulled page are committed as they arrive,
-and whatever was not confirmed is simply sent again next time.
+The engine takes a store, a :class:`HubClient`, and its clock and random source (the real
+ones by default), so tests run it over the Flask test client or a transport that drops
+connections, and decide how it waits. A round that stops half way loses nothing: each
+batch's receipts and each pulled page are committed as they arrive, and whatever was not
+confirmed is simply sent again next time.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from client_sync.bundle import confirm_exported
 from client_sync.errors import LinkDropped
 from client_sync.hub import HubClient
 from client_sync.photos import upload_pending
+from client_sync.schedule import Rng
 from client_sync.store import FieldStore
+from schemas.hlc import wall_ms
 
 __all__ = ["BatchSizer", "Progress", "SyncResult", "sync_once"]
 
@@ -32,6 +35,8 @@ DEFAULT_START_BYTES = 128 * 1024
 MIN_BATCH_BYTES = 16 * 1024
 MAX_CUTS_PER_ROUND = 8
 DEFAULT_PULL_LIMIT = 1000
+#: The real random source, for the pause after a cut push.
+SYSTEM_RANDOM = random.Random()
 
 
 @dataclass(slots=True)
@@ -120,6 +125,7 @@ def push_outbox(
     progress: Progress | None = None,
     max_cuts: int = MAX_CUTS_PER_ROUND,
     pause: Callable[[float], None] = time.sleep,
+    rng: Rng = SYSTEM_RANDOM,
 ) -> None:
     """Push every pending change, a batch at a time, confirming each batch as it returns.
 
@@ -128,6 +134,8 @@ def push_outbox(
     a push half way, what is still pending goes again in smaller batches after a short
     pause, at most `max_cuts` times a round; a batch the hub had taken before the cut gets
     its original receipts.
+
+    :param pause: how to wait (seconds); :param rng: draws the pause, 0.5-1.5 s.
     """
     total = store.pending_count()
     hub.queue_size = total
@@ -141,7 +149,7 @@ def push_outbox(
             result.cuts += 1
             if sizer.cuts > max_cuts:
                 raise
-            pause(random.uniform(0.5, 1.5))
+            pause(0.5 + rng.random())  # what random.uniform(0.5, 1.5) draws
 
 
 def _push_batches(
@@ -226,19 +234,23 @@ def sync_once(
     pull_limit: int = DEFAULT_PULL_LIMIT,
     progress: Progress | None = None,
     pause: Callable[[float], None] = time.sleep,
+    rng: Rng = SYSTEM_RANDOM,
+    wall: Callable[[], int] = wall_ms,
 ) -> SyncResult:
     """Push, then pull, then send the photos the link allows (a record always before its
     photos). :raises client_sync.errors.SyncError: the round stopped early.
 
     :param pause: how to wait between a cut push and the next try (tests pass a no-op).
+    :param rng: the random source of that wait's jitter.
+    :param wall: the wall clock in ms, for the photos' upload stamps.
     """
     result = SyncResult()
     # Changes carried to the office on a USB stick: ask their receipts, don't send them.
     result.confirmed_by_bundle = confirm_exported(store, hub)
-    push_outbox(store, hub, result, batch_bytes, progress, pause=pause)
+    push_outbox(store, hub, result, batch_bytes, progress, pause=pause, rng=rng)
     pull_all(store, hub, result, pull_limit, progress)
     on_photo = None if progress is None else (lambda _sha, sent, size: progress("foto", sent, size))
-    photos = upload_pending(store, hub, progress=on_photo)
+    photos = upload_pending(store, hub, progress=on_photo, wall=wall)
     result.photos_sent, result.photo_bytes = photos.sent, photos.bytes_sent
     result.photos_refused, result.photos_waiting = photos.refused, photos.pending
     return result

@@ -1,25 +1,25 @@
 """Photos attached to records on the laptop, and their resumable upload to the hub.
 
 :func:`attach` checks a photo at the doorstep (size, type by its magic bytes), copies it
-into ``<home>/attachments/<sha256>`` so the camera's copy can go, queues it, and adds its
-sha256 to the record through the store's ordinary edit, so the reference travels as a
-change like any other. :func:`upload_pending` then sends queued photos by tus, in chunks
-(one PATCH each: the hub's waitress drops a request cut mid-body whole, so a cut loses at
-most one chunk), and only once their record has reached the hub: a record syncs before its
-photos. The queue is the ``attachments`` table of the laptop store (migration 0003).
+into ``<home>/attachments/<sha256>`` so the camera's copy can go, then queues it and adds its
+sha256 to the record (an ordinary edit, so the reference travels as a change like any
+other) in one transaction of the store. :func:`upload_pending` then sends queued photos
+by tus, in chunks (one PATCH each: the hub's waitress drops a request cut mid-body whole,
+so a cut loses at most one chunk), and only once their record has reached the hub: a record
+syncs before its photos. The queue is the ``attachments`` table of the laptop store, whose
+SQL lives in :mod:`client_sync.store.attachments`; this module holds none. It needs the
+store only (not a `FieldDevice`), so store, photos, bundles and engine import one way.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import sqlite3
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import closing, contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from client_sync.errors import (
     HubRefused,
@@ -30,14 +30,11 @@ from client_sync.errors import (
 )
 from client_sync.hub import HubClient
 from client_sync.sealed import SealedError, open_plain, seal_into
-from client_sync.store import FieldStore
+from client_sync.store import FieldStore, NewAttachment
 from client_sync.tus import OffsetMismatch, TusClient, UploadGone
 from schemas.codes import ENTITIES, PHOTO_KINDS
 from schemas.hlc import iso_from_ms, wall_ms
 from schemas.media import DEFAULT_ATTACHMENT_MAX_BYTES, SNIFF_BYTES, sniff_media_type
-
-if TYPE_CHECKING:
-    from client_sync.device import FieldDevice
 
 __all__ = [
     "ATTACHMENTS_DIR",
@@ -60,6 +57,7 @@ _MAX_OFFSET_RETRIES = 3
 
 #: Called after each chunk the hub confirmed: (sha256, bytes the hub holds, size).
 Progress = Callable[[str, int, int], None]
+Wall = Callable[[], int]
 
 
 class InvalidPhoto(InvalidRecord):
@@ -101,29 +99,8 @@ class PhotoSummary:
         }
 
 
-@contextmanager
-def _connect(store: FieldStore) -> Iterator[sqlite3.Connection]:
-    """A connection of our own to the store's file, which its migrations already set up.
-
-    FieldStore keeps its connection private; every write here is one autocommit statement,
-    fsynced like the store's own (``synchronous = FULL``). :meth:`FieldStore.connect` keys it
-    with the store's passphrase when the store is encrypted.
-    """
-    with closing(store.connect()) as conn:
-        conn.execute("PRAGMA synchronous = FULL")
-        yield conn
-
-
-def _home(store: FieldStore) -> Path:
-    return store.path.parent
-
-
 def _absolute(store: FieldStore, relative: str) -> Path:
-    return _home(store).joinpath(*PurePosixPath(relative).parts)
-
-
-def _now() -> str:
-    return iso_from_ms(wall_ms())
+    return store.home.joinpath(*PurePosixPath(relative).parts)
 
 
 # -- attaching ------------------------------------------------------------------------------
@@ -187,18 +164,20 @@ def _copy_in(source: Path, folder: Path, key: bytes | None = None) -> tuple[str,
 
 
 def attach(
-    device: FieldDevice,
+    store: FieldStore,
     entity: str,
     record_id: str,
     file_path: str | Path,
     kind: str,
     *,
     max_bytes: int = DEFAULT_ATTACHMENT_MAX_BYTES,
+    wall: Wall = wall_ms,
 ) -> str:
     """Attach a photo to a record: check it, keep a copy, queue it, reference it.
 
-    Works with no network. The record's `attachments` gains the photo's sha256 through
-    :meth:`FieldStore.update`, so it syncs as an ordinary change; the file follows later.
+    Works with no network. The photo is queued and the record's `attachments` gains its
+    sha256 in one transaction of the store (:meth:`FieldStore.attach_photo`), so it syncs
+    as an ordinary change; the file follows later.
 
     :returns: the photo's sha256.
     :raises InvalidPhoto: a bad kind or file. :raises RecordNotFound: no such record.
@@ -207,29 +186,25 @@ def attach(
         raise InvalidPhoto({"kind": [f"Harus salah satu dari: {', '.join(PHOTO_KINDS)}."]})
     if entity not in ENTITIES:
         raise InvalidPhoto({"entity": [f"Harus salah satu dari: {', '.join(ENTITIES)}."]})
-    store = device.store
-    record = store.get(entity, record_id)
+    store.get(entity, record_id)
     media_type, size = _sniff(Path(file_path), max_bytes)
-    key = device.store.photo_key()
-    sha256, kept, made = _copy_in(Path(file_path), Path(device.home) / ATTACHMENTS_DIR, key)
-    relative = f"{ATTACHMENTS_DIR}/{sha256}"
-    with _connect(store) as conn:
-        inserted = conn.execute(
-            "INSERT INTO attachments (sha256, entity, record_id, kind, media_type, size, path,"
-            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (sha256) DO NOTHING",
-            (sha256, entity, record_id, kind, media_type, size, relative, _now()),
-        ).rowcount
-        existing = list(record.get("attachments") or [])
-        if sha256 in existing:
-            return sha256
-        try:
-            store.update(entity, record_id, {"attachments": [*existing, sha256]})
-        except BaseException:
-            if inserted:
-                conn.execute("DELETE FROM attachments WHERE sha256 = ?", (sha256,))
-            if made:
-                kept.unlink(missing_ok=True)
-            raise
+    sha256, kept, made = _copy_in(Path(file_path), store.home / ATTACHMENTS_DIR, store.photo_key())
+    photo = NewAttachment(
+        sha256,
+        entity,
+        record_id,
+        kind,
+        media_type,
+        size,
+        f"{ATTACHMENTS_DIR}/{sha256}",
+        iso_from_ms(wall()),
+    )
+    try:
+        store.attach_photo(photo)
+    except BaseException:
+        if made:  # the queue and the record are untouched: the kept copy goes too
+            kept.unlink(missing_ok=True)
+        raise
     return sha256
 
 
@@ -238,24 +213,15 @@ def attach(
 
 def pending_files(store: FieldStore) -> list[PendingFile]:
     """Every photo the hub does not hold yet, oldest first, with its file on this laptop."""
-    with _connect(store) as conn:
-        rows = conn.execute(
-            "SELECT sha256, path, media_type, size FROM attachments WHERE state = 'pending'"
-            " ORDER BY created_at, sha256"
-        ).fetchall()
-    return [PendingFile(sha, _absolute(store, path), mt, size) for sha, path, mt, size in rows]
+    return [
+        PendingFile(sha, _absolute(store, path), media_type, size)
+        for sha, path, media_type, size in store.attachments.pending()
+    ]
 
 
 def list_photos(store: FieldStore) -> list[dict[str, Any]]:
     """Every photo on this laptop with its state and how much the hub has confirmed."""
-    columns = (
-        "sha256, entity, record_id, kind, media_type, size, bytes_sent, state, error,"
-        " created_at, uploaded_at"
-    )
-    with _connect(store) as conn:  # no sqlite3.Row: the connection may be sqlcipher3's
-        cursor = conn.execute(f"SELECT {columns} FROM attachments ORDER BY created_at, sha256")
-        names = [column[0] for column in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    return store.attachments.listed()
 
 
 # -- uploading ------------------------------------------------------------------------------
@@ -267,6 +233,7 @@ def upload_pending(
     *,
     chunk_bytes: int = DEFAULT_CHUNK_BYTES,
     progress: Progress | None = None,
+    wall: Wall = wall_ms,
 ) -> PhotoSummary:
     """Send queued photos whose record has no change still pending in the outbox.
 
@@ -279,22 +246,13 @@ def upload_pending(
         raise ValueError("chunk_bytes must be positive")
     tus = TusClient(hub_client.transport, hub_client.token)
     summary = PhotoSummary()
-    with _connect(store) as conn:
-        ready = conn.execute(
-            "SELECT sha256, kind, media_type, size, path, upload_url FROM attachments a"
-            " WHERE state = 'pending' AND NOT EXISTS (SELECT 1 FROM outbox o"
-            " WHERE o.record_id = a.record_id AND o.state = 'pending')"
-            " ORDER BY created_at, sha256"
-        ).fetchall()
-        for row in ready:
-            try:
-                _Upload(conn, store, tus, row, chunk_bytes, progress, summary).run()
-            except (HubUnreachable, ProtocolError):
-                summary.interrupted = True
-                break
-        summary.pending = conn.execute(
-            "SELECT COUNT(*) FROM attachments WHERE state = 'pending'"
-        ).fetchone()[0]
+    for row in store.attachments.ready():
+        try:
+            _Upload(store, tus, row, chunk_bytes, progress, summary, wall).run()
+        except (HubUnreachable, ProtocolError):
+            summary.interrupted = True
+            break
+    summary.pending = store.attachments.pending_count()
     return summary
 
 
@@ -303,25 +261,22 @@ class _Upload:
 
     def __init__(
         self,
-        conn: sqlite3.Connection,
         store: FieldStore,
         tus: TusClient,
         row: tuple[Any, ...],
         chunk_bytes: int,
         progress: Progress | None,
         summary: PhotoSummary,
+        wall: Wall,
     ) -> None:
         self.sha256, self.kind, self.media_type, self.size, relative, self.url = row
         self.path = _absolute(store, relative)
         self.key = store.photo_key()
-        self.conn, self.tus, self.chunk_bytes = conn, tus, chunk_bytes
-        self.progress, self.summary = progress, summary
+        self.attachments, self.tus, self.chunk_bytes = store.attachments, tus, chunk_bytes
+        self.progress, self.summary, self.wall = progress, summary, wall
 
     def _set(self, **values: Any) -> None:
-        names = ", ".join(f"{name} = ?" for name in values)
-        self.conn.execute(
-            f"UPDATE attachments SET {names} WHERE sha256 = ?", (*values.values(), self.sha256)
-        )
+        self.attachments.set(self.sha256, **values)
 
     def _refuse(self, message: str) -> None:
         self._set(state="refused", error=message)
@@ -402,7 +357,9 @@ class _Upload:
                 self._set(bytes_sent=offset)
                 if self.progress is not None:
                     self.progress(self.sha256, offset, self.size)
-        self._set(state="uploaded", error=None, uploaded_at=_now(), bytes_sent=self.size)
+        self._set(
+            state="uploaded", error=None, uploaded_at=iso_from_ms(self.wall()), bytes_sent=self.size
+        )
         self.summary.sent += 1
 
 

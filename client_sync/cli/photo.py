@@ -54,7 +54,7 @@ def add(ctx: click.Context, entity: str, record_id: str, file: Path, kind: str) 
     ke hub pada sinkron berikutnya, setelah datanya sendiri terkirim.
     """
     dev = open_device(ctx)
-    sha256 = attach(dev, entity, record_id, file, kind)
+    sha256 = attach(dev.store, entity, record_id, file, kind)
     row = next(r for r in list_photos(dev.store) if r["sha256"] == sha256)
     click.echo(
         f"Foto {kind} dilampirkan ke {ENTITY_LABELS[entity]} {record_id}"

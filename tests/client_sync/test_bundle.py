@@ -304,7 +304,7 @@ def test_pending_photos_travel_in_the_bundle_and_are_not_uploaded_again(
     bid = siti.store.add("beneficiary", beneficiary())
     photo = tmp_path / "rumah.jpg"
     photo.write_bytes(JPEG)
-    sha = attach(siti, "beneficiary", bid, photo, "rumah")
+    sha = attach(siti.store, "beneficiary", bid, photo, "rumah")
     path = export_bundle(siti.store, siti.home, tmp_path / "stick" / "b.zip").path
 
     assert members(path)[f"photos/{sha}"] == JPEG

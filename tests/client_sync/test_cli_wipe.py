@@ -136,7 +136,7 @@ def test_a_photo_not_uploaded_counts_as_undelivered(siti: FieldDevice, run, tmp_
     siti.sync()
     photo = tmp_path / "rumah.jpg"
     photo.write_bytes(b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + os.urandom(2000))
-    attach(siti, "beneficiary", bid, photo, "rumah")
+    attach(siti.store, "beneficiary", bid, photo, "rumah")
     siti.store._conn.execute("UPDATE outbox SET state = 'acked'")  # only the photo is left
     siti.close()
 
@@ -169,7 +169,7 @@ def test_force_with_yes_wipes_store_and_photos_for_scripts(siti: FieldDevice, ru
     bid = siti.store.add("beneficiary", beneficiary())
     photo = tmp_path / "rumah.jpg"
     photo.write_bytes(b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + os.urandom(2000))
-    attach(siti, "beneficiary", bid, photo, "rumah")
+    attach(siti.store, "beneficiary", bid, photo, "rumah")
     siti.close()
     assert (siti.home / "attachments").is_dir()
 

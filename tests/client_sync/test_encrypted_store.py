@@ -41,7 +41,7 @@ def sari(laptops) -> Iterator[FieldDevice]:
     dev = laptops.enroll("sari", passphrase=PASSPHRASE)
     bid = dev.store.add("beneficiary", beneficiary(name=NAME, nik=NIK, address=ADDRESS))
     dev.store.add("visit", visit(bid))
-    attach(dev, "beneficiary", bid, write_jpeg(laptops.tmp_path, 40_000), "rumah")
+    attach(dev.store, "beneficiary", bid, write_jpeg(laptops.tmp_path, 40_000), "rumah")
     yield dev
     dev.close()
 

@@ -16,7 +16,7 @@ from flask import Flask
 
 from client_sync import FieldDevice
 from client_sync.engine import SyncResult, pull_all, push_outbox
-from client_sync.errors import RecordNotFound
+from client_sync.errors import InvalidRecord, RecordNotFound
 from client_sync.hub import HubClient
 from client_sync.photos import InvalidPhoto, attach, list_photos, pending_files, upload_pending
 from client_sync.transport import RawResponse
@@ -136,7 +136,7 @@ def push_records(dev: FieldDevice) -> None:
 
 
 def attach_and_sync(dev: FieldDevice, bid: str, photo: Path, kind: str = "rumah") -> str:
-    digest = attach(dev, "beneficiary", bid, photo, kind)
+    digest = attach(dev.store, "beneficiary", bid, photo, kind)
     push_records(dev)  # the reference reaches the hub first
     return digest
 
@@ -148,7 +148,7 @@ def test_attaching_keeps_a_copy_queues_it_and_references_it_in_the_record(siti, 
     bid = siti.store.add("beneficiary", beneficiary())
     photo = write_jpeg(camera, 40_000)
 
-    digest = attach(siti, "beneficiary", bid, photo, "rumah")
+    digest = attach(siti.store, "beneficiary", bid, photo, "rumah")
 
     kept = siti.home / "attachments" / digest
     assert digest == sha(photo) and kept.read_bytes() == photo.read_bytes()
@@ -164,10 +164,10 @@ def test_the_handover_photo_and_the_signature_join_a_device_request(siti, camera
     bid = siti.store.add("beneficiary", beneficiary())
     rid = siti.store.add("device_request", {"beneficiary_id": bid, "device_type": "kruk"})
     handover = attach(
-        siti, "device_request", rid, write_jpeg(camera, 3000, "a.jpg", 1), "serah_terima"
+        siti.store, "device_request", rid, write_jpeg(camera, 3000, "a.jpg", 1), "serah_terima"
     )
     signature = attach(
-        siti, "device_request", rid, write_jpeg(camera, 3000, "b.jpg", 2), "tanda_tangan"
+        siti.store, "device_request", rid, write_jpeg(camera, 3000, "b.jpg", 2), "tanda_tangan"
     )
 
     assert siti.store.get("device_request", rid)["attachments"] == [handover, signature]
@@ -177,8 +177,8 @@ def test_attaching_the_same_photo_twice_keeps_one_copy_and_one_reference(siti, c
     vid = siti.store.add("visit", visit(siti.store.add("beneficiary", beneficiary())))
     photo = write_jpeg(camera, 5000)
 
-    first = attach(siti, "visit", vid, photo, "lainnya")
-    second = attach(siti, "visit", vid, photo, "lainnya")
+    first = attach(siti.store, "visit", vid, photo, "lainnya")
+    second = attach(siti.store, "visit", vid, photo, "lainnya")
 
     assert first == second
     assert siti.store.get("visit", vid)["attachments"] == [first]
@@ -203,7 +203,7 @@ def test_a_file_that_is_not_a_photo_or_a_kind_not_known_is_refused_and_nothing_q
     pending = siti.store.pending_count()
 
     with pytest.raises(InvalidPhoto) as refused:
-        attach(siti, "beneficiary", bid, path, kind)
+        attach(siti.store, "beneficiary", bid, path, kind)
 
     assert field in refused.value.errors
     assert list_photos(siti.store) == [] and siti.store.pending_count() == pending
@@ -213,7 +213,7 @@ def test_a_file_that_is_not_a_photo_or_a_kind_not_known_is_refused_and_nothing_q
 def test_a_photo_over_the_size_limit_is_refused_naming_the_file(siti, camera):
     bid = siti.store.add("beneficiary", beneficiary())
     with pytest.raises(InvalidPhoto) as refused:
-        attach(siti, "beneficiary", bid, write_jpeg(camera, 3000), "rumah", max_bytes=2000)
+        attach(siti.store, "beneficiary", bid, write_jpeg(camera, 3000), "rumah", max_bytes=2000)
     assert "file" in refused.value.errors
     assert not (siti.home / "attachments").exists() or not any(
         (siti.home / "attachments").iterdir()
@@ -223,9 +223,28 @@ def test_a_photo_over_the_size_limit_is_refused_naming_the_file(siti, camera):
 def test_a_photo_for_a_record_that_does_not_exist_is_refused(siti, camera):
     with pytest.raises(RecordNotFound):
         attach(
-            siti, "visit", "9f1e0000-0000-4000-8000-000000000000", write_jpeg(camera, 900), "rumah"
+            siti.store,
+            "visit",
+            "9f1e0000-0000-4000-8000-000000000000",
+            write_jpeg(camera, 900),
+            "rumah",
         )
     assert list_photos(siti.store) == []
+
+
+def test_a_photo_its_record_cannot_take_is_neither_queued_nor_kept(siti, camera):
+    full = [hashlib.sha256(str(n).encode()).hexdigest() for n in range(50)]
+    bid = siti.store.add("beneficiary", beneficiary(attachments=full))
+    pending = siti.store.pending_count()
+
+    with pytest.raises(InvalidRecord) as refused:
+        attach(siti.store, "beneficiary", bid, write_jpeg(camera, 900), "rumah")
+
+    assert "attachments" in refused.value.errors
+    assert list_photos(siti.store) == []
+    assert siti.store.pending_count() == pending
+    assert siti.store.get("beneficiary", bid)["attachments"] == full
+    assert not any((siti.home / "attachments").glob("*"))
 
 
 # -- uploading ------------------------------------------------------------------------------
@@ -258,7 +277,7 @@ def test_a_photo_of_a_synced_record_uploads_and_the_hub_holds_it_whole(
 
 def test_a_photo_waits_while_its_record_is_still_pending_in_the_outbox(siti, camera, hub_app):
     bid = siti.store.add("beneficiary", beneficiary())
-    attach(siti, "beneficiary", bid, write_jpeg(camera, 5000), "rumah")
+    attach(siti.store, "beneficiary", bid, write_jpeg(camera, 5000), "rumah")
     transport = CountingTransport(WsgiTransport(hub_app))
 
     waiting = upload_pending(siti.store, hub_for(siti, transport))
@@ -271,7 +290,7 @@ def test_a_photo_waits_while_its_record_is_still_pending_in_the_outbox(siti, cam
 
 def test_a_sync_round_sends_the_record_then_its_photo(siti, camera, hub_app):
     bid = siti.store.add("beneficiary", beneficiary())
-    digest = attach(siti, "beneficiary", bid, write_jpeg(camera, 50_000), "rumah")
+    digest = attach(siti.store, "beneficiary", bid, write_jpeg(camera, 50_000), "rumah")
 
     result = siti.sync()
 

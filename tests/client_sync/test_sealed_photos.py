@@ -96,7 +96,7 @@ def test_an_encrypted_laptop_keeps_a_ktp_photo_unreadable_and_still_uploads_it_w
     sari = laptops.enroll("sari", passphrase=PASSPHRASE)
     bid = sari.store.add("beneficiary", beneficiary())
     photo = ktp_photo(tmp_path)
-    digest = attach(sari, "beneficiary", bid, photo, "lainnya")
+    digest = attach(sari.store, "beneficiary", bid, photo, "lainnya")
     photo.unlink()  # the camera folder's copy is gone; only the laptop's remains
 
     copy = tmp_path / "copy"
@@ -117,7 +117,7 @@ def test_a_bundle_from_an_encrypted_laptop_carries_the_photo_itself(
 ):
     sari = laptops.enroll("sari", passphrase=PASSPHRASE)
     bid = sari.store.add("beneficiary", beneficiary())
-    digest = attach(sari, "beneficiary", bid, ktp_photo(tmp_path), "lainnya")
+    digest = attach(sari.store, "beneficiary", bid, ktp_photo(tmp_path), "lainnya")
 
     export_bundle(sari.store, sari.home, tmp_path / "stick.zip")
     state = hub_app.extensions["pendamping"]

@@ -27,7 +27,7 @@ def test_a_photo_uploads_in_chunks_over_http_and_arrives_whole(laptops, live_hub
     bid = siti.store.add("beneficiary", beneficiary())
     photo = tmp_path / "rumah.jpg"
     photo.write_bytes(b"\xff\xd8\xff\xe0" + hashlib.shake_256(b"rumah").digest(1_000_000))
-    digest = attach(siti, "beneficiary", bid, photo, "rumah")
+    digest = attach(siti.store, "beneficiary", bid, photo, "rumah")
     transport = HttpTransport(live_hub)
     push_outbox(siti.store, HubClient(transport, siti.store.identity.token), SyncResult())
 

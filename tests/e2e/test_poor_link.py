@@ -326,7 +326,9 @@ def test_a_photo_cut_at_80_percent_sends_only_the_missing_part_on_resume(
 ):
     size = 3_000_000
     bid = siti.store.add("beneficiary", beneficiary())
-    digest = attach(siti, "beneficiary", bid, write_jpeg(tmp_path / "rumah.jpg", size), "rumah")
+    digest = attach(
+        siti.store, "beneficiary", bid, write_jpeg(tmp_path / "rumah.jpg", size), "rumah"
+    )
     # the round pushes the record and its reference first: a few KB of the 80%
     proxy.script(cut_at_total(proxy, size * 8 // 10))
     link.retry = fast_retry(0)  # the round leaves the photo at the cut; the next one resumes

@@ -33,7 +33,7 @@ def test_a_photo_whose_last_chunk_landed_but_was_never_finished_is_not_marked_se
     siti.sync()
     camera = tmp_path / "kamera"
     camera.mkdir()
-    digest = attach(siti, "beneficiary", bid, write_jpeg(camera, 40_000), "rumah")
+    digest = attach(siti.store, "beneficiary", bid, write_jpeg(camera, 40_000), "rumah")
 
     # The hub appends and fsyncs the last chunk, then fails before the blob is in place
     # (disk full writing blobs/<sha>.json, a Windows sharing violation on os.replace, or a

@@ -393,7 +393,7 @@ def test_a_photo_whose_bytes_differ_from_the_manifest_is_refused_naming_it(
     photo = tmp_path / "rumah.jpg"
     photo.write_bytes(b"\xff\xd8\xff\xe0" + b"x" * 500)
     bid = siti.store.list("beneficiary")[0]["id"]
-    sha = attach(siti, "beneficiary", bid, photo, "rumah")
+    sha = attach(siti.store, "beneficiary", bid, photo, "rumah")
     fresh = export_bundle(siti.store, siti.home, tmp_path / "with-photo.zip").path
     name = f"photos/{sha}"
     path = rewrite(fresh, tmp_path / "x.zip", {name: b"\xff\xd8\xff\xe0" + b"y" * 500})
@@ -408,7 +408,7 @@ def test_a_compressed_photo_is_refused_before_it_can_inflate(
     photo = tmp_path / "rumah.jpg"
     photo.write_bytes(b"\xff\xd8\xff\xe0" + bytes(1000))
     bid = siti.store.list("beneficiary")[0]["id"]
-    sha = attach(siti, "beneficiary", bid, photo, "rumah")
+    sha = attach(siti.store, "beneficiary", bid, photo, "rumah")
     fresh = export_bundle(siti.store, siti.home, tmp_path / "with-photo.zip").path
     path = tmp_path / "deflated.zip"
     with zipfile.ZipFile(fresh) as old, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as new:
