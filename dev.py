@@ -3,6 +3,7 @@
 
     python3 dev.py run     # venv, install, init ./var, serve the hub on 127.0.0.1:5000
     python3 dev.py test    # venv, install with [dev], Chromium if missing, run every test
+    python3 dev.py typecheck   # mypy over server/, client_sync/ and schemas/ (CI runs it too)
 
 Works the same on Windows (`py dev.py run`): pathlib paths, the venv's own interpreter, no
 shell. The install is redone only when pyproject.toml changes.
@@ -86,7 +87,7 @@ def ensure_browser() -> None:
 
 def main(argv: list[str]) -> int:
     command = argv[0] if argv else "help"
-    if command not in ("run", "test"):
+    if command not in ("run", "test", "typecheck"):
         print(__doc__)
         return 0 if command == "help" else 2
     python = ensure_installed()
@@ -97,6 +98,8 @@ def main(argv: list[str]) -> int:
         return subprocess.call(
             [*hub, "serve", "--host", "127.0.0.1", "--port", "5000", *argv[1:]], cwd=ROOT
         )
+    if command == "typecheck":  # the packages and settings are in pyproject's [tool.mypy]
+        return subprocess.call([str(python), "-m", "mypy", *argv[1:]], cwd=ROOT)
     ensure_browser()
     return subprocess.call([str(python), "-m", "pytest", *argv[1:]], cwd=ROOT)
 

@@ -62,7 +62,7 @@ class SyncRetry(Retry):
 
     MAX_WAIT_S = 30.0
 
-    def increment(self, method=None, url=None, response=None, error=None, *args, **kwargs):  # type: ignore[override]
+    def increment(self, method=None, url=None, response=None, error=None, *args, **kwargs):
         if method == "POST" and error is not None and self._is_read_error(error):
             return Retry.increment(
                 self.new(read=False), method, url, response, error, *args, **kwargs

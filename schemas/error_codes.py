@@ -118,10 +118,7 @@ class ErrorCode(StrEnum):
     @classmethod
     def lookup(cls, slug: str) -> ErrorCode | None:
         """The code of a slug a hub answered, or None for one this side does not know."""
-        try:
-            return cls(slug)
-        except ValueError:
-            return None
+        return next((code for code in cls if code.value == slug), None)
 
 
 _GENERIC: dict[int, ErrorCode] = {code.status: code for code in ErrorCode if code.generic}

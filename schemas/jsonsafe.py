@@ -9,11 +9,12 @@ refused when the pendamping enters them, naming the field, instead of failing a 
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["MAX_DEPTH", "unsafe_fields"]
+__all__ = ["MAX_DEPTH", "compact_json", "unsafe_fields"]
 
 #: Nesting allowed inside a structured field such as `assessment`.
 MAX_DEPTH = 6
@@ -56,3 +57,9 @@ def unsafe_fields(data: Mapping[str, Any]) -> dict[str, list[str]]:
         if problem or (problem := _problem(value, 0)):
             errors[str(name)] = [problem]
     return errors
+
+
+def compact_json(value: Any) -> str:
+    """`value` as JSON text with no spaces and non-ASCII kept as it is: how both stores keep
+    a change's fields and a receipt, and how the hub writes a compact answer."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))

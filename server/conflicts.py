@@ -217,11 +217,12 @@ class _Resolution:
         c = self.conflict
         pair = (c.record_id, c.other_record_id)
         keep_id = survivor or c.other_record_id
-        if keep_id not in pair:
+        if keep_id is None or keep_id not in pair:
             raise Invalid.on("survivor", "Harus salah satu dari dua penerima manfaat konflik ini.")
         gone_id = pair[1] if keep_id == pair[0] else pair[0]
-        keep, gone = self.writer.row(keep_id), self.writer.row(gone_id)
-        if keep is None or gone is None or keep.deleted or gone.deleted:
+        keep = self.writer.row(keep_id)
+        gone = None if gone_id is None else self.writer.row(gone_id)
+        if keep is None or gone is None or gone_id is None or keep.deleted or gone.deleted:
             raise StateConflict.on("survivor", "Salah satu penerima manfaat sudah tidak ada.")
         missing = {
             f: gone.data[f]

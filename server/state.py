@@ -50,4 +50,4 @@ class HubState:
 
 def hub_state(app: Flask | None = None) -> HubState:
     """The state of `app`, by default the app handling the current request or command."""
-    return (app or current_app).extensions[EXTENSION_KEY]  # type: ignore[no-any-return]
+    return (app or current_app).extensions[EXTENSION_KEY]

@@ -8,7 +8,6 @@ beneficiary, an illegal status change), naming the field.
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -20,6 +19,7 @@ from client_sync.store.db import Db
 from client_sync.store.meta import read_identity
 from client_sync.store.records import check_entity, find, get, pulled_seq
 from schemas.hlc import HybridClock, Timestamp, iso_from_ms
+from schemas.jsonsafe import compact_json
 from schemas.lifecycle import is_legal_transition
 from schemas.records import SERVER_FIELDS, load_fields
 from schemas.validators import in_scope
@@ -27,7 +27,6 @@ from schemas.validators import in_scope
 __all__ = ["add", "delete", "update"]
 
 Wall = Callable[[], int]
-_compact = {"ensure_ascii": False, "separators": (",", ":")}
 _LINKED = ("visit", "device_request")  # records that belong to a beneficiary
 _VIEW_FIELDS = frozenset({"id", "created_at", "updated_at", "sync"})  # shown, never sent
 
@@ -167,7 +166,7 @@ def _queue(
                 entity,
                 record_id,
                 base_seq,
-                json.dumps(fields, **_compact),
+                compact_json(fields),
                 hlc,
                 identity.user,
                 iso_from_ms(wall()),

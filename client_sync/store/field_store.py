@@ -12,6 +12,7 @@ receipt or a pulled page does is planned by pure functions
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -129,7 +130,7 @@ class FieldStore:
         """The record as this laptop sees it. :raises RecordNotFound: no such record."""
         return records.get(self._db, entity, record_id)
 
-    def list(self, entity: str) -> list[dict[str, Any]]:
+    def list(self, entity: str) -> builtins.list[dict[str, Any]]:
         """Every live record of one kind, oldest first."""
         return records.list_records(self._db, entity)
 
@@ -196,11 +197,11 @@ class FieldStore:
         """
         pull.apply_page(self._db, self._wall, records, next_seq, conflicts, exits)
 
-    def conflicts(self, open_only: bool = True) -> list[dict[str, Any]]:
+    def conflicts(self, open_only: bool = True) -> builtins.list[dict[str, Any]]:
         """Conflicts on this laptop's changes, as the hub reported them; oldest first."""
         return pull.list_conflicts(self._db, open_only)
 
-    def rejected(self) -> list[dict[str, Any]]:
+    def rejected(self) -> builtins.list[dict[str, Any]]:
         """Changes the hub refused, with its reasons; kept so nothing is silently lost."""
         return outbox.rejected_changes(self._db)
 

@@ -11,13 +11,13 @@ its bytes crossing a 2G link twice. :mod:`client_sync.store.outbox` executes the
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import orjson
 
+from schemas.jsonsafe import compact_json
 from schemas.stamps import stamp_record, status_transition
 
 __all__ = [
@@ -30,7 +30,6 @@ __all__ = [
     "plan_confirm",
 ]
 
-_compact = {"ensure_ascii": False, "separators": (",", ":")}
 
 Receipt = dict[str, Any]
 
@@ -96,11 +95,9 @@ def plan_confirm(receipts: Sequence[Receipt]) -> ConfirmPlan:
         if is_quiet(receipt):
             quiet.append(receipt)
         elif receipt["status"] == "rejected":
-            rejected.append((json.dumps(receipt, **_compact), receipt["change_id"]))
+            rejected.append((compact_json(receipt), receipt["change_id"]))
         else:
-            acked.append(
-                (receipt.get("seq"), json.dumps(receipt, **_compact), receipt["change_id"])
-            )
+            acked.append((receipt.get("seq"), compact_json(receipt), receipt["change_id"]))
     return ConfirmPlan(tuple(quiet), tuple(acked), tuple(rejected))
 
 

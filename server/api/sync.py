@@ -7,10 +7,9 @@ the way out.
 
 from __future__ import annotations
 
-import json
-
 from flask import Response, request
 
+from schemas.jsonsafe import compact_json
 from schemas.protocol import PULL_ROUTE, PUSH_ROUTE
 from schemas.pull_page import page_json
 from schemas.sync import (
@@ -62,9 +61,7 @@ def push(body):
         }
     else:
         payload = {"receipts": outcome.receipts, "duplicates": outcome.duplicates}
-    return Response(
-        json.dumps(payload, ensure_ascii=False, separators=(",", ":")), mimetype="application/json"
-    )
+    return Response(compact_json(payload), mimetype="application/json")
 
 
 @blp.route(PULL_ROUTE)

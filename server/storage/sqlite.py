@@ -11,7 +11,7 @@ import json
 import sqlite3
 import threading
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -98,7 +98,7 @@ def _json(value: Any) -> str:
     return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
-def _conflict(row: sqlite3.Row) -> ConflictRow:
+def _conflict(row: Mapping[str, Any]) -> ConflictRow:
     return ConflictRow(
         row["record_id"],
         row["entity"],
@@ -366,7 +366,8 @@ class _SQLiteWrite(WriteSession):
     def touch_device(
         self, device_id: str, when: str, synced: bool, report: DeviceReport | None = None
     ) -> None:
-        columns, params = ["last_seen_at = ?"], [when]
+        columns: list[str] = ["last_seen_at = ?"]
+        params: list[Any] = [when]
         if synced:
             columns.append("last_sync_at = ?")
             params.append(when)

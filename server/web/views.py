@@ -394,7 +394,7 @@ def resolve(conflict_id: int):
     if not form.validate():
         return _conflicts_page(422, error="Pilih keputusan yang tersedia untuk konflik ini.")
     service = hub_state().conflicts
-    choice = form.choice.data
+    choice: str = form.choice.data or ""  # DataRequired: never empty after validate()
     value = form.value.data if choice == "value" else None
 
     def settle(value: Any) -> None:
