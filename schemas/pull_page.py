@@ -3,66 +3,43 @@
 :class:`schemas.sync.PullPageSchema` (with its record and exit schemas) is the one
 definition of a page. The hub does not dump pages through it: a page of 5,000 records is
 assembled as text from the JSON already stored, never decoded and encoded again. So the
-text is made here, from the schema's own field names and order: :data:`RECORD_COLUMNS`
-(the hub's SQL selects these columns), :func:`records_json` (compiled once, at import, into
-the same f-string a hand-written one would be, so the hot path pays nothing for it) and
-:func:`page_json`. The laptop checks what it receives with :func:`is_pull_page`.
+text is made here, in the schema's field order: :data:`RECORD_COLUMNS` (the hub's SQL
+selects these columns), :func:`records_json` and :func:`page_json`; a test loads their text
+with the schema. The laptop checks what it receives with :func:`is_pull_page`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import orjson
-from marshmallow import fields as ma
 
-from schemas.sync import PullExitSchema, PullPageSchema, PullRecordSchema
+from schemas.sync import PullPageSchema, PullRecordSchema
 
-__all__ = ["EXIT_KEYS", "PAGE_KEYS", "RECORD_COLUMNS", "is_pull_page", "page_json", "records_json"]
+__all__ = ["PAGE_KEYS", "RECORD_COLUMNS", "is_pull_page", "page_json", "records_json"]
 
 #: One pulled record's keys, in wire order; the hub's `records` table has these columns.
 RECORD_COLUMNS: tuple[str, ...] = tuple(PullRecordSchema().fields)
-#: A scope exit's keys, in wire order.
-EXIT_KEYS: tuple[str, ...] = tuple(PullExitSchema().fields)
 #: A page's keys, in wire order (`exits` is left out when there is none).
 PAGE_KEYS: tuple[str, ...] = tuple(PullPageSchema().fields)
 
-#: How a value of each field type goes into the text: a string is a code, a UUID or an HLC
-#: (nothing to escape), an integer as is, a boolean from its column's 0/1, and an object
-#: is the JSON text already stored.
-_PIECES: dict[type[ma.Field], str] = {
-    ma.String: '"{{{name}}}"',
-    ma.Integer: "{{{name}}}",
-    ma.Boolean: '{{"true" if {name} else "false"}}',
-    ma.Dict: "{{{name}}}",
-}
 
+def records_json(rows: Iterable[Sequence[Any]], skip_quiet_for: str | None) -> list[str]:
+    """One JSON object per row, as the page's `records` carries them.
 
-def _compile_records_json() -> Callable[[Iterable[Sequence[Any]], str | None], list[str]]:
-    """The function of :func:`records_json`'s contract, made from the record schema."""
-    fields = PullRecordSchema().fields
-    names = [f"_{name}" for name in fields]
-    body = ",".join(
-        f'"{key}":' + _PIECES[type(field)].format(name=name)
-        for (key, field), name in zip(fields.items(), names, strict=True)
-    )
-    source = (
-        "def records_json(rows, skip_quiet_for):\n"
-        f"    return [f'{{{{{body}}}}}' for {', '.join(names)}, _quiet in rows\n"
-        "            if _quiet is None or _quiet != skip_quiet_for]\n"
-    )
-    namespace: dict[str, Any] = {}
-    exec(compile(source, f"<{__name__}.records_json>", "exec"), namespace)
-    return namespace["records_json"]
-
-
-records_json = _compile_records_json()
-records_json.__doc__ = """One JSON object per row, as the page's `records` carries them.
-
-Each row is the :data:`RECORD_COLUMNS` values then the record's `quiet_device`; a row
-whose quiet device is `skip_quiet_for` is left out (the laptop stamped its own copy).
-"""
+    Each row is the :data:`RECORD_COLUMNS` values then the record's `quiet_device`; a row
+    whose quiet device is `skip_quiet_for` is left out (the laptop stamped its own copy).
+    `entity` and `id` are validated codes and UUIDs and `data` is stored JSON text, so
+    nothing is escaped or encoded again. Written by hand for speed: the test of this module
+    checks its keys and their order against :class:`~schemas.sync.PullRecordSchema`.
+    """
+    return [
+        f'{{"entity":"{e}","id":"{i}","seq":{s},"deleted":{"true" if d else "false"},'
+        f'"hlc":"{h}","data":{data}}}'
+        for e, i, s, d, h, data, quiet in rows
+        if quiet is None or quiet != skip_quiet_for
+    ]
 
 
 def page_json(
