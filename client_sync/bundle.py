@@ -15,20 +15,16 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import gzip
 import hashlib
 import os
 import time
 import uuid
 import zipfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import orjson
-
-from client_sync.errors import HubRefused, ProtocolError
 from client_sync.hub import HubClient
 from client_sync.photos import pending_files
 from client_sync.sealed import open_plain
@@ -47,8 +43,7 @@ from schemas.bundle_format import (
     sign_manifest,
 )
 from schemas.hlc import iso_from_ms, wall_ms
-from schemas.protocol import RECEIPTS_MAX_IDS, RECEIPTS_PATH
-from schemas.sync import RECEIPT_STATUSES
+from schemas.protocol import RECEIPTS_MAX_IDS
 
 __all__ = [
     "BundleSummary",
@@ -57,8 +52,6 @@ __all__ = [
     "exported_pending",
 ]
 
-#: The most change ids one receipts request may carry (the hub refuses more).
-MAX_RECEIPT_IDS = RECEIPTS_MAX_IDS
 EXPORT_BATCH_BYTES = 1024 * 1024
 _COPY_CHUNK = 1024 * 1024
 
@@ -229,7 +222,9 @@ def exported_pending(store: FieldStore) -> int:
     return store.exports.pending_count()
 
 
-def confirm_exported(store: FieldStore, hub_client: HubClient) -> int:
+def confirm_exported(
+    store: FieldStore, hub_client: HubClient, *, chunk_size: int = RECEIPTS_MAX_IDS
+) -> int:
     """Ask the hub for the receipts of pending changes that went into a bundle, and record
     them, so a bundle already imported at the office is not pushed again over the link.
 
@@ -237,14 +232,16 @@ def confirm_exported(store: FieldStore, hub_client: HubClient) -> int:
     stay pending and are pushed as usual. A hub without the receipts endpoint is treated
     the same way. Makes no request when nothing was exported.
 
+    :param chunk_size: the most change ids one request asks about (the hub refuses more
+        than :data:`schemas.protocol.RECEIPTS_MAX_IDS`).
     :returns: how many changes the hub's receipts settled (delivered or refused).
     :raises client_sync.errors.SyncError: the hub could not be asked; nothing is lost.
     """
     confirmed = 0
     asked = False
-    for change_ids in store.exports.pending_chunks(MAX_RECEIPT_IDS):
+    for change_ids in store.exports.pending_chunks(chunk_size):
         asked = True
-        receipts = _ask_receipts(hub_client, change_ids)
+        receipts = hub_client.receipts(change_ids)
         if receipts is None:
             return confirmed
         if receipts:
@@ -253,35 +250,3 @@ def confirm_exported(store: FieldStore, hub_client: HubClient) -> int:
     if asked:
         store.exports.drop_settled()
     return confirmed
-
-
-def _ask_receipts(hub_client: HubClient, change_ids: Sequence[str]) -> list[dict] | None:
-    """The hub's stored receipts for those of `change_ids` it holds from this laptop.
-
-    :returns: None when the hub has no receipts endpoint (an older hub).
-    """
-    body = gzip.compress(orjson.dumps({"change_ids": list(change_ids)}), mtime=0)
-    try:
-        data = hub_client._call("POST", RECEIPTS_PATH, body)
-    except HubRefused as exc:
-        if exc.status in (404, 405):
-            return None
-        raise
-    receipts = data.get("receipts") if isinstance(data, dict) else None
-    if not isinstance(receipts, list) or not _all_receipts(receipts, set(change_ids)):
-        raise ProtocolError("Tanda terima bundle dari hub tidak cocok dengan yang ditanyakan.")
-    return receipts
-
-
-def _all_receipts(receipts: Iterable[Any], asked: set[str]) -> bool:
-    seen: set[str] = set()
-    for receipt in receipts:
-        if (
-            not isinstance(receipt, dict)
-            or receipt.get("change_id") not in asked
-            or receipt["change_id"] in seen
-            or receipt.get("status") not in RECEIPT_STATUSES
-        ):
-            return False
-        seen.add(receipt["change_id"])
-    return True

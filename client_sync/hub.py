@@ -1,4 +1,4 @@
-"""The sync protocol as calls: enrol, health, push a batch, pull a page.
+"""The sync protocol as calls: enrol, health, push a batch, pull a page, ask for receipts.
 
 Bodies go out gzipped; every answer is checked against the protocol before the store
 believes it, so a truncated or foreign response never marks a change as delivered.
@@ -7,7 +7,7 @@ believes it, so a truncated or foreign response never marks a change as delivere
 from __future__ import annotations
 
 import gzip
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -22,6 +22,7 @@ from client_sync.errors import (
 from client_sync.store import Identity, OutboxBatch
 from client_sync.transport import RawResponse, Transport
 from client_sync.version import CLIENT_VERSION
+from schemas.error_codes import ErrorCode
 from schemas.protocol import (
     CLIENT_HEADER,
     ENROLL_PATH,
@@ -30,6 +31,7 @@ from schemas.protocol import (
     PULL_PATH,
     PUSH_PATH,
     QUEUE_HEADER,
+    RECEIPTS_PATH,
     RETRY_AFTER_HEADER,
     SCHEMA_VERSION,
 )
@@ -39,6 +41,10 @@ from schemas.sync import RECEIPT_STATUSES, batch_check, expand_receipts
 __all__ = ["HubClient"]
 
 _GZIP_LEVEL = 6
+#: A receipts request has always gone out at gzip's own default level (its bytes unchanged).
+_RECEIPTS_GZIP_LEVEL = 9
+#: What an older hub, from before USB bundles, answers a receipts request with.
+_NO_RECEIPTS = frozenset({ErrorCode.NOT_FOUND.status, ErrorCode.METHOD_NOT_ALLOWED.status})
 #: The slug of an error answer that names none (not a hub's, e.g. a proxy's).
 _UNNAMED = "error"
 
@@ -49,8 +55,8 @@ def _retry_after(headers: Mapping[str, str]) -> float | None:
     return float(value) if value.isascii() and value.isdigit() else None
 
 
-def _gzip_json(payload: bytes) -> bytes:
-    return gzip.compress(payload, compresslevel=_GZIP_LEVEL, mtime=0)
+def _gzip_json(payload: bytes, level: int = _GZIP_LEVEL) -> bytes:
+    return gzip.compress(payload, compresslevel=level, mtime=0)
 
 
 class HubClient:
@@ -169,3 +175,37 @@ class HubClient:
         if not is_pull_page(data):
             raise ProtocolError("Halaman tarik dari hub tidak lengkap.")
         return data
+
+    def receipts(self, change_ids: Sequence[str]) -> list[dict[str, Any]] | None:
+        """The hub's stored receipts for those of `change_ids` it holds from this laptop (the
+        changes a USB bundle carried to the office), checked to be for changes asked about,
+        each at most once. Changes the hub does not hold have no receipt.
+
+        :returns: None when the hub has no receipts endpoint (an older hub).
+        """
+        payload = orjson.dumps({"change_ids": list(change_ids)})
+        try:
+            data = self._call("POST", RECEIPTS_PATH, _gzip_json(payload, _RECEIPTS_GZIP_LEVEL))
+        except HubRefused as exc:
+            if exc.status in _NO_RECEIPTS:
+                return None
+            raise
+        receipts = data.get("receipts") if isinstance(data, dict) else None
+        if not isinstance(receipts, list) or not _all_receipts(receipts, set(change_ids)):
+            raise ProtocolError("Tanda terima bundle dari hub tidak cocok dengan yang ditanyakan.")
+        return receipts
+
+
+def _all_receipts(receipts: Iterable[Any], asked: set[str]) -> bool:
+    """Whether every receipt is a known status for a change asked about, none twice."""
+    seen: set[str] = set()
+    for receipt in receipts:
+        if (
+            not isinstance(receipt, dict)
+            or receipt.get("change_id") not in asked
+            or receipt["change_id"] in seen
+            or receipt.get("status") not in RECEIPT_STATUSES
+        ):
+            return False
+        seen.add(receipt["change_id"])
+    return True

@@ -21,7 +21,6 @@ import orjson
 import pytest
 
 from client_sync import FieldDevice
-from client_sync import bundle as bundle_module
 from client_sync.bundle import confirm_exported, export_bundle, exported_pending
 from client_sync.cli import main
 from client_sync.hub import HubClient
@@ -209,14 +208,14 @@ def test_nothing_exported_asks_the_hub_nothing(siti, transport):
     assert transport.requests == []
 
 
-def test_receipts_are_asked_in_chunks(siti, tmp_path, hub_app, transport, monkeypatch):
+def test_receipts_are_asked_in_chunks(siti, tmp_path, hub_app, transport):
     record_work(siti)
     path = export_bundle(siti.store, siti.home, tmp_path / "stick" / "b.zip").path
     import_bundle(hub_app.extensions["pendamping"], path)
-    monkeypatch.setattr(bundle_module, "MAX_RECEIPT_IDS", 2)
     transport.requests.clear()
+    hub = HubClient(transport, siti.store.identity.token)
 
-    assert confirm_exported(siti.store, HubClient(transport, siti.store.identity.token)) == 3
+    assert confirm_exported(siti.store, hub, chunk_size=2) == 3
     assert transport.requests.count(("POST", "/api/v1/sync/receipts")) == 2
 
 
