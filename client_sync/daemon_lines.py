@@ -8,14 +8,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from client_sync.engine import SyncResult
-from client_sync.errors import ClientError
+from client_sync.errors import ClientError, HubRefused
 from client_sync.schedule import Outcome
 from schemas.error_codes import ErrorCode
 
 __all__ = ["clock_time", "describe", "duration", "revoked_text", "stamp"]
-
-#: The hub's error code for a token the district office revoked.
-REVOKED: str = ErrorCode.DEVICE_REVOKED.value
 
 
 def revoked_text(pending: int | None) -> str:
@@ -41,7 +38,8 @@ def describe(
     if outcome is Outcome.CANCELLED:
         return "Putaran sinkron dihentikan; semua data tetap tersimpan di laptop."
     reason = _reason(exc)
-    if outcome is Outcome.UNAUTHORIZED and getattr(exc, "slug", None) == REVOKED:
+    revoked = isinstance(exc, HubRefused) and exc.code is ErrorCode.DEVICE_REVOKED
+    if outcome is Outcome.UNAUTHORIZED and revoked:
         return revoked_text(pending)
     if outcome is Outcome.UNAUTHORIZED:
         kept = f"{pending} perubahan" if pending is not None else "semua data"

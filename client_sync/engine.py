@@ -23,6 +23,7 @@ from client_sync.photos import upload_pending
 from client_sync.schedule import Rng
 from client_sync.store import FieldStore
 from schemas.hlc import wall_ms
+from schemas.protocol import PULL_LIMIT_DEFAULT
 
 __all__ = ["BatchSizer", "Progress", "SyncResult", "sync_once"]
 
@@ -34,7 +35,10 @@ DEFAULT_BATCH_BYTES = 512 * 1024  # of JSON: about 50 KB on the wire for visits
 DEFAULT_START_BYTES = 128 * 1024
 MIN_BATCH_BYTES = 16 * 1024
 MAX_CUTS_PER_ROUND = 8
-DEFAULT_PULL_LIMIT = 1000
+#: Records per pull page the laptop asks for: twice the page the hub serves when asked for
+#: none (:data:`~schemas.protocol.PULL_LIMIT_DEFAULT`), to halve a first sync's round trips
+#: over a slow link, and well under the most it serves (`PULL_LIMIT_MAX`, refused above).
+DEFAULT_PULL_LIMIT = 2 * PULL_LIMIT_DEFAULT
 #: The real random source, for the pause after a cut push.
 SYSTEM_RANDOM = random.Random()
 

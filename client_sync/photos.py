@@ -33,6 +33,7 @@ from client_sync.sealed import SealedError, open_plain, seal_into
 from client_sync.store import FieldStore, NewAttachment
 from client_sync.tus import OffsetMismatch, TusClient, UploadGone
 from schemas.codes import ENTITIES, PHOTO_KINDS
+from schemas.error_codes import ErrorCode
 from schemas.hlc import iso_from_ms, wall_ms
 from schemas.media import DEFAULT_ATTACHMENT_MAX_BYTES, SNIFF_BYTES, sniff_media_type
 
@@ -302,7 +303,7 @@ class _Upload:
                         "Hub kehilangan unggahan lagi; dicoba di sinkron berikut."
                     ) from None
             except HubRefused as exc:
-                if exc.status != 460 or fresh_starts:
+                if exc.status != ErrorCode.CHECKSUM_MISMATCH.status or fresh_starts:
                     self._refuse(str(exc))
                     return
                 if not self._intact():

@@ -31,9 +31,10 @@ from typing import Any
 
 import click
 
-from client_sync.daemon_lines import REVOKED, revoked_text
+from client_sync.daemon_lines import revoked_text
 from client_sync.errors import ClientError, InvalidRecord, SyncError, Unauthorized
 from client_sync.schedule import Outcome
+from schemas.error_codes import ErrorCode
 
 __all__ = [
     "EXIT_ERROR",
@@ -104,7 +105,7 @@ def failure_for(exc: Exception) -> Failure:
 
 def sync_failure(exc: SyncError, pending: int) -> Failure:
     """What `pendamping sync` says when its round stopped with `pending` changes waiting."""
-    if isinstance(exc, Unauthorized) and exc.slug == REVOKED:
+    if isinstance(exc, Unauthorized) and exc.code is ErrorCode.DEVICE_REVOKED:
         return Failure(revoked_text(pending), EXIT_UNAUTHORIZED)
     if isinstance(exc, Unauthorized):
         return Failure(
