@@ -1,31 +1,37 @@
 """Exit codes and the one table from an exception to what `pendamping` says and returns.
 
-Every failure of a command is one plain line per problem on stderr and an exit code from the
-table in docs/cli.md, never a stack trace. The commands raise what they raise (the store's
+Every failure of a command is one plain line per problem on stderr and an exit code from
+:data:`EXIT_CODES`, never a stack trace. The commands raise what they raise (the store's
 :class:`~client_sync.errors.InvalidRecord`, the hub's :class:`~client_sync.errors.SyncError`, a
 :class:`Failure` they worded themselves); :func:`failure_for` is the only place that turns an
 exception into lines and a code, and :data:`ROUND_EXIT_CODES` the only place that does so for a
 daemon round. `sync` and `enroll` word a hub failure with what only they know (changes waiting,
 the step that failed) through :func:`sync_failure` and :func:`enrol_failure`, here too.
 
-========================  ====  ==========================================================
-exception                 code  line(s) on stderr
-========================  ====  ==========================================================
-Failure                   its   its own lines (worded by the command)
-click Abort (Ctrl-C)      1     ``Dibatalkan.``
-click UsageError          2     ``Galat: <message> (lihat `<command> --help`)``
-other ClickException      its   click's ``Error: <message>``
-InvalidRecord             2     ``field: message``, one line per field
-Unauthorized (401)        4     ``Hub menolak laptop ini: <message>.``
-SyncError                 3     ``Hub tidak dapat dipakai: <message>.``
-ClientError               1     the message (not enrolled, no such record, wrong passphrase)
-OSError                   1     ``Berkas atau folder tidak dapat dipakai: <error>``
-anything else (a bug)     1     ``Galat tak terduga (<type>): <error>``
-========================  ====  ==========================================================
+What each code means is written once, in :data:`EXIT_CODES`; the table in docs/cli.md must be
+:func:`markdown_table`'s output, and a test says so when it is not.
+
+Which exception gets which code and which lines (:func:`failure_for`, first match wins):
+
+========================  ==================  ===============================================
+exception                 code                line(s) on stderr
+========================  ==================  ===============================================
+Failure                   its own             its own lines (worded by the command)
+click Abort (Ctrl-C)      EXIT_ERROR          ``Dibatalkan.``
+click UsageError          its own             ``Galat: <message> (lihat `<command> --help`)``
+other ClickException      its own             click's own ``Error: <message>``
+InvalidRecord             EXIT_INVALID        ``field: message``, one line per field
+Unauthorized (401)        EXIT_UNAUTHORIZED   ``Hub menolak laptop ini: <message>.``
+SyncError                 EXIT_HUB            ``Hub tidak dapat dipakai: <message>.``
+ClientError               EXIT_ERROR          the message (not enrolled, no such record, ...)
+OSError                   EXIT_ERROR          ``Berkas atau folder tidak dapat dipakai: <error>``
+anything else (a bug)     EXIT_ERROR          ``Galat tak terduga (<type>): <error>``
+========================  ==================  ===============================================
 """
 
 from __future__ import annotations
 
+import io
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -37,16 +43,20 @@ from client_sync.schedule import Outcome
 from schemas.error_codes import ErrorCode
 
 __all__ = [
+    "EXIT_CODES",
     "EXIT_ERROR",
     "EXIT_HUB",
     "EXIT_INVALID",
     "EXIT_OK",
     "EXIT_UNAUTHORIZED",
     "ROUND_EXIT_CODES",
+    "TABLE_END",
+    "TABLE_START",
     "Failure",
     "enrol_failure",
     "failure_for",
     "field_lines",
+    "markdown_table",
     "sentence",
     "sync_failure",
 ]
@@ -56,6 +66,28 @@ EXIT_ERROR = 1  # a local problem: not enrolled, no such record, store unusable
 EXIT_INVALID = 2  # bad input: a usage error or a field that failed validation
 EXIT_HUB = 3  # the hub could not be reached or refused; nothing was lost
 EXIT_UNAUTHORIZED = 4  # the hub no longer accepts this laptop's token
+
+#: What each exit code means, for people: the rows of docs/cli.md's table.
+EXIT_CODES: dict[int, str] = {
+    EXIT_OK: "done (a `sync` whose round finished, even with refused changes)",
+    EXIT_ERROR: (
+        "a local problem: the home is not enrolled, or is already enrolled; no record with"
+        " that id; the store or folder cannot be used; a wrong or missing passphrase; cancelled"
+    ),
+    EXIT_INVALID: (
+        "bad input: an unknown command or option, a value not in the code list, a field that"
+        " failed validation (`InvalidRecord`), a bad `PENDAMPING_RETRIES`/`PENDAMPING_TIMEOUT`,"
+        " no new passphrase to be had or one shorter than 8 characters"
+    ),
+    EXIT_HUB: (
+        "the hub could not be reached, or refused (e.g. an unknown enrolment code); every"
+        " record is still on the laptop"
+    ),
+    EXIT_UNAUTHORIZED: (
+        "the hub no longer accepts this laptop's token (HTTP 401: unknown, or revoked by the"
+        " office: then carry `export-bundle` to it); contact the district office"
+    ),
+}
 
 #: The exit code of a daemon round (`pendamping daemon`), the same as `pendamping sync`
 #: gives for it.
@@ -89,7 +121,7 @@ def failure_for(exc: Exception) -> Failure:
         hint = f" (lihat `{exc.ctx.command_path} --help`)" if exc.ctx else ""
         return Failure(f"Galat: {exc.format_message()}{hint}", exc.exit_code)
     if isinstance(exc, click.ClickException):
-        return Failure(f"Error: {exc.format_message()}", exc.exit_code)  # click's own wording
+        return Failure(_click_lines(exc), exc.exit_code)
     if isinstance(exc, InvalidRecord):
         return Failure(field_lines(exc.errors), EXIT_INVALID)
     if isinstance(exc, Unauthorized):
@@ -101,6 +133,13 @@ def failure_for(exc: Exception) -> Failure:
     if isinstance(exc, OSError):
         return Failure(f"Berkas atau folder tidak dapat dipakai: {exc}", EXIT_ERROR)
     return Failure(f"Galat tak terduga ({type(exc).__name__}): {exc}", EXIT_ERROR)
+
+
+def _click_lines(exc: click.ClickException) -> list[str]:
+    """What click itself prints for `exc` (``Error: <message>``), as lines."""
+    shown = io.StringIO()
+    exc.show(shown)
+    return shown.getvalue().splitlines()
 
 
 def sync_failure(exc: SyncError, pending: int) -> Failure:
@@ -146,3 +185,14 @@ def field_lines(errors: Mapping[str, Any], prefix: str = "") -> list[str]:
         else:
             lines.append(f"{name}: {value}")
     return lines
+
+
+TABLE_START = "<!-- exit-codes: the rows of client_sync.cli.failures.EXIT_CODES; a test checks -->"
+TABLE_END = "<!-- /exit-codes -->"
+
+
+def markdown_table() -> str:
+    """The exit-code table of docs/cli.md, between its markers (tests check the two agree)."""
+    rows = ["| code | meaning |", "|---|---|"]
+    rows += [f"| {code} | {meaning} |" for code, meaning in sorted(EXIT_CODES.items())]
+    return "\n".join([TABLE_START, *rows, TABLE_END])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 import pytest
 
@@ -11,8 +13,11 @@ from client_sync.cli.failures import (
     EXIT_INVALID,
     EXIT_UNAUTHORIZED,
     ROUND_EXIT_CODES,
+    TABLE_END,
+    TABLE_START,
     Failure,
     failure_for,
+    markdown_table,
     sync_failure,
 )
 from client_sync.errors import (
@@ -73,3 +78,18 @@ def test_a_revoked_laptop_is_told_to_carry_a_bundle_and_exits_4():
 
 def test_every_daemon_round_outcome_has_an_exit_code():
     assert set(ROUND_EXIT_CODES) == set(Outcome)
+
+
+def test_another_click_error_is_worded_as_click_words_it():
+    failure = failure_for(click.FileError("data.csv", "tidak ada"))
+    assert failure.lines == ["Error: Could not open file 'data.csv': tidak ada"]
+    assert failure.exit_code == 1
+
+
+def test_the_exit_code_table_in_docs_cli_md_is_the_codes_table():
+    text = (Path(__file__).resolve().parents[2] / "docs" / "cli.md").read_text(encoding="utf-8")
+    start, end = text.index(TABLE_START), text.index(TABLE_END) + len(TABLE_END)
+    assert text[start:end] == markdown_table(), (
+        "docs/cli.md's exit-code table is out of date; paste "
+        "`python -c 'from client_sync.cli.failures import markdown_table; print(markdown_table())'`"
+    )
