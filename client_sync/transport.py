@@ -14,12 +14,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from types import TracebackType
+from typing import TYPE_CHECKING, Protocol, Self
 
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import MaxRetryError, ProtocolError
 from urllib3.util.retry import Retry
+
+if TYPE_CHECKING:
+    from urllib3.connectionpool import ConnectionPool
+    from urllib3.response import BaseHTTPResponse
 
 from client_sync.errors import HubUnreachable, LinkDropped
 from client_sync.version import CLIENT_VERSION
@@ -62,16 +67,27 @@ class SyncRetry(Retry):
 
     MAX_WAIT_S = 30.0
 
-    def increment(self, method=None, url=None, response=None, error=None, *args, **kwargs):
+    def increment(
+        self,
+        method: str | None = None,
+        url: str | None = None,
+        response: BaseHTTPResponse | None = None,
+        error: Exception | None = None,
+        _pool: ConnectionPool | None = None,
+        _stacktrace: TracebackType | None = None,
+    ) -> Self:
         if method == "POST" and error is not None and self._is_read_error(error):
             return Retry.increment(
-                self.new(read=False), method, url, response, error, *args, **kwargs
+                self.new(read=False), method, url, response, error, _pool, _stacktrace
             )
         if response is not None:
             wait = self.get_retry_after(response)
             if wait is not None and wait > self.MAX_WAIT_S:
-                raise MaxRetryError(kwargs.get("_pool"), url or "", None)
-        return super().increment(method, url, response, error, *args, **kwargs)
+                # urllib3's pool catches this and, with raise_on_status=False, answers the
+                # 429/503 itself; it always passes its pool (a None one is typed as urllib3
+                # itself does it)
+                raise MaxRetryError(_pool, url or "", None)  # type: ignore[arg-type]
+        return super().increment(method, url, response, error, _pool, _stacktrace)
 
 
 def default_retry(total: int = 4) -> Retry:
