@@ -14,8 +14,8 @@ from typing import Any
 
 from flask import Flask
 
-from server import errors, web, wire
-from server.api import error_map, register_blueprints
+from server import error_map, errors, web, wire
+from server.api import register_blueprints
 from server.attachments import AttachmentStore
 from server.config import load_config, load_secret_key
 from server.conflicts import ConflictService
