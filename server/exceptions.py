@@ -31,6 +31,8 @@ Storage failures are a tree of their own in :mod:`server.storage` (``StorageErro
 
 from __future__ import annotations
 
+from typing import Self
+
 from schemas.bundle_format import BundleRefusal
 
 __all__ = [
@@ -68,7 +70,7 @@ class HubError(Exception):
         self.errors = errors
 
     @classmethod
-    def on(cls, field: str, message: str) -> HubError:
+    def on(cls, field: str, message: str) -> Self:
         """The refusal naming `field`, with `message` as its one error."""
         return cls(message, {field: [message]})
 
