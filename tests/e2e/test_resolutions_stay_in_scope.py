@@ -8,13 +8,7 @@ from __future__ import annotations
 from schemas.hlc import wall_ms
 from server.scope import EVERYWHERE, Scope
 from tests.conftest import beneficiary
-from tests.server.test_audit import five, hub_cli, siti, sync, tamper  # noqa: F401  (fixtures)
-from tests.web.conftest import (  # noqa: F401  (fixtures)
-    add_web_user,
-    csrf_of,
-    raise_conflict,
-    web,
-)
+from tests.web.conftest import add_web_user, csrf_of, raise_conflict, web  # noqa: F401  (fixtures)
 
 
 def _resolve(web, conflict_id: int, **fields: str):
