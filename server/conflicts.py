@@ -19,6 +19,7 @@ Choices, by kind:
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -77,7 +78,7 @@ class ConflictService:
 
     def list_for(
         self, user: User, open_only: bool = True, limit: int = 100, after_id: int = 0
-    ) -> list[dict[str, Any]]:
+    ) -> builtins.list[dict[str, Any]]:
         """Conflicts within `user`'s wilayah, for a supervisor or an admin.
 
         :raises NotAllowed: `user` is neither (:data:`~server.scope.CONFLICT_REVIEWERS`).

@@ -130,7 +130,7 @@ _INTEGER = {"schema": {"type": "integer", "minimum": 0}}
 
 @blp.route(ATTACHMENTS_ROUTE, methods=["OPTIONS"])
 @blp.response(204, description="Tus-Version, Tus-Extension dan Tus-Max-Size.")
-def options():
+def options() -> Response:
     """What the hub speaks: tus 1.0.0 with creation, and the largest photo it takes."""
     return _answer(
         204,
@@ -160,7 +160,7 @@ def options():
 )
 @blp.response(201, description="Unggahan dibuat (atau sudah ada); alamatnya di Location.")
 @documents(413, 415, 422)
-def create():
+def create() -> Response:
     """Create the upload of one photo; the same photo from the same laptop finds the same one.
 
     A photo the hub already holds answers 201 too, with an upload already complete.
@@ -184,7 +184,7 @@ def create():
 @blp.doc(parameters=[_TUS_HEADER])
 @blp.response(200, description="Upload-Offset dan Upload-Length.")
 @documents(404)
-def status(upload_id: str):
+def status(upload_id: str) -> Response:
     """How many bytes of the upload the hub holds: the laptop resumes from there."""
     upload = _store().head(current_device().device_id, upload_id)
     return _answer(200, upload, {"Cache-Control": "no-store"})
@@ -205,7 +205,7 @@ def status(upload_id: str):
 )
 @blp.response(204, description="Diterima; Upload-Offset yang baru.")
 @documents(404, 409, 413, 415, 422, 460, 503)
-def append(upload_id: str):
+def append(upload_id: str) -> Response:
     """Append bytes at Upload-Offset. The last chunk makes the hub check the sha256."""
     if request.mimetype != TUS_PATCH_CONTENT_TYPE:
         message = f"Content-Type harus {TUS_PATCH_CONTENT_TYPE}."

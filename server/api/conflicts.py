@@ -6,6 +6,8 @@ their wilayah.
 
 from __future__ import annotations
 
+from typing import Any
+
 from marshmallow import RAISE, fields, validate
 
 from schemas.messages import Schema
@@ -70,7 +72,7 @@ def _service() -> ConflictService:
 @blp.arguments(ConflictListArgs, location="query")
 @blp.response(200, ConflictSchema(many=True))
 @documents(403)
-def list_conflicts(args):
+def list_conflicts(args: dict[str, Any]) -> list[dict[str, Any]]:
     """Conflicts on records in the caller's wilayah, oldest first (open ones by default)."""
     return _service().list_for(
         current_device().user, args["status"] == "open", args["limit"], args["after"]
@@ -82,7 +84,7 @@ def list_conflicts(args):
 @blp.arguments(ResolveArgs)
 @blp.response(200, ConflictSchema)
 @documents(403, 404, 409)
-def resolve(body, conflict_id: int):
+def resolve(body: dict[str, Any], conflict_id: int) -> dict[str, Any]:
     """Settle a conflict; what it writes reaches every laptop through pull."""
     device = current_device()
     return _service().resolve_as(

@@ -193,12 +193,12 @@ def login():
     if request.method == "GET" and request.args.get("keluar"):
         message = "Anda sudah keluar."
     if form.validate_on_submit():
-        name = form.name.data.strip()
+        name = (form.name.data or "").strip()  # DataRequired: never empty here
         keys = (f"user:{name.casefold()}", f"ip:{request.remote_addr}")
         lockout = hub_state().lockout
         user = None
         if not lockout.locked_for(*keys):
-            user = _check_password(name, form.password.data)
+            user = _check_password(name, form.password.data or "")
             if user is None:
                 lockout.failed(*keys)
                 # not the name typed: it is sometimes the password, typed in the wrong box
