@@ -10,6 +10,9 @@ A bundle is a zip a laptop writes (client_sync/bundle.py) and the hub imports
 - ``manifest.json``: :func:`manifest_bytes`, every other member's SHA-256;
 - ``manifest.hmac``: :func:`sign_manifest` of the manifest's exact bytes, keyed with
   :func:`bundle_key` of the device token (the hub keeps that key as hex, not the token).
+
+Why a hub refuses a bundle is one enumeration, :class:`BundleRefusal` (the stable slug and
+what it means), which docs/bundles.md lists in the order the hub checks.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import hmac
 import json
 import re
 from collections.abc import Mapping
+from enum import StrEnum
 
 from schemas.protocol import PROTOCOL_VERSION, SCHEMA_VERSION
 
@@ -35,6 +39,7 @@ __all__ = [
     "SEPARATOR",
     "SIGNATURE",
     "SIGNATURE_MAX_BYTES",
+    "BundleRefusal",
     "bundle_key",
     "changes_head",
     "manifest_bytes",
@@ -109,3 +114,34 @@ def bundle_key(token: str) -> bytes:
 def sign_manifest(key: bytes, manifest: bytes) -> str:
     """The hex HMAC-SHA256 of the manifest's exact bytes, as ``manifest.hmac`` holds it."""
     return hmac.new(key, manifest, hashlib.sha256).hexdigest()
+
+
+class BundleRefusal(StrEnum):
+    """Why a hub refuses a whole bundle before writing anything. The value is the stable
+    slug (``BundleRefused.slug`` on the hub); :attr:`meaning` says when."""
+
+    meaning: str
+
+    def __new__(cls, slug: str, meaning: str) -> BundleRefusal:
+        member = str.__new__(cls, slug)
+        member._value_ = slug
+        member.meaning = meaning
+        return member
+
+    NOT_ZIP = ("not_zip", "the file is not a zip")
+    NOT_BUNDLE = ("not_bundle", "a zip without manifest.json or manifest.hmac")
+    BAD_MEMBER = (
+        "bad_member",
+        "a member name not allowed, named twice, encrypted, or a compressed photo",
+    )
+    TOO_LARGE = ("too_large", "too many members, or a member (or one change) over its limit")
+    DAMAGED = ("damaged", "a member whose bytes do not match its zip header (size, CRC)")
+    BAD_MANIFEST = (
+        "bad_manifest",
+        "the manifest is unreadable, of another format or version, or lists other members",
+    )
+    UNKNOWN_DEVICE = ("unknown_device", "the device the manifest names is not enrolled here")
+    BAD_SIGNATURE = ("bad_signature", "manifest.hmac does not match the manifest's bytes")
+    DEVICE_REVOKED = ("device_revoked", "the device is revoked (and no --allow-revoked)")
+    BAD_CHECKSUM = ("bad_checksum", "a member's SHA-256 differs from the manifest's")
+    BAD_CHANGES = ("bad_changes", "changes.json is not a protocol 1 push body in the bundle layout")

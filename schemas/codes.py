@@ -1,7 +1,8 @@
 """The code lists of DESIGN.md §3, stored exactly as written here.
 
-Labels for people live in the user interface; records only ever hold these codes, so a
-spreadsheet made in Bandung and one made in Kupang compare without translation.
+Records only ever hold these codes, so a spreadsheet made in Bandung and one made in Kupang
+compare without translation. Labels for people live in the user interfaces, except the record
+kinds' (:data:`ENTITY_LABELS`), which the hub's CLI and pages and the laptop's CLI all show.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ __all__ = [
     "DEVICE_TYPES",
     "DISABILITY_TYPES",
     "ENTITIES",
+    "ENTITY_LABELS",
     "INITIAL_DEVICE_STATUS",
     "PHOTO_KINDS",
     "PROVINCE_CODES",
@@ -22,6 +24,12 @@ __all__ = [
 ]
 
 ENTITIES: tuple[str, ...] = ("beneficiary", "visit", "device_request")
+#: The record kinds as a pendamping names them.
+ENTITY_LABELS: dict[str, str] = {
+    "beneficiary": "penerima manfaat",
+    "visit": "kunjungan",
+    "device_request": "permohonan alat",
+}
 
 SEXES: tuple[str, ...] = ("L", "P")
 CATEGORIES: tuple[str, ...] = ("lansia", "disabilitas", "anak")

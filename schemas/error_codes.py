@@ -118,7 +118,8 @@ class ErrorCode(StrEnum):
     @classmethod
     def lookup(cls, slug: str) -> ErrorCode | None:
         """The code of a slug a hub answered, or None for one this side does not know."""
-        return next((code for code in cls if code.value == slug), None)
+        found = cls._value2member_map_.get(slug)
+        return found if isinstance(found, cls) else None
 
 
 _GENERIC: dict[int, ErrorCode] = {code.status: code for code in ErrorCode if code.generic}

@@ -39,8 +39,15 @@ __all__ = [
     "RECEIPTS_ROUTE",
     "RETRY_AFTER_HEADER",
     "SCHEMA_VERSION",
+    "TUS_EXTENSION_HEADER",
+    "TUS_LENGTH_HEADER",
+    "TUS_MAX_SIZE_HEADER",
+    "TUS_METADATA_HEADER",
+    "TUS_OFFSET_HEADER",
+    "TUS_PATCH_CONTENT_TYPE",
     "TUS_RESUMABLE_HEADER",
     "TUS_VERSION",
+    "TUS_VERSION_HEADER",
 ]
 
 # -- versions ---------------------------------------------------------------------------------
@@ -81,6 +88,18 @@ RETRY_AFTER_HEADER = "Retry-After"
 #: tus 1.0: every photo upload request and answer names the protocol version.
 TUS_RESUMABLE_HEADER = "Tus-Resumable"
 TUS_VERSION = "1.0.0"
+#: tus 1.0: the versions a hub speaks (`OPTIONS`, and a 412 answer), its extensions and the
+#: largest upload it takes (`OPTIONS`).
+TUS_VERSION_HEADER = "Tus-Version"
+TUS_EXTENSION_HEADER = "Tus-Extension"
+TUS_MAX_SIZE_HEADER = "Tus-Max-Size"
+#: tus 1.0: an upload's size (`POST`, `HEAD`), the bytes the hub holds (`HEAD`, `PATCH`),
+#: and the upload's `key base64(value)` pairs (`POST`).
+TUS_LENGTH_HEADER = "Upload-Length"
+TUS_OFFSET_HEADER = "Upload-Offset"
+TUS_METADATA_HEADER = "Upload-Metadata"
+#: tus 1.0: the Content-Type of every `PATCH` body.
+TUS_PATCH_CONTENT_TYPE = "application/offset+octet-stream"
 
 # -- limits -----------------------------------------------------------------------------------
 

@@ -25,6 +25,7 @@ def _refuse(field: str, message: str) -> ValidationError:
 
 def admit(
     device: Device,
+    scope: Scope,
     change: Mapping[str, Any],
     row: RecordRow | None,
     programs: frozenset[str],
@@ -32,6 +33,7 @@ def admit(
 ) -> dict[str, Any]:
     """The change's fields, validated and canonical.
 
+    :param scope: the device's user's scope, made once per push (``Scope.of(device.user)``).
     :param row: the record as the hub holds it, or None for a new record.
     :param lookup: finds another record (a visit's beneficiary) by id.
     :raises ValidationError: naming the field that breaks a rule.
@@ -54,7 +56,7 @@ def admit(
         fields = load_fields(entity, change["fields"], creating=row is None)
     if entity != "beneficiary":
         fields = _follow_merge(fields, lookup)
-    _check_scope(device, fields, row)
+    _check_scope(scope, fields, row)
     unknown = set(fields.get("programs") or ()) - programs
     if unknown:
         raise _refuse("programs", f"Program tidak dikenal hub: {', '.join(sorted(unknown))}.")
@@ -65,8 +67,7 @@ def admit(
     return fields
 
 
-def _check_scope(device: Device, fields: Mapping[str, Any], row: RecordRow | None) -> None:
-    scope = Scope.of(device.user)
+def _check_scope(scope: Scope, fields: Mapping[str, Any], row: RecordRow | None) -> None:
     if scope.prefixes is None:
         return
     for kelurahan in {fields.get("kelurahan"), row.kelurahan if row else None} - {None}:

@@ -14,17 +14,19 @@ from typing import Any
 
 from flask import Flask
 
-from server import errors, web, wire
-from server.api import error_map, register_blueprints
+from server import error_map, errors, web, wire
+from server.api import register_blueprints
 from server.attachments import AttachmentStore
 from server.config import load_config, load_secret_key
 from server.conflicts import ConflictService
+from server.devices import DeviceService
 from server.jsonprovider import OrjsonProvider
 from server.state import EXTENSION_KEY, HubState
 from server.storage import load_from_config
 from server.sync import SyncService
 from server.throttle import ENROLL_LIMIT_MESSAGE, FailureLimiter, RateLimiter, WriteGate
 from server.timeutil import utc_iso
+from server.users import UserService
 from server.web.lockout import LoginLockout
 
 __all__ = ["create_app"]
@@ -70,6 +72,8 @@ def _state(config: Mapping[str, Any], data_dir: Path) -> HubState:
         storage=storage,
         sync=SyncService(storage, config["PROGRAMS"], utc_iso, skew_ms),
         conflicts=ConflictService(storage, utc_iso, skew_ms, config["PROGRAMS"]),
+        users=UserService(storage, utc_iso),
+        devices=DeviceService(storage, utc_iso),
         attachments=AttachmentStore(
             data_dir / "attachments",
             int(config["ATTACHMENT_MAX_BYTES"]),

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from schemas.media import SHA256_RE, SNIFF_BYTES, sniff_media_type
+from schemas.protocol import TUS_LENGTH_HEADER, TUS_OFFSET_HEADER
 from server.exceptions import (
     ChecksumMismatch,
     Invalid,
@@ -217,10 +218,10 @@ class AttachmentStore:
         if not SHA256_RE.fullmatch(sha256):
             raise Invalid.on("sha256", "Harus sha256 berkas (64 huruf hex kecil).")
         if length < 1:
-            raise Invalid.on("Upload-Length", "Berkas kosong tidak dapat diunggah.")
+            raise Invalid.on(TUS_LENGTH_HEADER, "Berkas kosong tidak dapat diunggah.")
         if length > self.max_bytes:
             raise TooLarge.on(
-                "Upload-Length",
+                TUS_LENGTH_HEADER,
                 f"Berkas {length} bita melebihi batas hub {self.max_bytes} bita.",
             )
         if media_type not in self.media_types:
@@ -230,7 +231,9 @@ class AttachmentStore:
             )
         blob = self.blob_path(sha256)
         if blob is not None and blob.stat().st_size != length:
-            raise Invalid.on("Upload-Length", f"Berkas sha256 ini berukuran {blob.stat().st_size}.")
+            raise Invalid.on(
+                TUS_LENGTH_HEADER, f"Berkas sha256 ini berukuran {blob.stat().st_size}."
+            )
         upload_id = upload_id_for(device_id, sha256)
         with self._lock(upload_id):
             found = self._read(upload_id)
@@ -267,12 +270,12 @@ class AttachmentStore:
             upload = self.status(device_id, upload_id)
             if offset != upload.offset:
                 raise OffsetMismatch.on(
-                    "Upload-Offset",
+                    TUS_OFFSET_HEADER,
                     f"Hub sudah menerima {upload.offset} bita, bukan {offset}.",
                 )
             if offset + len(data) > upload.length:
                 raise TooLarge.on(
-                    "Upload-Length",
+                    TUS_LENGTH_HEADER,
                     f"Lebih dari {upload.length} bita yang diumumkan saat unggahan dibuat.",
                 )
             if not data:

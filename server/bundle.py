@@ -7,9 +7,9 @@ is what the hub stores. Everything is checked before anything is written; then t
 go through :meth:`server.sync.SyncService.push` in slices, so they get the very receipts a
 push would and a second import of the same bundle changes nothing.
 
-The zip itself is read by :mod:`server.bundle_reader`. Exceptions::
-
-    BundleRefused        the file is not a bundle this hub may apply; `.slug` says why
+The zip itself is read by :mod:`server.bundle_reader`. A refused bundle raises
+:class:`server.exceptions.BundleRefused`, whose `.slug` is a
+:class:`schemas.bundle_format.BundleRefusal`.
 """
 
 from __future__ import annotations
@@ -34,20 +34,20 @@ from schemas.bundle_format import (
     PHOTO_NAME,
     SIGNATURE,
     SIGNATURE_MAX_BYTES,
+    BundleRefusal,
     sign_manifest,
 )
 from schemas.media import SNIFF_BYTES, sniff_media_type
 from server.attachments import AttachmentStore
 from server.bundle_reader import (
     BundleLimits,
-    BundleRefused,
     Member,
     check_members,
     iter_changes,
     limit_of,
     read_small,
 )
-from server.exceptions import HubError
+from server.exceptions import BundleRefused, HubError
 from server.storage import Device, NotFound
 from server.sync import PushOrigin
 
@@ -112,7 +112,7 @@ def import_bundle(
         bundle = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, NotImplementedError) as exc:
         raise BundleRefused(
-            "not_zip", f"{Path(path).name} bukan berkas bundle (bukan zip)."
+            BundleRefusal.NOT_ZIP, f"{Path(path).name} bukan berkas bundle (bukan zip)."
         ) from exc
     with bundle:
         infos = check_members(bundle, limits)
@@ -123,7 +123,7 @@ def import_bundle(
         _check_manifest(manifest, infos)
         if device.revoked_at and not allow_revoked:
             raise BundleRefused(
-                "device_revoked",
+                BundleRefusal.DEVICE_REVOKED,
                 f"Laptop {device.name} ({device.user.name}) sudah dicabut pada "
                 f"{device.revoked_at}; bundle darinya hanya diterima lewat impor admin yang "
                 "disengaja (--allow-revoked).",
@@ -131,7 +131,7 @@ def import_bundle(
         count = _verify(bundle, infos, manifest["files"], limits)
         if count != manifest["changes"]:
             raise BundleRefused(
-                "bad_manifest",
+                BundleRefusal.BAD_MANIFEST,
                 f"changes.json berisi {count} perubahan, manifest menyebut {manifest['changes']}.",
             )
         summary = ImportSummary(
@@ -159,14 +159,16 @@ def _parse_manifest(data: bytes) -> dict[str, Any]:
     except orjson.JSONDecodeError:
         manifest = None
     if not isinstance(manifest, dict) or manifest.get("format") != BUNDLE_FORMAT:
-        raise BundleRefused("bad_manifest", "manifest.json rusak atau bukan manifest bundle.")
+        raise BundleRefused(
+            BundleRefusal.BAD_MANIFEST, "manifest.json rusak atau bukan manifest bundle."
+        )
     if manifest.get("version") != BUNDLE_VERSION:
         raise BundleRefused(
-            "bad_manifest",
+            BundleRefusal.BAD_MANIFEST,
             f"Versi bundle {manifest.get('version')!r} tidak dikenal hub ini; perbarui hub.",
         )
     if not isinstance(manifest.get("device_id"), str):
-        raise BundleRefused("bad_manifest", "manifest.json tidak menyebut device_id.")
+        raise BundleRefused(BundleRefusal.BAD_MANIFEST, "manifest.json tidak menyebut device_id.")
     return manifest
 
 
@@ -180,12 +182,13 @@ def _authenticate(
         device = hub.storage.get_device(device_id)
     except NotFound:
         raise BundleRefused(
-            "unknown_device", f"Laptop {device_id} tidak terdaftar di hub ini."
+            BundleRefusal.UNKNOWN_DEVICE, f"Laptop {device_id} tidak terdaftar di hub ini."
         ) from None
     expected = sign_manifest(bytes.fromhex(token_hash), manifest_bytes)
     if not hmac.compare_digest(expected.encode("ascii"), signature.strip().lower()):
         raise BundleRefused(
-            "bad_signature", "Tanda tangan tidak cocok: bundle diubah atau bukan dari laptop ini."
+            BundleRefusal.BAD_SIGNATURE,
+            "Tanda tangan tidak cocok: bundle diubah atau bukan dari laptop ini.",
         )
     return device
 
@@ -199,17 +202,21 @@ def _check_manifest(manifest: dict[str, Any], infos: Mapping[str, zipfile.ZipInf
         or changes < 0
         or not all(isinstance(v, str) and _SHA256.fullmatch(v) for v in files.values())
     ):
-        raise BundleRefused("bad_manifest", "manifest.json tidak lengkap (files, changes).")
+        raise BundleRefused(
+            BundleRefusal.BAD_MANIFEST, "manifest.json tidak lengkap (files, changes)."
+        )
     members = set(infos) - {MANIFEST, SIGNATURE}
     if CHANGES not in files:
-        raise BundleRefused("bad_manifest", "Manifest tidak menyebut changes.json.")
+        raise BundleRefused(BundleRefusal.BAD_MANIFEST, "Manifest tidak menyebut changes.json.")
     for name in sorted(members ^ set(files)):
         where = "tidak ada di dalam bundle" if name in files else "tidak disebut manifest"
-        raise BundleRefused("bad_manifest", f"{name} {where}.")
+        raise BundleRefused(BundleRefusal.BAD_MANIFEST, f"{name} {where}.")
     for name, digest in files.items():
         photo = PHOTO_NAME.fullmatch(name)
         if photo and photo.group(1) != digest:
-            raise BundleRefused("bad_manifest", f"{name}: nama dan sidik di manifest berbeda.")
+            raise BundleRefused(
+                BundleRefusal.BAD_MANIFEST, f"{name}: nama dan sidik di manifest berbeda."
+            )
 
 
 def _verify(
@@ -230,7 +237,8 @@ def _verify(
                 member.drain()
         if member.hexdigest() != digest:
             raise BundleRefused(
-                "bad_checksum", f"{name} tidak sama dengan manifest (SHA-256 berbeda): diubah?"
+                BundleRefusal.BAD_CHECKSUM,
+                f"{name} tidak sama dengan manifest (SHA-256 berbeda): diubah?",
             )
     return count
 
@@ -264,7 +272,8 @@ def _apply(
             _push(hub, device, pending, summary, origin)
     if member.hexdigest() != files[CHANGES]:  # the file changed between the two readings
         raise BundleRefused(
-            "bad_checksum", "changes.json berubah selama impor; impor ulang dari salinan yang utuh."
+            BundleRefusal.BAD_CHECKSUM,
+            "changes.json berubah selama impor; impor ulang dari salinan yang utuh.",
         )
     for name, digest in files.items():
         if PHOTO_NAME.fullmatch(name):
@@ -286,7 +295,7 @@ def _keep_photo(
     laptop's next upload round finds it complete and sends no byte of it."""
     data = read_small(bundle, info, limits.photo_bytes)
     if hashlib.sha256(data).hexdigest() != digest:
-        raise BundleRefused("bad_checksum", f"{info.filename} berubah selama impor.")
+        raise BundleRefused(BundleRefusal.BAD_CHECKSUM, f"{info.filename} berubah selama impor.")
     try:
         upload = attachments.create(
             device.device_id, digest, len(data), sniff_media_type(data[:SNIFF_BYTES]) or "?"

@@ -32,12 +32,13 @@ from schemas.bundle_format import (
     SEPARATOR,
     SIGNATURE,
     SIGNATURE_MAX_BYTES,
+    BundleRefusal,
 )
 from schemas.sync import PushRequestSchema
+from server.exceptions import BundleRefused
 
 __all__ = [
     "BundleLimits",
-    "BundleRefused",
     "Member",
     "check_members",
     "iter_changes",
@@ -50,15 +51,6 @@ _READ_CHUNK = 1024 * 1024
 _COMMA = SEPARATOR.rstrip("\n").encode("ascii")  # a change line that another follows ends so
 _LAST_LINE = CHANGES_TAIL.lstrip("\n").encode("ascii")  # the closing line, newline and all
 _MiB = 1024 * 1024
-
-
-class BundleRefused(Exception):
-    """The bundle was refused before anything was written. The message (Bahasa Indonesia)
-    names the problem; `slug` is stable for scripts."""
-
-    def __init__(self, slug: str, message: str) -> None:
-        self.slug = slug
-        super().__init__(message)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,33 +81,41 @@ def check_members(bundle: zipfile.ZipFile, limits: BundleLimits) -> dict[str, zi
     names = [info.filename for info in infos]
     if MANIFEST not in names or SIGNATURE not in names:
         raise BundleRefused(
-            "not_bundle", "Bukan bundle pendamping: manifest.json atau manifest.hmac tidak ada."
+            BundleRefusal.NOT_BUNDLE,
+            "Bukan bundle pendamping: manifest.json atau manifest.hmac tidak ada.",
         )
     if len(infos) > limits.members:
-        raise BundleRefused("too_large", f"Bundle berisi {len(infos)} berkas, terlalu banyak.")
+        raise BundleRefused(
+            BundleRefusal.TOO_LARGE, f"Bundle berisi {len(infos)} berkas, terlalu banyak."
+        )
     for name in names:
         if name not in (CHANGES, MANIFEST, SIGNATURE) and not PHOTO_NAME.fullmatch(name):
             raise BundleRefused(
-                "bad_member", f"Nama berkas tidak diizinkan di dalam bundle: {name!r}."
+                BundleRefusal.BAD_MEMBER, f"Nama berkas tidak diizinkan di dalam bundle: {name!r}."
             )
     if len(set(names)) != len(names):
-        raise BundleRefused("bad_member", "Ada nama berkas yang muncul dua kali di dalam bundle.")
+        raise BundleRefused(
+            BundleRefusal.BAD_MEMBER, "Ada nama berkas yang muncul dua kali di dalam bundle."
+        )
     for info in infos:
         if info.flag_bits & 0x1 or info.compress_type not in (
             zipfile.ZIP_STORED,
             zipfile.ZIP_DEFLATED,
         ):
             raise BundleRefused(
-                "bad_member", f"{info.filename}: terenkripsi atau dimampatkan dengan cara lain."
+                BundleRefusal.BAD_MEMBER,
+                f"{info.filename}: terenkripsi atau dimampatkan dengan cara lain.",
             )
         if PHOTO_NAME.fullmatch(info.filename) and (
             info.compress_type != zipfile.ZIP_STORED or info.compress_size != info.file_size
         ):
-            raise BundleRefused("bad_member", f"{info.filename}: foto harus disimpan apa adanya.")
+            raise BundleRefused(
+                BundleRefusal.BAD_MEMBER, f"{info.filename}: foto harus disimpan apa adanya."
+            )
         limit = limit_of(info.filename, limits)
         if info.file_size > limit:
             raise BundleRefused(
-                "too_large",
+                BundleRefusal.TOO_LARGE,
                 f"{info.filename} terlalu besar ({info.file_size} bayt; batas {limit} bayt).",
             )
     return {info.filename: info for info in infos}
@@ -139,7 +139,9 @@ def _damaged(name: str) -> Iterator[None]:
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, UnicodeError) as exc:
         # NotImplementedError: a zip feature the stdlib refuses (e.g. flag bit 5);
         # UnicodeError: a header that claims UTF-8 names and is not
-        raise BundleRefused("damaged", f"{name} rusak di dalam bundle ({exc}).") from exc
+        raise BundleRefused(
+            BundleRefusal.DAMAGED, f"{name} rusak di dalam bundle ({exc})."
+        ) from exc
 
 
 class Member:
@@ -163,7 +165,9 @@ class Member:
     def _take(self, data: bytes) -> bytes:
         self.size += len(data)
         if self.size > self.limit:
-            raise BundleRefused("too_large", f"{self.name} melebihi batas {self.limit} bayt.")
+            raise BundleRefused(
+                BundleRefusal.TOO_LARGE, f"{self.name} melebihi batas {self.limit} bayt."
+            )
         self._digest.update(data)
         return data
 
@@ -204,9 +208,10 @@ def iter_changes(member: Member, limits: BundleLimits) -> Iterator[Any]:
         if not line.endswith(b"\n"):
             if len(line) >= cap:
                 raise BundleRefused(
-                    "too_large", f"changes.json baris {number}: satu perubahan terlalu besar."
+                    BundleRefusal.TOO_LARGE,
+                    f"changes.json baris {number}: satu perubahan terlalu besar.",
                 )
-            raise BundleRefused("bad_changes", "changes.json terpotong.")
+            raise BundleRefused(BundleRefusal.BAD_CHANGES, "changes.json terpotong.")
         body = line[:-1]
         if body == CHANGES_END:
             break
@@ -214,10 +219,12 @@ def iter_changes(member: Member, limits: BundleLimits) -> Iterator[Any]:
         yield _loads(body[:-1] if more else body, number)
         if not more:
             if member.readline(8) != _LAST_LINE:
-                raise BundleRefused("bad_changes", f"changes.json: penutup setelah baris {number}.")
+                raise BundleRefused(
+                    BundleRefusal.BAD_CHANGES, f"changes.json: penutup setelah baris {number}."
+                )
             break
     if member.read(1):
-        raise BundleRefused("bad_changes", "changes.json: ada isi setelah penutup.")
+        raise BundleRefused(BundleRefusal.BAD_CHANGES, "changes.json: ada isi setelah penutup.")
 
 
 def _check_head(head: bytes) -> None:
@@ -225,7 +232,7 @@ def _check_head(head: bytes) -> None:
         PushRequestSchema().load(_loads(head.rstrip(b"\n") + CHANGES_END, 1))
     except (ValidationError, BundleRefused) as exc:
         raise BundleRefused(
-            "bad_changes", "changes.json: awalnya bukan kiriman protokol 1 yang sah."
+            BundleRefusal.BAD_CHANGES, "changes.json: awalnya bukan kiriman protokol 1 yang sah."
         ) from exc
 
 
@@ -236,6 +243,6 @@ def _loads(data: bytes, number: int) -> Any:
             value = json.loads(data)
     except (ValueError, RecursionError):
         raise BundleRefused(
-            "bad_changes", f"changes.json baris {number} bukan JSON yang sah."
+            BundleRefusal.BAD_CHANGES, f"changes.json baris {number} bukan JSON yang sah."
         ) from None
     return value

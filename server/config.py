@@ -14,6 +14,7 @@ older name, then `./var`), because `hub.cfg` is read from inside it; a `DATA_DIR
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import time
@@ -125,15 +126,30 @@ def default_data_dir() -> Path:
 
 def load_config(config: Config, overrides: Mapping[str, Any] | None = None) -> Path:
     """Fill `config` layer by layer (see the module's docstring). :returns: the data folder,
-    also left in ``config["DATA_DIR"]`` as text."""
+    also left in ``config["DATA_DIR"]`` as text.
+
+    The environment is read straight into `config` after `hub.cfg`, as Flask's
+    :meth:`~flask.Config.from_prefixed_env` does it, so a nested `PENDAMPING_HUB_X__Y`
+    sets one key of the dict `X` the defaults or `hub.cfg` made, keeping its other keys.
+    """
     overrides = dict(overrides or {})
-    environment = Config(config.root_path)
-    environment.from_prefixed_env(ENV_PREFIX)
-    chosen = overrides.get("DATA_DIR") or environment.get("DATA_DIR") or DEFAULTS["DATA_DIR"]
+    chosen = overrides.get("DATA_DIR") or _environment_data_dir()
     data_dir = Path(str(chosen)) if chosen else default_data_dir()
     config.from_mapping(DEFAULTS)
     config.from_pyfile(str((data_dir / "hub.cfg").resolve()), silent=True)
-    config.update(environment)
+    config.from_prefixed_env(ENV_PREFIX)
     config.update(overrides)
     config["DATA_DIR"] = str(data_dir)
     return data_dir
+
+
+def _environment_data_dir() -> Any:
+    """`PENDAMPING_HUB_DATA_DIR`, parsed as :meth:`~flask.Config.from_prefixed_env` parses
+    every variable (JSON when it is, text otherwise), or None when unset or empty."""
+    raw = os.environ.get(f"{ENV_PREFIX}_DATA_DIR")
+    if not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw

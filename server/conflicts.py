@@ -19,6 +19,7 @@ Choices, by kind:
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -31,7 +32,7 @@ from server.audit import AuditEvent
 from server.exceptions import Invalid, Missing, OutsideScope, StateConflict
 from server.hubclock import HubClock
 from server.merge import Refusal
-from server.scope import Scope, require_role
+from server.scope import Scope, require_conflict_reviewer
 from server.storage import ConflictRow, HubStorage, NotFound, RecordRow, User
 from server.sync import conflict_view
 from server.writer import BatchWriter, Write
@@ -63,17 +64,27 @@ class ConflictService:
 
     def list(
         self,
-        scope: Scope | None,
+        scope: Scope,
         open_only: bool = True,
         limit: int = 100,
         after_id: int = 0,
     ) -> list[dict[str, Any]]:
-        """Conflicts on records within `scope` (None: everywhere), oldest first."""
-        prefixes = scope.prefixes if scope is not None else None
+        """Conflicts on records within `scope` (:data:`~server.scope.EVERYWHERE` for the
+        office's terminal), oldest first."""
         return [
             conflict_view(c)
-            for c in self.storage.list_conflicts(prefixes, open_only, limit, after_id)
+            for c in self.storage.list_conflicts(scope.prefixes, open_only, limit, after_id)
         ]
+
+    def list_for(
+        self, user: User, open_only: bool = True, limit: int = 100, after_id: int = 0
+    ) -> builtins.list[dict[str, Any]]:
+        """Conflicts within `user`'s wilayah, for a supervisor or an admin.
+
+        :raises NotAllowed: `user` is neither (:data:`~server.scope.CONFLICT_REVIEWERS`).
+        """
+        require_conflict_reviewer(user)
+        return self.list(Scope.of(user), open_only, limit, after_id)
 
     def resolve_as(
         self,
@@ -88,14 +99,9 @@ class ConflictService:
         """Settle a conflict for a supervisor or an admin, within their wilayah.
 
         :param device_id: the laptop the decision came through, for the audit entry.
-        :raises NotAllowed: `user` is neither a supervisor nor an admin.
+        :raises NotAllowed: `user` is neither (:data:`~server.scope.CONFLICT_REVIEWERS`).
         """
-        require_role(
-            user,
-            "supervisor",
-            "admin",
-            message="Hanya supervisor atau admin yang menyelesaikan konflik.",
-        )
+        require_conflict_reviewer(user)
         return self.resolve(
             conflict_id, user.name, Scope.of(user), choice, value, survivor, device_id=device_id
         )
@@ -104,7 +110,7 @@ class ConflictService:
         self,
         conflict_id: int,
         by: str,
-        scope: Scope | None,
+        scope: Scope,
         choice: str,
         value: Any = None,
         survivor: str | None = None,
@@ -117,7 +123,8 @@ class ConflictService:
         Its audit entry names `actor` (by default `by`) and the device it came through; it
         says what was chosen and the seqs written, never the value.
 
-        :param scope: what the resolver may touch; None: everywhere (the office's terminal).
+        :param scope: what the resolver may touch (:data:`~server.scope.EVERYWHERE` for the
+            office's terminal).
         :raises Missing: unknown, or outside `scope`.
         :raises StateConflict: already settled, or no longer possible.
         :raises OutsideScope: it would write a record outside `scope`.
@@ -128,7 +135,7 @@ class ConflictService:
                 conflict = session.conflict(conflict_id)
             except NotFound:
                 raise Missing("Konflik tidak ditemukan.") from None
-            if scope is not None and not scope.covers(conflict.kelurahan):
+            if not scope.covers(conflict.kelurahan):
                 raise Missing("Konflik tidak ditemukan.")
             if conflict.resolved_at is not None:
                 raise StateConflict.on("conflict_id", "Konflik ini sudah diselesaikan.")
@@ -179,7 +186,7 @@ class _Resolution:
         by: str,
         conflict: ConflictRow,
         programs: frozenset[str],
-        scope: Scope | None = None,
+        scope: Scope,
     ) -> None:
         self.writer = writer
         self.clock = clock
@@ -217,12 +224,15 @@ class _Resolution:
         c = self.conflict
         pair = (c.record_id, c.other_record_id)
         keep_id = survivor or c.other_record_id
-        if keep_id is None or keep_id not in pair:
+        if keep_id not in pair:
             raise Invalid.on("survivor", "Harus salah satu dari dua penerima manfaat konflik ini.")
         gone_id = pair[1] if keep_id == pair[0] else pair[0]
-        keep = self.writer.row(keep_id)
+        # A pair missing its other record (None) has nobody to merge with: a state conflict.
+        keep = None if keep_id is None else self.writer.row(keep_id)
         gone = None if gone_id is None else self.writer.row(gone_id)
-        if keep is None or gone is None or gone_id is None or keep.deleted or gone.deleted:
+        if keep_id is None or gone_id is None or keep is None or gone is None:
+            raise StateConflict.on("survivor", "Salah satu penerima manfaat sudah tidak ada.")
+        if keep.deleted or gone.deleted:
             raise StateConflict.on("survivor", "Salah satu penerima manfaat sudah tidak ada.")
         missing = {
             f: gone.data[f]
@@ -242,8 +252,6 @@ class _Resolution:
         """Every record a resolution writes, where it is and where it goes, lies in the
         resolver's wilayah: merging two people or setting a kelurahan must not reach into
         another district. :raises OutsideScope: naming the kelurahan outside."""
-        if self.scope is None:
-            return
         for place in kelurahan:
             if place is not None and not self.scope.covers(str(place)):
                 raise OutsideScope.on(

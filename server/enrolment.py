@@ -13,7 +13,7 @@ import uuid
 
 from server.audit import AuditEvent
 from server.auth import hash_secret, new_token
-from server.exceptions import EnrollCodeInvalid
+from server.exceptions import EnrollCodeInvalid, Missing
 from server.storage import Device, HubStorage, NotFound
 from server.timeutil import utc_iso
 
@@ -38,19 +38,23 @@ def issue_code(
     """Make a one-time enrolment code for `user_name`. :returns: the code, shown once.
 
     :param actor: who asked for it, for the audit entry (which never holds the code).
+    :raises Missing: no user `user_name`.
     """
     now = now or dt.datetime.now(dt.UTC)
     raw = "".join(secrets.choice(_ALPHABET) for _ in range(12))
     created, expires = utc_iso(now), utc_iso(now + dt.timedelta(hours=ttl_hours))
-    storage.add_enroll_code(
-        hash_secret(raw),
-        user_name,
-        created,
-        expires,
-        audit=AuditEvent(
-            created, actor, "issue_enroll_code", {"user": user_name, "expires_at": expires}
-        ),
-    )
+    try:
+        storage.add_enroll_code(
+            hash_secret(raw),
+            user_name,
+            created,
+            expires,
+            audit=AuditEvent(
+                created, actor, "issue_enroll_code", {"user": user_name, "expires_at": expires}
+            ),
+        )
+    except NotFound:
+        raise Missing(f"Pengguna {user_name} tidak ada.") from None
     return f"{raw[0:4]}-{raw[4:8]}-{raw[8:12]}"
 
 

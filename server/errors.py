@@ -14,7 +14,7 @@ from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any, TypeVar
 
-from flask import Flask, jsonify
+from flask import Flask, Response, jsonify
 from flask_smorest import Api
 from flask_smorest import Blueprint as _SmorestBlueprint
 from marshmallow import fields
@@ -58,7 +58,7 @@ class ApiError(HTTPException):
     """An error with a stable code, raised by the HTTP layer (views, auth, wire checks).
 
     ``ApiError(ErrorCode.NOT_FOUND, "Konflik tidak ditemukan.")``: the status is the code's.
-    Services raise :mod:`server.exceptions` instead; :mod:`server.api.error_map` turns
+    Services raise :mod:`server.exceptions` instead; :mod:`server.error_map` turns
     those into this.
 
     :param errors: messages by field, header or parameter name.
@@ -162,7 +162,7 @@ def _body(error: HTTPException) -> tuple[dict[str, Any], int]:
     return body, code
 
 
-def _handle_http(error: HTTPException):
+def _handle_http(error: HTTPException) -> Response:
     body, code = _body(error)
     response = jsonify(body)
     response.status_code = code
@@ -173,15 +173,15 @@ def _handle_http(error: HTTPException):
     return response
 
 
-def _handle_unexpected(error: Exception):
+def _handle_unexpected(error: Exception) -> Response:
     if isinstance(error, HTTPException):
         return _handle_http(error)
     log.exception("unhandled error")
     return _handle_http(InternalServerError())
 
 
-def answer(error: HTTPException):
-    """The JSON answer to `error`, for handlers registered elsewhere (server/api/error_map.py)."""
+def answer(error: HTTPException) -> Response:
+    """The JSON answer to `error`, for handlers registered elsewhere (server/error_map.py)."""
     return _handle_http(error)
 
 

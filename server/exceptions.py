@@ -1,22 +1,24 @@
 """What the hub's services refuse, as domain exceptions that know nothing of HTTP.
 
-Services (conflicts, enrolment, attachments, bundles, roles and scope) raise these; the
-HTTP layer maps them to a status and a slug in one place, :mod:`server.api.error_map`, the
-CLI maps them to an exit code in :mod:`server.cli.errors`, and the web pages show their
-`message`. Every exception carries `message` (Bahasa Indonesia, for people) and `errors`,
-the messages by field, header or parameter name (or None)::
+Services (conflicts, enrolment, attachments, bundles, users, devices, roles and scope)
+raise these; the HTTP layer maps them to a status and a slug in one place,
+:mod:`server.error_map`, the CLI maps them to an exit code in :mod:`server.cli.errors`, and
+the web pages show their `message`. Every exception carries `message` (Bahasa Indonesia,
+for people) and `errors`, the messages by field, header or parameter name (or None)::
 
     HubError                     a refusal a service makes on purpose
      ├── Invalid                 a value or choice that breaks a rule
      │    ├── TooLarge           a photo (or its bytes) over the hub's limit
      │    ├── MediaTypeNotAllowed  a photo type the hub does not take
      │    ├── MediaTypeMismatch  a photo whose bytes are not the type it claimed
-     │    └── ChecksumMismatch   a finished photo whose bytes do not match its sha256
+     │    ├── ChecksumMismatch   a finished photo whose bytes do not match its sha256
+     │    └── BundleRefused      a USB bundle refused whole; `.slug` (BundleRefusal) says why
      ├── Missing                 no such thing, or none the caller may see
      ├── NotAllowed              the caller's role may not do this
      │    ├── OutsideScope       it would touch data outside the caller's wilayah
      │    └── EnrollCodeInvalid  an enrolment code unknown, used or expired
      ├── StateConflict           the thing is no longer in a state that allows it
+     │    ├── NameTaken          a name (a user) that is taken already
      │    └── OffsetMismatch     a photo upload resumed from another offset than the hub's
      └── TryLater                not now; `retry_after_s` says when to try again
           ├── TooManyRequests    one caller (a device, an address) calls too often
@@ -29,7 +31,12 @@ Storage failures are a tree of their own in :mod:`server.storage` (``StorageErro
 
 from __future__ import annotations
 
+from typing import Self
+
+from schemas.bundle_format import BundleRefusal
+
 __all__ = [
+    "BundleRefused",
     "Busy",
     "ChecksumMismatch",
     "EnrollCodeInvalid",
@@ -38,6 +45,7 @@ __all__ = [
     "MediaTypeMismatch",
     "MediaTypeNotAllowed",
     "Missing",
+    "NameTaken",
     "NotAllowed",
     "OffsetMismatch",
     "OutsideScope",
@@ -62,7 +70,7 @@ class HubError(Exception):
         self.errors = errors
 
     @classmethod
-    def on(cls, field: str, message: str) -> HubError:
+    def on(cls, field: str, message: str) -> Self:
         """The refusal naming `field`, with `message` as its one error."""
         return cls(message, {field: [message]})
 
@@ -85,6 +93,15 @@ class MediaTypeMismatch(Invalid):
 
 class ChecksumMismatch(Invalid):
     """A finished photo whose bytes do not match its sha256."""
+
+
+class BundleRefused(Invalid):
+    """A USB bundle refused before anything was written: the message (Bahasa Indonesia)
+    names the problem, `slug` is stable for scripts (docs/bundles.md)."""
+
+    def __init__(self, slug: BundleRefusal, message: str) -> None:
+        super().__init__(message)
+        self.slug = slug
 
 
 class Missing(HubError):
@@ -110,6 +127,10 @@ class EnrollCodeInvalid(NotAllowed):
 
 class StateConflict(HubError):
     """The thing is no longer in a state that allows it (settled already, gone)."""
+
+
+class NameTaken(StateConflict):
+    """A name that is taken already (a user added twice)."""
 
 
 class OffsetMismatch(StateConflict):

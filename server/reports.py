@@ -9,15 +9,21 @@ stopped reporting is silent.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from typing import Protocol
 
 from schemas.protocol import CLIENT_HEADER, CLIENT_VERSION_MAX, MAX_SEQ, QUEUE_HEADER
 from server.storage import DeviceReport
 
-__all__ = ["device_report"]
+__all__ = ["HeaderSource", "device_report"]
 
 
-def device_report(headers: Mapping[str, str]) -> DeviceReport | None:
+class HeaderSource(Protocol):
+    """Anything that looks a header up by name: a request's headers, or a plain dict."""
+
+    def get(self, key: str, /) -> str | None: ...
+
+
+def device_report(headers: HeaderSource) -> DeviceReport | None:
     """The report in these headers, or None when the laptop sent none. Junk is ignored
     rather than refused: a report is a courtesy, never a reason to lose a push."""
     version = (headers.get(CLIENT_HEADER) or "").strip()[:CLIENT_VERSION_MAX] or None

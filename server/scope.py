@@ -2,7 +2,9 @@
 
 A user's scope is their wilayah codes, each covering the kelurahan below it on segment
 boundaries (`31.71` covers `31.71.01.1001`, not `31.710...`); an admin's scope is
-everything. Services take a :class:`Scope` (or a user), never a request.
+everything. Both rules are :mod:`schemas.scope`'s, which the laptop asks too. Services take
+a :class:`Scope` (or a user), never a request; what a role may do is a named tuple of roles
+here (:data:`CONFLICT_REVIEWERS`), checked by :func:`require_role`.
 """
 
 from __future__ import annotations
@@ -10,19 +12,22 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from schemas.validators import in_scope
+from schemas.scope import sees_everything, within
 from server.exceptions import NotAllowed
 from server.storage import User
 
-__all__ = ["EVERYWHERE", "Scope", "has_role", "require_role", "sees_everything"]
+__all__ = [
+    "CONFLICT_REVIEWERS",
+    "EVERYWHERE",
+    "Scope",
+    "has_role",
+    "require_conflict_reviewer",
+    "require_role",
+    "sees_everything",
+]
 
-#: the roles whose scope is every wilayah, whatever wilayah they list
-_ALL_SEEING = frozenset({"admin"})
-
-
-def sees_everything(role: str) -> bool:
-    """True for a role that sees every wilayah (an admin), so needs none of its own."""
-    return role in _ALL_SEEING
+#: the roles that read the review queue and settle conflicts (API, pages)
+CONFLICT_REVIEWERS: tuple[str, ...] = ("supervisor", "admin")
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,15 +44,9 @@ class Scope:
         """The scope of `user`: their wilayah, or everything for an admin."""
         return cls(None if sees_everything(user.role) else tuple(user.wilayah))
 
-    @property
-    def everywhere(self) -> bool:
-        return self.prefixes is None
-
     def covers(self, kelurahan: str) -> bool:
         """Does the scope hold `kelurahan` (or any code below a wilayah of it)?"""
-        if self.prefixes is None:
-            return True
-        return any(in_scope(kelurahan, prefix) for prefix in self.prefixes)
+        return within(self.prefixes, kelurahan)
 
     def covers_any(self, codes: Iterable[str]) -> bool:
         """Does the scope hold at least one of `codes` (e.g. another user's wilayah)?"""
@@ -67,3 +66,8 @@ def require_role(user: User, *roles: str, message: str | None = None) -> None:
     """:raises NotAllowed: `user` is none of `roles` (`message` says so, in Indonesian)."""
     if not has_role(user, *roles):
         raise NotAllowed(message) if message else NotAllowed()
+
+
+def require_conflict_reviewer(user: User) -> None:
+    """:raises NotAllowed: `user` may not read or settle the review queue."""
+    require_role(user, *CONFLICT_REVIEWERS)

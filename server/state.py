@@ -15,9 +15,11 @@ from flask import Flask, current_app
 if TYPE_CHECKING:
     from server.attachments import AttachmentStore
     from server.conflicts import ConflictService
+    from server.devices import DeviceService
     from server.storage import HubStorage
     from server.sync import SyncService
     from server.throttle import FailureLimiter, RateLimiter, WriteGate
+    from server.users import UserService
     from server.web.lockout import LoginLockout
 
 __all__ = ["EXTENSION_KEY", "HubState", "hub_state"]
@@ -36,6 +38,10 @@ class HubState:
     sync: SyncService
     #: the review queue
     conflicts: ConflictService
+    #: the office's users: roles, wilayah, web passwords
+    users: UserService
+    #: the district's laptops: list, revoke
+    devices: DeviceService
     #: photos: tus uploads in progress and finished blobs, under DATA_DIR/attachments
     attachments: AttachmentStore
     #: calls per device (429 beyond)

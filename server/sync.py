@@ -178,6 +178,7 @@ class SyncService:
             which do not, get every record back in their pulls.
         """
         outcome = PushOutcome()
+        scope = Scope.of(device.user)  # once per push, not per change
         envelopes = [self._envelope(device, raw, outcome) for raw in raw_changes]
         wanted = [c for c in envelopes if c is not None]
         with self.storage.write() as session:
@@ -202,7 +203,7 @@ class SyncService:
                     outcome.receipts[index] = orjson.loads(seen[change["change_id"]])
                     outcome.duplicates += 1
                     continue
-                receipt, fields_json = self._one(device, change, writer, clock, quiet)
+                receipt, fields_json = self._one(device, scope, change, writer, clock, quiet)
                 seen[change["change_id"]] = writer.log(
                     self._write(change, {}, change["hlc"]), fields_json, receipt
                 )
@@ -240,6 +241,7 @@ class SyncService:
     def _one(
         self,
         device: Device,
+        scope: Scope,
         change: dict[str, Any],
         writer: BatchWriter,
         clock: HubClock,
@@ -249,7 +251,7 @@ class SyncService:
         change_id = change["change_id"]
         row = writer.row(change["record_id"])
         try:
-            fields = admit(device, change, row, self.programs, writer.row)
+            fields = admit(device, scope, change, row, self.programs, writer.row)
         except ValidationError as exc:
             return _rejected(change_id, exc.normalized_messages()), _encode_fields(change["fields"])
         hlc = clock.admit(change["hlc"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_smorest import Api
 
+from schemas.protocol import API_PREFIX
 from server.api import attachments, conflicts, enroll, health, receipts, sync
 
 __all__ = ["register_blueprints"]
@@ -12,4 +13,4 @@ __all__ = ["register_blueprints"]
 def register_blueprints(api: Api) -> None:
     """Register every API blueprint: the one place the API's surface is listed."""
     for module in (health, enroll, sync, receipts, conflicts, attachments):
-        api.register_blueprint(module.blp, url_prefix="/api/v1")
+        api.register_blueprint(module.blp, url_prefix=API_PREFIX)

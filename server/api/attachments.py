@@ -13,13 +13,24 @@ import base64
 import binascii
 import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from flask import Response, request, url_for
 
 from schemas.error_codes import ErrorCode
-from schemas.protocol import ATTACHMENTS_ROUTE, TUS_RESUMABLE_HEADER, TUS_VERSION
+from schemas.protocol import (
+    ATTACHMENTS_ROUTE,
+    TUS_EXTENSION_HEADER,
+    TUS_LENGTH_HEADER,
+    TUS_MAX_SIZE_HEADER,
+    TUS_METADATA_HEADER,
+    TUS_OFFSET_HEADER,
+    TUS_PATCH_CONTENT_TYPE,
+    TUS_RESUMABLE_HEADER,
+    TUS_VERSION,
+    TUS_VERSION_HEADER,
+)
 from server.attachments import AttachmentStore, Upload
 from server.auth import current_device, require_device
 from server.errors import ApiError, documents
@@ -29,7 +40,6 @@ from server.state import hub_state
 __all__ = ["TUS_EXTENSIONS", "blp"]
 
 TUS_EXTENSIONS = "creation"
-OFFSET_TYPE = "application/offset+octet-stream"
 _NUMBER = re.compile(r"[0-9]{1,15}")
 _METADATA_KEY = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 
@@ -47,7 +57,7 @@ def _tus_headers(response: Response) -> Response:
     """tus: every answer says the protocol version; a refused version lists ours."""
     response.headers[TUS_RESUMABLE_HEADER] = TUS_VERSION
     if response.status_code == 412:
-        response.headers["Tus-Version"] = TUS_VERSION
+        response.headers[TUS_VERSION_HEADER] = TUS_VERSION
     return response
 
 
@@ -77,7 +87,7 @@ def _number(header: str) -> int:
 def _metadata() -> dict[str, str]:
     """``Upload-Metadata``: comma-separated ``key base64(value)`` pairs, values UTF-8."""
     found: dict[str, str] = {}
-    raw = request.headers.get("Upload-Metadata", "")
+    raw = request.headers.get(TUS_METADATA_HEADER, "")
     for pair in filter(None, (p.strip() for p in raw.split(","))):
         key, _, encoded = pair.partition(" ")
         try:
@@ -87,22 +97,24 @@ def _metadata() -> dict[str, str]:
         except (ValueError, binascii.Error):
             message = "Harus pasangan 'kunci nilai-base64' dipisah koma, kunci tidak berulang."
             raise ApiError(
-                ErrorCode.INVALID_FIELD, message, {"Upload-Metadata": [message]}
+                ErrorCode.INVALID_FIELD, message, {TUS_METADATA_HEADER: [message]}
             ) from None
     for key in ("sha256", "media_type"):
         if not found.get(key):
-            message = f"{key} wajib ada di Upload-Metadata."
+            message = f"{key} wajib ada di {TUS_METADATA_HEADER}."
             raise ApiError(ErrorCode.INVALID_FIELD, message, {key: [message]})
     return found
 
 
-def _answer(status: int, upload: Upload | None = None, **headers: str) -> Response:
+def _answer(
+    status: int, upload: Upload | None = None, headers: Mapping[str, str] | None = None
+) -> Response:
     response = Response(status=status)
     del response.headers["Content-Type"]  # tus answers have no body
     if upload is not None:
-        response.headers["Upload-Offset"] = str(upload.offset)
-        response.headers["Upload-Length"] = str(upload.length)
-    response.headers.update(headers)
+        response.headers[TUS_OFFSET_HEADER] = str(upload.offset)
+        response.headers[TUS_LENGTH_HEADER] = str(upload.length)
+    response.headers.update(headers or {})
     return response
 
 
@@ -118,14 +130,14 @@ _INTEGER = {"schema": {"type": "integer", "minimum": 0}}
 
 @blp.route(ATTACHMENTS_ROUTE, methods=["OPTIONS"])
 @blp.response(204, description="Tus-Version, Tus-Extension dan Tus-Max-Size.")
-def options():
+def options() -> Response:
     """What the hub speaks: tus 1.0.0 with creation, and the largest photo it takes."""
     return _answer(
         204,
-        **{
-            "Tus-Version": TUS_VERSION,
-            "Tus-Extension": TUS_EXTENSIONS,
-            "Tus-Max-Size": str(_store().max_bytes),
+        headers={
+            TUS_VERSION_HEADER: TUS_VERSION,
+            TUS_EXTENSION_HEADER: TUS_EXTENSIONS,
+            TUS_MAX_SIZE_HEADER: str(_store().max_bytes),
         },
     )
 
@@ -136,10 +148,10 @@ def options():
 @blp.doc(
     parameters=[
         _TUS_HEADER,
-        {"in": "header", "name": "Upload-Length", "required": True, **_INTEGER},
+        {"in": "header", "name": TUS_LENGTH_HEADER, "required": True, **_INTEGER},
         {
             "in": "header",
-            "name": "Upload-Metadata",
+            "name": TUS_METADATA_HEADER,
             "required": True,
             "description": "sha256, media_type, filename (opsional); nilai base64",
             **_STRING,
@@ -148,12 +160,12 @@ def options():
 )
 @blp.response(201, description="Unggahan dibuat (atau sudah ada); alamatnya di Location.")
 @documents(413, 415, 422)
-def create():
+def create() -> Response:
     """Create the upload of one photo; the same photo from the same laptop finds the same one.
 
     A photo the hub already holds answers 201 too, with an upload already complete.
     """
-    length = _number("Upload-Length")
+    length = _number(TUS_LENGTH_HEADER)
     meta = _metadata()
     upload = _store().create(
         current_device().device_id,
@@ -163,7 +175,7 @@ def create():
         meta.get("filename"),
     )
     location = url_for("attachments.status", upload_id=upload.upload_id)
-    return _answer(201, upload, Location=location)
+    return _answer(201, upload, {"Location": location})
 
 
 @blp.route(ATTACHMENTS_ROUTE + "/<upload_id>", methods=["HEAD"])
@@ -172,10 +184,10 @@ def create():
 @blp.doc(parameters=[_TUS_HEADER])
 @blp.response(200, description="Upload-Offset dan Upload-Length.")
 @documents(404)
-def status(upload_id: str):
+def status(upload_id: str) -> Response:
     """How many bytes of the upload the hub holds: the laptop resumes from there."""
     upload = _store().head(current_device().device_id, upload_id)
-    return _answer(200, upload, **{"Cache-Control": "no-store"})
+    return _answer(200, upload, {"Cache-Control": "no-store"})
 
 
 @blp.route(ATTACHMENTS_ROUTE + "/<upload_id>", methods=["PATCH"])
@@ -184,21 +196,21 @@ def status(upload_id: str):
 @blp.doc(
     parameters=[
         _TUS_HEADER,
-        {"in": "header", "name": "Upload-Offset", "required": True, **_INTEGER},
+        {"in": "header", "name": TUS_OFFSET_HEADER, "required": True, **_INTEGER},
     ],
     requestBody={
         "required": True,
-        "content": {OFFSET_TYPE: {"schema": {"type": "string", "format": "binary"}}},
+        "content": {TUS_PATCH_CONTENT_TYPE: {"schema": {"type": "string", "format": "binary"}}},
     },
 )
 @blp.response(204, description="Diterima; Upload-Offset yang baru.")
 @documents(404, 409, 413, 415, 422, 460, 503)
-def append(upload_id: str):
+def append(upload_id: str) -> Response:
     """Append bytes at Upload-Offset. The last chunk makes the hub check the sha256."""
-    if request.mimetype != OFFSET_TYPE:
-        message = f"Content-Type harus {OFFSET_TYPE}."
+    if request.mimetype != TUS_PATCH_CONTENT_TYPE:
+        message = f"Content-Type harus {TUS_PATCH_CONTENT_TYPE}."
         raise ApiError(ErrorCode.BAD_CONTENT_TYPE, message, {"Content-Type": [message]})
-    offset = _number("Upload-Offset")
+    offset = _number(TUS_OFFSET_HEADER)
     upload = _store().append(
         current_device().device_id, upload_id, offset, request.get_data(cache=False)
     )

@@ -1,20 +1,22 @@
 """`GET /api/v1/conflicts` and `POST /api/v1/conflicts/<id>/resolve`: the review queue.
 
-For supervisors and admins (a pendamping's token gets 403), within their wilayah.
+For supervisors and admins (a pendamping's token gets 403, from the service), within
+their wilayah.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from marshmallow import RAISE, fields, validate
 
 from schemas.messages import Schema
+from schemas.protocol import CONFLICTS_ROUTE, MAX_SEQ
 from server.auth import current_device, require_device
-from server.conflicts import ConflictService
+from server.conflicts import CHOICES, ConflictService
 from server.errors import documents
 from server.jsonprovider import Blueprint
-from server.scope import Scope, require_role
 from server.state import hub_state
-from server.storage import Device
 
 blp = Blueprint("conflicts", __name__, description="Antrean konflik")
 
@@ -25,7 +27,11 @@ class ConflictListArgs(Schema):
 
     status = fields.String(load_default="open", validate=validate.OneOf(("open", "all")))
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
-    after = fields.Integer(load_default=0, validate=validate.Range(min=0, max=2**63 - 1))
+    after = fields.Integer(load_default=0, validate=validate.Range(min=0, max=MAX_SEQ))
+
+
+#: every choice of every kind, in the order :data:`server.conflicts.CHOICES` names them
+_ALL_CHOICES = tuple(dict.fromkeys(c for choices in CHOICES.values() for c in choices))
 
 
 class ResolveArgs(Schema):
@@ -34,7 +40,7 @@ class ResolveArgs(Schema):
 
     choice = fields.String(
         required=True,
-        validate=validate.OneOf(("keep", "take_lost", "value", "merge", "distinct")),
+        validate=validate.OneOf(_ALL_CHOICES),
     )
     value = fields.Raw(allow_none=True)
     survivor = fields.String(validate=validate.Length(max=40))
@@ -61,34 +67,26 @@ def _service() -> ConflictService:
     return hub_state().conflicts
 
 
-def _supervisor() -> Device:
-    """The calling device, when its user is a supervisor or an admin (403 otherwise)."""
-    device = current_device()
-    require_role(device.user, "supervisor", "admin")
-    return device
-
-
-@blp.route("/conflicts")
+@blp.route(CONFLICTS_ROUTE)
 @require_device
 @blp.arguments(ConflictListArgs, location="query")
 @blp.response(200, ConflictSchema(many=True))
 @documents(403)
-def list_conflicts(args):
+def list_conflicts(args: dict[str, Any]) -> list[dict[str, Any]]:
     """Conflicts on records in the caller's wilayah, oldest first (open ones by default)."""
-    device = _supervisor()
-    return _service().list(
-        Scope.of(device.user), args["status"] == "open", args["limit"], args["after"]
+    return _service().list_for(
+        current_device().user, args["status"] == "open", args["limit"], args["after"]
     )
 
 
-@blp.route("/conflicts/<int:conflict_id>/resolve", methods=["POST"])
+@blp.route(CONFLICTS_ROUTE + "/<int:conflict_id>/resolve", methods=["POST"])
 @require_device
 @blp.arguments(ResolveArgs)
 @blp.response(200, ConflictSchema)
 @documents(403, 404, 409)
-def resolve(body, conflict_id: int):
+def resolve(body: dict[str, Any], conflict_id: int) -> dict[str, Any]:
     """Settle a conflict; what it writes reaches every laptop through pull."""
-    device = _supervisor()
+    device = current_device()
     return _service().resolve_as(
         device.user,
         conflict_id,

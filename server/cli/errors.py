@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import click
 
-from server.bundle_reader import BundleRefused
-from server.exceptions import HubError
+from server.exceptions import BundleRefused, HubError
 from server.storage import StorageError
 
 __all__ = ["run"]

@@ -4,15 +4,10 @@ from __future__ import annotations
 
 import click
 
+from schemas.codes import ENTITY_LABELS
 from server.cli.context import emit, hub
 
 __all__ = ["stats"]
-
-_LABELS = {
-    "beneficiary": "penerima manfaat",
-    "visit": "kunjungan",
-    "device_request": "permohonan alat",
-}
 
 
 @click.command()
@@ -21,7 +16,7 @@ _LABELS = {
 def stats(ctx: click.Context, as_json: bool) -> None:
     """Jumlah data per jenis, laptop, dan konflik terbuka."""
     figures = hub(ctx).storage.stats()
-    lines = [f"{_LABELS[entity]}: {count}" for entity, count in figures["records"].items()]
+    lines = [f"{ENTITY_LABELS[entity]}: {count}" for entity, count in figures["records"].items()]
     lines += [
         f"laptop aktif: {figures['devices']}",
         f"konflik terbuka: {figures['open_conflicts']}",

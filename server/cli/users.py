@@ -1,28 +1,37 @@
-"""`pendamping-hub user add | password`: the office's users, their roles and wilayah."""
+"""`pendamping-hub user add | password`: the office's users, their roles and wilayah.
+
+The rules (who needs a wilayah, who may hold a password, how long) are
+:class:`server.users.UserService`'s; this module reads the command line, calls it, and
+words its refusals as the command line's own.
+"""
 
 from __future__ import annotations
 
 import sys
-from typing import Any
 
 import click
-from marshmallow import ValidationError
 
 from schemas.codes import ROLES
-from schemas.validators import validate_wilayah
-from server.audit import AuditEvent, cli_actor
+from server.audit import cli_actor
 from server.cli.context import hub
-from server.passwords import PASSWORD_ROLES, hash_password, password_problem
-from server.scope import has_role, sees_everything
-from server.storage import AlreadyExists, NotFound, User
-from server.timeutil import utc_iso
+from server.exceptions import HubError, Invalid, NotAllowed
+from server.users import UserService
 
 __all__ = ["user"]
 
-_NO_PASSWORD_FOR_PENDAMPING = (
-    "Hanya supervisor dan admin yang memakai kata sandi (halaman web); "
-    "pendamping masuk lewat laptop yang terdaftar."
-)
+
+def _users(ctx: click.Context) -> UserService:
+    return hub(ctx).users
+
+
+def _field_error(exc: HubError, field: str) -> str | None:
+    """The first message `exc` gives for `field`, or None when it names another."""
+    messages = (exc.errors or {}).get(field)
+    return messages[0] if messages else None
+
+
+def _password_refused(exc: Invalid) -> click.ClickException:
+    return click.ClickException(f"{exc.message} Tidak ada yang diubah.")
 
 
 @click.group()
@@ -47,40 +56,31 @@ def user_add(
 ) -> None:
     """Tambah pengguna dengan peran dan wilayahnya."""
     codes = tuple(c.strip() for item in wilayah for c in item.split(",") if c.strip())
-    if not sees_everything(role) and not codes:
-        raise click.UsageError("--wilayah wajib untuk pendamping dan supervisor.")
-    for code in codes:
-        try:
-            validate_wilayah(code)
-        except ValidationError as exc:
-            raise click.BadParameter(f"{code}: {exc.messages[0]}", param_hint="--wilayah") from exc
-    password_hash = None
-    if password_stdin:
-        if role not in PASSWORD_ROLES:
-            raise click.UsageError(_NO_PASSWORD_FOR_PENDAMPING)
-        password_hash = hash_password(_password_from_stdin())
-    at = utc_iso()
-    detail: dict[str, Any] = {"user": name, "role": role, "wilayah": codes}
-    if password_hash:
-        detail["password"] = True
-    event = AuditEvent(at, cli_actor(), "add_user", detail)
+    password = _stdin_line() if password_stdin else None
     try:
-        hub(ctx).storage.add_user(User(name, role, codes, password_hash), at, audit=event)
-    except AlreadyExists:
-        raise click.ClickException(f"Pengguna {name} sudah ada.") from None
+        added = _users(ctx).add(name, role, codes, password, actor=cli_actor())
+    except Invalid as exc:
+        bad_code = _field_error(exc, "wilayah")
+        if bad_code is not None and not codes:
+            raise click.UsageError("--wilayah wajib untuk pendamping dan supervisor.") from None
+        if bad_code is not None:
+            raise click.BadParameter(bad_code, param_hint="--wilayah") from None
+        if _field_error(exc, "password") is not None:
+            raise _password_refused(exc) from None
+        raise
+    except NotAllowed as exc:  # a password for a pendamping
+        raise click.UsageError(exc.message) from None
+    except HubError as exc:  # the name is taken
+        raise click.ClickException(exc.message) from None
     click.echo(
         f"Pengguna {name} ({role}, wilayah {', '.join(codes) or 'semua'}) ditambahkan"
-        + (", dengan kata sandi halaman web." if password_hash else ".")
+        + (", dengan kata sandi halaman web." if added.password_hash else ".")
     )
 
 
-def _password_from_stdin() -> str:
-    """One line of stdin, without its line ending, checked for length."""
-    password = sys.stdin.readline().rstrip("\r\n")
-    problem = password_problem(password)
-    if problem:
-        raise click.ClickException(f"{problem} Tidak ada yang diubah.")
-    return password
+def _stdin_line() -> str:
+    """One line of stdin, without its line ending."""
+    return sys.stdin.readline().rstrip("\r\n")
 
 
 @user.command("password")
@@ -91,23 +91,16 @@ def _password_from_stdin() -> str:
 @click.pass_context
 def user_password(ctx: click.Context, name: str, password_stdin: bool) -> None:
     """Pasang atau ganti kata sandi halaman web milik supervisor atau admin NAME."""
-    storage = hub(ctx).storage
+    users = _users(ctx)
     try:
-        found = storage.get_user(name)
-    except NotFound:
-        raise click.ClickException(f"Pengguna {name} tidak ada.") from None
-    if not has_role(found, *PASSWORD_ROLES):
-        raise click.ClickException(f"{name} adalah {found.role}. {_NO_PASSWORD_FOR_PENDAMPING}")
-    if password_stdin:
-        password = _password_from_stdin()
-    else:
-        password = click.prompt("Kata sandi baru", hide_input=True, confirmation_prompt=True)
-        problem = password_problem(password)
-        if problem:
-            raise click.ClickException(f"{problem} Tidak ada yang diubah.")
-    event = AuditEvent(utc_iso(), cli_actor(), "set_password", {"user": name})
-    try:
-        storage.set_password_hash(name, hash_password(password), audit=event)
-    except NotFound:
-        raise click.ClickException(f"Pengguna {name} tidak ada.") from None
+        users.password_holder(name)  # before asking for a password nobody may hold
+        if password_stdin:
+            password = _stdin_line()
+        else:
+            password = click.prompt("Kata sandi baru", hide_input=True, confirmation_prompt=True)
+        users.set_password(name, password, actor=cli_actor())
+    except Invalid as exc:
+        raise _password_refused(exc) from None
+    except HubError as exc:  # no such user, or one whose role has no password
+        raise click.ClickException(exc.message) from None
     click.echo(f"Kata sandi {name} disimpan (argon2); ia masuk di /web/login.")

@@ -28,9 +28,11 @@ from flask import (
 )
 from flask_wtf.csrf import CSRFError
 
-from server.api.error_map import status_of
+from schemas.codes import ENTITY_LABELS
+from schemas.protocol import MAX_SEQ, RETRY_AFTER_HEADER
 from server.audit import AuditEvent
 from server.conflicts import CHOICES
+from server.error_map import status_of
 from server.exceptions import HubError, Invalid
 from server.passwords import PASSWORD_ROLES, hash_password, needs_rehash, verify_password
 from server.scope import Scope, has_role
@@ -47,11 +49,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 WRONG_LOGIN = "Nama pengguna atau kata sandi salah."
 LOCKED = "Terlalu banyak percobaan masuk yang gagal. Coba lagi dalam {minutes} menit."
-_ENTITY_LABELS = {
-    "beneficiary": "penerima manfaat",
-    "visit": "kunjungan",
-    "device_request": "permohonan alat",
-}
 _KIND_LABELS = {
     "field": "nilai bertabrakan",
     "status": "perpindahan status",
@@ -60,9 +57,8 @@ _KIND_LABELS = {
 }
 _ZONES = {7: "WIB", 8: "WITA", 9: "WIT"}
 _PAGE = 50
-#: the largest id a query value may name (SQLite's INTEGER) and its number of digits
-_MAX_SQLITE_INT = 2**63 - 1
-_MAX_ID_DIGITS = len(str(_MAX_SQLITE_INT))
+#: the number of digits of the largest id a query value may name (SQLite's INTEGER)
+_MAX_ID_DIGITS = len(str(MAX_SEQ))
 
 
 # -- every request of the blueprint ----------------------------------------------------------
@@ -197,12 +193,12 @@ def login():
     if request.method == "GET" and request.args.get("keluar"):
         message = "Anda sudah keluar."
     if form.validate_on_submit():
-        name = form.name.data.strip()
+        name = (form.name.data or "").strip()  # DataRequired: never empty here
         keys = (f"user:{name.casefold()}", f"ip:{request.remote_addr}")
         lockout = hub_state().lockout
         user = None
         if not lockout.locked_for(*keys):
-            user = _check_password(name, form.password.data)
+            user = _check_password(name, form.password.data or "")
             if user is None:
                 lockout.failed(*keys)
                 # not the name typed: it is sometimes the password, typed in the wrong box
@@ -223,7 +219,7 @@ def login():
         wait = lockout.locked_for(*keys)
         if wait:
             message, status = LOCKED.format(minutes=max(1, math.ceil(wait / 60))), 429
-            headers = {"Retry-After": str(math.ceil(wait))}
+            headers = {RETRY_AFTER_HEADER: str(math.ceil(wait))}
         else:
             message = WRONG_LOGIN
     elif request.method == "POST":
@@ -335,7 +331,7 @@ def _conflict_item(conflict: dict[str, Any]) -> dict[str, Any]:
     return {
         **conflict,
         "kind_label": _KIND_LABELS.get(kind, kind),
-        "entity_label": _ENTITY_LABELS.get(conflict["entity"], conflict["entity"]),
+        "entity_label": ENTITY_LABELS.get(conflict["entity"], conflict["entity"]),
         "kept_shown": _shown(conflict["kept"]["value"]),
         "lost_shown": _shown(conflict["lost"]["value"]),
         "created": _when(conflict["created_at"]),
@@ -352,7 +348,7 @@ def _query_id(name: str) -> int | None:
     text = request.args.get(name, "")
     if not text or len(text) > _MAX_ID_DIGITS or not (text.isascii() and text.isdigit()):
         return None
-    return min(int(text), _MAX_SQLITE_INT)
+    return min(int(text), MAX_SEQ)
 
 
 def _conflicts_page(status: int = 200, error: str | None = None, done: int | None = None):

@@ -10,6 +10,7 @@ from client_sync.errors import InvalidRecord
 from schemas.hlc import wall_ms
 from server.cli import main as hub_main
 from server.exceptions import Invalid
+from server.scope import EVERYWHERE
 from tests.conftest import beneficiary, visit
 
 YEAR_2031_MS = 1_930_000_000_000
@@ -41,7 +42,7 @@ def test_the_same_field_edited_offline_on_two_laptops_keeps_both_values(laptops,
 
     assert result.conflicts == 1
     assert siti.store.get("beneficiary", bid)["phone"] == "0822-2222-2222"
-    [queued] = office.list(None)
+    [queued] = office.list(EVERYWHERE)
     assert (queued["kind"], queued["field"]) == ("field", "phone")
     assert (queued["kept"]["value"], queued["kept"]["author"]) == ("0822-2222-2222", "budi")
     assert (queued["lost"]["value"], queued["lost"]["author"]) == ("0811-1111-1111", "siti")
@@ -56,13 +57,13 @@ def test_a_supervisor_reverses_the_decision_and_every_laptop_learns_it(laptops, 
     budi.store._wall = lambda: wall_ms() + 60_000  # budi's later edit wins at first
     budi.store.update("beneficiary", bid, {"address": "Jl. Mawar 1"})
     both_sync(siti, budi)
-    [queued] = office.list(None)
+    [queued] = office.list(EVERYWHERE)
 
-    settled = office.resolve(queued["conflict_id"], "bu-kasi", None, "take_lost")
+    settled = office.resolve(queued["conflict_id"], "bu-kasi", EVERYWHERE, "take_lost")
     both_sync(siti, budi)
 
     assert settled["resolved_by"] == "bu-kasi"
-    assert office.list(None) == []
+    assert office.list(EVERYWHERE) == []
     for laptop in (siti, budi):
         assert laptop.store.get("beneficiary", bid)["address"] == "Jl. Melati 3"
     assert siti.store.conflicts() == []  # settled, so no longer open on the laptop
@@ -81,7 +82,7 @@ def test_edits_of_different_fields_merge_without_a_conflict(laptops, office):
     for laptop in (siti, budi):
         record = laptop.store.get("beneficiary", bid)
         assert (record["phone"], record["address"]) == ("0811-1111-1111", "Jl. Mawar 1")
-    assert office.list(None) == []
+    assert office.list(EVERYWHERE) == []
 
 
 def test_a_week_of_offline_edits_from_one_laptop_is_never_a_conflict(laptops, office):
@@ -94,7 +95,7 @@ def test_a_week_of_offline_edits_from_one_laptop_is_never_a_conflict(laptops, of
     siti.sync()
 
     assert siti.store.get("beneficiary", bid)["address"] == "Jl. Akhir"
-    assert office.list(None) == []
+    assert office.list(EVERYWHERE) == []
 
 
 def test_the_office_approves_while_the_field_cancels_and_both_are_in_the_history(laptops):
@@ -138,7 +139,7 @@ def test_a_handover_and_a_cancellation_at_once_is_a_conflict_not_an_illegal_stat
 
     assert result.conflicts == 1
     assert siti.store.get("device_request", rid)["status"] == "diserahkan"
-    [queued] = office.list(None)
+    [queued] = office.list(EVERYWHERE)
     assert (queued["kind"], queued["kept"]["value"], queued["lost"]["value"]) == (
         "status",
         "diserahkan",
@@ -178,10 +179,10 @@ def test_merging_duplicate_persons_moves_visits_and_every_laptop_learns(laptops,
     vid = budi.store.add("visit", visit(second))
     result = budi.sync()
     assert result.conflicts == 1
-    [queued] = office.list(None)
+    [queued] = office.list(EVERYWHERE)
     assert (queued["kind"], queued["other_record_id"]) == ("duplicate_person", first)
 
-    office.resolve(queued["conflict_id"], "bu-kasi", None, "merge", survivor=first)
+    office.resolve(queued["conflict_id"], "bu-kasi", EVERYWHERE, "merge", survivor=first)
     both_sync(siti, budi)
 
     for laptop in (siti, budi):
@@ -201,10 +202,10 @@ def test_a_delete_concurrent_with_an_edit_is_a_conflict_and_can_be_undone(laptop
     budi.sync()
     both_sync(siti, budi)
     assert siti.store.list("beneficiary") == []
-    [queued] = office.list(None)
+    [queued] = office.list(EVERYWHERE)
     assert queued["kind"] == "delete"
 
-    office.resolve(queued["conflict_id"], "bu-kasi", None, "take_lost")
+    office.resolve(queued["conflict_id"], "bu-kasi", EVERYWHERE, "take_lost")
     both_sync(siti, budi)
 
     for laptop in (siti, budi):
@@ -342,8 +343,8 @@ def test_a_visit_recorded_for_a_merged_away_beneficiary_goes_to_the_survivor(lap
     siti.sync()
     second = budi.store.add("beneficiary", beneficiary(name="Sri W."))
     budi.sync()
-    [queued] = office.list(None)
-    office.resolve(queued["conflict_id"], "bu-kasi", None, "merge", survivor=first)
+    [queued] = office.list(EVERYWHERE)
+    office.resolve(queued["conflict_id"], "bu-kasi", EVERYWHERE, "merge", survivor=first)
 
     vid = budi.store.add("visit", visit(second))  # budi has not pulled the merge yet
     budi.sync()
@@ -354,13 +355,13 @@ def test_a_visit_recorded_for_a_merged_away_beneficiary_goes_to_the_survivor(lap
 
 def test_bringing_back_a_lost_value_does_not_silently_overwrite_a_later_edit(laptops, office):
     siti, _budi, bid = _raise_conflict(laptops)
-    [queued] = office.list(None)
+    [queued] = office.list(EVERYWHERE)
     siti.store.update("beneficiary", bid, {"phone": "0833-3333-3333"})  # made after, on top
     siti.sync()
 
-    office.resolve(queued["conflict_id"], "bu-kasi", None, "take_lost")
+    office.resolve(queued["conflict_id"], "bu-kasi", EVERYWHERE, "take_lost")
 
-    queue = office.list(None)
+    queue = office.list(EVERYWHERE)
     assert [(c["kind"], c["field"]) for c in queue] == [("field", "phone")]
     values = {queue[0]["kept"]["value"], queue[0]["lost"]["value"]}
     assert values == {"0811-1111-1111", "0833-3333-3333"}
@@ -374,10 +375,10 @@ def test_a_typed_value_must_be_a_programme_the_hub_knows(laptops, office, hub_ap
     budi.store._wall = lambda: wall_ms() + 60_000
     budi.store.update("beneficiary", bid, {"programs": ["KPDJ"]})
     both_sync(siti, budi)
-    [queued] = office.list(None)
+    [queued] = office.list(EVERYWHERE)
 
     with pytest.raises(Invalid) as refused:
-        office.resolve(queued["conflict_id"], "bu-kasi", None, "value", ["ZZZ"])
+        office.resolve(queued["conflict_id"], "bu-kasi", EVERYWHERE, "value", ["ZZZ"])
 
     assert refused.value.errors == {"value": ["Program tidak dikenal hub: ZZZ."]}
 

@@ -53,11 +53,12 @@ from client_sync.store import FieldStore
 from schemas.codes import DEVICE_STATUSES, ENTITIES, INITIAL_DEVICE_STATUS
 from schemas.hlc import wall_ms
 from schemas.lifecycle import ROLE_STATUSES, TRANSITIONS, is_legal_transition
-from server.api.error_map import http_error
 from server.app import create_app
 from server.conflicts import CHOICES
 from server.enrolment import issue_code
+from server.error_map import http_error
 from server.exceptions import HubError
+from server.scope import EVERYWHERE
 from server.storage import User
 from server.sync import conflict_view
 from server.timeutil import utc_iso
@@ -612,7 +613,7 @@ class Convergence(RuleBasedStateMachine):
                 label="survivor",
             )
         try:
-            self.office.resolve(conflict.conflict_id, "kantor", None, choice, value, survivor)
+            self.office.resolve(conflict.conflict_id, "kantor", EVERYWHERE, choice, value, survivor)
         except HubError as refused:
             exc = http_error(refused)  # the answer the API would give
             assert exc.code in (409, 422), exc
@@ -888,13 +889,13 @@ def test_a_conflict_kept_as_it_is_is_settled_on_the_laptops_too(laptops, hub_app
     siti.sync()
     budi.sync()
     siti.sync()
-    [queued] = office.list(None)
+    [queued] = office.list(EVERYWHERE)
     assert [c["conflict_id"] for c in siti.store.conflicts()] == [queued["conflict_id"]]
 
-    office.resolve(queued["conflict_id"], "bu-kasi", None, "keep")
+    office.resolve(queued["conflict_id"], "bu-kasi", EVERYWHERE, "keep")
     siti.sync()
     budi.sync()
 
-    assert office.list(None) == []
+    assert office.list(EVERYWHERE) == []
     assert siti.store.conflicts() == []
     assert budi.store.conflicts() == []

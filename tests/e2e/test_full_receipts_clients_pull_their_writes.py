@@ -4,8 +4,6 @@ still pulls its records back."""
 from __future__ import annotations
 
 import gzip
-import hashlib
-from pathlib import Path
 
 from flask import Flask
 
@@ -13,13 +11,6 @@ from tests.conftest import beneficiary
 
 PUSH = "/api/v1/sync/push"
 PULL = "/api/v1/sync/pull"
-
-
-def write_jpeg(folder: Path, size: int, name: str = "foto.jpg", seed: int = 0) -> Path:
-    head = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00"
-    path = folder / name
-    path.write_bytes(head + hashlib.shake_256(str(seed).encode()).digest(size - len(head)))
-    return path
 
 
 # -- (3) protocol: quiet writes for a client that never asked for them ----------------------------

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import io
 import struct
 import zipfile
@@ -12,17 +11,6 @@ import pytest
 from flask import Flask
 
 from server.bundle import BundleRefused, import_bundle
-
-PUSH = "/api/v1/sync/push"
-PULL = "/api/v1/sync/pull"
-
-
-def write_jpeg(folder: Path, size: int, name: str = "foto.jpg", seed: int = 0) -> Path:
-    head = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00"
-    path = folder / name
-    path.write_bytes(head + hashlib.shake_256(str(seed).encode()).digest(size - len(head)))
-    return path
-
 
 # -- (2) hostile bundle files: a stack trace instead of BundleRefused ----------------------------
 

@@ -6,15 +6,9 @@ in the queue of a district its record moved away from."""
 from __future__ import annotations
 
 from schemas.hlc import wall_ms
-from server.scope import Scope
+from server.scope import EVERYWHERE, Scope
 from tests.conftest import beneficiary
-from tests.server.test_audit import five, hub_cli, siti, sync, tamper  # noqa: F401  (fixtures)
-from tests.web.conftest import (  # noqa: F401  (fixtures)
-    add_web_user,
-    csrf_of,
-    raise_conflict,
-    web,
-)
+from tests.web.conftest import add_web_user, csrf_of, raise_conflict, web  # noqa: F401  (fixtures)
 
 
 def _resolve(web, conflict_id: int, **fields: str):
@@ -99,7 +93,7 @@ def test_a_laptop_does_not_pull_settlements_of_a_record_that_left_its_scope(
     boss.sync()
     first.sync()  # the exit: its copy is dropped
     service = hub_app.extensions["pendamping"].conflicts
-    service.resolve(raised.conflict_id, "kadis", None, "value", "Jl. Rahasia 7")
+    service.resolve(raised.conflict_id, "kadis", EVERYWHERE, "value", "Jl. Rahasia 7")
     # any later write in 31.71.01 moves the laptop's pull span past the settlement
     _second.store.add("beneficiary", beneficiary(kelurahan="31.71.01.1001", nik="3171014508450099"))
     _second.sync()

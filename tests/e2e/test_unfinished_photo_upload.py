@@ -11,9 +11,6 @@ from client_sync.photos import attach, list_photos
 from server.attachments import AttachmentStore
 from tests.conftest import beneficiary
 
-PUSH = "/api/v1/sync/push"
-PULL = "/api/v1/sync/pull"
-
 
 def write_jpeg(folder: Path, size: int, name: str = "foto.jpg", seed: int = 0) -> Path:
     head = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00"

@@ -6,21 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.server.test_audit import five, hub_cli, siti, sync, tamper  # noqa: F401  (fixtures)
-from tests.web.conftest import (  # noqa: F401  (fixtures)
-    add_web_user,
-    csrf_of,
-    raise_conflict,
-    web,
-)
-
-
-def _resolve(web, conflict_id: int, **fields: str):
-    token = csrf_of(web.client.get("/web/conflicts"))
-    data = {f"c{conflict_id}-csrf_token": token}
-    data.update({f"c{conflict_id}-{k}": v for k, v in fields.items()})
-    return web.client.post(f"/web/conflicts/{conflict_id}/resolve", data=data)
-
+from tests.web.conftest import add_web_user, web  # noqa: F401  (fixtures)
 
 # -- hostile input on the pages ------------------------------------------------------------
 

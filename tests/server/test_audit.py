@@ -21,6 +21,7 @@ from client_sync.bundle import export_bundle
 from schemas.hlc import wall_ms
 from server.audit import GENESIS, AuditEntry, chain_hash, cli_actor, verify
 from server.cli import main
+from server.scope import EVERYWHERE
 from server.storage import DeviceReport, HubStorage, User
 from server.storage.sqlite import _SQLiteWrite
 from server.sync import SyncService
@@ -261,7 +262,7 @@ def test_a_resolution_by_a_supervisor_is_recorded_as_her_from_her_device(
 ):
     siti, _budi, _bid = two_sided_conflict(laptops)
     kasi = laptops.enroll("kasi", role="supervisor")
-    [queued] = hub_app.extensions["pendamping"].conflicts.list(None)
+    [queued] = hub_app.extensions["pendamping"].conflicts.list(EVERYWHERE)
     client = hub_app.test_client()
 
     refused = client.post(
@@ -359,9 +360,9 @@ def test_no_nik_or_name_reaches_the_audit_log_or_the_logs(laptops, hub_app, capl
     budi.store.add("beneficiary", beneficiary(name="Bapak Harun Saputra"))  # the same NIK
     siti.sync()
     budi.sync()
-    [duplicate] = hub_app.extensions["pendamping"].conflicts.list(None)
+    [duplicate] = hub_app.extensions["pendamping"].conflicts.list(EVERYWHERE)
     hub_app.extensions["pendamping"].conflicts.resolve(
-        duplicate["conflict_id"], "bu-kasi", None, "distinct"
+        duplicate["conflict_id"], "bu-kasi", EVERYWHERE, "distinct"
     )
 
     text = table_text(hub_app)

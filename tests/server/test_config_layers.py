@@ -69,3 +69,15 @@ def test_the_cli_uses_pendamping_hub_data_dir_without_data(
     assert main(["init"]) == 0
     assert str((tmp_path / "from-env").resolve()) in capsys.readouterr().out
     assert (tmp_path / "from-env" / "hub.sqlite3").exists()
+
+
+def test_a_nested_variable_sets_one_key_and_keeps_the_others_of_hub_cfg(
+    make_app, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    data = tmp_path / "hub"
+    data.mkdir()
+    (data / "hub.cfg").write_text('EXTRA = {"A": 1, "B": 2}\n', encoding="utf-8")
+    monkeypatch.setenv("PENDAMPING_HUB_DATA_DIR", str(data))
+    monkeypatch.setenv("PENDAMPING_HUB_EXTRA__B", "3")
+    app = make_app()
+    assert app.config["EXTRA"] == {"A": 1, "B": 3}

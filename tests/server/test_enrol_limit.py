@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from server.api.error_map import http_error
+from server.error_map import http_error
 from server.app import create_app
 from server.enrolment import issue_code
 from server.exceptions import TooManyRequests

@@ -16,6 +16,7 @@ from werkzeug.test import TestResponse
 from client_sync import FieldDevice
 from schemas.hlc import wall_ms
 from server.passwords import hash_password
+from server.scope import EVERYWHERE
 from server.storage import HubStorage, User
 from server.timeutil import utc_iso
 from tests.conftest import Laptops, beneficiary
@@ -104,7 +105,7 @@ def raise_conflict(laptops: Laptops, hub_app: Flask) -> Callable[..., RaisedConf
         b.store.update("beneficiary", bid, {field: values[1]})
         for laptop in (a, b, a):
             laptop.sync()
-        [queued] = [c for c in service.list(None) if c["record_id"] == bid]
+        [queued] = [c for c in service.list(EVERYWHERE) if c["record_id"] == bid]
         return RaisedConflict(queued["conflict_id"], bid, (a, b))
 
     return make

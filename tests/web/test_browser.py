@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
+from server.scope import EVERYWHERE
 from server.storage import HubStorage
 from tests.web.conftest import PASSWORD, make_silent
 
@@ -88,7 +89,7 @@ def test_a_supervisor_logs_in_spots_a_silent_laptop_settles_a_conflict_and_logs_
         section.get_by_role("button", name=f"Selesaikan #{raised.conflict_id}").click()
         page.get_by_text(f"Konflik #{raised.conflict_id} sudah diselesaikan.").wait_for()
         assert "Tidak ada konflik terbuka." in page.content()
-        [settled] = hub_app.extensions["pendamping"].conflicts.list(None, open_only=False)
+        [settled] = hub_app.extensions["pendamping"].conflicts.list(EVERYWHERE, open_only=False)
         assert (settled["resolved_by"], settled["resolution"]["choice"]) == (
             "bu-kasi",
             "take_lost",

@@ -16,6 +16,7 @@ from flask import Flask
 from server.app import create_app
 from server.cli import main as hub_main
 from server.passwords import hash_password, verify_password
+from server.scope import EVERYWHERE
 from server.state import hub_state
 from server.storage import HubStorage, User
 from server.timeutil import utc_iso
@@ -252,7 +253,7 @@ def test_resolving_through_the_form_writes_through_the_conflict_service(
     assert f"Konflik #{raised.conflict_id} sudah diselesaikan." in web.page(
         response.headers["Location"]
     )
-    [settled] = hub_app.extensions["pendamping"].conflicts.list(None, open_only=False)
+    [settled] = hub_app.extensions["pendamping"].conflicts.list(EVERYWHERE, open_only=False)
     assert settled["resolved_by"] == "bu-kasi"
     assert settled["resolution"]["choice"] == "take_lost"
     entry = list(hub_storage.iter_audit())[-1]
@@ -269,7 +270,7 @@ def test_a_typed_value_is_validated_like_any_field(web: Web, add_web_user, raise
     token = csrf_of(web.client.get("/web/conflicts"))
     response = resolve(web, raised.conflict_id, token, choice="value", value="Jl. Kenanga 7")
     assert response.status_code == 303
-    [settled] = hub_app.extensions["pendamping"].conflicts.list(None, open_only=False)
+    [settled] = hub_app.extensions["pendamping"].conflicts.list(EVERYWHERE, open_only=False)
     assert settled["resolution"]["value"] == "Jl. Kenanga 7"
 
 
@@ -282,9 +283,9 @@ def test_a_resolve_without_a_valid_csrf_token_changes_nothing(
     before = len(list(hub_app.extensions["pendamping"].storage.iter_audit()))
     for token in (None, "bukan-token"):
         assert resolve(web, raised.conflict_id, token, choice="keep").status_code == 400
-    assert [c["conflict_id"] for c in hub_app.extensions["pendamping"].conflicts.list(None)] == [
-        raised.conflict_id
-    ]
+    assert [
+        c["conflict_id"] for c in hub_app.extensions["pendamping"].conflicts.list(EVERYWHERE)
+    ] == [raised.conflict_id]
     assert len(list(hub_app.extensions["pendamping"].storage.iter_audit())) == before
 
 
@@ -298,7 +299,7 @@ def test_a_conflict_outside_the_wilayah_cannot_be_resolved(
     response = resolve(web, theirs.conflict_id, token, choice="keep")
     assert response.status_code == 404
     assert "Konflik tidak ditemukan." in response.get_data(as_text=True)
-    assert len(hub_app.extensions["pendamping"].conflicts.list(None)) == 1
+    assert len(hub_app.extensions["pendamping"].conflicts.list(EVERYWHERE)) == 1
 
 
 def test_the_pages_need_a_login(web: Web):

@@ -1,15 +1,17 @@
 """The one place a service's domain exception becomes an HTTP status and a stable slug.
 
-Services raise :mod:`server.exceptions`; a view lets them through and the handler
+Services raise :mod:`server.exceptions`; an API view lets them through and the handler
 registered here answers them with the hub's usual JSON error body (server/errors.py), the
-message and the per-field errors as the service gave them.
+message and the per-field errors as the service gave them. A storage failure takes the
+same path as :class:`~server.exceptions.Unavailable`. The pages (server/web/) read a
+refusal's status here too, so this module sits beside both, not inside the API package.
 """
 
 from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, current_app
+from flask import Flask, Response
 from werkzeug.exceptions import InternalServerError
 
 from schemas.error_codes import ErrorCode
@@ -33,6 +35,7 @@ from server.exceptions import (
     TryLater,
     Unavailable,
 )
+from server.state import hub_state
 from server.storage import NotFound, StorageError
 
 __all__ = ["HTTP_ERRORS", "code_of", "http_error", "init_app", "status_of"]
@@ -77,8 +80,12 @@ def http_error(exc: HubError) -> ApiError:
 log = logging.getLogger(__name__)
 
 
+#: what a client hears when the hub's disk fails a write (rolled back whole)
+STORAGE_FAILED = "Penyimpanan hub sedang bermasalah; tidak ada yang tersimpan. Coba lagi nanti."
+
+
 def _answer(exc: HubError) -> Response:
-    return current_app.handle_http_exception(http_error(exc))  # type: ignore[return-value]
+    return answer(http_error(exc))
 
 
 def _storage_failed(exc: StorageError) -> Response:
@@ -87,13 +94,8 @@ def _storage_failed(exc: StorageError) -> Response:
         return answer(InternalServerError())
     # The write was rolled back whole: nothing landed, so the laptop may simply resend.
     log.error("storage failed, request refused with 503: %s", exc)
-    return answer(
-        ApiError(
-            ErrorCode.STORAGE_UNAVAILABLE,
-            "Penyimpanan hub sedang bermasalah; tidak ada yang tersimpan. Coba lagi nanti.",
-            headers={RETRY_AFTER_HEADER: str(current_app.config.get("BUSY_RETRY_AFTER_S", 5))},
-        )
-    )
+    # Retry-After as the write gate says it: one setting, BUSY_RETRY_AFTER_S, read once.
+    return _answer(Unavailable(STORAGE_FAILED, retry_after_s=hub_state().write_gate.retry_after_s))
 
 
 def init_app(app: Flask) -> None:
