@@ -24,7 +24,14 @@ import orjson
 from client_sync.errors import HubRefused, HubUnreachable, ProtocolError, Unauthorized
 from client_sync.transport import RawResponse, Transport
 from schemas.protocol import ATTACHMENTS_PATH as CREATE_PATH
-from schemas.protocol import TUS_VERSION
+from schemas.protocol import (
+    TUS_LENGTH_HEADER,
+    TUS_METADATA_HEADER,
+    TUS_OFFSET_HEADER,
+    TUS_PATCH_CONTENT_TYPE,
+    TUS_RESUMABLE_HEADER,
+    TUS_VERSION,
+)
 
 __all__ = ["OffsetMismatch", "TusClient", "UploadGone", "UploadState"]
 
@@ -63,7 +70,7 @@ class TusClient:
     def _send(
         self, method: str, path: str, headers: Mapping[str, str], body: bytes | None = None
     ) -> RawResponse:
-        sent = {"Tus-Resumable": TUS_VERSION, **headers}
+        sent = {TUS_RESUMABLE_HEADER: TUS_VERSION, **headers}
         if self.token:
             sent["Authorization"] = f"Bearer {self.token}"
         response = self.transport.send(method, path, body=body, headers=sent)
@@ -85,7 +92,7 @@ class TusClient:
         response = self._send(
             "POST",
             CREATE_PATH,
-            {"Upload-Length": str(length), "Upload-Metadata": encoded},
+            {TUS_LENGTH_HEADER: str(length), TUS_METADATA_HEADER: encoded},
         )
         location = _header(response, "Location")
         if response.status != 201 or not location:
@@ -96,7 +103,9 @@ class TusClient:
     def head(self, path: str) -> UploadState:
         """HEAD: how many bytes the hub holds. :raises UploadGone: it has no such upload."""
         response = self._send("HEAD", path, {})
-        return UploadState(_number(response, "Upload-Offset"), _number(response, "Upload-Length"))
+        return UploadState(
+            _number(response, TUS_OFFSET_HEADER), _number(response, TUS_LENGTH_HEADER)
+        )
 
     def patch(self, path: str, offset: int, chunk: bytes) -> int:
         """PATCH: append `chunk` at `offset`. :returns: the hub's new offset.
@@ -106,10 +115,10 @@ class TusClient:
         response = self._send(
             "PATCH",
             path,
-            {"Content-Type": "application/offset+octet-stream", "Upload-Offset": str(offset)},
+            {"Content-Type": TUS_PATCH_CONTENT_TYPE, TUS_OFFSET_HEADER: str(offset)},
             chunk,
         )
-        new_offset = _number(response, "Upload-Offset")
+        new_offset = _number(response, TUS_OFFSET_HEADER)
         if new_offset != offset + len(chunk):
             raise ProtocolError(f"Hub menjawab offset {new_offset}, bukan {offset + len(chunk)}.")
         return new_offset

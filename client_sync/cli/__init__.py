@@ -15,7 +15,7 @@ One module per subject, each depending only on the modules below it::
      ├── enroll, records, sync, conflicts, photo, bundle, daemon, passphrase, wipe
      │           the commands of one subject each
      ├── home    opening the laptop's home: passphrase, transport settings from the env
-     ├── output  JSON, tables and record labels
+     ├── output  JSON and aligned tables (record labels: schemas.codes.ENTITY_LABELS)
      └── failures  exit codes and the one table from an exception to lines and a code
 """
 

@@ -1,4 +1,6 @@
-"""How `pendamping` prints results: JSON for scripts, aligned tables and labels for people."""
+"""How `pendamping` prints results: JSON for scripts, aligned tables for people.
+
+The record kinds' labels are :data:`schemas.codes.ENTITY_LABELS`, shared with the hub."""
 
 from __future__ import annotations
 
@@ -8,14 +10,7 @@ from typing import Any
 
 import click
 
-__all__ = ["ENTITY_LABELS", "emit_json", "table"]
-
-#: The record kinds as a pendamping names them.
-ENTITY_LABELS = {
-    "beneficiary": "penerima manfaat",
-    "visit": "kunjungan",
-    "device_request": "permohonan alat",
-}
+__all__ = ["emit_json", "table"]
 
 
 def emit_json(payload: Any) -> None:

@@ -13,9 +13,9 @@ from typing import Any
 import click
 
 from client_sync.cli.home import open_device
-from client_sync.cli.output import ENTITY_LABELS, emit_json, table
+from client_sync.cli.output import emit_json, table
 from client_sync.photos import attach, list_photos
-from schemas.codes import ENTITIES, PHOTO_KINDS
+from schemas.codes import ENTITIES, ENTITY_LABELS, PHOTO_KINDS
 
 __all__ = ["photo"]
 

@@ -18,13 +18,14 @@ from typing import Any
 import click
 
 from client_sync.cli.home import open_device
-from client_sync.cli.output import ENTITY_LABELS, emit_json, table
+from client_sync.cli.output import emit_json, table
 from schemas.codes import (
     CATEGORIES,
     DEVICE_STATUSES,
     DEVICE_TYPES,
     DISABILITY_TYPES,
     ENTITIES,
+    ENTITY_LABELS,
     SEXES,
     VISIT_PURPOSES,
 )

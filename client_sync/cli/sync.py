@@ -15,10 +15,11 @@ import click
 from client_sync.bundle import exported_pending
 from client_sync.cli.failures import field_lines, sync_failure
 from client_sync.cli.home import open_device
-from client_sync.cli.output import ENTITY_LABELS, emit_json
+from client_sync.cli.output import emit_json
 from client_sync.errors import SyncError
 from client_sync.photos import list_photos
 from client_sync.progress import TerminalProgress
+from schemas.codes import ENTITY_LABELS
 
 __all__ = ["status", "sync"]
 

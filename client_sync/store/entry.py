@@ -22,7 +22,7 @@ from schemas.hlc import HybridClock, Timestamp, iso_from_ms
 from schemas.jsonsafe import compact_json
 from schemas.lifecycle import is_legal_transition
 from schemas.records import SERVER_FIELDS, load_fields
-from schemas.validators import in_scope
+from schemas.scope import sees_everything, within
 
 __all__ = ["add", "delete", "update"]
 
@@ -111,9 +111,9 @@ def _check_scope(db: Db, fields: dict[str, Any]) -> None:
     """Refuse a kelurahan outside this laptop's wilayah now, not at the next sync."""
     identity = read_identity(db)
     kelurahan = fields.get("kelurahan")
-    if kelurahan is None or identity.role == "admin":
+    if kelurahan is None or sees_everything(identity.role):
         return
-    if not any(in_scope(kelurahan, w) for w in identity.wilayah):
+    if not within(identity.wilayah, kelurahan):
         raise InvalidRecord(
             {
                 "kelurahan": [
