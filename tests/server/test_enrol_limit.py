@@ -9,9 +9,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from server.error_map import http_error
 from server.app import create_app
 from server.enrolment import issue_code
+from server.error_map import http_error
 from server.exceptions import TooManyRequests
 from server.storage import User
 from server.throttle import ENROLL_LIMIT_MESSAGE, FailureLimiter
