@@ -96,7 +96,8 @@ def _laptop(spec: LaptopSpec, messages: Any, go: Any, preparing: Any) -> None:
     except Exception as exc:
         messages.put(("prepare_failed", spec.index, _error_text(exc)))
         return
-    messages.put(("ready", spec.index, None))
+    device_id = device.store.identity.device_id
+    messages.put(("ready", spec.index, {"device_id": device_id, "expected": expected}))
     if not go.wait(spec.release_timeout):
         device.close()
         return
@@ -112,7 +113,6 @@ def _laptop(spec: LaptopSpec, messages: Any, go: Any, preparing: Any) -> None:
     pending = [c for b in device.store.outbox_batches(1 << 40) for c in b.change_ids]
     rejected = [change["change_id"] for change in device.store.rejected()]
     report = {
-        "device_id": device.store.identity.device_id,
         "ok": ok,
         "error": error,
         "round_s": round_s,
@@ -120,7 +120,6 @@ def _laptop(spec: LaptopSpec, messages: Any, go: Any, preparing: Any) -> None:
         "cpu_s": cpu_s,
         "pushed": pushed,
         "pulled": pulled,
-        "expected": expected,
         "pending": pending,
         "rejected": rejected,
     }
@@ -262,7 +261,7 @@ def run(
         done, _ = _await(messages, processes, "done", time.monotonic() + deadline)
         hub_cpu_after = tree_cpu_seconds(hub_pid)
         by_device, on_hub = _hub_counts(data)
-        figures.update(_summarise(laptops, records, done, released_at, deadline, by_device, on_hub))
+        figures.update(_summarise(records, ready, done, released_at, deadline, by_device, on_hub))
         if hub_cpu_before is not None and hub_cpu_after is not None:
             figures["hub_cpu_s"] = round(hub_cpu_after - hub_cpu_before, 2)
         else:
@@ -299,16 +298,22 @@ def _await(
 
 
 def _summarise(
-    laptops: int,
     records: int,
+    ready: dict[int, dict[str, Any]],
     done: dict[int, dict[str, Any]],
     released_at: float,
     deadline: float,
     by_device: dict[str, list[str]],
     on_hub: dict[tuple[str, str], int],
 ) -> dict[str, Any]:
-    """The figures of one fleet round, and the hub's count of every laptop's changes."""
+    """The figures of one fleet round, and the hub's count of every laptop's changes.
+
+    A round cut off by the deadline counts as failed and as `deadline` seconds long; its
+    laptop cannot say what it still holds, so it is left out of `lost` (not of `doubled`).
+    """
+    laptops = len(ready)
     rounds = [report["round_s"] for report in done.values()]
+    rounds += [deadline] * (laptops - len(done))
     errors = Counter(report["error"] for report in done.values() if not report["ok"])
     if len(done) < laptops:
         errors[f"no end to the round within the --deadline of {deadline:g} s"] += laptops - len(
@@ -320,19 +325,22 @@ def _summarise(
         else deadline
     )
     held = lost = foreign = still_queued = rejected = 0
-    for report in done.values():
-        on = by_device.get(report["device_id"], [])
-        expected = set(report["expected"])
+    for index, laptop in ready.items():
+        on = by_device.get(laptop["device_id"], [])
+        expected = set(laptop["expected"])
+        held += len(on)
+        foreign += len(set(on) - expected) + (len(on) - len(set(on)))
+        report = done.get(index)
+        if report is None:
+            continue
         # Confirmed by the hub, as far as the laptop knows: neither queued nor refused.
         confirmed = expected - set(report["pending"]) - set(report["rejected"])
-        held += len(on)
         lost += len(confirmed - set(on))
-        foreign += len(set(on) - expected) + (len(on) - len(set(on)))
         still_queued += len(report["pending"])
         rejected += len(report["rejected"])
     extra_records = sum(
         max(0, on_hub.get((kelurahan_of(i), entity), 0) - want)
-        for i in range(laptops)
+        for i in ready
         for entity, want in (("beneficiary", 1), ("visit", records))
     )
     return {
