@@ -224,7 +224,8 @@ def run(
     try:
         hub.start(threads=threads, workers=workers, log=log)
     except RuntimeError as exc:
-        figures["error"] = f"the hub refused to start with --workers {workers}: {exc}"
+        with_option = f" with --workers {workers}" if workers > 1 else ""
+        figures["error"] = f"the hub refused to start{with_option}: {exc}"
         return figures
     messages, go, preparing = SPAWN.Queue(), SPAWN.Event(), SPAWN.Semaphore(PREPARING_AT_ONCE)
     processes: list[Any] = []
@@ -258,10 +259,13 @@ def run(
         hub_cpu_before = tree_cpu_seconds(hub_pid)
         released_at = time.time()
         go.set()
-        done, _ = _await(messages, processes, "done", time.monotonic() + deadline)
+        done, died = _await(messages, processes, "done", time.monotonic() + deadline)
+        waited = min(deadline, time.time() - released_at)
         hub_cpu_after = tree_cpu_seconds(hub_pid)
         by_device, on_hub = _hub_counts(data)
-        figures.update(_summarise(records, ready, done, released_at, deadline, by_device, on_hub))
+        figures.update(
+            _summarise(records, ready, done, died, released_at, waited, by_device, on_hub)
+        )
         if hub_cpu_before is not None and hub_cpu_after is not None:
             figures["hub_cpu_s"] = round(hub_cpu_after - hub_cpu_before, 2)
         else:
@@ -301,28 +305,32 @@ def _summarise(
     records: int,
     ready: dict[int, dict[str, Any]],
     done: dict[int, dict[str, Any]],
+    died: dict[int, str],
     released_at: float,
-    deadline: float,
+    waited: float,
     by_device: dict[str, list[str]],
     on_hub: dict[tuple[str, str], int],
 ) -> dict[str, Any]:
     """The figures of one fleet round, and the hub's count of every laptop's changes.
 
-    A round cut off by the deadline counts as failed and as `deadline` seconds long; its
-    laptop cannot say what it still holds, so it is left out of `lost` (not of `doubled`).
+    `released_at`: the release by `time.time()`, comparable across processes (unlike
+    `perf_counter`); `waited`: seconds from the release until every laptop had answered
+    (or died), or the deadline. A round cut off by the deadline, or whose process died,
+    counts as failed and as `waited` seconds long; its laptop cannot say what it still
+    holds, so it is left out of `lost` (not of `doubled`).
     """
     laptops = len(ready)
     rounds = [report["round_s"] for report in done.values()]
-    rounds += [deadline] * (laptops - len(done))
+    rounds += [waited] * (laptops - len(done))
     errors = Counter(report["error"] for report in done.values() if not report["ok"])
-    if len(done) < laptops:
-        errors[f"no end to the round within the --deadline of {deadline:g} s"] += laptops - len(
-            done
-        )
+    errors.update(died.values())
+    cut_off = laptops - len(done) - len(died)
+    if cut_off:
+        errors[f"no end to the round within the --deadline ({waited:.0f} s)"] += cut_off
     wall = (
         max(report["ended_at"] for report in done.values()) - released_at
         if len(done) == laptops
-        else deadline
+        else waited
     )
     held = lost = foreign = still_queued = rejected = 0
     for index, laptop in ready.items():
@@ -394,8 +402,9 @@ def _print(floor_s: float, fig: dict[str, Any]) -> None:
         print(f"    {count} x {error}")
     print(
         f"  CPU: hub {hub_cpu} ({fig['hub_processes']} processes), laptops {fig['clients_cpu_s']}"
-        f" s in all; lost {fig['lost']}, doubled {fig['doubled']}, still queued on laptops"
-        f" {fig['still_queued_on_laptops']}, refused by the hub {fig['rejected_by_hub']}"
+        f" s in all; lost {fig['lost']}, doubled {fig['doubled']}; still queued on the"
+        f" laptops whose round ended {fig['still_queued_on_laptops']}, refused by the hub"
+        f" {fig['rejected_by_hub']}"
     )
 
 
