@@ -22,13 +22,20 @@ from client_sync.hub import HubClient
 from client_sync.transport import HttpTransport
 from tests.support.served_hub import ServedHub
 
+try:
+    import psutil
+except ImportError:  # optional: /proc serves on Linux
+    psutil = None
+
 __all__ = [
     "ServedHub",
     "cpu_seconds",
+    "descendants",
     "design_floor",
     "floor_seconds",
     "one_laptop",
     "timed",
+    "tree_cpu_seconds",
     "two_laptops",
     "visit_fields",
 ]
@@ -107,6 +114,61 @@ def cpu_seconds(pid: int) -> float | None:
     except OSError:
         return None
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def descendants(pid: int) -> list[int]:
+    """The ids of the processes below `pid` (children, theirs, ...), from psutil when it is
+    installed, else from /proc (Linux); empty elsewhere."""
+    if psutil is not None:
+        try:
+            return [child.pid for child in psutil.Process(pid).children(recursive=True)]
+        except psutil.Error:
+            return []
+    parents: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue  # gone meanwhile, or not Linux's layout
+        parents.setdefault(ppid, []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        children = parents.get(todo.pop(), [])
+        found += children
+        todo += children
+    return found
+
+
+def tree_cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of `pid` and every live process below it (e.g. a multi-worker
+    server's workers); None where neither psutil nor /proc can tell. A worker that has
+    already exited and been reaped counts only through its parent's children's times."""
+    if psutil is not None:
+        try:
+            root = psutil.Process(pid)
+            total = 0.0
+            for proc in [root, *root.children(recursive=True)]:
+                times = proc.cpu_times()
+                total += times.user + times.system
+            return total
+        except psutil.Error:
+            return None
+    own = _proc_cpu(pid, with_reaped_children=True)
+    if own is None:
+        return None
+    return own + sum(_proc_cpu(child) or 0.0 for child in descendants(pid))
+
+
+def _proc_cpu(pid: int, with_reaped_children: bool = False) -> float | None:
+    """utime + stime (+ cutime + cstime) of `pid` from /proc/PID/stat, in seconds."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    ticks = int(fields[11]) + int(fields[12])
+    if with_reaped_children:
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 @contextmanager

@@ -53,33 +53,53 @@ class ServedHub:
         self.cli("user", "add", user, "--role", "pendamping", "--wilayah", wilayah)
         return self.cli("enroll-code", user).split()[-1]
 
-    def start(self, threads: int = 4) -> None:
-        """Serve, and return once the hub answers its health check."""
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "server.cli",
-                "--data",
-                str(self.data),
-                "serve",
-                "--port",
-                str(self.port),
-                "--threads",
-                str(threads),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+    def start(self, threads: int = 4, workers: int = 1, log: Path | None = None) -> None:
+        """Serve, and return once the hub answers its health check.
+
+        :param workers: passed as `--workers N` only when above 1, so the default command
+            line is the one the hub has always had.
+        :param log: where the hub's stdout and stderr go (appended); by default nowhere.
+        :raises RuntimeError: the hub exited or did not answer within 30 s; the message
+            ends with the last line of `log` when there is one.
+        """
+        command = [
+            sys.executable,
+            "-m",
+            "server.cli",
+            "--data",
+            str(self.data),
+            "serve",
+            "--port",
+            str(self.port),
+            "--threads",
+            str(threads),
+        ]
+        if workers > 1:
+            command += ["--workers", str(workers)]
+        # The child keeps its own handle; ours is closed once it has started.
+        output = open(log, "ab") if log is not None else None  # noqa: SIM115
+        try:
+            self.process = subprocess.Popen(
+                command,
+                stdout=output or subprocess.DEVNULL,
+                stderr=output or subprocess.DEVNULL,
+            )
+        finally:
+            if output is not None:
+                output.close()
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                code = self.process.returncode
+                self.process = None
+                raise RuntimeError(f"the hub did not start (exit code {code}){_last_line(log)}")
             try:
                 requests.get(self.url + "/api/v1/health", timeout=1)
                 return
             except requests.ConnectionError:
                 time.sleep(0.1)
         self.kill()
-        raise RuntimeError("the hub did not start")
+        raise RuntimeError(f"the hub did not start{_last_line(log)}")
 
     def kill(self) -> None:
         """End the hub at once, as a power cut or a crash would (no clean shutdown)."""
@@ -94,3 +114,11 @@ class ServedHub:
             self.process.terminate()
             self.process.wait(timeout=10)
             self.process = None
+
+
+def _last_line(log: Path | None) -> str:
+    """': <the last non-empty line of log>', or '' when there is none."""
+    if log is None or not log.exists():
+        return ""
+    lines = [line for line in log.read_text(errors="replace").splitlines() if line.strip()]
+    return f": {lines[-1].strip()}" if lines else ""
