@@ -125,9 +125,10 @@ def _chunks(values: Sequence[str]) -> Iterator[Sequence[str]]:
 def _pending_changes(conn: Any, change_ids: Sequence[str]) -> dict[str, PendingChange]:
     found: dict[str, PendingChange] = {}
     for chunk in _chunks(change_ids):
+        # `+state`: look rows up by change_id; on `state` SQLite would scan every pending row
         rows = conn.execute(
             "SELECT change_id, entity, record_id, fields, hlc, author_id, op FROM outbox"
-            f" WHERE state = 'pending' AND change_id IN ({','.join('?' * len(chunk))})",
+            f" WHERE change_id IN ({','.join('?' * len(chunk))}) AND +state = 'pending'",
             chunk,
         ).fetchall()
         found.update((row[0], PendingChange(*row)) for row in rows)
