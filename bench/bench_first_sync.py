@@ -12,10 +12,12 @@ fresh laptop enrolled over HTTP with an encrypted store (SQLCipher, a passphrase
 for a plain store). The laptop's store is closed, and a child process opens it and runs its
 first sync (`FieldDevice.sync`: push of an empty outbox, then the pull of every page).
 
-Printed per run: the open (key derivation and migration check), the sync round, records/s, the laptop process's peak resident memory (its own `ru_maxrss`, else
-psutil, else /proc) and its memory once loaded but before the sync, and the floor measured in
-the same run: stdlib sqlite3 inserting the same N rows (id, JSON) in one transaction, best
-of three. Kinto's and PouchDB's first-sync figures (DESIGN.md §7) are printed beside.
+Printed per run: the open (key derivation, migration check) and the sync round, records/s,
+the laptop process's peak resident memory (/proc's VmHWM, else psutil, else `ru_maxrss`:
+see :func:`bench.common.peak_rss_mib`) and its memory once loaded but before the sync, and
+the floor measured in the same run: stdlib sqlite3 inserting the same N rows (id, JSON) in
+one transaction, best of three. Kinto's and PouchDB's first-sync figures (DESIGN.md §7) are
+printed beside.
 """
 
 from __future__ import annotations
@@ -40,8 +42,8 @@ from bench.common import (
 )
 from client_sync import FieldDevice
 from client_sync.engine import DEFAULT_PULL_LIMIT
-from server.storage.base import RecordRow
 from schemas.hlc import Timestamp
+from server.storage.base import RecordRow
 from server.storage.sqlite import SQLiteStorage
 
 __all__ = ["PEERS", "run", "seed_hub"]
