@@ -1,11 +1,13 @@
 """Push and pull throughput over loopback HTTP against `pendamping-hub serve`.
 
-    python -m bench.bench_sync [--records 10000] [--batch-bytes 524288] [--json]
+    python -m bench.bench_sync [--records 10000] [--batch-bytes 524288] [--encrypted] [--json]
 
 Laptop A records N visit-shaped records (~760 B of JSON each) offline, then pushes them to
 a hub served by waitress in its own process; laptop B, another pendamping in the same
-wilayah, pulls them all. Printed: records/s for each, and each time as a multiple of the
-floor (stdlib sqlite3 inserting the same N rows in one transaction, measured in this run).
+wilayah, pulls them all: into a store encrypted with SQLCipher with `--encrypted`, else a
+plain one unless `PENDAMPING_PASSPHRASE` is set. Printed: records/s for each, and each time
+as a multiple of the floor (stdlib sqlite3 inserting the same N rows in one transaction,
+measured in this run).
 """
 
 from __future__ import annotations
@@ -21,8 +23,13 @@ from bench.common import as_json, floor_seconds, new_id, timed, two_laptops, vis
 from client_sync.engine import DEFAULT_BATCH_BYTES, pull_all, push_outbox
 
 
-def run(records: int, workdir: Path, batch_bytes: int = DEFAULT_BATCH_BYTES) -> dict:
-    with two_laptops(workdir) as (hub, laptop_a, laptop_b, bid):
+def run(
+    records: int,
+    workdir: Path,
+    batch_bytes: int = DEFAULT_BATCH_BYTES,
+    passphrase: str | None = None,
+) -> dict:
+    with two_laptops(workdir, passphrase) as (hub, laptop_a, laptop_b, bid):
         start = time.perf_counter()
         for n in range(records):
             laptop_a.store.add("visit", visit_fields(bid, n))
@@ -39,6 +46,7 @@ def run(records: int, workdir: Path, batch_bytes: int = DEFAULT_BATCH_BYTES) -> 
     return {
         "records": records,
         "batch_bytes": batch_bytes,
+        "pull_store_encrypted": laptop_b.store.encrypted,
         "record_bytes_json": record_bytes,
         "floor_s": round(floor, 4),
         "record_offline_s": round(record_s, 3),
@@ -60,10 +68,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=10_000)
     parser.add_argument("--batch-bytes", type=int, default=DEFAULT_BATCH_BYTES)
+    parser.add_argument("--encrypted", action="store_true", help="pull into an encrypted store")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    passphrase = "kunci rahasia pendamping" if args.encrypted else None
     with tempfile.TemporaryDirectory(prefix="bench-sync-") as tmp:
-        figures = run(args.records, Path(tmp), args.batch_bytes)
+        figures = run(args.records, Path(tmp), args.batch_bytes, passphrase)
     if args.json:
         print(json.dumps(figures, indent=2))
         return
@@ -76,6 +86,7 @@ def main() -> None:
     print(
         f"pull: {figures['pull_rec_per_s']} rec/s ({figures['pull_s']} s, "
         f"{figures['pull_x_floor']}x floor, {figures['pull_pages']} pages, "
+        f"{'encrypted' if figures['pull_store_encrypted'] else 'plain'} store, "
         f"hub CPU {figures['pull_hub_cpu_s']} s)"
     )
     print(

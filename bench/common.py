@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -34,6 +35,8 @@ __all__ = [
     "design_floor",
     "floor_seconds",
     "one_laptop",
+    "peak_rss_mib",
+    "rss_mib",
     "timed",
     "tree_cpu_seconds",
     "two_laptops",
@@ -171,17 +174,62 @@ def _proc_cpu(pid: int, with_reaped_children: bool = False) -> float | None:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+def rss_mib() -> float:
+    """This process's resident memory now, in MiB (psutil, else /proc; NaN elsewhere)."""
+    if psutil is not None:
+        return psutil.Process().memory_info().rss / 2**20
+    return _proc_status_kib("VmRSS:") / 1024
+
+
+def peak_rss_mib() -> float:
+    """This process's peak resident memory so far, in MiB: /proc's VmHWM (Linux), else
+    psutil's peak working set (Windows), else `ru_maxrss`; NaN when none can tell.
+
+    VmHWM first: on Linux `ru_maxrss` survives `exec`, so a child started by a large parent
+    (subprocess forks or vforks, then execs) reports the parent's peak, not its own.
+    """
+    hwm = _proc_status_kib("VmHWM:")
+    if hwm == hwm:  # not NaN
+        return hwm / 1024
+    if psutil is not None and hasattr(psutil.Process().memory_info(), "peak_wset"):
+        return psutil.Process().memory_info().peak_wset / 2**20
+    try:
+        import resource
+    except ImportError:
+        return float("nan")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 1024  # bytes on macOS
+
+
+def _proc_status_kib(key: str) -> float:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(key):
+                return float(line.split()[1])
+    except OSError:
+        pass
+    return float("nan")
+
+
 @contextmanager
-def two_laptops(workdir: Path) -> Iterator[tuple[ServedHub, FieldDevice, FieldDevice, str]]:
+def two_laptops(
+    workdir: Path, passphrase: str | None = None
+) -> Iterator[tuple[ServedHub, FieldDevice, FieldDevice, str]]:
     """A served hub, two pendamping laptops in one wilayah enrolled over HTTP, and the id of
-    one beneficiary on the first; the hub stops on exit."""
+    one beneficiary on the first; the hub stops on exit.
+
+    :param passphrase: the second laptop's store's (the one that pulls): ``None`` takes
+        `PENDAMPING_PASSPHRASE`, as before; ``""`` a plain store.
+    """
     hub = ServedHub(workdir / "hub")
     hub.cli("init")
     code_a, code_b = hub.enroll_code("siti"), hub.enroll_code("budi")
     hub.start()
     try:
         laptop_a = FieldDevice.enroll(workdir / "laptop-a", hub.url, code_a, "laptop-a")
-        laptop_b = FieldDevice.enroll(workdir / "laptop-b", hub.url, code_b, "laptop-b")
+        laptop_b = FieldDevice.enroll(
+            workdir / "laptop-b", hub.url, code_b, "laptop-b", passphrase=passphrase
+        )
         bid = laptop_a.store.add(
             "beneficiary", {"name": "Ibu Sri", "sex": "P", "kelurahan": "31.71.01.1001"}
         )
