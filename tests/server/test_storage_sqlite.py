@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-pytest.register_assert_rewrite("server.storage.testing")
+pytest.register_assert_rewrite("server.storage.testing", "server.storage.limits_testing")
 
 from server.storage.sqlite import SQLiteStorage  # noqa: E402
+from server.storage.sqlite_limits import SQLiteLimitStore  # noqa: E402
 from server.storage.testing import StorageContract  # noqa: E402
 
 
@@ -20,6 +22,10 @@ class TestSQLiteStorage(StorageContract):
         backend.migrate()
         yield backend
         backend.close()
+
+    @pytest.fixture
+    def limits_opener(self, tmp_path: Path) -> Callable[[], SQLiteLimitStore]:
+        return functools.partial(SQLiteLimitStore, tmp_path / "limits.sqlite3")
 
     def test_the_database_file_is_in_wal_mode(self, storage: SQLiteStorage, tmp_path: Path):
         storage.stats()
