@@ -84,7 +84,7 @@ def _gunicorn(overrides: dict[str, Any], host: str, port: int, workers: int, thr
         "worker_class": "gthread",
         "threads": threads,
         "preload_app": False,  # each worker opens its own SQLite connections
-        "keepalive": 5,  # a laptop's pull pages reuse its connection
+        "keepalive": 30,  # a laptop's calls in one round reuse its connection
         "proc_name": "pendamping-hub",
         "accesslog": None,
         "errorlog": "-",

@@ -232,9 +232,8 @@ def test_the_login_lockout_holds_across_workers(served: ServedHub):
 def test_concurrent_pushes_on_both_workers_write_one_at_a_time_each_change_once(
     served: ServedHub, tmp_path: Path
 ):
-    on_a, on_b = connections(served, 3)
-    laptops = []
-    for n, conn in enumerate(on_a + on_b):
+    prepared = []
+    for n in range(6):
         laptop = FieldDevice.enroll(
             tmp_path / f"laptop-{n}", served.url, served.enroll_code(f"p{n}"), passphrase=""
         )
@@ -242,8 +241,10 @@ def test_concurrent_pushes_on_both_workers_write_one_at_a_time_each_change_once(
             laptop.store.add("beneficiary", beneficiary(name=f"Penerima {n}-{k}", nik=None))
         batches = list(laptop.store.outbox_batches(20_000))  # several pushes a laptop
         assert len(batches) >= 3
-        laptops.append((conn, laptop.store.identity.token, batches))
+        prepared.append((laptop.store.identity.token, batches))
         laptop.close()
+    on_a, on_b = connections(served, 3)  # now: an idle connection is closed after a while
+    laptops = [(conn, *rest) for conn, rest in zip(on_a + on_b, prepared, strict=True)]
     answers: list[tuple[int, list[str], Any]] = []
     start = threading.Barrier(len(laptops))
 
