@@ -526,6 +526,7 @@ class SQLiteStorage(HubStorage):
             raise StorageError(f"commit failed: {exc}") from exc
 
     def migrate(self) -> list[str]:
+        self._limits.repair()  # ephemeral and unsynced: a damaged file is simply made anew
         return apply_migrations(self._conn())
 
     @contextmanager

@@ -6,7 +6,9 @@ WAL, and ``synchronous=OFF``: the state is ephemeral (a lost bucket refills, a l
 was a push that is retried), so no call pays for an fsync. Every change is one short
 ``BEGIN IMMEDIATE`` transaction, atomic across the hub's processes. A file whose layout
 is not this module's is emptied and rebuilt, never migrated: nothing in it is worth
-keeping.
+keeping. For the same reason a file a power cut left damaged (possible with
+``synchronous=OFF``) is deleted and made anew by :meth:`SQLiteLimitStore.repair`, which the
+hub's start runs (`SQLiteStorage.migrate`, before any worker is forked).
 """
 
 from __future__ import annotations
@@ -106,6 +108,27 @@ class SQLiteLimitStore(LimitStore):
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
+
+    def repair(self) -> bool:
+        """Delete the file if SQLite finds it damaged (it is rebuilt on next use).
+
+        Run it while no other process uses the file (at the hub's start).
+        :returns: whether it was deleted.
+        """
+        try:
+            conn = sqlite3.connect(self.path, isolation_level=None)
+            try:
+                ok = conn.execute("PRAGMA quick_check").fetchone()[0] == "ok"
+            finally:
+                conn.close()
+        except sqlite3.DatabaseError:
+            ok = False
+        if ok:
+            return False
+        self.close()
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+        return True
 
     def close(self) -> None:
         with self._opened_lock:

@@ -30,3 +30,16 @@ class TestSQLiteStorage(StorageContract):
     def test_the_database_file_is_in_wal_mode(self, storage: SQLiteStorage, tmp_path: Path):
         storage.stats()
         assert (tmp_path / "hub.sqlite3-wal").exists()
+
+
+def test_a_damaged_limits_file_is_made_anew_when_the_hub_starts(tmp_path: Path):
+    """limits.sqlite3 is written with synchronous=OFF: a power cut may damage it, and
+    nothing in it is worth keeping, so the hub's start replaces it instead of failing."""
+    (tmp_path / "limits.sqlite3").write_bytes(b"not a database, half written" * 200)
+    storage = SQLiteStorage(tmp_path / "hub.sqlite3")
+    try:
+        storage.migrate()
+        assert storage.limits.take_token("dev", 1.0, 1, 1000.0) == 0.0
+        assert storage.limits.take_token("dev", 1.0, 1, 1000.0) > 0
+    finally:
+        storage.close()
