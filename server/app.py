@@ -80,13 +80,18 @@ def _state(config: Mapping[str, Any], data_dir: Path) -> HubState:
             tuple(config["ATTACHMENT_TYPES"]),
         ),
         rate_limiter=RateLimiter(
-            float(config["RATE_LIMIT_PER_S"]), int(config["RATE_LIMIT_BURST"])
+            storage.limits, float(config["RATE_LIMIT_PER_S"]), int(config["RATE_LIMIT_BURST"])
         ),
-        write_gate=WriteGate(int(config["WRITE_QUEUE_MAX"]), int(config["BUSY_RETRY_AFTER_S"])),
+        write_gate=WriteGate(
+            storage, float(config["WRITE_WAIT_MAX_S"]), int(config["BUSY_RETRY_AFTER_S"])
+        ),
         enroll_limiter=FailureLimiter(
+            storage.limits,
             int(config["ENROLL_FAILURES_MAX"]),
             float(config["ENROLL_FAILURE_WINDOW_S"]),
             ENROLL_LIMIT_MESSAGE,
         ),
-        lockout=LoginLockout(int(config["LOGIN_MAX_FAILURES"]), float(config["LOGIN_LOCKOUT_S"])),
+        lockout=LoginLockout(
+            storage.limits, int(config["LOGIN_MAX_FAILURES"]), float(config["LOGIN_LOCKOUT_S"])
+        ),
     )

@@ -62,9 +62,12 @@ DEFAULTS: dict[str, object] = {
     # Calls one device may make: a burst, then so many a second (429 beyond; 0: no limit).
     "RATE_LIMIT_BURST": 300,
     "RATE_LIMIT_PER_S": 30.0,
-    # Pushes in progress at once (waiting for the one writer or writing); one more gets 503
-    # with Retry-After, keeping the server's other threads free for pulls (0: no limit).
-    "WRITE_QUEUE_MAX": 3,
+    # The longest a push waits its turn for the one writer, in seconds (hub-wide queue,
+    # server/throttle.py). A push whose queue ahead is estimated longer (changes queued
+    # times the measured seconds per change) gets 503 hub_busy at once, with Retry-After
+    # that estimate. Keep it well under the laptop's read timeout (60 s). 0: never wait.
+    "WRITE_WAIT_MAX_S": 20.0,
+    # Retry-After of a write the hub's disk refused (503, nothing written).
     "BUSY_RETRY_AFTER_S": 5,
     # -- the web pages (/web/, docs/web.md) ------------------------------------------------
     # Signs the session cookie and the CSRF tokens. None: made once and kept in

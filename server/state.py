@@ -30,7 +30,8 @@ EXTENSION_KEY = "pendamping"
 
 @dataclass(frozen=True, slots=True)
 class HubState:
-    """The hub's services and its in-memory registries, made once per app."""
+    """The hub's services and its back-pressure, made once per app (per process: what
+    must hold hub-wide, the limiters keep in ``storage.limits``, not here)."""
 
     #: the database, through the :class:`HubStorage` interface
     storage: HubStorage
@@ -44,13 +45,13 @@ class HubState:
     devices: DeviceService
     #: photos: tus uploads in progress and finished blobs, under DATA_DIR/attachments
     attachments: AttachmentStore
-    #: calls per device (429 beyond)
+    #: calls per device, hub-wide (429 beyond)
     rate_limiter: RateLimiter
-    #: pushes in progress at once (503 beyond)
+    #: the hub-wide write queue: a push waits its turn, 503 when the wait would be too long
     write_gate: WriteGate
-    #: failed enrolments per client IP (POST /enroll)
+    #: failed enrolments per client IP, hub-wide (POST /enroll)
     enroll_limiter: FailureLimiter
-    #: failed web logins per user name and per client IP
+    #: failed web logins per user name and per client IP, hub-wide
     lockout: LoginLockout
 
 

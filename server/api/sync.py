@@ -45,7 +45,7 @@ def push(body):
     `duplicates` counts the changes that were seen before.
     """
     changes = body["changes"]
-    with hub_state().write_gate.slot():
+    with hub_state().write_gate.turn(len(changes)):  # waits its turn, or 503 with the wait
         outcome = _service().push(
             current_device(),
             changes,

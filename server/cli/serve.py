@@ -1,13 +1,32 @@
-"""`pendamping-hub init | serve`: prepare the data folder, and run the hub."""
+"""`pendamping-hub init | serve`: prepare the data folder, and run the hub.
+
+One process (the default, and the only way on Windows) is waitress. `--workers N` above 1
+runs gunicorn: N processes of `--threads` threads each, sharing the SQLite file. Every
+worker builds its own app after the fork (nothing preloaded), so no SQLite connection
+crosses a fork; migrations run once, here, before any worker starts. Whatever must hold
+hub-wide (limits, the write queue, the hub clock, seq) is in storage, not in a worker.
+"""
 
 from __future__ import annotations
 
+import sys
+from typing import Any
+
 import click
 import waitress
+from flask import Flask
 
+from server.app import create_app
 from server.cli.context import data_dir, hub, hub_app
+from server.state import hub_state
 
 __all__ = ["init", "serve"]
+
+#: what a Windows office hears when it asks for several processes
+WINDOWS_WORKERS = (
+    "Beberapa proses hub (--workers lebih dari 1) butuh Linux; di Windows jalankan satu "
+    "proses, atau beberapa layanan hub di balik reverse proxy."
+)
 
 
 @click.command()
@@ -21,17 +40,63 @@ def init(ctx: click.Context) -> None:
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--threads", default=4, show_default=True, type=int)
+@click.option("--threads", default=4, show_default=True, type=click.IntRange(min=1))
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Jumlah proses hub (lebih dari 1: gunicorn, hanya di Linux/macOS).",
+)
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int, threads: int) -> None:
-    """Jalankan hub dengan server WSGI waitress."""
-    app = hub_app(ctx)
-    click.echo(f"Hub berjalan di http://{host}:{port} (data: {data_dir(ctx)})")
-    waitress.serve(
-        app,
-        host=host,
-        port=port,
-        threads=threads,
-        ident="pendamping-hub",
-        clear_untrusted_proxy_headers=True,
-    )
+def serve(ctx: click.Context, host: str, port: int, threads: int, workers: int) -> None:
+    """Jalankan hub: satu proses dengan waitress, atau beberapa dengan gunicorn."""
+    if workers > 1 and sys.platform == "win32":
+        raise click.UsageError(WINDOWS_WORKERS, ctx)
+    app = hub_app(ctx)  # creates and migrates the data folder, once, before any worker
+    where = f"http://{host}:{port} (data: {data_dir(ctx)})"
+    if workers == 1:
+        click.echo(f"Hub berjalan di {where}")
+        waitress.serve(
+            app,
+            host=host,
+            port=port,
+            threads=threads,
+            ident="pendamping-hub",
+            clear_untrusted_proxy_headers=True,
+        )
+        return
+    overrides = {"DATA_DIR": str(data_dir(ctx))}
+    hub_state(app).storage.close()  # no connection of the parent's crosses the fork
+    click.echo(f"Hub berjalan di {where}, {workers} proses x {threads} thread")
+    _gunicorn(overrides, host, port, workers, threads)
+
+
+def _gunicorn(overrides: dict[str, Any], host: str, port: int, workers: int, threads: int) -> None:
+    """Run gunicorn's gthread workers, each creating its own app (imported only here:
+    gunicorn is not installed on Windows)."""
+    from gunicorn.app.base import BaseApplication  # type: ignore[import-untyped]
+
+    bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    options = {
+        "bind": [bind],
+        "workers": workers,
+        "worker_class": "gthread",
+        "threads": threads,
+        "preload_app": False,  # each worker opens its own SQLite connections
+        "keepalive": 30,  # a laptop's calls in one round reuse its connection
+        "proc_name": "pendamping-hub",
+        "accesslog": None,
+        "errorlog": "-",
+        "loglevel": "warning",
+    }
+
+    class HubApplication(BaseApplication):
+        def load_config(self) -> None:
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> Flask:
+            return create_app(overrides)  # in the worker, after the fork
+
+    HubApplication().run()

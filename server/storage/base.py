@@ -5,11 +5,15 @@ Every backend implements :class:`HubStorage` and passes the one contract suite i
 Writes happen inside :meth:`HubStorage.write`, one transaction per call: a push either lands
 whole or not at all.
 
+Hub-wide back-pressure state (buckets, failures, the write queue) is the
+:class:`~server.storage.limits.LimitStore` facet, reached as :attr:`HubStorage.limits`.
+
 Exceptions::
 
     StorageError
      ├── NotFound          a user, device or code that is not there
-     └── AlreadyExists     a user or device name that is taken
+     ├── AlreadyExists     a user or device name that is taken
+     └── WriterBusy        the write lock was not free within the wait allowed
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from server.audit import AuditEntry, AuditEvent, link
+from server.storage.limits import LimitStore, QueuePlace
 
 __all__ = [
     "AlreadyExists",
@@ -29,13 +34,17 @@ __all__ = [
     "Device",
     "DeviceReport",
     "HubStorage",
+    "LimitStore",
     "NotFound",
     "PullPage",
+    "QueuePlace",
     "RecordRow",
     "ScopeExit",
     "StorageError",
     "User",
     "WriteSession",
+    "WriterBusy",
+    "WriterWait",
 ]
 
 
@@ -49,6 +58,18 @@ class NotFound(StorageError):
 
 class AlreadyExists(StorageError):
     """A user or device with that name exists already."""
+
+
+class WriterBusy(StorageError):
+    """Another write held the lock for longer than the wait allowed; nothing was written."""
+
+
+@dataclass(slots=True)
+class WriterWait:
+    """What :meth:`HubStorage.waiting_for_writer` yields: when the lock was obtained."""
+
+    #: :func:`time.monotonic` when the first write in the block held the lock; None before
+    acquired_at: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,6 +305,20 @@ class HubStorage(abc.ABC):
     @abc.abstractmethod
     def write(self) -> AbstractContextManager[WriteSession]:
         """One write transaction; it commits on a clean exit and rolls back on any error."""
+
+    @abc.abstractmethod
+    def waiting_for_writer(self, seconds: float) -> AbstractContextManager[WriterWait]:
+        """Writes this thread begins inside the block wait at most `seconds` (from entering
+        the block) for the write lock, polling it so that a lock set free is taken within
+        milliseconds, even from another process.
+
+        :raises WriterBusy: from the write that would have waited longer.
+        """
+
+    @property
+    @abc.abstractmethod
+    def limits(self) -> LimitStore:
+        """The hub-wide back-pressure state (one per storage, shared by every process)."""
 
     # -- people and laptops -------------------------------------------------------------
 

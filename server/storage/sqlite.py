@@ -2,6 +2,7 @@
 
 A connection per thread (the WSGI server runs requests on a thread pool); writers take the
 database lock up front with ``BEGIN IMMEDIATE`` so two pushes queue instead of deadlocking.
+The hub-wide limits live in a file of their own beside it (server/storage/sqlite_limits.py).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import dataclasses
 import json
 import sqlite3
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -34,13 +36,21 @@ from server.storage.base import (
     ScopeExit,
     StorageError,
     User,
+    WriterBusy,
+    WriterWait,
     WriteSession,
 )
+from server.storage.limits import LimitStore
 from server.storage.migrations import apply_migrations
+from server.storage.sqlite_limits import SQLiteLimitStore
 
 __all__ = ["SQLiteStorage"]
 
 _CHUNK = 500  # bound parameters per IN (...) query, well under SQLite's limit
+#: While a write waits within a bound, SQLite's busy handler sleeps at most this long per
+#: attempt (1, 2, 5, 10, 2 ms), so a lock set free by another process is taken within a few
+#: milliseconds; the handler's own schedule sleeps 100 ms at a time after the first 0.3 s.
+_POLL_MS = 20
 #: A pulled record's columns, in the order of the page's text (schemas/pull_page.py).
 _PULL_SELECT = f"SELECT {', '.join(RECORD_COLUMNS)}, quiet_device FROM records"
 _PULL_SEQ = RECORD_COLUMNS.index("seq")
@@ -406,11 +416,18 @@ class SQLiteStorage(HubStorage):
 
     :param path: the database file; its folder must exist.
     :param busy_timeout_ms: how long a writer waits for another before failing.
+    :param limits_path: the file of the hub-wide limits; `limits.sqlite3` beside `path`.
     """
 
-    def __init__(self, path: str | Path, busy_timeout_ms: int = 10_000) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        busy_timeout_ms: int = 10_000,
+        limits_path: str | Path | None = None,
+    ) -> None:
         self.path = Path(path)
         self._busy_timeout_ms = busy_timeout_ms
+        self._limits = SQLiteLimitStore(limits_path or self.path.with_name("limits.sqlite3"))
         self._local = threading.local()
         self._opened: list[sqlite3.Connection] = []
         self._opened_lock = threading.Lock()
@@ -448,12 +465,50 @@ class SQLiteStorage(HubStorage):
         for conn in opened:
             conn.close()
         self._local = threading.local()
+        self._limits.close()
+
+    @property
+    def limits(self) -> LimitStore:
+        return self._limits
+
+    @contextmanager
+    def waiting_for_writer(self, seconds: float) -> Iterator[WriterWait]:
+        wait = WriterWait()
+        outer = getattr(self._local, "wait", None)
+        self._local.wait = (time.monotonic() + seconds, wait)
+        try:
+            yield wait
+        finally:
+            self._local.wait = outer
+
+    def _begin(self, conn: sqlite3.Connection) -> None:
+        """BEGIN IMMEDIATE: with the busy timeout, or polling until this thread's bound."""
+        bound = getattr(self._local, "wait", None)
+        if bound is None:
+            conn.execute("BEGIN IMMEDIATE")
+            return
+        deadline, wait = bound
+        conn.execute(f"PRAGMA busy_timeout = {_POLL_MS}")
+        try:
+            while True:
+                try:
+                    conn.execute("BEGIN IMMEDIATE")
+                    break
+                except sqlite3.OperationalError as exc:
+                    if "locked" not in str(exc) and "busy" not in str(exc):
+                        raise
+                    if time.monotonic() >= deadline:
+                        raise WriterBusy(f"write lock not free in time: {exc}") from exc
+        finally:
+            conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
+        if wait.acquired_at is None:
+            wait.acquired_at = time.monotonic()
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         conn = self._conn()
         try:
-            conn.execute("BEGIN IMMEDIATE")
+            self._begin(conn)
         except sqlite3.Error as exc:
             raise StorageError(f"cannot start a write: {exc}") from exc
         try:
@@ -471,6 +526,7 @@ class SQLiteStorage(HubStorage):
             raise StorageError(f"commit failed: {exc}") from exc
 
     def migrate(self) -> list[str]:
+        self._limits.repair()  # ephemeral and unsynced: a damaged file is simply made anew
         return apply_migrations(self._conn())
 
     @contextmanager

@@ -14,7 +14,8 @@ does the same)::
 
 The suite speaks only the interface of :mod:`server.storage.base`: no SQL, no HTTP, no
 merge rule, so a PostgreSQL backend runs it unchanged. It needs pytest, which only the
-``[dev]`` extra installs; nothing outside the tests imports this module.
+``[dev]`` extra installs; nothing outside the tests imports this module. The limits'
+part of the contract is in :mod:`server.storage.limits_testing`, inherited here.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from server.storage.base import (
     StorageError,
     User,
 )
+from server.storage.limits_testing import LimitStoreContract
 
 __all__ = ["StorageContract", "change_row", "conflict_row", "record_row"]
 
@@ -136,10 +138,12 @@ class _Boom(Exception):
     """Raised inside a write block to make it fail."""
 
 
-class StorageContract:
-    """Every behaviour of :class:`HubStorage` and :class:`WriteSession` that callers rely on.
+class StorageContract(LimitStoreContract):
+    """Every behaviour of :class:`HubStorage` and :class:`WriteSession` that callers rely on,
+    and of its hub-wide limits (:class:`~server.storage.limits_testing.LimitStoreContract`).
 
-    Subclasses provide the ``storage`` fixture: an empty, migrated backend.
+    Subclasses provide the ``storage`` fixture: an empty, migrated backend; and
+    ``limits_opener``: a picklable callable opening another handle on its limits.
     """
 
     # -- helpers --------------------------------------------------------------------------

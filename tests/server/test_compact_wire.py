@@ -258,18 +258,21 @@ def test_a_device_that_calls_too_often_gets_429_with_retry_after(laptops, hub_ap
     assert client.get("/api/v1/sync/pull", headers=other_auth).status_code == 200
 
 
-def test_a_full_write_queue_answers_503_with_retry_after_and_writes_nothing(
+def test_a_push_that_waits_past_the_bound_answers_503_with_retry_after_and_writes_nothing(
     laptops, hub_app: Flask, hub_storage
 ):
+    """Issue 11 changed this: a push no longer meets a full queue at once; it waits its
+    turn for WRITE_WAIT_MAX_S, and only a writer busy for longer turns it away, saying
+    how long the queue ahead should take (here one estimated push of 400 changes)."""
     ani = laptops.enroll("ani")
     ani.store.add("beneficiary", beneficiary())
     (batch,) = ani.store.outbox_batches(10**6)
     gate = hub_app.extensions["pendamping"].write_gate
-    gate.limit = 1
+    gate.wait_max_s = 0.5
     holding, release = threading.Event(), threading.Event()
 
-    def hold() -> None:
-        with gate.slot():
+    def hold() -> None:  # a push of 400 changes that takes far longer than its estimate
+        with gate.turn(400), hub_storage.write():
             holding.set()
             release.wait(10)
 
@@ -291,7 +294,9 @@ def test_a_full_write_queue_answers_503_with_retry_after_and_writes_nothing(
         holder.join()
     assert response.status_code == 503
     assert response.get_json()["error"] == "hub_busy"
-    assert response.headers["Retry-After"] == "5"
+    assert response.headers["Retry-After"] == "1"
+    assert "Hub sedang sibuk" in response.get_json()["message"]
+    assert "coba lagi dalam 1 detik" in response.get_json()["message"]
     assert hub_storage.stats()["changes"] == 0
     assert ani.sync().pushed == 1  # once the queue drains, the same change goes in
 

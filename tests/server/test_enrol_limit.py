@@ -14,6 +14,7 @@ from server.enrolment import issue_code
 from server.error_map import http_error
 from server.exceptions import TooManyRequests
 from server.storage import User
+from server.storage.sqlite_limits import SQLiteLimitStore
 from server.throttle import ENROLL_LIMIT_MESSAGE, FailureLimiter
 from server.timeutil import utc_iso
 
@@ -91,9 +92,11 @@ class Clock:
         return self.now
 
 
-def test_the_limit_lifts_as_failures_leave_the_window():
+def test_the_limit_lifts_as_failures_leave_the_window(tmp_path: Path):
     clock = Clock()
-    limiter = FailureLimiter(2, 900, ENROLL_LIMIT_MESSAGE, clock)
+    limiter = FailureLimiter(
+        SQLiteLimitStore(tmp_path / "limits.sqlite3"), 2, 900, ENROLL_LIMIT_MESSAGE, clock
+    )
     limiter.failed("ip")
     clock.now += 100
     limiter.failed("ip")
@@ -107,8 +110,10 @@ def test_the_limit_lifts_as_failures_leave_the_window():
     limiter.check("another ip")
 
 
-def test_a_limit_of_zero_limits_nothing():
-    limiter = FailureLimiter(0, 900, ENROLL_LIMIT_MESSAGE)
+def test_a_limit_of_zero_limits_nothing(tmp_path: Path):
+    limiter = FailureLimiter(
+        SQLiteLimitStore(tmp_path / "limits.sqlite3"), 0, 900, ENROLL_LIMIT_MESSAGE
+    )
     for _ in range(50):
         limiter.failed("ip")
     limiter.check("ip")

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-pytest.register_assert_rewrite("server.storage.testing")
+pytest.register_assert_rewrite("server.storage.testing", "server.storage.limits_testing")
 
 from server.storage.sqlite import SQLiteStorage  # noqa: E402
+from server.storage.sqlite_limits import SQLiteLimitStore  # noqa: E402
 from server.storage.testing import StorageContract  # noqa: E402
 
 
@@ -21,6 +23,23 @@ class TestSQLiteStorage(StorageContract):
         yield backend
         backend.close()
 
+    @pytest.fixture
+    def limits_opener(self, tmp_path: Path) -> Callable[[], SQLiteLimitStore]:
+        return functools.partial(SQLiteLimitStore, tmp_path / "limits.sqlite3")
+
     def test_the_database_file_is_in_wal_mode(self, storage: SQLiteStorage, tmp_path: Path):
         storage.stats()
         assert (tmp_path / "hub.sqlite3-wal").exists()
+
+
+def test_a_damaged_limits_file_is_made_anew_when_the_hub_starts(tmp_path: Path):
+    """limits.sqlite3 is written with synchronous=OFF: a power cut may damage it, and
+    nothing in it is worth keeping, so the hub's start replaces it instead of failing."""
+    (tmp_path / "limits.sqlite3").write_bytes(b"not a database, half written" * 200)
+    storage = SQLiteStorage(tmp_path / "hub.sqlite3")
+    try:
+        storage.migrate()
+        assert storage.limits.take_token("dev", 1.0, 1, 1000.0) == 0.0
+        assert storage.limits.take_token("dev", 1.0, 1, 1000.0) > 0
+    finally:
+        storage.close()

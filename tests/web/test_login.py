@@ -38,8 +38,9 @@ class FakeClock:
 def clock(hub_app: Flask) -> FakeClock:
     """The login lockout on a clock the test moves."""
     fake = FakeClock()
+    state = hub_state(hub_app)
     hub_app.extensions["pendamping"] = replace(
-        hub_state(hub_app), lockout=LoginLockout(5, 900, clock=fake)
+        state, lockout=LoginLockout(state.storage.limits, 5, 900, clock=fake)
     )
     return fake
 
