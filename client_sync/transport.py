@@ -226,6 +226,8 @@ class SyncRetry(Retry):
             if self.listener is not None:
                 self.listener(left)  # may raise to stop the round (the daemon stopping)
             self.sleeper(min(left, 1.0))
+        if self.listener is not None:
+            self.listener(0.0)  # trying again now
 
 
 def _give_back(pool: ConnectionPool | None, url: str | None) -> None:

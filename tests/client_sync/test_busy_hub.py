@@ -168,7 +168,7 @@ def test_the_wait_is_told_each_second_and_a_listener_may_end_it():
 
     retry.increment("POST", PUSH_PATH, response=answer(503, "3")).sleep()
 
-    assert heard == [3, 2, 1]
+    assert heard == [3, 2, 1, 0]  # 0: trying again now
 
     class Stop(Exception):
         pass
