@@ -66,7 +66,7 @@ def enrolment_codes(data: Path, count: int) -> list[str]:
 def patient(url: str) -> HttpTransport:
     """The laptop's real transport, as `pendamping sync` builds it: 4 tries for a lost
     connection, and up to 2 minutes of waiting on a busy hub (far more than needed)."""
-    return HttpTransport(url, timeout=(5.0, 30.0), retry=default_retry(4, wait_s=120))
+    return HttpTransport(url, retry=default_retry(4, wait_s=120))
 
 
 def hub_changes(data: Path) -> tuple[dict[str, list[str]], Counter]:
