@@ -29,7 +29,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Protocol, Self
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol, Self
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -230,7 +230,7 @@ class SyncRetry(Retry):
             self.listener(0.0)  # trying again now
 
 
-def _give_back(pool: ConnectionPool | None, url: str | None) -> None:
+def _give_back(pool: ConnectionPool | None, url: str | None) -> NoReturn:
     """Stop retrying: urllib3's pool catches this and, with raise_on_status=False, answers
     with the last response itself; it always passes its pool (a None one is typed as urllib3
     itself does it)."""
