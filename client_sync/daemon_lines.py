@@ -10,6 +10,7 @@ from datetime import datetime
 from client_sync.engine import SyncResult
 from client_sync.errors import ClientError, HubRefused
 from client_sync.schedule import Outcome
+from client_sync.spans import span
 from schemas.error_codes import ErrorCode
 
 __all__ = ["clock_time", "describe", "duration", "revoked_text", "stamp"]
@@ -50,6 +51,8 @@ def describe(
     if outcome is Outcome.NOT_ENROLLED:
         return f"Sinkron tidak dapat berjalan: {reason}"
     waiting = f" {pending} perubahan menunggu di laptop." if pending is not None else ""
+    if outcome is Outcome.BUSY:  # not a failure of anything: the hub asked to come back
+        return f"Sinkron tertunda: {reason}{waiting}"
     return f"Sinkron gagal: {reason}{waiting}"
 
 
@@ -72,14 +75,7 @@ def clock_time(at: datetime) -> str:
 
 
 def duration(seconds: float) -> str:
-    """``dalam 45 detik``, ``dalam 15 menit``, ``dalam 1 jam 5 menit``."""
+    """``dalam 4,5 detik``, ``dalam 45 detik``, ``dalam 15 menit``, ``dalam 1 jam 5 menit``."""
     if seconds < 10:
         return "dalam " + f"{max(seconds, 0):.1f}".replace(".", ",") + " detik"
-    whole = round(seconds)
-    if whole < 90:
-        return f"dalam {whole} detik"
-    minutes, secs = divmod(whole, 60)
-    if minutes < 60:
-        return f"dalam {minutes} menit" + (f" {secs} detik" if secs else "")
-    hours, minutes = divmod(minutes, 60)
-    return f"dalam {hours} jam" + (f" {minutes} menit" if minutes else "")
+    return "dalam " + span(seconds)

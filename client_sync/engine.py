@@ -9,6 +9,7 @@ confirmed is simply sent again next time.
 
 from __future__ import annotations
 
+import math
 import random
 import time
 from collections.abc import Callable
@@ -22,14 +23,19 @@ from client_sync.hub import HubClient
 from client_sync.photos import upload_pending
 from client_sync.schedule import Rng
 from client_sync.store import FieldStore
+from client_sync.transport import tell_waits
 from schemas.hlc import wall_ms
 from schemas.protocol import PULL_LIMIT_DEFAULT
 
-__all__ = ["BatchSizer", "Progress", "SyncResult", "sync_once"]
+__all__ = ["BUSY_PHASE", "BatchSizer", "Progress", "SyncResult", "sync_once"]
 
 #: Told how a long round goes: (phase, done, total) with phase ``kirim`` (changes pushed),
-#: ``terima`` (records pulled; total 0: unknown) or ``foto`` (photo bytes sent).
+#: ``terima`` (records pulled; total 0: unknown), ``foto`` (photo bytes sent) or ``sibuk``
+#: (the hub is busy: `done` is the seconds still to wait before the next try, total 0),
+#: told about once a second while the wait lasts. A hook that raises stops the round.
 Progress = Callable[[str, int, int], None]
+#: The phase of a wait on a busy hub.
+BUSY_PHASE = "sibuk"
 
 DEFAULT_BATCH_BYTES = 512 * 1024  # of JSON: about 50 KB on the wire for visits
 DEFAULT_START_BYTES = 128 * 1024
@@ -257,17 +263,29 @@ def sync_once(
     """Push, then pull, then send the photos the link allows (a record always before its
     photos). :raises client_sync.errors.SyncError: the round stopped early.
 
+    A hub that answers busy is waited on by the transport (urllib3's `Retry`, bounded by
+    its `wait_s`, not by a count of tries); `progress` hears each second of such a wait as
+    phase :data:`BUSY_PHASE`, and past the bound the round stops with
+    :class:`~client_sync.errors.HubBusy`.
+
     :param pause: how to wait between a cut push and the next try (tests pass a no-op).
     :param rng: the random source of that wait's jitter.
     :param wall: the wall clock in ms, for the photos' upload stamps.
     """
     result = SyncResult()
-    # Changes carried to the office on a USB stick: ask their receipts, don't send them.
-    result.confirmed_by_bundle = confirm_exported(store, hub)
-    push_outbox(store, hub, result, batch_bytes, progress, pause=pause, rng=rng)
-    pull_all(store, hub, result, pull_limit, progress)
-    on_photo = None if progress is None else (lambda _sha, sent, size: progress("foto", sent, size))
-    photos = upload_pending(store, hub, progress=on_photo, wall=wall)
+    if progress is not None:  # how long the transport still waits on a busy hub
+        tell_waits(hub.transport, lambda left: progress(BUSY_PHASE, math.ceil(left), 0))
+    try:
+        # Changes carried to the office on a USB stick: ask their receipts, don't send them.
+        result.confirmed_by_bundle = confirm_exported(store, hub)
+        push_outbox(store, hub, result, batch_bytes, progress, pause=pause, rng=rng)
+        pull_all(store, hub, result, pull_limit, progress)
+        on_photo = (
+            None if progress is None else (lambda _sha, sent, size: progress("foto", sent, size))
+        )
+        photos = upload_pending(store, hub, progress=on_photo, wall=wall)
+    finally:
+        tell_waits(hub.transport, None)
     result.photos_sent, result.photo_bytes = photos.sent, photos.bytes_sent
     result.photos_refused, result.photos_waiting = photos.refused, photos.pending
     return result

@@ -11,8 +11,13 @@
      │    ├── NotEncrypted          a passphrase was given for a store that is not encrypted
      │    └── InvalidRecord         a field failed validation; `.errors` names it
      └── SyncError                  a sync round could not finish; nothing is lost
-          ├── HubUnreachable        no connection, a timeout, or a 5xx after retries
-          │    └── LinkDropped      the connection died while a request or its answer ran
+          ├── HubUnreachable        the hub could not serve the round now: try again later;
+          │    │                    this class itself: no connection, or a timeout
+          │    ├── LinkDropped      the connection died while a request or its answer ran
+          │    ├── HubBusy          429, or a 503 that is not a fault: the hub asked the
+          │    │                    laptop to wait, for longer than it was allowed to
+          │    └── HubBroken        a 5xx that is a fault on the hub (500, a failed disk);
+          │                         `.status` and `.slug` say which
           ├── HubRefused            the hub answered 4xx; `.slug` is its stable error code,
           │                         `.code` the same as a schemas.error_codes.ErrorCode
           │    └── Unauthorized     401: unknown or revoked token
@@ -23,10 +28,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from client_sync.spans import span
 from schemas.error_codes import ErrorCode
 
 __all__ = [
     "ClientError",
+    "HubBroken",
+    "HubBusy",
     "HubRefused",
     "HubUnreachable",
     "InvalidRecord",
@@ -95,7 +103,8 @@ class SyncError(ClientError):
 
 
 class HubUnreachable(SyncError):
-    """No answer from the hub: no link, a timeout, or server errors after retries."""
+    """The hub cannot serve this round now. This class itself: no answer at all (no link,
+    a refused connection, a timeout); its subclasses say what else."""
 
 
 class LinkDropped(HubUnreachable):
@@ -103,6 +112,54 @@ class LinkDropped(HubUnreachable):
 
     The hub may or may not have acted; a push sent again gets its original receipts.
     """
+
+
+class HubBusy(HubUnreachable):
+    """The hub kept answering that it is busy (429 or 503 with `Retry-After`) for longer than
+    the laptop was allowed to wait, or asked for a wait longer than that at once.
+
+    A push refused as busy wrote nothing on the hub; every change is still in the outbox.
+
+    :param retry_after: the hub's last `Retry-After`, in seconds (None: it gave none).
+    :param waited_s: how long the laptop waited on it before giving up (0: not at all).
+    :param status: the last answer's HTTP status; :param detail: the hub's own message,
+        kept for a caller that knows better words (enrolment's lockout), not in the text.
+    """
+
+    def __init__(
+        self, retry_after: float | None, waited_s: float = 0.0, status: int = 503, detail: str = ""
+    ) -> None:
+        self.retry_after = retry_after
+        self.waited_s = waited_s
+        self.status = status
+        self.detail = detail
+        if waited_s >= 1:
+            text = f"Hub tetap sibuk selama {span(waited_s)}"
+        elif retry_after:
+            text = f"Hub sibuk dan meminta menunggu {span(retry_after)}"
+        else:
+            text = "Hub sibuk"
+        super().__init__(f"{text}; data Anda aman di laptop.")
+
+
+class HubBroken(HubUnreachable):
+    """The hub answered with a fault of its own (a 5xx that is not "busy": a bug, a disk
+    that failed a write, a proxy that cannot reach it).
+
+    :param status: the HTTP status; :param slug: the hub's error code (``error`` when the
+        answer named none); :param detail: the hub's message, worth showing, or ``""``.
+    """
+
+    def __init__(self, status: int, slug: str, detail: str = "") -> None:
+        self.status = status
+        self.slug = slug
+        tail = f": {detail.strip().rstrip('.')}" if detail.strip() else ""
+        super().__init__(f"Hub sedang bermasalah (HTTP {status}){tail}.")
+
+    @property
+    def code(self) -> ErrorCode | None:
+        """The slug as an :class:`ErrorCode`; None for one this laptop does not know."""
+        return ErrorCode.lookup(self.slug)
 
 
 class HubRefused(SyncError):

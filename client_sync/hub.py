@@ -13,14 +13,15 @@ from typing import Any
 import orjson
 
 from client_sync.errors import (
+    HubBroken,
+    HubBusy,
     HubRefused,
-    HubUnreachable,
     ProtocolError,
     SyncError,
     Unauthorized,
 )
 from client_sync.store import Identity, OutboxBatch
-from client_sync.transport import RawResponse, Transport
+from client_sync.transport import BUSY_STATUSES, RawResponse, Transport
 from client_sync.version import CLIENT_VERSION
 from schemas.error_codes import ErrorCode
 from schemas.protocol import (
@@ -53,6 +54,33 @@ def _retry_after(headers: Mapping[str, str]) -> float | None:
     """`Retry-After` in seconds (the hub sends seconds, never a date)."""
     value = str(headers.get(RETRY_AFTER_HEADER) or "").strip()
     return float(value) if value.isascii() and value.isdigit() else None
+
+
+def _is_busy(status: int, slug: str) -> bool:
+    """A 429, or a 503 that is not a fault (`storage_unavailable`: the hub's disk failed)."""
+    return status in BUSY_STATUSES and slug != ErrorCode.STORAGE_UNAVAILABLE
+
+
+def _error(response: RawResponse, info: Mapping[str, Any]) -> SyncError:
+    """The exception for an error answer: its words fit the fault (errors.py's tree)."""
+    status = response.status
+    slug = str(info.get("error", _UNNAMED))
+    said = str(info.get("message") or "")
+    retry_after = _retry_after(response.headers)
+    error: SyncError
+    if status == ErrorCode.UNAUTHORIZED.status:
+        error = Unauthorized(status, slug, said or f"HTTP {status}")
+    elif _is_busy(status, slug):
+        # The transport waited as long as it was allowed to (SyncRetry) before this answer.
+        error = HubBusy(retry_after, response.elapsed_s, status, said)
+    elif status >= 500:
+        code = ErrorCode.lookup(slug)
+        # the hub's own words, unless they are its generic "something went wrong"
+        error = HubBroken(status, slug, "" if code is None or code.generic else said)
+    else:
+        error = HubRefused(status, slug, said or f"HTTP {status}")
+    error.retry_after = retry_after
+    return error
 
 
 def _gzip_json(payload: bytes, level: int = _GZIP_LEVEL) -> bytes:
@@ -95,21 +123,11 @@ class HubClient:
         try:
             data = orjson.loads(response.body) if response.body else None
         except ValueError as exc:
-            raise ProtocolError(f"Jawaban hub bukan JSON (HTTP {response.status}).") from exc
+            if response.status < 400:
+                raise ProtocolError(f"Jawaban hub bukan JSON (HTTP {response.status}).") from exc
+            data = None  # an error page that is not the hub's (a proxy's HTML)
         if response.status >= 400:
-            info = data if isinstance(data, dict) else {}
-            error_cls = Unauthorized if response.status == 401 else HubRefused
-            error: SyncError
-            if response.status >= 500:
-                error = HubUnreachable(f"Hub sedang bermasalah (HTTP {response.status}).")
-            else:
-                error = error_cls(
-                    response.status,
-                    str(info.get("error", _UNNAMED)),
-                    str(info.get("message", f"HTTP {response.status}")),
-                )
-            error.retry_after = _retry_after(response.headers)
-            raise error
+            raise _error(response, data if isinstance(data, dict) else {})
         return data
 
     def health(self) -> dict[str, Any]:

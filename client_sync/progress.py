@@ -2,7 +2,8 @@
 
 :class:`TerminalProgress` is the ``progress`` callable that
 :meth:`client_sync.FieldDevice.sync` accepts: it is told ``(phase, done, total)`` and
-redraws a single line (``Mengirim 4.000/10.000 perubahan (40%)…``) at most about five times
+redraws a single line (``Mengirim 4.000/10.000 perubahan (40%)…``, or while the hub is busy
+``Hub sibuk; menunggu 12 detik lagi, data Anda aman di laptop.``) at most about five times
 a second. On anything but a terminal (a pipe, a log file, Task Scheduler) it writes
 nothing, so scripts and logs see only the round's result.
 """
@@ -13,6 +14,8 @@ import threading
 import time
 from collections.abc import Callable
 from typing import TextIO
+
+from client_sync.spans import span
 
 __all__ = ["TerminalProgress", "describe"]
 
@@ -32,8 +35,13 @@ def _megabytes(n: int) -> str:
 
 def describe(phase: str, done: int, total: int) -> str:
     """The line for one report: `phase` is ``kirim`` (changes sent), ``terima`` (records
-    received) or ``foto`` (photo bytes sent); `total` 0 means not known."""
+    received), ``foto`` (photo bytes sent) or ``sibuk`` (`done`: seconds still to wait on a
+    busy hub); `total` 0 means not known."""
     done = max(done, 0)
+    if phase == "sibuk":
+        if done < 1:
+            return "Hub sibuk; mencoba lagi…"
+        return f"Hub sibuk; menunggu {span(done)} lagi, data Anda aman di laptop."
     if phase == "foto":
         if total > 0:
             return f"Mengirim foto {_megabytes(done)}/{_megabytes(total)} MB…"

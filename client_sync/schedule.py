@@ -4,9 +4,13 @@
 plain values in, plain values out, so every rule is tested without waiting.
 
 - A round that ended well is followed by the next one ``every_s`` later.
-- A round that failed (no link, a refusal, a local error) is retried after a backoff that
-  grows with the number of failures in a row, with "equal jitter" (see :func:`backoff_s`),
-  never longer than ``every_s``; a ``Retry-After`` from the hub is a floor.
+- A round waits on a busy hub inside the transport for at most ``DAEMON_WAIT_S`` (shorter
+  than `pendamping sync`'s: nobody watches it, and the next round comes anyway); past that
+  it ends as :attr:`Outcome.BUSY`.
+- A round that failed (no link, a busy hub, a refusal, a local error) is retried after a
+  backoff that grows with the number of failures in a row, with "equal jitter" (see
+  :func:`backoff_s`), never longer than ``every_s``; a ``Retry-After`` from the hub is a
+  floor.
 - A revoked or unknown token (401), or a home that is not enrolled, stops the rounds: no
   retry can fix them, only the district office or `pendamping enroll`.
 - A local write seen after a good round brings the next round forward to ``settle_s`` from
@@ -20,10 +24,11 @@ import enum
 from dataclasses import dataclass, replace
 from typing import Protocol
 
-from client_sync.errors import HubUnreachable, NotEnrolled, SyncError, Unauthorized
+from client_sync.errors import HubBusy, HubUnreachable, NotEnrolled, SyncError, Unauthorized
 
 __all__ = [
     "BASE_S",
+    "DAEMON_WAIT_S",
     "DEFAULT_EVERY_S",
     "DEFAULT_SETTLE_S",
     "Outcome",
@@ -42,6 +47,8 @@ __all__ = [
 DEFAULT_EVERY_S = 15 * 60.0
 DEFAULT_SETTLE_S = 20.0
 BASE_S = 30.0  #: the first backoff's cap: 30 s, doubling with each failure in a row
+#: The longest stretch of busy answers a daemon round waits through (`pendamping daemon --wait`).
+DAEMON_WAIT_S = 5 * 60.0
 _MAX_DOUBLINGS = 60  # 2**60 * 30 s outgrows any every_s; keeps the float finite
 
 
@@ -55,7 +62,8 @@ class Outcome(enum.Enum):
     """How a round ended, as far as scheduling cares."""
 
     OK = "ok"
-    OFFLINE = "offline"  # HubUnreachable: no link, a timeout, 5xx after retries
+    OFFLINE = "offline"  # HubUnreachable: no link, a timeout, a broken hub (5xx)
+    BUSY = "busy"  # HubBusy: the hub stayed busy past the round's wait
     REFUSED = "refused"  # another SyncError: a 4xx other than 401, a broken answer
     LOCAL = "local"  # the store is busy or broken, or an unexpected error (a bug)
     UNAUTHORIZED = "unauthorized"  # 401: the token is unknown or revoked
@@ -77,6 +85,8 @@ def classify(exc: BaseException | None) -> Outcome:
         return Outcome.OK
     if isinstance(exc, Unauthorized):
         return Outcome.UNAUTHORIZED
+    if isinstance(exc, HubBusy):
+        return Outcome.BUSY
     if isinstance(exc, HubUnreachable):
         return Outcome.OFFLINE
     if isinstance(exc, SyncError):

@@ -1,6 +1,6 @@
 """`pendamping daemon`: sync in the background, a thin shell over :class:`SyncDaemon`.
 
-    pendamping daemon [--every MENIT] [--settle DETIK] [--once]
+    pendamping daemon [--every MENIT] [--settle DETIK] [--wait MENIT] [--once]
 
 A round's exit code comes from :data:`client_sync.cli.failures.ROUND_EXIT_CODES`, the same
 as `pendamping sync` gives for it.
@@ -19,7 +19,7 @@ from client_sync.daemon import SyncDaemon
 from client_sync.device import FieldDevice
 from client_sync.errors import NotEnrolled
 from client_sync.instance_lock import AlreadyRunning, only_instance
-from client_sync.schedule import DEFAULT_EVERY_S, DEFAULT_SETTLE_S
+from client_sync.schedule import DAEMON_WAIT_S, DEFAULT_EVERY_S, DEFAULT_SETTLE_S
 
 __all__ = ["daemon"]
 
@@ -50,16 +50,28 @@ def _log(line: str) -> None:
     help="Detik menunggu setelah perubahan baru sebelum sinkron (perubahan beruntun: sekali).",
 )
 @click.option(
+    "--wait",
+    "wait_min",
+    type=click.FloatRange(min=0),
+    default=DAEMON_WAIT_S / 60,
+    show_default=True,
+    metavar="MENIT",
+    help="Menit terlama satu putaran menunggu selama hub menjawab sibuk; lalu coba lagi nanti.",
+)
+@click.option(
     "--once",
     is_flag=True,
     help="Satu putaran lalu keluar, dengan kode keluar seperti `pendamping sync`.",
 )
 @click.pass_context
-def daemon(ctx: click.Context, every_min: float, settle_s: float, once: bool) -> None:
+def daemon(
+    ctx: click.Context, every_min: float, settle_s: float, wait_min: float, once: bool
+) -> None:
     """Sinkron otomatis di latar belakang: tiap --every menit, segera setelah perubahan
     baru, dan makin jarang saat hub tidak terjangkau. Ctrl-C untuk berhenti."""
     home = home_of(ctx)
-    factory = transport_factory()  # a bad PENDAMPING_RETRIES/TIMEOUT fails here, exit 2
+    # a bad PENDAMPING_RETRIES/TIMEOUT fails here, exit 2
+    factory = transport_factory(wait_min * 60)
     passphrase = store_passphrase(home)  # PENDAMPING_PASSPHRASE, or asked once on a terminal
 
     def open_home() -> FieldDevice:

@@ -27,6 +27,12 @@ ClientError               EXIT_ERROR          the message (not enrolled, no such
 OSError                   EXIT_ERROR          ``Berkas atau folder tidak dapat dipakai: <error>``
 anything else (a bug)     EXIT_ERROR          ``Galat tak terduga (<type>): <error>``
 ========================  ==================  ===============================================
+
+A :class:`~client_sync.errors.SyncError`'s message already says what the fault is (errors.py's
+tree, worded where it is raised): ``Hub tidak dapat dihubungi (…)`` (no connection),
+``Hub sedang bermasalah (HTTP 500)`` (a fault on the hub), ``Hub tetap sibuk selama 10 menit;
+data Anda aman di laptop.`` (:class:`~client_sync.errors.HubBusy`: busy past the wait, which
+`sync` words as postponed, ``Sinkron tertunda: …``, and exits like a hub it cannot use).
 """
 
 from __future__ import annotations
@@ -38,7 +44,13 @@ from typing import Any
 import click
 
 from client_sync.daemon_lines import revoked_text
-from client_sync.errors import ClientError, InvalidRecord, SyncError, Unauthorized
+from client_sync.errors import (
+    ClientError,
+    HubBusy,
+    InvalidRecord,
+    SyncError,
+    Unauthorized,
+)
 from client_sync.schedule import Outcome
 from schemas.error_codes import ErrorCode
 
@@ -80,8 +92,9 @@ EXIT_CODES: dict[int, str] = {
         " no new passphrase to be had or one shorter than 8 characters"
     ),
     EXIT_HUB: (
-        "the hub could not be reached, or refused (e.g. an unknown enrolment code); every"
-        " record is still on the laptop"
+        "the hub could not be reached, had a fault (HTTP 5xx), stayed busy longer than"
+        " `--wait`, or refused (e.g. an unknown enrolment code); every record is still on"
+        " the laptop"
     ),
     EXIT_UNAUTHORIZED: (
         "the hub no longer accepts this laptop's token (HTTP 401: unknown, or revoked by the"
@@ -94,6 +107,7 @@ EXIT_CODES: dict[int, str] = {
 ROUND_EXIT_CODES = {
     Outcome.OK: EXIT_OK,
     Outcome.OFFLINE: EXIT_HUB,
+    Outcome.BUSY: EXIT_HUB,
     Outcome.REFUSED: EXIT_HUB,
     Outcome.LOCAL: EXIT_ERROR,
     Outcome.UNAUTHORIZED: EXIT_UNAUTHORIZED,
@@ -152,6 +166,11 @@ def sync_failure(exc: SyncError, pending: int) -> Failure:
             f"Hubungi kantor dinas; {pending} perubahan tetap tersimpan di laptop.",
             EXIT_UNAUTHORIZED,
         )
+    if isinstance(exc, HubBusy):  # its message says the data is safe already
+        return Failure(
+            f"Sinkron tertunda: {sentence(exc)} {pending} perubahan menunggu; coba lagi nanti.",
+            EXIT_HUB,
+        )
     return Failure(
         f"Sinkron gagal: {sentence(exc)} Semua data tetap tersimpan di laptop; "
         f"{pending} perubahan menunggu.",
@@ -160,12 +179,15 @@ def sync_failure(exc: SyncError, pending: int) -> Failure:
 
 
 def enrol_failure(exc: SyncError) -> Failure:
-    """What `pendamping enroll` says when the hub could not be reached or refused the code."""
+    """What `pendamping enroll` says when the hub could not be reached or refused the code.
+    A 429 here is the hub's lockout after failed codes: its own words say what to do."""
+    if isinstance(exc, HubBusy) and exc.status == 429 and exc.detail:
+        return Failure(f"Pendaftaran gagal: {sentence(exc.detail)}", EXIT_HUB)
     return Failure(f"Pendaftaran gagal: {sentence(exc)}", EXIT_HUB)
 
 
-def sentence(exc: BaseException, end: str = ".") -> str:
-    """An error's message as one sentence ending in `end`."""
+def sentence(exc: BaseException | str, end: str = ".") -> str:
+    """An error's message (or a text) as one sentence ending in `end`."""
     text = str(exc).strip().rstrip(".")
     return text + end
 

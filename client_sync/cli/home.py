@@ -19,7 +19,7 @@ import click
 from client_sync.cli.failures import EXIT_INVALID, Failure
 from client_sync.database import is_encrypted
 from client_sync.device import STORE_FILE, FieldDevice, TransportFactory, env_passphrase
-from client_sync.transport import HttpTransport, default_retry
+from client_sync.transport import DEFAULT_WAIT_S, HttpTransport, default_retry
 
 __all__ = [
     "DEFAULT_RETRIES",
@@ -63,16 +63,18 @@ def _timeout(raw: str) -> tuple[float, float] | None:
     return parts[0], parts[1]
 
 
-def transport_factory() -> TransportFactory:
+def transport_factory(wait_s: float = DEFAULT_WAIT_S) -> TransportFactory:
     """The real HTTP transport, with retries (`PENDAMPING_RETRIES`) and timeouts
     (`PENDAMPING_TIMEOUT`, seconds: one number, or CONNECT,READ) from the environment.
 
+    :param wait_s: the longest a request waits on a hub that keeps answering busy (a
+        command's `--wait`); busy answers are not counted against `PENDAMPING_RETRIES`.
     :raises Failure: either variable is not a valid value (exit 2).
     """
     retries = _env_number("PENDAMPING_RETRIES", int, DEFAULT_RETRIES)
     timeout = _env_number("PENDAMPING_TIMEOUT", _timeout, None)
     extra = {"timeout": timeout} if timeout else {}
-    return lambda url: HttpTransport(url, retry=default_retry(retries), **extra)
+    return lambda url: HttpTransport(url, retry=default_retry(retries, wait_s), **extra)
 
 
 def interactive() -> bool:
@@ -113,14 +115,18 @@ def new_passphrase(env: str, what: str = "Kata sandi penyimpanan baru") -> str:
     return value
 
 
-def open_device(ctx: click.Context, network: bool = False) -> FieldDevice:
+def open_device(
+    ctx: click.Context, network: bool = False, wait_s: float = DEFAULT_WAIT_S
+) -> FieldDevice:
     """Open this laptop's home; closed when the command ends. Only `network` commands get
-    the transport settings from the environment, so a bad setting never blocks recording.
-    The store's passphrase comes from :func:`store_passphrase`."""
+    the transport settings from the environment, so a bad setting never blocks recording;
+    `wait_s` is how long they wait on a busy hub. The store's passphrase comes from
+    :func:`store_passphrase`."""
     home = ctx.find_root().obj["home"]
     passphrase = store_passphrase(home)
     if network:
-        dev = FieldDevice.open(home, transport_factory=transport_factory(), passphrase=passphrase)
+        factory = transport_factory(wait_s)
+        dev = FieldDevice.open(home, transport_factory=factory, passphrase=passphrase)
     else:
         dev = FieldDevice.open(home, passphrase=passphrase)
     return ctx.with_resource(dev)

@@ -19,6 +19,7 @@ from client_sync.cli.output import emit_json
 from client_sync.errors import SyncError
 from client_sync.photos import list_photos
 from client_sync.progress import TerminalProgress
+from client_sync.transport import DEFAULT_WAIT_S
 from schemas.codes import ENTITY_LABELS
 
 __all__ = ["status", "sync"]
@@ -26,10 +27,20 @@ __all__ = ["status", "sync"]
 
 @click.command("sync")
 @click.option("--json", "as_json", is_flag=True, help="Cetak hasil sebagai JSON.")
+@click.option(
+    "--wait",
+    "wait_min",
+    type=click.FloatRange(min=0),
+    default=DEFAULT_WAIT_S / 60,
+    show_default=True,
+    metavar="MENIT",
+    help="Menit terlama menunggu selama hub menjawab sibuk (0: tidak menunggu).",
+)
 @click.pass_context
-def sync(ctx: click.Context, as_json: bool) -> None:
-    """Kirim perubahan ke hub lalu tarik data terbaru wilayah Anda."""
-    dev = open_device(ctx, network=True)
+def sync(ctx: click.Context, as_json: bool, wait_min: float) -> None:
+    """Kirim perubahan ke hub lalu tarik data terbaru wilayah Anda. Selama hub sibuk,
+    laptop menunggu sesuai permintaan hub, paling lama --wait menit."""
+    dev = open_device(ctx, network=True, wait_s=wait_min * 60)
     # One updating line on stderr, only on a terminal and never with --json.
     progress = TerminalProgress(None if as_json else sys.stderr)
     try:

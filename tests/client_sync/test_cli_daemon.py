@@ -43,7 +43,7 @@ def enrolled(hub_app, add_user, tmp_path: Path, monkeypatch):
             for n in range(records):
                 dev.store.add("beneficiary", beneficiary(nik=f"317101450845{n + 1:04d}"))
         if not hub_down:
-            monkeypatch.setattr(cli_daemon, "transport_factory", lambda: in_process)
+            monkeypatch.setattr(cli_daemon, "transport_factory", lambda *_args: in_process)
         return home
 
     return make

@@ -131,7 +131,7 @@ def test_a_terminal_that_cannot_take_the_line_turns_progress_off_not_the_round()
 def queued_home(hub_app, add_user, tmp_path: Path, monkeypatch) -> Path:
     """A laptop with three changes queued; `pendamping` reaches the in-process hub."""
     in_process = lambda _url: WsgiTransport(hub_app)  # noqa: E731
-    monkeypatch.setattr(cli_home, "transport_factory", lambda: in_process)
+    monkeypatch.setattr(cli_home, "transport_factory", lambda *_args: in_process)
     home = tmp_path / "home-siti"
     with FieldDevice.enroll(home, "http://hub.test", add_user("siti"), "l", in_process) as dev:
         for n in range(3):

@@ -338,25 +338,32 @@ def test_a_client_that_asks_for_full_receipts_gets_its_own_records_back(laptops,
     ]
 
 
-def test_a_long_retry_after_is_reported_not_slept_through(
+def test_a_retry_after_longer_than_the_wait_is_reported_not_slept_through(
     hub_app: Flask, live_hub, tmp_path, add_user
 ):
-    """A pendamping's terminal does not hang for minutes: a 429 asking for more than
-    SyncRetry.MAX_WAIT_S comes back at once, with the wait for the daemon to honour."""
+    """A pendamping's terminal does not hang past its wait: a 429 asking for longer than
+    the transport may wait on a busy hub (issue 11: a deadline, `pendamping sync --wait`)
+    comes back at once as HubBusy, with the wait for the daemon to honour."""
     import time
 
     from client_sync import FieldDevice
-    from client_sync.errors import HubRefused
+    from client_sync.errors import HubBusy
+    from client_sync.transport import HttpTransport, default_retry
 
-    laptop = FieldDevice.enroll(tmp_path / "laptop", live_hub, add_user("ani"), "laptop-ani")
+    def waits_30_s(url: str) -> HttpTransport:
+        return HttpTransport(url, retry=default_retry(wait_s=30))
+
+    laptop = FieldDevice.enroll(
+        tmp_path / "laptop", live_hub, add_user("ani"), "laptop-ani", transport_factory=waits_30_s
+    )
     limiter = hub_app.extensions["pendamping"].rate_limiter
     limiter.rate, limiter.burst = 0.01, 1  # the next call would wait 100 s
 
     start = time.monotonic()
-    with pytest.raises(HubRefused) as refused:
+    with pytest.raises(HubBusy) as busy:
         laptop.sync()
         laptop.sync()
 
     assert time.monotonic() - start < 10
-    assert refused.value.status == 429
-    assert refused.value.retry_after is not None and refused.value.retry_after > 30
+    assert busy.value.status == 429
+    assert busy.value.retry_after is not None and busy.value.retry_after > 30
