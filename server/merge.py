@@ -126,6 +126,31 @@ def merge_change(
     :param seq: the hub seq this write gets.
     :returns: the new state with what happened, or a :class:`Refusal`.
     """
+    if not stamps and not data and not deleted and change.delete is None:
+        return _merge_new(change, seq)
+    return _merge_any(data, stamps, deleted, change, seq)
+
+
+def _merge_new(change: Incoming, seq: int) -> MergeResult:
+    """A change that creates its record: every field is taken as it comes (what
+    :func:`_merge_any` does field by field when nothing is held), in one go. Most of a
+    push is new visits, so this is the merge's common case."""
+    fields = change.fields
+    stamp = Stamp(change.hlc, seq)
+    result = MergeResult(dict(fields), dict.fromkeys(fields, stamp), False, "applied", list(fields))
+    if STATUS_FIELD in fields:
+        result.transition = (None, fields[STATUS_FIELD])
+    return result
+
+
+def _merge_any(
+    data: Mapping[str, Any],
+    stamps: Mapping[str, Stamp],
+    deleted: bool,
+    change: Incoming,
+    seq: int,
+) -> MergeResult | Refusal:
+    """:func:`merge_change` field by field, for any state."""
     result = MergeResult(dict(data), dict(stamps), deleted, "applied")
     unseen = [name for name, s in stamps.items() if not _seen(s, change)]
     concurrent = bool(unseen)
