@@ -221,10 +221,10 @@ class SyncService:
                     outcome.receipts[index] = orjson.loads(seen[change["change_id"]])
                     outcome.duplicates += 1
                     continue
-                receipt, fields_json = self._one(device, scope, prep, writer, clock, quiet)
-                seen[change["change_id"]] = writer.log(
-                    self._write(change, {}, change["hlc"]), fields_json, receipt
-                )
+                receipt, fields_json, write = self._one(device, scope, prep, writer, clock, quiet)
+                if write is None or write.hlc != change["hlc"]:  # logged as the laptop sent it
+                    write = self._write(change, {}, change["hlc"])
+                seen[change["change_id"]] = writer.log(write, fields_json, receipt)
                 outcome.receipts[index] = receipt
                 fresh[receipt["status"]] += 1
             writer.save()
@@ -276,8 +276,9 @@ class SyncService:
         writer: BatchWriter,
         clock: HubClock,
         quiet: bool,
-    ) -> tuple[dict[str, Any], str]:
-        """Admit and merge one change. :returns: its receipt and its fields as stored."""
+    ) -> tuple[dict[str, Any], str, Write | None]:
+        """Admit and merge one change. :returns: its receipt, its fields as stored, and the
+        write that was merged (None when it was refused)."""
         change = prep.change
         change_id = change["change_id"]
         row = writer.row(change["record_id"])
@@ -286,7 +287,8 @@ class SyncService:
                 device, scope, change, row, self.programs, writer.row, preloaded=prep.fields
             )
         except ValidationError as exc:
-            return _rejected(change_id, exc.normalized_messages()), _encode_fields(change["fields"])
+            refused = _rejected(change_id, exc.normalized_messages())
+            return refused, _encode_fields(change["fields"]), None
         if fields is prep.fields and prep.fields_json is not None:
             fields_json, exact = prep.fields_json, prep.as_sent  # nothing changed since
         else:  # redirected to a merge survivor, a default added, or loaded just now
@@ -296,14 +298,14 @@ class SyncService:
         write = self._write(change, fields, hlc, exact=exact)
         done = writer.apply(write)
         if isinstance(done, Refusal):
-            return _rejected(change_id, {done.field: [done.message]}), _encode_fields(fields)
+            return _rejected(change_id, {done.field: [done.message]}), _encode_fields(fields), None
         merged, seq, _raised = done
         receipt: dict[str, Any] = {"change_id": change_id, "status": merged.status, "seq": seq}
         if hlc != change["hlc"]:
             receipt["hlc"] = hlc  # clamped: the laptop's clock runs too far ahead
         if writer.records[write.record_id].quiet_device == device.device_id:
             receipt["quiet"] = True  # not echoed: the laptop stamps its own copy
-        return receipt, fields_json
+        return receipt, fields_json, write
 
     @staticmethod
     def _write(
