@@ -143,6 +143,25 @@ def test_changes_are_applied_in_slices(siti, tmp_path, importing, hub_storage, m
     assert hub_storage.get_record(bid).data["address"] == "Jl. Melati 3"
 
 
+@pytest.mark.parametrize(("slice_size", "readings"), [(2000, 1), (2, 2)])
+def test_a_bundle_of_one_slice_is_read_once_a_larger_one_twice(
+    bundle, importing, monkeypatch, slice_size, readings
+):
+    import server.bundle
+
+    read = []
+    real = server.bundle.iter_changes
+    monkeypatch.setattr(
+        server.bundle, "iter_changes", lambda m, lim: read.append(1) or real(m, lim)
+    )
+    monkeypatch.setattr(server.bundle, "SLICE", slice_size)
+
+    summary = importing(bundle)
+
+    assert (summary.applied, summary.rejected) == (2, 1)
+    assert len(read) == readings
+
+
 def test_an_empty_outbox_bundle_is_a_valid_bundle(siti, bundle, importing, tmp_path):
     # Not written by export-bundle (it writes nothing then), but well formed all the same.
     manifest = json.loads(read(bundle, "manifest.json"))
