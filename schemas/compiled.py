@@ -18,6 +18,7 @@ the compiled loader accepts, the schema loads to the same JSON.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable, Iterable
@@ -86,13 +87,13 @@ def _meta_for(field: ma.Field, kind: str) -> tuple[dict[str, Any], list[Check], 
         else:
             checks.append(check)  # raises ValidationError (or returns False) itself
     if literal is not None and meta:  # a Literal takes no constraints: check them after
-        checks.append(lambda value: _constrained(value, str, meta))
+        checks.append(functools.partial(_constrained, Annotated[str, msgspec.Meta(**meta)]))
         meta = {}
     return meta, checks, literal
 
 
-def _constrained(value: Any, base: Any, meta: dict[str, Any]) -> None:
-    msgspec.convert(value, Annotated[base, msgspec.Meta(**meta)], strict=True)
+def _constrained(annotation: Any, value: Any) -> None:
+    msgspec.convert(value, annotation, strict=True)
 
 
 def _annotate(base: Any, meta: dict[str, Any]) -> Any:

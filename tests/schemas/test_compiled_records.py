@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from marshmallow import ValidationError
+from marshmallow import ValidationError, validate
 from marshmallow import fields as ma
 
 from bench.common import visit_fields
@@ -270,3 +270,18 @@ def test_a_schema_with_a_field_kind_it_does_not_know_loads_through_that_fields_o
     assert loader.accept({"when": "2026-01-02", "ratio": math.inf}) is None
     assert loader.accept({"count": 3}) is None  # a required field is missing
     assert loader.accept({"count": 3}, partial=True) == {"count": 3}
+
+
+def test_a_choice_with_a_length_limit_keeps_both_rules():
+    class Coded(Schema):
+        class Meta:
+            unknown = "raise"
+
+        code = ma.String(validate=[validate.OneOf(["ab", "abcdef"]), validate.Length(max=3)])
+
+    schema = Coded()
+    loader = CompiledLoader(schema, schema.load)
+    assert loader.accept({"code": "ab"}) == {"code": "ab"}
+    assert loader.accept({"code": "abcdef"}) is None  # a choice, but too long: the schema says
+    with pytest.raises(ValidationError):
+        schema.load({"code": "abcdef"})
