@@ -7,7 +7,8 @@ a hub served by waitress in its own process; laptop B, another pendamping in the
 wilayah, pulls them all: into a store encrypted with SQLCipher with `--encrypted`, else a
 plain one unless `PENDAMPING_PASSPHRASE` is set. Printed: records/s for each, and each time
 as a multiple of the floor (stdlib sqlite3 inserting the same N rows in one transaction,
-measured in this run).
+measured in this run), and the CPU time of the hub process and of the laptop (this process)
+in each.
 """
 
 from __future__ import annotations
@@ -41,8 +42,12 @@ def run(
             [(new_id(), as_json(visit_fields(bid, n))) for n in range(records)], workdir
         )
 
+        cpu = time.process_time()  # this process is the laptop
         push = timed(laptop_a, partial(push_outbox, batch_bytes=batch_bytes), hub)
+        push_client_cpu = time.process_time() - cpu
+        cpu = time.process_time()
         pull = timed(laptop_b, pull_all, hub)
+        pull_client_cpu = time.process_time() - cpu
     return {
         "records": records,
         "batch_bytes": batch_bytes,
@@ -58,6 +63,8 @@ def run(
         "pull_x_floor": round(pull[0] / floor, 1),
         "push_hub_cpu_s": round(push[2], 3),
         "pull_hub_cpu_s": round(pull[2], 3),
+        "push_laptop_cpu_s": round(push_client_cpu, 3),
+        "pull_laptop_cpu_s": round(pull_client_cpu, 3),
         "push_batches": push[1].batches,
         "pull_pages": pull[1].pages,
         "pulled": pull[1].pulled,
@@ -81,13 +88,13 @@ def main() -> None:
     print(
         f"push: {figures['push_rec_per_s']} rec/s ({figures['push_s']} s, "
         f"{figures['push_x_floor']}x floor, {figures['push_batches']} batches, "
-        f"hub CPU {figures['push_hub_cpu_s']} s)"
+        f"hub CPU {figures['push_hub_cpu_s']} s, laptop CPU {figures['push_laptop_cpu_s']} s)"
     )
     print(
         f"pull: {figures['pull_rec_per_s']} rec/s ({figures['pull_s']} s, "
         f"{figures['pull_x_floor']}x floor, {figures['pull_pages']} pages, "
         f"{'encrypted' if figures['pull_store_encrypted'] else 'plain'} store, "
-        f"hub CPU {figures['pull_hub_cpu_s']} s)"
+        f"hub CPU {figures['pull_hub_cpu_s']} s, laptop CPU {figures['pull_laptop_cpu_s']} s)"
     )
     print(
         f"record offline: {figures['record_offline_s']} s; record JSON "

@@ -10,8 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
+import msgspec
 from marshmallow import fields
 
 __all__ = ["IsoDate", "IsoDateTime", "UuidText"]
@@ -62,6 +63,12 @@ class IsoDateTime(fields.Field):
 
 class UuidText(fields.Field):
     """A UUID in its canonical lower-case text form."""
+
+    #: the values this field loads to themselves, for schemas.compiled: canonical UUIDs
+    fast_annotation = Annotated[
+        str,
+        msgspec.Meta(pattern=r"\A[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z"),
+    ]
 
     default_error_messages = {"invalid": "Harus UUID, mis. 3f2b8c1e-0a4d-4c6e-9b1f-2d7e5a9c0b11."}
 

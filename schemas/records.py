@@ -21,7 +21,8 @@ from schemas.codes import (
     SEXES,
     VISIT_PURPOSES,
 )
-from schemas.fastload import loaders
+from schemas.compiled import CompiledLoader, json_plain
+from schemas.fastload import FastLoader
 from schemas.fields import IsoDate, IsoDateTime, UuidText
 from schemas.jsonsafe import unsafe_fields
 from schemas.messages import Schema
@@ -33,7 +34,9 @@ __all__ = [
     "BeneficiarySchema",
     "DeviceRequestSchema",
     "VisitSchema",
+    "complete_fields",
     "load_fields",
+    "preload_fields",
 ]
 
 _PROGRAM_CODE = validate.Regexp(r"^[A-Z][A-Z0-9_]{1,15}$", error="Kode program tidak valid.")
@@ -136,7 +139,11 @@ RECORD_SCHEMAS: dict[str, Schema] = {
 }
 
 
-_LOADERS = loaders(RECORD_SCHEMAS)
+#: msgspec first (schemas/compiled.py), then marshmallow's fields, then the schema itself
+_LOADERS = {
+    entity: CompiledLoader(schema, FastLoader(schema).load)
+    for entity, schema in RECORD_SCHEMAS.items()
+}
 
 
 def load_fields(entity: str, data: Any, *, creating: bool) -> dict[str, Any]:
@@ -154,3 +161,43 @@ def load_fields(entity: str, data: Any, *, creating: bool) -> dict[str, Any]:
     if unsafe:
         raise ValidationError(unsafe)
     return loaded
+
+
+def preload_fields(entity: str, data: Any) -> dict[str, Any] | None:
+    """Every field the change sets, checked and canonical, when all pass; else None.
+
+    This is the part of :func:`load_fields` that does not depend on whether the record
+    exists yet, so a push does it for its whole batch before its write transaction, and
+    :func:`complete_fields` finishes it inside. None (invalid, or not decided by the
+    compiled path) leaves everything to :func:`load_fields`, which names the field.
+    """
+    loader = _LOADERS.get(entity)
+    if loader is None or type(data) is not dict:
+        return None
+    loaded = loader.accept(data, partial=True)
+    if loaded is None:
+        return None
+    for name in loader.loose.intersection(loaded):  # msgspec checked the rest for JSON
+        if not json_plain(loaded[name]):
+            return None  # load_fields runs the full check and names the field
+    return loaded
+
+
+def complete_fields(
+    entity: str, data: Any, preloaded: dict[str, Any] | None, *, creating: bool
+) -> dict[str, Any]:
+    """What ``load_fields(entity, data, creating=creating)`` returns (or raises), given
+    :func:`preload_fields`' result for the same `data`: without a second load when it holds.
+
+    :raises ValidationError: with messages keyed by field name.
+    """
+    if preloaded is None:
+        return load_fields(entity, data, creating=creating)
+    if not creating:
+        if not data:
+            raise ValidationError({"fields": ["Perubahan tanpa isian."]})
+        return preloaded
+    completed = _LOADERS[entity].complete(preloaded)
+    if completed is None or (completed is not preloaded and unsafe_fields(completed)):
+        return load_fields(entity, data, creating=creating)  # the schema says what is wrong
+    return completed

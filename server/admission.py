@@ -12,7 +12,7 @@ from typing import Any
 from marshmallow import ValidationError
 
 from schemas.lifecycle import may_set
-from schemas.records import SERVER_FIELDS, load_fields
+from schemas.records import SERVER_FIELDS, complete_fields
 from server.scope import Scope
 from server.storage import Device, RecordRow
 
@@ -30,12 +30,15 @@ def admit(
     row: RecordRow | None,
     programs: frozenset[str],
     lookup: Callable[[str], RecordRow | None],
+    preloaded: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The change's fields, validated and canonical.
 
     :param scope: the device's user's scope, made once per push (``Scope.of(device.user)``).
     :param row: the record as the hub holds it, or None for a new record.
     :param lookup: finds another record (a visit's beneficiary) by id.
+    :param preloaded: :func:`schemas.records.preload_fields` of the change's fields, done
+        before the write transaction; the same checks, in the same order, either way.
     :raises ValidationError: naming the field that breaks a rule.
     """
     entity = change["entity"]
@@ -53,7 +56,7 @@ def admit(
             raise _refuse("record_id", "Tidak ada data dengan id ini di hub.")
         fields: dict[str, Any] = {}
     else:
-        fields = load_fields(entity, change["fields"], creating=row is None)
+        fields = complete_fields(entity, change["fields"], preloaded, creating=row is None)
     if entity != "beneficiary":
         fields = _follow_merge(fields, lookup)
     _check_scope(scope, fields, row)

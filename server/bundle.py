@@ -128,7 +128,7 @@ def import_bundle(
                 f"{device.revoked_at}; bundle darinya hanya diterima lewat impor admin yang "
                 "disengaja (--allow-revoked).",
             )
-        count = _verify(bundle, infos, manifest["files"], limits)
+        count, kept = _verify(bundle, infos, manifest["files"], limits)
         if count != manifest["changes"]:
             raise BundleRefused(
                 BundleRefusal.BAD_MANIFEST,
@@ -146,7 +146,7 @@ def import_bundle(
         origin = PushOrigin(
             actor, "bundle_import", {"bundle_sha256": file_sha256, "signer": device.device_id}
         )
-        _apply(hub, bundle, device, manifest["files"], limits, summary, attachments, origin)
+        _apply(hub, bundle, device, manifest["files"], limits, summary, attachments, origin, kept)
     return summary
 
 
@@ -224,15 +224,23 @@ def _verify(
     infos: Mapping[str, zipfile.ZipInfo],
     files: Mapping[str, str],
     limits: BundleLimits,
-) -> int:
+) -> tuple[int, list[Any] | None]:
     """Read every member once, front to back: its SHA-256 against the manifest, and
-    changes.json's layout and JSON. :returns: the number of changes."""
+    changes.json's layout and JSON. :returns: the number of changes, and the changes
+    themselves when they fit in one slice (then they are applied as read here, instead of
+    being read and parsed a second time; a larger bundle is read again a slice at a time)."""
     count = 0
+    kept: list[Any] | None = []
     for name, digest in files.items():
         member = Member(bundle, infos[name], limit_of(name, limits))
         with member:
             if name == CHANGES:
-                count = sum(1 for _ in iter_changes(member, limits))
+                for change in iter_changes(member, limits):
+                    count += 1
+                    if kept is not None:
+                        kept.append(change)
+                        if len(kept) > SLICE:
+                            kept = None  # too many to hold: _apply reads them again
             else:
                 member.drain()
         if member.hexdigest() != digest:
@@ -240,7 +248,7 @@ def _verify(
                 BundleRefusal.BAD_CHECKSUM,
                 f"{name} tidak sama dengan manifest (SHA-256 berbeda): diubah?",
             )
-    return count
+    return count, kept
 
 
 # -- reading members ---------------------------------------------------------------------------
@@ -258,10 +266,36 @@ def _apply(
     summary: ImportSummary,
     attachments: AttachmentStore | None,
     origin: PushOrigin,
+    kept: list[Any] | None,
 ) -> None:
-    """Push the changes in slices of :data:`SLICE`, then keep the photos."""
+    """Push the changes in slices of :data:`SLICE` (`kept`, the changes :func:`_verify`
+    held, in one), then keep the photos."""
     infos = {info.filename: info for info in bundle.infolist()}
-    with Member(bundle, infos[CHANGES], limits.changes_bytes) as member:
+    if kept is not None:
+        if kept:
+            _push(hub, device, kept, summary, origin)
+    else:
+        _apply_changes(hub, bundle, infos[CHANGES], files, limits, summary, device, origin)
+    for name, digest in files.items():
+        if PHOTO_NAME.fullmatch(name):
+            summary.photos += 1
+            if attachments is not None:
+                _keep_photo(attachments, bundle, infos[name], digest, device, limits, summary)
+
+
+def _apply_changes(
+    hub: HubState,
+    bundle: zipfile.ZipFile,
+    info: zipfile.ZipInfo,
+    files: Mapping[str, str],
+    limits: BundleLimits,
+    summary: ImportSummary,
+    device: Device,
+    origin: PushOrigin,
+) -> None:
+    """Read changes.json a second time, pushing a slice at a time: a bundle too large
+    to hold, whose every change was checked by the first reading."""
+    with Member(bundle, info, limits.changes_bytes) as member:
         pending: list[Any] = []
         for raw in iter_changes(member, limits):
             pending.append(raw)
@@ -275,11 +309,6 @@ def _apply(
             BundleRefusal.BAD_CHECKSUM,
             "changes.json berubah selama impor; impor ulang dari salinan yang utuh.",
         )
-    for name, digest in files.items():
-        if PHOTO_NAME.fullmatch(name):
-            summary.photos += 1
-            if attachments is not None:
-                _keep_photo(attachments, bundle, infos[name], digest, device, limits, summary)
 
 
 def _keep_photo(

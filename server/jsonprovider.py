@@ -10,7 +10,6 @@ writes UTF-8 and never escapes non-ASCII; integer keys (marshmallow's errors for
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 import flask
@@ -23,9 +22,18 @@ from webargs.flaskparser import FlaskParser, is_json_request
 
 from server.errors import WIRE_ERRORS, error_responses
 
-__all__ = ["Blueprint", "OrjsonParser", "OrjsonProvider"]
+__all__ = ["Blueprint", "OrjsonParser", "OrjsonProvider", "may_hold_long_integer"]
 
-_LONG_INTEGER = re.compile(rb"[0-9]{19}")
+_LONG_INTEGER = b"0" * 19
+#: every ASCII digit to "0", every other byte to "x": 19 digits in a row become _LONG_INTEGER
+_DIGITS_AS_ZERO = bytes(48 if 48 <= byte <= 57 else 120 for byte in range(256))
+
+
+def may_hold_long_integer(body: bytes) -> bool:
+    """Whether `body` has 19 ASCII digits in a row (``re.search(rb"[0-9]{19}")``), i.e. may
+    hold an integer orjson would read inexactly. A tenth of the regex's time: the regex
+    spent ~7 microseconds on each change of a push, at the 16-digit run of every HLC."""
+    return _LONG_INTEGER in body.translate(_DIGITS_AS_ZERO)
 
 
 class OrjsonProvider(DefaultJSONProvider):
@@ -62,7 +70,7 @@ class OrjsonParser(FlaskParser):
             if body and not exc.doc:  # not UTF-8: orjson leaves `doc` empty
                 raise json.JSONDecodeError("Badan bukan UTF-8.", "<bukan UTF-8>", 0) from exc
             raise
-        if _LONG_INTEGER.search(body):
+        if may_hold_long_integer(body):
             # orjson reads integers past 64 bits as floats, silently changing them; the
             # stdlib keeps them exact so validation can refuse them by name.
             try:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from schemas.lifecycle import INCOMPATIBLE, is_legal_transition
 
@@ -46,16 +46,17 @@ def node_of(hlc: str) -> str:
     return hlc.split(":", 2)[2]
 
 
-@dataclass(frozen=True, slots=True)
-class Stamp:
-    """When a field's current value was written: its HLC and the hub seq of that write."""
+class Stamp(NamedTuple):
+    """When a field's current value was written: its HLC and the hub seq of that write.
+
+    (Stamp and Incoming are NamedTuples, immutable like a frozen dataclass: a push builds
+    one per change and per field held, and a frozen dataclass takes ~1 us to build.)"""
 
     hlc: str
     seq: int
 
 
-@dataclass(frozen=True, slots=True)
-class Incoming:
+class Incoming(NamedTuple):
     """The parts of a change the policy looks at."""
 
     fields: Mapping[str, Any]
@@ -126,6 +127,31 @@ def merge_change(
     :param seq: the hub seq this write gets.
     :returns: the new state with what happened, or a :class:`Refusal`.
     """
+    if not stamps and not data and not deleted and change.delete is None:
+        return _merge_new(change, seq)
+    return _merge_any(data, stamps, deleted, change, seq)
+
+
+def _merge_new(change: Incoming, seq: int) -> MergeResult:
+    """A change that creates its record: every field is taken as it comes (what
+    :func:`_merge_any` does field by field when nothing is held), in one go. Most of a
+    push is new visits, so this is the merge's common case."""
+    fields = change.fields
+    stamp = Stamp(change.hlc, seq)
+    result = MergeResult(dict(fields), dict.fromkeys(fields, stamp), False, "applied", list(fields))
+    if STATUS_FIELD in fields:
+        result.transition = (None, fields[STATUS_FIELD])
+    return result
+
+
+def _merge_any(
+    data: Mapping[str, Any],
+    stamps: Mapping[str, Stamp],
+    deleted: bool,
+    change: Incoming,
+    seq: int,
+) -> MergeResult | Refusal:
+    """:func:`merge_change` field by field, for any state."""
     result = MergeResult(dict(data), dict(stamps), deleted, "applied")
     unseen = [name for name, s in stamps.items() if not _seen(s, change)]
     concurrent = bool(unseen)

@@ -18,6 +18,7 @@ from typing import Any
 import orjson
 from marshmallow import ValidationError
 
+from schemas.records import preload_fields
 from schemas.sync import load_change
 from server.admission import admit
 from server.audit import AuditEvent, digest
@@ -95,6 +96,19 @@ def conflict_view(row: ConflictRow) -> dict[str, Any]:
         "resolved_by": row.resolved_by,
         "resolution": row.resolution,
     }
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """A change as far as a push checks it before its write transaction."""
+
+    change: dict[str, Any]
+    #: its fields loaded by :func:`schemas.records.preload_fields`; None leaves them to admit
+    fields: dict[str, Any] | None
+    #: those fields as stored (JSON text)
+    fields_json: str | None
+    #: they are exactly what the laptop sent (only worked out for a quiet push)
+    as_sent: bool
 
 
 @dataclass(slots=True)
@@ -179,34 +193,38 @@ class SyncService:
         """
         outcome = PushOutcome()
         scope = Scope.of(device.user)  # once per push, not per change
-        envelopes = [self._envelope(device, raw, outcome) for raw in raw_changes]
-        wanted = [c for c in envelopes if c is not None]
+        # Everything that does not need the stored records happens before the write
+        # transaction: the envelope, the fields against their schema, their JSON. The
+        # transaction (the hub's one writer) holds only the merge and the SQL.
+        prepared = [self._prepare(device, raw, outcome, quiet) for raw in raw_changes]
+        wanted = [p for p in prepared if p is not None]
         with self.storage.write() as session:
-            seen = session.receipts_for([c["change_id"] for c in wanted])
-            ids = {c["record_id"] for c in wanted}
+            seen = session.receipts_for([p.change["change_id"] for p in wanted])
+            ids = {p.change["record_id"] for p in wanted}
             ids.update(
-                c["fields"]["beneficiary_id"]
-                for c in wanted
-                if isinstance(c["fields"].get("beneficiary_id"), str)
+                p.change["fields"]["beneficiary_id"]
+                for p in wanted
+                if isinstance(p.change["fields"].get("beneficiary_id"), str)
             )
             writer = BatchWriter(session, self._now())
             writer.load(ids)
             clock = HubClock(session, self.max_skew_ms)
             first_seq = writer.seq + 1
             fresh: Counter[str] = Counter()
-            if len(wanted) < len(envelopes):  # refused before the transaction
-                fresh["rejected"] = len(envelopes) - len(wanted)
-            for index, change in enumerate(envelopes):
-                if change is None:
+            if len(wanted) < len(prepared):  # refused before the transaction
+                fresh["rejected"] = len(prepared) - len(wanted)
+            for index, prep in enumerate(prepared):
+                if prep is None:
                     continue
+                change = prep.change
                 if change["change_id"] in seen:
                     outcome.receipts[index] = orjson.loads(seen[change["change_id"]])
                     outcome.duplicates += 1
                     continue
-                receipt, fields_json = self._one(device, scope, change, writer, clock, quiet)
-                seen[change["change_id"]] = writer.log(
-                    self._write(change, {}, change["hlc"]), fields_json, receipt
-                )
+                receipt, fields_json, write = self._one(device, scope, prep, writer, clock, quiet)
+                if write is None or write.hlc != change["hlc"]:  # logged as the laptop sent it
+                    write = self._write(change, {}, change["hlc"])
+                seen[change["change_id"]] = writer.log(write, fields_json, receipt)
                 outcome.receipts[index] = receipt
                 fresh[receipt["status"]] += 1
             writer.save()
@@ -219,8 +237,11 @@ class SyncService:
             )
         return outcome
 
-    def _envelope(self, device: Device, raw: Any, outcome: PushOutcome) -> dict[str, Any] | None:
-        """The change's envelope, or None with a rejected receipt already in place."""
+    def _prepare(
+        self, device: Device, raw: Any, outcome: PushOutcome, quiet: bool
+    ) -> _Prepared | None:
+        """The change's envelope and its fields loaded as far as they can be without the
+        stored record; or None with a rejected receipt already in place."""
         try:
             change = load_change(raw)
         except ValidationError as exc:
@@ -236,37 +257,55 @@ class SyncService:
             )
             return None
         outcome.receipts.append({})
-        return change
+        if change.get("op") == "delete":
+            return _Prepared(change, None, None, False)
+        fields = preload_fields(change["entity"], change["fields"])
+        if fields is None:  # invalid, or not for the fast path: admit loads it and says why
+            return _Prepared(change, None, None, False)
+        encoded = orjson.dumps(fields)
+        as_sent = quiet and (
+            encoded == orjson.dumps(change["fields"]) or _same_json(fields, change["fields"])
+        )
+        return _Prepared(change, fields, encoded.decode(), as_sent)
 
     def _one(
         self,
         device: Device,
         scope: Scope,
-        change: dict[str, Any],
+        prep: _Prepared,
         writer: BatchWriter,
         clock: HubClock,
-        quiet: bool = False,
-    ) -> tuple[dict[str, Any], str]:
-        """Admit and merge one change. :returns: its receipt and its fields as stored."""
+        quiet: bool,
+    ) -> tuple[dict[str, Any], str, Write | None]:
+        """Admit and merge one change. :returns: its receipt, its fields as stored, and the
+        write that was merged (None when it was refused)."""
+        change = prep.change
         change_id = change["change_id"]
         row = writer.row(change["record_id"])
         try:
-            fields = admit(device, scope, change, row, self.programs, writer.row)
+            fields = admit(
+                device, scope, change, row, self.programs, writer.row, preloaded=prep.fields
+            )
         except ValidationError as exc:
-            return _rejected(change_id, exc.normalized_messages()), _encode_fields(change["fields"])
+            refused = _rejected(change_id, exc.normalized_messages())
+            return refused, _encode_fields(change["fields"]), None
+        if fields is prep.fields and prep.fields_json is not None:
+            fields_json, exact = prep.fields_json, prep.as_sent  # nothing changed since
+        else:  # redirected to a merge survivor, a default added, or loaded just now
+            fields_json = orjson.dumps(fields).decode()
+            exact = quiet and _same_json(fields, change["fields"])
         hlc = clock.admit(change["hlc"])
-        exact = quiet and _same_json(fields, change["fields"])
         write = self._write(change, fields, hlc, exact=exact)
         done = writer.apply(write)
         if isinstance(done, Refusal):
-            return _rejected(change_id, {done.field: [done.message]}), _encode_fields(fields)
+            return _rejected(change_id, {done.field: [done.message]}), _encode_fields(fields), None
         merged, seq, _raised = done
         receipt: dict[str, Any] = {"change_id": change_id, "status": merged.status, "seq": seq}
         if hlc != change["hlc"]:
             receipt["hlc"] = hlc  # clamped: the laptop's clock runs too far ahead
         if writer.records[write.record_id].quiet_device == device.device_id:
             receipt["quiet"] = True  # not echoed: the laptop stamps its own copy
-        return receipt, orjson.dumps(fields).decode()
+        return receipt, fields_json, write
 
     @staticmethod
     def _write(

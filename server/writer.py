@@ -10,8 +10,7 @@ whether a NIK is already carried by another beneficiary.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -30,9 +29,9 @@ from server.storage import ChangeRow, ConflictRow, RecordRow, ScopeExit, WriteSe
 __all__ = ["BatchWriter", "Write"]
 
 
-@dataclass(frozen=True, slots=True)
-class Write:
-    """One change, admitted, as the writer needs it."""
+class Write(NamedTuple):
+    """One change, admitted, as the writer needs it (immutable; a NamedTuple because a
+    frozen dataclass costs ~1 us to build, twice per change of a push)."""
 
     change_id: str
     entity: str

@@ -83,7 +83,8 @@ def _pack_clocks(clocks: dict[str, str], seqs: dict[str, int], seq: int) -> str:
     """
     if not clocks:
         return "{}"
-    common = Counter(clocks.values()).most_common(1)[0][0]
+    distinct = set(clocks.values())  # mostly one: a record made or last edited in one go
+    common = distinct.pop() if len(distinct) == 1 else Counter(clocks.values()).most_common(1)[0][0]
     packed: dict[str, Any] = {name: hlc for name, hlc in clocks.items() if hlc != common}
     packed["_"] = common
     packed["*"] = sorted(clocks)  # the fields that have a clock at all

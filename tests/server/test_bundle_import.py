@@ -143,6 +143,25 @@ def test_changes_are_applied_in_slices(siti, tmp_path, importing, hub_storage, m
     assert hub_storage.get_record(bid).data["address"] == "Jl. Melati 3"
 
 
+@pytest.mark.parametrize(("slice_size", "readings"), [(2000, 1), (2, 2)])
+def test_a_bundle_of_one_slice_is_read_once_a_larger_one_twice(
+    bundle, importing, monkeypatch, slice_size, readings
+):
+    import server.bundle
+
+    read = []
+    real = server.bundle.iter_changes
+    monkeypatch.setattr(
+        server.bundle, "iter_changes", lambda m, lim: read.append(1) or real(m, lim)
+    )
+    monkeypatch.setattr(server.bundle, "SLICE", slice_size)
+
+    summary = importing(bundle)
+
+    assert (summary.applied, summary.rejected) == (2, 1)
+    assert len(read) == readings
+
+
 def test_an_empty_outbox_bundle_is_a_valid_bundle(siti, bundle, importing, tmp_path):
     # Not written by export-bundle (it writes nothing then), but well formed all the same.
     manifest = json.loads(read(bundle, "manifest.json"))
@@ -417,3 +436,25 @@ def test_a_compressed_photo_is_refused_before_it_can_inflate(
 
     error = refused(importing, path, hub_storage)
     assert error.slug == "bad_member" and f"photos/{sha}" in str(error)
+
+
+def test_import_bundle_command_takes_month_end_bundles_in_one_call(
+    bundle, laptops, hub_cli, hub_storage, tmp_path
+):
+    budi = laptops.enroll("budi")
+    try:
+        budi.store.add("beneficiary", beneficiary(nik="3171014508450002"))
+        second = export_bundle(budi.store, budi.home, tmp_path / "budi.zip").path
+    finally:
+        budi.close()
+    evil = rewrite(bundle, tmp_path / "evil.zip", **{"../evil": b"boo"})
+
+    code, out, err = hub_cli("import-bundle", bundle, evil, second, "--json")
+
+    assert code == 1 and "Traceback" not in out + err
+    assert "evil.zip: Bundle ditolak" in err and "1 dari 3 bundle ditolak" in err
+    done = json.loads(out)
+    assert [d["file"] for d in done] == [str(bundle), str(evil), str(second)]
+    assert (done[0]["applied"], done[2]["applied"]) == (2, 1)
+    assert done[1]["refused"] == "bad_member"
+    assert hub_storage.stats()["changes"] == 4  # siti's three, budi's one; nothing of evil

@@ -27,6 +27,7 @@ from server.merge import (
     MergeResult,
     Refusal,
     Stamp,
+    _merge_any,
     merge_change,
     node_of,
 )
@@ -799,3 +800,23 @@ def test_any_interleaving_keeps_the_lifecycle_legal_and_every_value_accounted_fo
                 for j, (later, _s) in enumerate(accepted)
                 if j > i
             ), f"{name}={value!r} of change {i} vanished"
+
+
+# -- the new-record shortcut ----------------------------------------------------------------
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.dictionaries(
+        st.sampled_from([*sorted(VALUES), "kelurahan", "findings"]),
+        st.one_of(
+            st.none(), st.text(max_size=5), st.integers(), st.sampled_from(sorted(TRANSITIONS))
+        ),
+    ),
+    st.sampled_from(DEVICES),
+    st.none() | st.integers(0, 9),
+    st.integers(1, 99),
+)
+def test_a_new_record_is_merged_as_the_field_by_field_rule_would(fields, node, base_seq, seq):
+    change = Incoming(fields, hlc(5, node), base_seq)
+    assert merge_change({}, {}, False, change, seq) == _merge_any({}, {}, False, change, seq)
