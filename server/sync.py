@@ -12,6 +12,7 @@ import datetime as dt
 import json
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -180,6 +181,7 @@ class SyncService:
         report: DeviceReport | None = None,
         origin: PushOrigin | None = None,
         quiet: bool = False,
+        turn: Callable[[int], AbstractContextManager[object]] | None = None,
     ) -> PushOutcome:
         """Apply a batch of changes from `device`. :returns: one receipt per change, in order.
 
@@ -190,6 +192,9 @@ class SyncService:
         :param quiet: the laptop stamps its own copy of a write applied as sent (it asked
             for compact receipts), so such writes are not echoed to it; older clients,
             which do not, get every record back in their pulls.
+        :param turn: waits for the hub's writer, given the number of changes to write
+            (:meth:`server.throttle.WriteGate.turn`); entered only around the write
+            transaction, so that preparing a batch never holds another push up.
         """
         outcome = PushOutcome()
         scope = Scope.of(device.user)  # once per push, not per change
@@ -198,7 +203,8 @@ class SyncService:
         # transaction (the hub's one writer) holds only the merge and the SQL.
         prepared = [self._prepare(device, raw, outcome, quiet) for raw in raw_changes]
         wanted = [p for p in prepared if p is not None]
-        with self.storage.write() as session:
+        waiting = turn(len(wanted)) if turn is not None else nullcontext()
+        with waiting, self.storage.write() as session:
             seen = session.receipts_for([p.change["change_id"] for p in wanted])
             ids = {p.change["record_id"] for p in wanted}
             ids.update(

@@ -45,13 +45,13 @@ def push(body):
     `duplicates` counts the changes that were seen before.
     """
     changes = body["changes"]
-    with hub_state().write_gate.turn(len(changes)):  # waits its turn, or 503 with the wait
-        outcome = _service().push(
-            current_device(),
-            changes,
-            device_report(request.headers),
-            quiet=body["receipts"] == "compact",
-        )
+    outcome = _service().push(
+        current_device(),
+        changes,
+        device_report(request.headers),
+        quiet=body["receipts"] == "compact",
+        turn=hub_state().write_gate.turn,  # waits its turn to write, or 503 with the wait
+    )
     if body["receipts"] == "compact":
         ids = [c.get("change_id") if isinstance(c, dict) else None for c in changes]
         payload = {
