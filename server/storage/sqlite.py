@@ -52,7 +52,12 @@ _CHUNK = 500  # bound parameters per IN (...) query, well under SQLite's limit
 #: milliseconds; the handler's own schedule sleeps 100 ms at a time after the first 0.3 s.
 _POLL_MS = 20
 #: A pulled record's columns, in the order of the page's text (schemas/pull_page.py).
-_PULL_SELECT = f"SELECT {', '.join(RECORD_COLUMNS)}, quiet_device FROM records"
+#: The pull walks records_seq_kelurahan (migration 0006): seq order, the wilayah checked in
+#: the index, so records outside it are never read.
+_PULL_SELECT = (
+    f"SELECT {', '.join(RECORD_COLUMNS)}, quiet_device FROM records"
+    " INDEXED BY records_seq_kelurahan"
+)
 _PULL_SEQ = RECORD_COLUMNS.index("seq")
 _DEVICE_SELECT = (
     "SELECT d.device_id, d.name, d.enrolled_at, d.last_seen_at, d.last_sync_at, d.revoked_at,"
