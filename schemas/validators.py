@@ -14,6 +14,7 @@ from schemas.codes import PROVINCE_CODES
 
 __all__ = [
     "in_scope",
+    "is_kelurahan_code",
     "validate_kelurahan",
     "validate_nik",
     "validate_wilayah",
@@ -59,6 +60,11 @@ def validate_kelurahan(value: str) -> None:
     if not isinstance(value, str) or not _KELURAHAN_RE.fullmatch(value):
         raise ValidationError("Kode kelurahan harus berbentuk 31.71.01.1001.")
     validate_wilayah(value)
+
+
+def is_kelurahan_code(value: str) -> bool:
+    """Whether `value` is a whole kelurahan/desa code (the deepest level, four segments)."""
+    return isinstance(value, str) and _KELURAHAN_RE.fullmatch(value) is not None
 
 
 def in_scope(kelurahan: str, wilayah: str) -> bool:

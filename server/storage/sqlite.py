@@ -22,6 +22,7 @@ import orjson
 
 from schemas.migrations import ensure_wal
 from schemas.pull_page import RECORD_COLUMNS, records_json
+from schemas.validators import is_kelurahan_code
 from server.audit import AuditEntry, AuditEvent
 from server.storage.base import (
     AlreadyExists,
@@ -52,12 +53,16 @@ _CHUNK = 500  # bound parameters per IN (...) query, well under SQLite's limit
 #: milliseconds; the handler's own schedule sleeps 100 ms at a time after the first 0.3 s.
 _POLL_MS = 20
 #: A pulled record's columns, in the order of the page's text (schemas/pull_page.py).
-#: The pull walks records_seq_kelurahan (migration 0006): seq order, the wilayah checked in
-#: the index, so records outside it are never read.
-_PULL_SELECT = (
-    f"SELECT {', '.join(RECORD_COLUMNS)}, quiet_device FROM records"
-    " INDEXED BY records_seq_kelurahan"
+_PULL_COLUMNS = f"SELECT {', '.join(RECORD_COLUMNS)}, quiet_device FROM records"
+#: Any wilayah: seq order, the kelurahan checked in the index (migration 0006).
+_PULL_SELECT = f"{_PULL_COLUMNS} INDEXED BY records_seq_kelurahan"
+#: One whole kelurahan: just its own records above the cursor (migration 0006).
+_PULL_KELURAHAN = (
+    f"SELECT * FROM ({_PULL_COLUMNS} INDEXED BY records_kelurahan_seq"
+    " WHERE kelurahan = ? AND seq > ? ORDER BY seq LIMIT ?)"
 )
+#: Up to this many whole kelurahan are read one by one; a longer list walks seq order.
+_PULL_KELURAHAN_MAX = 16
 _PULL_SEQ = RECORD_COLUMNS.index("seq")
 _DEVICE_SELECT = (
     "SELECT d.device_id, d.name, d.enrolled_at, d.last_seen_at, d.last_sync_at, d.revoked_at,"
@@ -172,6 +177,32 @@ def _scope_sql(scopes: Sequence[str] | None, column: str = "kelurahan") -> tuple
         parts.append(f"({column} = ? OR ({column} > ? AND {column} < ?))")
         params += [scope, scope + ".", scope + "/"]
     return "(" + " OR ".join(parts) + ")", params
+
+
+def _pull_rows(
+    conn: sqlite3.Connection,
+    scopes: Sequence[str] | None,
+    where: str,
+    params: list[str],
+    since: int,
+    limit: int,
+) -> list[tuple]:
+    """The first `limit` records above `since` in a wilayah, in seq order.
+
+    A wilayah of whole kelurahan codes (a pendamping's) is read kelurahan by kelurahan, each
+    branch taking its own first `limit`, so the work is the laptop's own records, not the
+    district's; any other wilayah walks the district in seq order.
+    """
+    if scopes and len(scopes) <= _PULL_KELURAHAN_MAX and all(map(is_kelurahan_code, scopes)):
+        branches = " UNION ALL ".join([_PULL_KELURAHAN] * len(scopes))
+        values = [value for code in scopes for value in (code, since, limit)]
+        return conn.execute(
+            f"SELECT * FROM ({branches}) ORDER BY seq LIMIT ?", [*values, limit]
+        ).fetchall()
+    return conn.execute(
+        f"{_PULL_SELECT} WHERE seq > ? AND {where} ORDER BY seq LIMIT ?",
+        [since, *params, limit],
+    ).fetchall()
 
 
 def _records_for(conn: sqlite3.Connection, record_ids: Sequence[str]) -> dict[str, RecordRow]:
@@ -719,10 +750,7 @@ class SQLiteStorage(HubStorage):
         if own:
             conn.execute("BEGIN")
         try:
-            rows = conn.execute(
-                f"{_PULL_SELECT} WHERE seq > ? AND {where} ORDER BY seq LIMIT ?",
-                [since, *params, limit + 1],
-            ).fetchall()
+            rows = _pull_rows(conn, scopes, where, params, since, limit + 1)
             more = len(rows) > limit
             rows = rows[:limit]
             exits = self._scope_exits(conn, scopes, since, rows[-1][_PULL_SEQ] if more else None)

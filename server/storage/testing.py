@@ -719,6 +719,22 @@ class StorageContract(LimitStoreContract):
         assert [r["seq"] for r in _pulled(page)] == [5, 7, 9]
         assert page.more is False
 
+    def test_pull_of_several_whole_kelurahan_pages_their_union_in_seq_order(
+        self, storage: HubStorage
+    ):
+        """A pendamping's wilayah of whole kelurahan codes, interleaved with others' records."""
+        places = ("31.71.01.1001", "31.71.01.1002", "31.71.02.1001")
+        _save(storage, [record_row(n, seq=n, kelurahan=places[n % 3]) for n in range(1, 13)])
+        mine = ("31.71.02.1001", "31.71.01.1002")  # places[0] and [2] are not in order
+        seen: list[int] = []
+        since, more = 0, True
+        while more:
+            page = storage.pull(mine, since, 3)
+            seen += [r["seq"] for r in _pulled(page)]
+            since, more = page.next, page.more
+        assert seen == [1, 2, 4, 5, 7, 8, 10, 11]
+        assert storage.pull(mine, 11, 3).records_json == []
+
     # -- scope exits ----------------------------------------------------------------------
 
     @staticmethod
