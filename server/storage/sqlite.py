@@ -44,6 +44,7 @@ from server.storage.base import (
 from server.storage.limits import LimitStore
 from server.storage.migrations import apply_migrations
 from server.storage.sqlite_limits import SQLiteLimitStore
+from server.storage.sqlite_threads import ThreadConnections
 
 __all__ = ["SQLiteStorage"]
 
@@ -465,9 +466,9 @@ class SQLiteStorage(HubStorage):
         self.path = Path(path)
         self._busy_timeout_ms = busy_timeout_ms
         self._limits = SQLiteLimitStore(limits_path or self.path.with_name("limits.sqlite3"))
+        self._connections = ThreadConnections(self.path, self._setup, "hub database")
+        #: this thread's bound on waiting for the writer (:meth:`waiting_for_writer`)
         self._local = threading.local()
-        self._opened: list[sqlite3.Connection] = []
-        self._opened_lock = threading.Lock()
 
     @classmethod
     def load_from_config(cls, config: dict[str, Any]) -> SQLiteStorage:
@@ -475,33 +476,20 @@ class SQLiteStorage(HubStorage):
 
     # -- connections ----------------------------------------------------------------------
 
+    def _setup(self, conn: sqlite3.Connection) -> None:
+        conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
+        ensure_wal(conn)
+        # FULL, not NORMAL: a receipt tells a laptop it may forget a change, so a commit
+        # the hub acknowledged must survive a power cut too.
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA foreign_keys = ON")
+
     def _conn(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            try:
-                # One connection per thread (threading.local); check_same_thread is off only
-                # so that close() at shutdown can close them all from one thread.
-                conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-                conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
-                ensure_wal(conn)
-                # FULL, not NORMAL: a receipt tells a laptop it may forget a change, so a
-                # commit the hub acknowledged must survive a power cut too.
-                conn.execute("PRAGMA synchronous = FULL")
-                conn.execute("PRAGMA foreign_keys = ON")
-            except sqlite3.Error as exc:
-                raise StorageError(f"cannot open hub database {self.path}: {exc}") from exc
-            self._local.conn = conn
-            with self._opened_lock:
-                self._opened.append(conn)
-        return conn
+        return self._connections.get()
 
     def close(self) -> None:
         """Close every connection this storage opened, in any thread (at shutdown)."""
-        with self._opened_lock:
-            opened, self._opened = self._opened, []
-        for conn in opened:
-            conn.close()
-        self._local = threading.local()
+        self._connections.close()
         self._limits.close()
 
     @property

@@ -14,7 +14,6 @@ hub's start runs (`SQLiteStorage.migrate`, before any worker is forked).
 from __future__ import annotations
 
 import sqlite3
-import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,6 +21,7 @@ from pathlib import Path
 from schemas.migrations import ensure_wal
 from server.storage.base import StorageError
 from server.storage.limits import LimitStore, QueuePlace
+from server.storage.sqlite_threads import ThreadConnections
 
 __all__ = ["SQLiteLimitStore"]
 
@@ -55,27 +55,18 @@ class SQLiteLimitStore(LimitStore):
     def __init__(self, path: str | Path, busy_timeout_ms: int = 5_000) -> None:
         self.path = Path(path)
         self._busy_timeout_ms = busy_timeout_ms
-        self._local = threading.local()
-        self._opened: list[sqlite3.Connection] = []
-        self._opened_lock = threading.Lock()
+        self._connections = ThreadConnections(self.path, self._setup, "the limits file")
 
     # -- connections ----------------------------------------------------------------------
 
+    def _setup(self, conn: sqlite3.Connection) -> None:
+        conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
+        ensure_wal(conn)
+        conn.execute("PRAGMA synchronous = OFF")  # ephemeral: see the module's doc
+        self._ensure_layout(conn)
+
     def _conn(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            try:
-                conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-                conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
-                ensure_wal(conn)
-                conn.execute("PRAGMA synchronous = OFF")  # ephemeral: see the module's doc
-                self._ensure_layout(conn)
-            except sqlite3.Error as exc:
-                raise StorageError(f"cannot open the limits file {self.path}: {exc}") from exc
-            self._local.conn = conn
-            with self._opened_lock:
-                self._opened.append(conn)
-        return conn
+        return self._connections.get()
 
     @staticmethod
     def _ensure_layout(conn: sqlite3.Connection) -> None:
@@ -131,11 +122,7 @@ class SQLiteLimitStore(LimitStore):
         return True
 
     def close(self) -> None:
-        with self._opened_lock:
-            opened, self._opened = self._opened, []
-        for conn in opened:
-            conn.close()
-        self._local = threading.local()
+        self._connections.close()
 
     # -- token buckets ------------------------------------------------------------------
 
