@@ -117,34 +117,37 @@ def confirm(db: Db, device_id: str, receipts: Sequence[dict[str, Any]]) -> None:
         )
 
 
-def _chunks(values: Sequence[str]) -> Iterator[Sequence[str]]:
-    for start in range(0, len(values), _IN_CHUNK):
-        yield values[start : start + _IN_CHUNK]
+def _by_key(conn: Any, select: str, where: str, keys: Sequence[str]) -> list[tuple]:
+    """Rows of `select` whose `where` column (``{marks}`` for the ids) is in `keys`, read
+    in chunks far below every SQLite build's variable limit; each row's first column is
+    its key."""
+    rows: list[tuple] = []
+    for start in range(0, len(keys), _IN_CHUNK):
+        chunk = keys[start : start + _IN_CHUNK]
+        marks = ",".join("?" * len(chunk))
+        rows += conn.execute(f"{select} WHERE {where.format(marks=marks)}", chunk).fetchall()
+    return rows
 
 
 def _pending_changes(conn: Any, change_ids: Sequence[str]) -> dict[str, PendingChange]:
-    found: dict[str, PendingChange] = {}
-    for chunk in _chunks(change_ids):
-        # `+state`: look rows up by change_id; on `state` SQLite would scan every pending row
-        rows = conn.execute(
-            "SELECT change_id, entity, record_id, fields, hlc, author_id, op FROM outbox"
-            f" WHERE change_id IN ({','.join('?' * len(chunk))}) AND +state = 'pending'",
-            chunk,
-        ).fetchall()
-        found.update((row[0], PendingChange(*row)) for row in rows)
-    return found
+    # `+state`: look rows up by change_id; on `state` SQLite would scan every pending row
+    rows = _by_key(
+        conn,
+        "SELECT change_id, entity, record_id, fields, hlc, author_id, op FROM outbox",
+        "change_id IN ({marks}) AND +state = 'pending'",
+        change_ids,
+    )
+    return {row[0]: PendingChange(*row) for row in rows}
 
 
 def _pulled_rows(conn: Any, record_ids: set[str]) -> dict[str, PulledRow]:
-    found: dict[str, PulledRow] = {}
-    for chunk in _chunks(sorted(record_ids)):
-        rows = conn.execute(
-            "SELECT id, entity, seq, deleted, data FROM pulled"
-            f" WHERE id IN ({','.join('?' * len(chunk))})",
-            chunk,
-        ).fetchall()
-        found.update((row[0], PulledRow(*row)) for row in rows)
-    return found
+    rows = _by_key(
+        conn,
+        "SELECT id, entity, seq, deleted, data FROM pulled",
+        "id IN ({marks})",
+        sorted(record_ids),
+    )
+    return {row[0]: PulledRow(*row) for row in rows}
 
 
 def rejected_changes(db: Db) -> list[dict[str, Any]]:
