@@ -26,10 +26,14 @@ from server.audit import AuditEvent, digest
 from server.hubclock import HubClock
 from server.merge import Refusal
 from server.scope import Scope
-from server.storage import ConflictRow, Device, DeviceReport, HubStorage, PullPage
+from server.storage import ConflictRow, Device, DeviceReport, HubStorage, PullPage, WriterBusy
 from server.writer import BatchWriter, Write
 
 __all__ = ["PushOrigin", "PushOutcome", "SyncService", "conflict_view"]
+
+#: How long a pull's note of the laptop's report waits for the writer before it is left
+#: for a later pull: a read must not queue behind the morning's pushes.
+REPORT_WAIT_S = 0.05
 
 
 def _encode_fields(fields: Any) -> str:
@@ -343,17 +347,22 @@ class SyncService:
         )
         if unchanged and device.reported_at and _seconds_between(device.reported_at, now) < 60:
             return
-        with self.storage.write() as session:
-            session.touch_device(device.device_id, now, False, report)
-            session.audit(
-                AuditEvent(
-                    now,
-                    device.user.name,
-                    "device_report",
-                    {"client_version": report.client_version, "queue_size": report.queue_size},
-                    device.device_id,
+        # A pull never queues behind pushes for this note: when the writer is not free at
+        # once the note waits for a later pull (the push already noted the sync itself).
+        try:
+            with self.storage.waiting_for_writer(REPORT_WAIT_S), self.storage.write() as session:
+                session.touch_device(device.device_id, now, False, report)
+                session.audit(
+                    AuditEvent(
+                        now,
+                        device.user.name,
+                        "device_report",
+                        {"client_version": report.client_version, "queue_size": report.queue_size},
+                        device.device_id,
+                    )
                 )
-            )
+        except WriterBusy:
+            pass  # the writer is taken by pushes: noted by the next pull that finds it free
 
     # -- pull -----------------------------------------------------------------------------
 
