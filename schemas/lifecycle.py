@@ -30,10 +30,11 @@ INCOMPATIBLE: frozenset[frozenset[str]] = frozenset(
 )
 
 #: Which statuses each role may move a request to. Pendamping submit, verify and cancel in
-#: the field; the district office approves, rejects and records the handover; admin all.
+#: the field; the district office verifies too (issue 12: a request the field could not
+#: verify), approves, rejects and records the handover; admin all.
 ROLE_STATUSES: dict[str, frozenset[str]] = {
     "pendamping": frozenset({"diajukan", "diverifikasi", "dibatalkan"}),
-    "supervisor": frozenset({"disetujui", "ditolak", "diserahkan"}),
+    "supervisor": frozenset({"diverifikasi", "disetujui", "ditolak", "diserahkan"}),
     "admin": frozenset(TRANSITIONS),
 }
 

@@ -26,6 +26,7 @@ from schemas.fastload import FastLoader
 from schemas.fields import IsoDate, IsoDateTime, UuidText
 from schemas.jsonsafe import unsafe_fields
 from schemas.messages import Schema
+from schemas.review import REVIEW_FIELD, check_note
 from schemas.validators import validate_kelurahan, validate_nik
 
 __all__ = [
@@ -43,9 +44,10 @@ _PROGRAM_CODE = validate.Regexp(r"^[A-Z][A-Z0-9_]{1,15}$", error="Kode program t
 _SHA256 = validate.Regexp(r"^[0-9a-f]{64}$", error="Harus sha256 (64 huruf hex kecil).")
 _PHONE = validate.Regexp(r"^\+?[0-9][0-9 -]{5,19}$", error="Nomor telepon tidak valid.")
 
-#: Fields the hub assigns; a change that sets one is refused like any unknown field.
+#: Fields the hub assigns; a change that sets one is refused like any unknown field. A
+#: visit's `review` is the district office's (schemas/review.py), written on the hub only.
 SERVER_FIELDS: frozenset[str] = frozenset(
-    {"id", "created_at", "updated_at", "status_history", "merged_into"}
+    {"id", "created_at", "updated_at", "status_history", "merged_into", REVIEW_FIELD}
 )
 
 
@@ -130,6 +132,11 @@ class DeviceRequestSchema(_RecordSchema):
         load_default=INITIAL_DEVICE_STATUS, validate=validate.OneOf(DEVICE_STATUSES)
     )
     attachments = _attachments()  # the ABF handover photo, the signature
+    #: why the office rejected it (``ditolak``)
+    reject_reason = fields.String(allow_none=True, validate=check_note)
+    #: the handover (``diserahkan``): the day, and who received the device
+    handover_date = IsoDate(allow_none=True)
+    received_by = fields.String(allow_none=True, validate=[validate.Length(max=200), check_note])
 
 
 RECORD_SCHEMAS: dict[str, Schema] = {

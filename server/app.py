@@ -21,6 +21,8 @@ from server.config import load_config, load_secret_key
 from server.conflicts import ConflictService
 from server.devices import DeviceService
 from server.jsonprovider import OrjsonProvider
+from server.office.requests import RequestService
+from server.office.review import ReviewService
 from server.state import EXTENSION_KEY, HubState
 from server.storage import load_from_config
 from server.sync import SyncService
@@ -68,17 +70,20 @@ def _state(config: Mapping[str, Any], data_dir: Path) -> HubState:
     storage = load_from_config(dict(config))
     storage.migrate()
     skew_ms = int(config["MAX_CLOCK_SKEW_S"] * 1000)
+    attachments = AttachmentStore(
+        data_dir / "attachments",
+        int(config["ATTACHMENT_MAX_BYTES"]),
+        tuple(config["ATTACHMENT_TYPES"]),
+    )
     return HubState(
         storage=storage,
         sync=SyncService(storage, config["PROGRAMS"], utc_iso, skew_ms),
         conflicts=ConflictService(storage, utc_iso, skew_ms, config["PROGRAMS"]),
         users=UserService(storage, utc_iso),
         devices=DeviceService(storage, utc_iso),
-        attachments=AttachmentStore(
-            data_dir / "attachments",
-            int(config["ATTACHMENT_MAX_BYTES"]),
-            tuple(config["ATTACHMENT_TYPES"]),
-        ),
+        reviews=ReviewService(storage, utc_iso, skew_ms),
+        requests=RequestService(storage, attachments, utc_iso, skew_ms),
+        attachments=attachments,
         rate_limiter=RateLimiter(
             storage.limits, float(config["RATE_LIMIT_PER_S"]), int(config["RATE_LIMIT_BURST"])
         ),

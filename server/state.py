@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     from server.attachments import AttachmentStore
     from server.conflicts import ConflictService
     from server.devices import DeviceService
+    from server.office.requests import RequestService
+    from server.office.review import ReviewService
     from server.storage import HubStorage
     from server.sync import SyncService
     from server.throttle import FailureLimiter, RateLimiter, WriteGate
@@ -43,6 +45,10 @@ class HubState:
     users: UserService
     #: the district's laptops: list, revoke
     devices: DeviceService
+    #: the office's review of visits (accept, return with a reason)
+    reviews: ReviewService
+    #: the office's moves of ABF requests (verify, approve, reject, deliver) and their history
+    requests: RequestService
     #: photos: tus uploads in progress and finished blobs, under DATA_DIR/attachments
     attachments: AttachmentStore
     #: calls per device, hub-wide (429 beyond)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
@@ -20,6 +21,7 @@ import orjson
 from marshmallow import ValidationError
 
 from schemas.records import preload_fields
+from schemas.review import REVIEW_FIELD
 from schemas.sync import load_change
 from server.admission import admit
 from server.audit import AuditEvent, digest
@@ -70,6 +72,37 @@ def _seconds_between(earlier: str, later: str) -> float:
         ).total_seconds()
     except (TypeError, ValueError):
         return float("inf")
+
+
+def _reopens(change: Mapping[str, Any], writer: BatchWriter) -> bool:
+    """A laptop's edit of a visit the office reviewed puts the visit back into review."""
+    if change["entity"] != "visit" or change.get("op") == "delete":
+        return False
+    held = writer.records.get(change["record_id"])
+    return held is not None and held.data.get(REVIEW_FIELD) is not None
+
+
+def _reopen_review(writer: BatchWriter, clock: HubClock, record_id: str) -> None:
+    """Clear the visit's review (*menunggu* again) with a hub change right after the
+    pendamping's edit, in its transaction: its own seq and change-log row, so every laptop
+    pulls it and the office sees when and why (docs/office.md, "Office writes")."""
+    row = writer.records[record_id]
+    write = Write(
+        str(uuid.uuid4()),
+        "visit",
+        record_id,
+        {REVIEW_FIELD: None},
+        clock.now(),
+        row.seq,
+        "hub",
+        "hub",
+    )
+    done = writer.apply(write)
+    if isinstance(done, Refusal):  # a field the hub owns on a seen record: never refused
+        return
+    merged, seq, _raised = done
+    receipt = {"change_id": write.change_id, "status": merged.status, "seq": seq}
+    writer.log(write, f'{{"{REVIEW_FIELD}":null}}', receipt)
 
 
 def conflict_view(row: ConflictRow) -> dict[str, Any]:
@@ -235,6 +268,8 @@ class SyncService:
                 if write is None or write.hlc != change["hlc"]:  # logged as the laptop sent it
                     write = self._write(change, {}, change["hlc"])
                 seen[change["change_id"]] = writer.log(write, fields_json, receipt)
+                if receipt["status"] != "rejected" and _reopens(change, writer):
+                    _reopen_review(writer, clock, change["record_id"])
                 outcome.receipts[index] = receipt
                 fresh[receipt["status"]] += 1
             writer.save()
@@ -313,7 +348,9 @@ class SyncService:
         receipt: dict[str, Any] = {"change_id": change_id, "status": merged.status, "seq": seq}
         if hlc != change["hlc"]:
             receipt["hlc"] = hlc  # clamped: the laptop's clock runs too far ahead
-        if writer.records[write.record_id].quiet_device == device.device_id:
+        if writer.records[write.record_id].quiet_device == device.device_id and not _reopens(
+            change, writer
+        ):
             receipt["quiet"] = True  # not echoed: the laptop stamps its own copy
         return receipt, fields_json, write
 

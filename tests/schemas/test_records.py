@@ -99,7 +99,15 @@ def test_an_unknown_field_is_refused_and_named(entity):
 
 
 def test_the_server_fields_are_the_ones_the_hub_assigns():
-    assert {"id", "created_at", "updated_at", "status_history", "merged_into"} == SERVER_FIELDS
+    # issue 12 adds a visit's `review`: the district office's, written on the hub only
+    assert {
+        "id",
+        "created_at",
+        "updated_at",
+        "status_history",
+        "merged_into",
+        "review",
+    } == SERVER_FIELDS
 
 
 @pytest.mark.parametrize("entity", list(VALID))
