@@ -1,8 +1,8 @@
 """`pendamping beneficiary | visit | request | list | delete`: the field records, offline.
 
-    pendamping beneficiary add | edit ID      pendamping visit add BENEFICIARY_ID
+    pendamping beneficiary add | edit ID      pendamping visit add BENEFICIARY_ID | edit ID
     pendamping request add BENEFICIARY_ID     pendamping request status ID STATUS
-    pendamping list [ENTITY] [--json]         pendamping delete ENTITY ID
+    pendamping list [ENTITY] [--returned] [--json]     pendamping delete ENTITY ID
 
 All of these work with no network at all: the store checks every field and queues the change
 for the next `sync`. This module only turns options into store calls and results into lines.
@@ -29,6 +29,7 @@ from schemas.codes import (
     SEXES,
     VISIT_PURPOSES,
 )
+from schemas.review import RETURNED, review_state
 
 __all__ = [
     "JsonObject",
@@ -40,14 +41,29 @@ __all__ = [
 ]
 
 _SYNC_STATES = {"synced": "tersinkron", "pending": "menunggu"}
+#: the TINJAUAN column: the office's review of a visit (schemas/review.py)
+_REVIEW = "review"
 _COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
     "beneficiary": (("NAMA", "name"), ("NIK", "nik"), ("KELURAHAN", "kelurahan")),
-    "visit": (("TANGGAL", "visited_at"), ("TUJUAN", "purpose"), ("PENERIMA", "beneficiary_id")),
+    "visit": (
+        ("TANGGAL", "visited_at"),
+        ("TUJUAN", "purpose"),
+        ("PENERIMA", "beneficiary_id"),
+        ("TINJAUAN", _REVIEW),
+    ),
     "device_request": (
         ("ALAT", "device_type"),
         ("STATUS", "status"),
         ("PENERIMA", "beneficiary_id"),
     ),
+}
+#: `visit edit --clear` names: option name -> (field, empty value).
+_VISIT_CLEARABLE: dict[str, tuple[str, Any]] = {
+    "findings": ("findings", None),
+    "follow-up": ("follow_up", None),
+    "assessment": ("assessment", None),
+    "lat": ("lat", None),
+    "lon": ("lon", None),
 }
 #: `beneficiary edit --clear` names: option name -> (field, empty value).
 _CLEARABLE: dict[str, tuple[str, Any]] = {
@@ -173,19 +189,31 @@ def visit() -> None:
     """Kunjungan."""
 
 
+_VISIT_OPTIONS = (
+    click.option("--purpose", type=_choice(VISIT_PURPOSES), help="Tujuan kunjungan."),
+    click.option(
+        "--visited-at",
+        metavar="ISO8601",
+        help="Waktu kunjungan dengan zona waktu, mis. 2026-11-23T09:30:00+07:00"
+        " (visit add: bawaan sekarang).",
+    ),
+    click.option("--findings", help="Temuan."),
+    click.option("--follow-up", help="Tindak lanjut."),
+    click.option("--lat", type=float, help="Lintang."),
+    click.option("--lon", type=float, help="Bujur."),
+    click.option("--assessment", type=JsonObject(), help="Asesmen terstruktur (objek JSON)."),
+)
+
+
+def _visit_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    for option in reversed(_VISIT_OPTIONS):
+        command = option(command)
+    return command
+
+
 @visit.command("add")
 @click.argument("beneficiary_id")
-@click.option("--purpose", type=_choice(VISIT_PURPOSES), help="Tujuan kunjungan.")
-@click.option(
-    "--visited-at",
-    metavar="ISO8601",
-    help="Waktu kunjungan dengan zona waktu, mis. 2026-11-23T09:30:00+07:00 (bawaan: sekarang).",
-)
-@click.option("--findings", help="Temuan.")
-@click.option("--follow-up", help="Tindak lanjut.")
-@click.option("--lat", type=float, help="Lintang.")
-@click.option("--lon", type=float, help="Bujur.")
-@click.option("--assessment", type=JsonObject(), help="Asesmen terstruktur (objek JSON).")
+@_visit_options
 @click.pass_context
 def visit_add(ctx: click.Context, beneficiary_id: str, **options: Any) -> None:
     """Catat kunjungan ke penerima manfaat BENEFICIARY_ID; mencetak id-nya."""
@@ -194,6 +222,34 @@ def visit_add(ctx: click.Context, beneficiary_id: str, **options: Any) -> None:
         "visit", _given(beneficiary_id=beneficiary_id, **options)
     )
     click.echo(f"Kunjungan dicatat: {record_id}")
+
+
+@visit.command("edit")
+@click.argument("record_id", metavar="ID")
+@_visit_options
+@click.option(
+    "--clear",
+    multiple=True,
+    type=click.Choice(sorted(_VISIT_CLEARABLE)),
+    help="Kosongkan isian ini; boleh diulang.",
+)
+@click.pass_context
+def visit_edit(ctx: click.Context, record_id: str, clear: tuple[str, ...], **options: Any) -> None:
+    """Perbaiki kunjungan ID; hanya isian yang diberikan yang berubah. Kunjungan yang
+    dikembalikan kantor kembali menunggu tinjauan setelah diperbaiki."""
+    fields = _given(**options)
+    for name in clear:
+        field, empty = _VISIT_CLEARABLE[name]
+        if field in fields:
+            raise click.UsageError(f"--{name} diisi dan dikosongkan sekaligus.")
+        fields[field] = empty
+    if not fields:
+        raise click.UsageError("Tidak ada isian yang diubah.")
+    store = open_device(ctx).store
+    was_returned = review_state(store.get("visit", record_id)) == RETURNED
+    store.update("visit", record_id, fields)
+    tail = "; kembali menunggu tinjauan kantor setelah sinkron" if was_returned else ""
+    click.echo(f"Kunjungan diperbarui (menunggu dikirim){tail}: {record_id}")
 
 
 # -- request ---------------------------------------------------------------------------------
@@ -233,26 +289,48 @@ def request_status(ctx: click.Context, record_id: str, status: str) -> None:
 
 @click.command("list")
 @click.argument("entity", type=click.Choice(ENTITIES), default="beneficiary")
+@click.option(
+    "--returned",
+    is_flag=True,
+    help="Hanya kunjungan yang dikembalikan kantor untuk diperbaiki, dengan alasannya.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Cetak sebagai JSON.")
 @click.pass_context
-def list_records(ctx: click.Context, entity: str, as_json: bool) -> None:
+def list_records(ctx: click.Context, entity: str, returned: bool, as_json: bool) -> None:
     """Daftar data di laptop ini (bawaan: beneficiary), termasuk yang belum terkirim."""
+    if returned and entity != "visit":
+        if entity != "beneficiary":  # the default: `list --returned` means visits
+            raise click.UsageError("--returned hanya untuk kunjungan (visit).")
+        entity = "visit"
     store = open_device(ctx).store
-    records = store.list(entity)
+    records = store.returned() if returned else store.list(entity)
     if as_json:
         emit_json(records)
         return
     if not records:
-        click.echo(f"Belum ada {ENTITY_LABELS[entity]}.")
+        click.echo(
+            "Tidak ada kunjungan yang dikembalikan."
+            if returned
+            else f"Belum ada {ENTITY_LABELS[entity]}."
+        )
         return
     names = {b["id"]: b.get("name") for b in store.list("beneficiary")}
     columns = (("ID", "id"), *_COLUMNS[entity], ("SINKRON", "sync"))
+    if returned:
+        columns = (*columns, ("ALASAN", "reason"))
     table([c[0] for c in columns], [[_show(r, c[1], names) for c in columns] for r in records])
+    if returned:
+        click.echo("Perbaiki dengan `pendamping visit edit ID ...`; lalu `pendamping sync`.")
 
 
 def _show(record: Mapping[str, Any], field: str, names: Mapping[str, Any]) -> Any:
     """One table cell: codes as they are, a beneficiary by name, times to the minute."""
     value: Any = record.get(field)
+    if field == _REVIEW:
+        return review_state(record)
+    if field == "reason":
+        review = record.get(_REVIEW)
+        return (review.get("reason") if isinstance(review, dict) else None) or "-"
     if field == "sync":
         return _SYNC_STATES.get(value, value)
     if field == "beneficiary_id":

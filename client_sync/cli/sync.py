@@ -95,6 +95,11 @@ def status(ctx: click.Context, as_json: bool) -> None:
         click.echo(f"Sinkron berhasil terakhir: {info['last_success_at'] or 'belum pernah'}")
     else:
         click.echo("Sinkron terakhir: belum pernah")
+    if info["returned"]:
+        click.echo(
+            f"{info['returned']} kunjungan dikembalikan untuk diperbaiki "
+            "(lihat `pendamping list visit --returned`)"
+        )
     if info["conflicts"]:
         click.echo(
             f"Konflik terbuka pada perubahan Anda: {info['conflicts']} "

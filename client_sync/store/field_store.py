@@ -26,6 +26,7 @@ from client_sync.store.exports import Exports
 from client_sync.store.meta import Identity
 from client_sync.store.outbox import OutboxBatch
 from schemas.hlc import wall_ms
+from schemas.review import RETURNED, review_state
 
 __all__ = ["FieldStore"]
 
@@ -133,6 +134,11 @@ class FieldStore:
     def list(self, entity: str) -> builtins.list[dict[str, Any]]:
         """Every live record of one kind, oldest first."""
         return records.list_records(self._db, entity)
+
+    def returned(self) -> builtins.list[dict[str, Any]]:
+        """Visits the office returned for correction (``review.state`` *dikembalikan*) and
+        not edited since, oldest first; each carries the office's reason in `review`."""
+        return [v for v in self.list("visit") if review_state(v) == RETURNED]
 
     def attach_photo(self, photo: NewAttachment) -> bool:
         """Queue a kept photo and add its sha256 to its record's `attachments`, in one

@@ -13,6 +13,7 @@ from typing import Any
 from client_sync.errors import NotEnrolled, StoreError
 from client_sync.sealed import new_key
 from client_sync.store.db import Db
+from client_sync.store.records import returned_count
 from schemas.hlc import iso_from_ms
 
 __all__ = [
@@ -110,6 +111,7 @@ def status(db: Db) -> dict[str, Any]:
         "conflicts": conn.execute("SELECT COUNT(*) FROM conflicts WHERE resolved = 0").fetchone()[
             0
         ],
+        "returned": returned_count(db),
         "pull_cursor": pull_cursor(db),
         "last_sync_at": db.meta("last_sync_at"),
         "last_sync_outcome": db.meta("last_sync_outcome"),

@@ -2,6 +2,9 @@
 
 `get` and `list` show the pulled state with the outbox applied, so a record is never
 missing from the laptop between push and pull. :func:`overlay` is the pure part.
+
+A visit the office reviewed carries the hub's `review` (schemas/review.py); an edit of it
+waiting on the laptop shows it *menunggu* at once, as the hub will make it.
 """
 
 from __future__ import annotations
@@ -14,8 +17,17 @@ from client_sync.errors import InvalidRecord, RecordNotFound
 from client_sync.store.db import Db
 from schemas.codes import ENTITIES
 from schemas.hlc import Timestamp, iso_from_ms
+from schemas.review import RETURNED, REVIEW_FIELD
 
-__all__ = ["check_entity", "find", "get", "list_records", "overlay", "pulled_seq"]
+__all__ = [
+    "check_entity",
+    "find",
+    "get",
+    "list_records",
+    "overlay",
+    "pulled_seq",
+    "returned_count",
+]
 
 _SHOWN = "state IN ('pending', 'acked', 'rejected') ORDER BY position"
 
@@ -61,6 +73,18 @@ def list_records(db: Db, entity: str) -> list[dict[str, Any]]:
     return overlay(pulled, outbox)
 
 
+def returned_count(db: Db) -> int:
+    """Visits the office returned for correction that the pendamping has not edited yet."""
+    row = db.conn.execute(
+        "SELECT COUNT(*) FROM pulled p WHERE p.entity = 'visit' AND p.deleted = 0"
+        f" AND json_extract(p.data, '$.{REVIEW_FIELD}.state') = ?"
+        " AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.record_id = p.id"
+        " AND o.state IN ('pending', 'acked'))",
+        (RETURNED,),
+    ).fetchone()
+    return int(row[0])
+
+
 def pulled_seq(db: Db, record_id: str) -> int | None:
     """The hub seq of the laptop's pulled copy of a record, if it has one."""
     row = db.conn.execute("SELECT seq FROM pulled WHERE id = ?", (record_id,)).fetchone()
@@ -93,6 +117,8 @@ def overlay(pulled: Sequence[tuple], outbox: Sequence[tuple]) -> list[dict[str, 
         stamp = iso_from_ms(Timestamp.parse(hlc).ms)
         record = view.setdefault(record_id, {"id": record_id, "created_at": stamp})
         record.update(json.loads(fields))
+        if record.get(REVIEW_FIELD) is not None:
+            record[REVIEW_FIELD] = None  # edited since the office's review: waiting again
         record["updated_at"] = max(record.get("updated_at") or stamp, stamp)
         record["sync"] = "rejected" if state == "rejected" else "pending"
     records = [r for rid, r in view.items() if rid not in gone]

@@ -11,7 +11,28 @@ import click
 from server.exceptions import BundleRefused, HubError
 from server.storage import StorageError
 
-__all__ = ["run"]
+__all__ = ["EXIT_CODES", "markdown_table", "run"]
+
+#: every exit code of `pendamping-hub` and what it means (docs/cli.md shows this table;
+#: a test compares the two)
+EXIT_CODES: dict[int, str] = {
+    0: "done (`request approve` etc. also when the move met a field change and went to the "
+    "conflict queue: the line says so, `--json` has `outcome: conflict`)",
+    1: "refused, nothing written: a value that breaks a rule (named), no such record or "
+    "user (or outside the acting user's wilayah), a role that may not do it, a record no "
+    "longer in a state that allows it, a bundle refused, the database failing; cancelled",
+    2: "bad usage: an unknown command or option, a required option missing, a file that "
+    "cannot be read",
+}
+
+
+def markdown_table() -> str:
+    """:data:`EXIT_CODES` as the table in docs/cli.md, between its markers."""
+    rows = "\n".join(f"| {code} | {meaning} |" for code, meaning in EXIT_CODES.items())
+    return (
+        "<!-- hub-exit-codes: the rows of server.cli.errors.EXIT_CODES; a test checks -->\n"
+        f"| code | meaning |\n|---|---|\n{rows}\n<!-- /hub-exit-codes -->"
+    )
 
 
 def run(command: click.Command, argv: list[str] | None) -> int:

@@ -32,7 +32,7 @@ from typing import Any
 import orjson
 from marshmallow import ValidationError
 
-from schemas.lifecycle import may_set
+from schemas.lifecycle import is_legal_transition, may_set
 from schemas.media import SNIFF_BYTES, sniff_media_type
 from schemas.review import clean_note
 from server.admission import admit
@@ -139,17 +139,58 @@ class RequestService:
 
         :raises Invalid: naming ``handover_date``, ``received_by`` or ``photo``.
         """
-        fields: dict[str, Any] = {}
-        try:
-            fields["received_by"] = clean_note(received_by, required=True)
-        except ValidationError as exc:
-            raise Invalid.on("received_by", str(exc.messages[0])) from None
-        fields["handover_date"] = handover_date
+        fields = self._handover(handover_date, received_by)
         if not isinstance(photo_sha256, str) or self.attachments.blob_path(photo_sha256) is None:
             raise Invalid.on("photo", "Foto serah terima belum diunggah ke hub.")
         return self.move(
             user, request_id, "diserahkan", fields, seen=seen, via=via, photo=photo_sha256
         )
+
+    def deliver_with_photo(
+        self,
+        user: User,
+        request_id: str,
+        photo: bytes,
+        *,
+        handover_date: str,
+        received_by: str,
+        filename: str | None = None,
+        seen: int | None = None,
+        via: str = "web",
+    ) -> Transition:
+        """:meth:`deliver` with the photo's bytes (a browser's form, the CLI's file): every
+        field and the request's status are checked before the photo is kept, so bad input
+        keeps nothing. (A move refused in between, by a laptop's change arriving at that
+        moment, leaves the photo kept and unused, as a laptop's photo of a refused record.)
+        """
+        self._handover(handover_date, received_by)
+        row = self._visible(user, request_id)
+        current = row.data.get("status")
+        if seen is None and not is_legal_transition(str(current), "diserahkan"):
+            raise StateConflict.on(
+                "status", f"Perubahan status {current} → diserahkan tidak diizinkan."
+            )
+        sha256 = self.store_photo(user, request_id, photo, filename, via=via)
+        return self.deliver(
+            user,
+            request_id,
+            handover_date=handover_date,
+            received_by=received_by,
+            photo_sha256=sha256,
+            seen=seen,
+            via=via,
+        )
+
+    def _handover(self, handover_date: Any, received_by: Any) -> dict[str, Any]:
+        """The handover's fields, checked. :raises Invalid: naming the field."""
+        try:
+            name = clean_note(received_by, required=True)
+        except ValidationError as exc:
+            raise Invalid.on("received_by", str(exc.messages[0])) from None
+        if name is not None and len(name) > 200:
+            raise Invalid.on("received_by", "Paling banyak 200 karakter.")
+        _check_handover_date(handover_date, self._now())
+        return {"handover_date": handover_date, "received_by": name}
 
     def move(
         self,
@@ -180,8 +221,6 @@ class RequestService:
         [rid] = check_ids([request_id], "request_id", limit=1)
         if seen is not None and (type(seen) is not int or seen < 0):
             raise Invalid.on("seen", "Harus nomor urut (seq) permohonan.")
-        if "handover_date" in fields:
-            _check_handover_date(fields["handover_date"], self._now())
         with self.storage.write() as session:
             tx = OfficeTransaction(session, user, self._now(), self._max_skew_ms)
             [row] = tx.rows([rid], "device_request", "request_id", "Permohonan")
@@ -309,6 +348,8 @@ class RequestService:
     def _visible(self, user: User, request_id: str) -> RecordRow:
         """:raises Missing: no such request within the user's wilayah (a deleted one is
         still shown: its history stays readable)."""
+        require_office(user)
+        [request_id] = check_ids([request_id], "request_id", limit=1)
         try:
             row = self.storage.get_record(request_id)
         except NotFound:
