@@ -1,0 +1,143 @@
+"""`pendamping-hub review` and `pendamping-hub request` (server/cli/office.py), and the hub's
+exit-code table in docs/cli.md against the code."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import click
+import pytest
+
+from server.cli import cli
+from server.cli.errors import EXIT_CODES, markdown_table
+from server.storage import User
+from server.timeutil import utc_iso
+from tests.conftest import beneficiary, visit
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "cli.md"
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) * 4
+
+
+@pytest.fixture
+def data_dir(hub_app) -> Path:
+    """The CLI works on the in-process hub's own data folder (one SQLite file)."""
+    return Path(hub_app.config["DATA_DIR"])
+
+
+@pytest.fixture
+def siti(laptops, hub_storage):
+    hub_storage.add_user(User("kasi", "supervisor", ("31.71",)), utc_iso())
+    return laptops.enroll("siti")
+
+
+def test_the_exit_code_table_in_docs_cli_md_is_the_hubs_codes_table():
+    text = DOCS.read_text(encoding="utf-8")
+    table = markdown_table()
+    start = text.index(table.splitlines()[0])
+    end = text.index("<!-- /hub-exit-codes -->") + len("<!-- /hub-exit-codes -->")
+    assert text[start:end] == table, (
+        "docs/cli.md's hub exit-code table is out of date; paste "
+        "`python -c 'from server.cli.errors import markdown_table; print(markdown_table())'`"
+    )
+    assert set(EXIT_CODES) == {0, 1, 2}
+
+
+@pytest.mark.parametrize("group", ["review", "request"])
+def test_every_office_command_and_option_is_in_docs_cli_md(group):
+    text = DOCS.read_text(encoding="utf-8")
+    command = cli.commands[group]
+    assert isinstance(command, click.Group)
+    for name, sub in command.commands.items():
+        heading = re.search(rf"^### `pendamping-hub {group} {name}\b[^\n]*`", text, re.M)
+        assert heading, f"docs/cli.md has no heading for pendamping-hub {group} {name}"
+        for param in sub.params:
+            if isinstance(param, click.Option):
+                assert param.opts[0] in heading.group(0), (group, name, param.opts[0])
+
+
+def test_review_from_the_terminal_acts_as_the_named_supervisor(hub, siti, hub_storage):
+    bid = siti.store.add("beneficiary", beneficiary())
+    vids = [siti.store.add("visit", visit(bid)) for _ in range(2)]
+    siti.sync()
+
+    returned = hub("review", "return", vids[0], "--reason", "Foto kurang jelas.", "--as", "kasi")
+    accepted = hub("review", "accept", *vids, "--as", "kasi", "--json")
+
+    assert returned.code == 0
+    assert returned.out.startswith("Dikembalikan ke pendamping: 1 kunjungan (seq ")
+    assert accepted.code == 0
+    assert json.loads(accepted.out)["written"] == vids
+    [entry] = hub_storage.iter_audit(newest=1)
+    assert entry.actor == "kasi" and json.loads(entry.detail)["via"].startswith("cli:")
+
+
+def test_review_ids_can_come_from_a_file(hub, siti, tmp_path):
+    bid = siti.store.add("beneficiary", beneficiary())
+    vids = [siti.store.add("visit", visit(bid)) for _ in range(3)]
+    siti.sync()
+    listing = tmp_path / "ids.txt"
+    listing.write_text("\n".join(vids) + "\n\n", encoding="utf-8")
+    done = hub("review", "accept", "--ids-from", str(listing), "--as", "kasi", "--json")
+    assert json.loads(done.out)["written"] == vids
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "words"),
+    [
+        (("review", "return", "{vid}", "--as", "kasi"), 2, "--reason"),
+        (("review", "return", "{vid}", "--reason", " ", "--as", "kasi"), 1, "Wajib diisi"),
+        (("review", "accept", "{vid}", "--as", "nobody"), 1, "Pengguna nobody tidak ada."),
+        (("review", "accept", "--as", "kasi"), 2, "VISIT_ID"),
+        (("review", "accept", "bukan-id", "--as", "kasi"), 1, "Bukan id yang sah"),
+        (("request", "approve", "{rid}", "--as", "kasi"), 1, "diajukan → disetujui"),
+        (("request", "approve", "{rid}", "--as", "siti"), 1, "Peran pendamping"),
+        (("request", "reject", "{rid}", "--as", "kasi"), 2, "--reason"),
+        (
+            ("request", "deliver", "{rid}", "--date", "2026-01-05", "--received-by", "Sri",
+             "--photo", "/no/such/photo.jpg", "--as", "kasi"),
+            2,
+            "--photo",
+        ),  # fmt: skip
+    ],
+)
+def test_a_refusal_is_one_line_with_its_exit_code_and_writes_nothing(
+    hub, siti, hub_storage, args, code, words
+):
+    bid = siti.store.add("beneficiary", beneficiary())
+    vid = siti.store.add("visit", visit(bid))
+    rid = siti.store.add("device_request", {"beneficiary_id": bid, "device_type": "kursi_roda"})
+    siti.sync()
+    before = hub_storage.stats()["changes"], len(list(hub_storage.iter_audit()))
+
+    run = hub(*[a.format(vid=vid, rid=rid) for a in args])
+
+    assert run.code == code, run.err
+    assert words in run.err
+    assert len(run.err.strip().splitlines()) == 1 and "Traceback" not in run.err
+    assert (hub_storage.stats()["changes"], len(list(hub_storage.iter_audit()))) == before
+
+
+def test_a_request_is_moved_delivered_and_its_history_read_from_the_terminal(
+    hub, siti, tmp_path
+):
+    bid = siti.store.add("beneficiary", beneficiary())
+    rid = siti.store.add("device_request", {"beneficiary_id": bid, "device_type": "kursi_roda"})
+    siti.sync()
+    photo = tmp_path / "serah.jpg"
+    photo.write_bytes(JPEG)
+    assert hub("request", "verify", rid, "--as", "kasi").code == 0
+    approved = hub("request", "approve", rid, "--as", "kasi")
+    assert approved.out.startswith(f"Permohonan {rid}: disetujui (seq ")
+    delivered = hub(
+        "request", "deliver", rid, "--date", "2026-01-05", "--received-by", "Ibu Sri",
+        "--photo", str(photo), "--as", "kasi", "--json",
+    )  # fmt: skip
+    assert json.loads(delivered.out)["status"] == "diserahkan"
+
+    history = hub("request", "history", rid, "--as", "kasi")
+    lines = history.out.splitlines()
+    assert lines[0] == f"Permohonan {rid}: diserahkan"
+    assert "diajukan → diverifikasi  oleh kasi (hub)" in history.out
+    assert "Perubahan diterima hub: 4" in history.out
