@@ -102,9 +102,7 @@ def audit_tail(hub: ServedHub, n: int = 1) -> list[dict]:
         entries = list(app.extensions["pendamping"].storage.iter_audit(newest=n))
     finally:
         app.extensions["pendamping"].storage.close()
-    return [
-        {"actor": e.actor, "action": e.action, "detail": json.loads(e.detail)} for e in entries
-    ]
+    return [{"actor": e.actor, "action": e.action, "detail": json.loads(e.detail)} for e in entries]
 
 
 def add_sri(run: Callable[..., Run], kelurahan: str = KELURAHAN) -> str:
@@ -114,9 +112,7 @@ def add_sri(run: Callable[..., Run], kelurahan: str = KELURAHAN) -> str:
 
 
 def add_visit(run: Callable[..., Run], bid: str, findings: str = "Kondisi baik.") -> str:
-    return run(
-        "visit", "add", bid, "--purpose", "monitoring", "--findings", findings
-    ).new_id
+    return run("visit", "add", bid, "--purpose", "monitoring", "--findings", findings).new_id
 
 
 # -- review --------------------------------------------------------------------------------

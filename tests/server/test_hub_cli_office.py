@@ -17,6 +17,8 @@ from server.timeutil import utc_iso
 from tests.conftest import beneficiary, visit
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "cli.md"
+DELIVER_BAD_PHOTO = ("--date", "2026-01-05", "--received-by", "Sri", "--photo", "/no/such.jpg")
+DELIVER_BAD_PHOTO += ("--as", "kasi")
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) * 4
 
 
@@ -95,11 +97,10 @@ def test_review_ids_can_come_from_a_file(hub, siti, tmp_path):
         (("request", "approve", "{rid}", "--as", "siti"), 1, "Peran pendamping"),
         (("request", "reject", "{rid}", "--as", "kasi"), 2, "--reason"),
         (
-            ("request", "deliver", "{rid}", "--date", "2026-01-05", "--received-by", "Sri",
-             "--photo", "/no/such/photo.jpg", "--as", "kasi"),
+            ("request", "deliver", "{rid}", *DELIVER_BAD_PHOTO),
             2,
             "--photo",
-        ),  # fmt: skip
+        ),
     ],
 )
 def test_a_refusal_is_one_line_with_its_exit_code_and_writes_nothing(
@@ -119,9 +120,7 @@ def test_a_refusal_is_one_line_with_its_exit_code_and_writes_nothing(
     assert (hub_storage.stats()["changes"], len(list(hub_storage.iter_audit()))) == before
 
 
-def test_a_request_is_moved_delivered_and_its_history_read_from_the_terminal(
-    hub, siti, tmp_path
-):
+def test_a_request_is_moved_delivered_and_its_history_read_from_the_terminal(hub, siti, tmp_path):
     bid = siti.store.add("beneficiary", beneficiary())
     rid = siti.store.add("device_request", {"beneficiary_id": bid, "device_type": "kursi_roda"})
     siti.sync()

@@ -109,9 +109,7 @@ def test_a_rejection_carries_its_reason_to_the_laptop(state, kasi, siti):
         (lambda s, u, r: s.requests.approve(u, "bukan-id"), "request_id"),
     ],
 )
-def test_bad_input_names_the_field_and_moves_nothing(
-    state, kasi, siti, hub_storage, call, field
-):
+def test_bad_input_names_the_field_and_moves_nothing(state, kasi, siti, hub_storage, call, field):
     rid = synced_request(siti)
     state.requests.verify(kasi, rid)
     state.requests.approve(kasi, rid)
