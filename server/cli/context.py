@@ -10,13 +10,14 @@ from typing import Any
 import click
 from flask import Flask
 
+from schemas.click_words import IndonesianGroup
 from server.app import create_app
 from server.state import HubState, hub_state
 
 __all__ = ["cli", "data_dir", "emit", "hub", "hub_app"]
 
 
-@click.group()
+@click.group(cls=IndonesianGroup)
 @click.option(
     "--data",
     "data",
