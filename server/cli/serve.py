@@ -16,8 +16,8 @@ import sys
 from typing import Any
 
 import click
-from waitress.server import create_server
 from flask import Flask
+from waitress.server import create_server
 
 from server.app import create_app
 from server.cli.context import data_dir, hub, hub_app
