@@ -25,12 +25,19 @@ from client_sync.cli import (
 )
 from client_sync.cli.failures import EXIT_OK, failure_for
 from client_sync.device import default_home
+from client_sync.version import CLIENT_VERSION
 from schemas.click_words import IndonesianGroup, indonesian_click
 
 __all__ = ["COMMANDS", "cli", "main"]
 
 
 @click.group(cls=IndonesianGroup)
+@click.version_option(
+    CLIENT_VERSION,
+    prog_name="pendamping",
+    message="%(prog)s %(version)s",
+    help="Tampilkan versi lalu keluar.",
+)
 @click.option(
     "--home",
     type=click.Path(file_okay=False, path_type=Path),

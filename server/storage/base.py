@@ -332,6 +332,10 @@ class HubStorage(abc.ABC):
         """:raises NotFound: no such user."""
 
     @abc.abstractmethod
+    def list_users(self) -> list[User]:
+        """Every user, by name."""
+
+    @abc.abstractmethod
     def set_password_hash(
         self, name: str, password_hash: str | None, audit: AuditEvent | None = None
     ) -> None:

@@ -589,6 +589,14 @@ class SQLiteStorage(HubStorage):
             raise NotFound(f"no user {name!r}")
         return _user(*row)
 
+    def list_users(self) -> list[User]:
+        rows = (
+            self._conn()
+            .execute("SELECT name, role, wilayah, password_hash FROM users ORDER BY name")
+            .fetchall()
+        )
+        return [_user(*row) for row in rows]
+
     def set_password_hash(
         self, name: str, password_hash: str | None, audit: AuditEvent | None = None
     ) -> None:

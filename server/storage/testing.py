@@ -191,6 +191,16 @@ class StorageContract(LimitStoreContract):
             storage.add_user(User("ani", "admin", ()), T1)
         assert storage.get_user("ani") == User("ani", "pendamping", ("31.71.01",))
 
+    def test_users_are_listed_by_name_with_their_role_wilayah_and_password(
+        self, storage: HubStorage
+    ):
+        assert storage.list_users() == []
+        budi = User("budi", "pendamping", ("31.71.01",))
+        ani = User("ani", "supervisor", ("31.71", "31.72"), "hash-of-password")
+        storage.add_user(budi, T0)
+        storage.add_user(ani, T1)
+        assert storage.list_users() == [ani, budi]
+
     def test_unknown_user_raises_not_found(self, storage: HubStorage):
         with pytest.raises(NotFound):
             storage.get_user("nobody")

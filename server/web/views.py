@@ -41,6 +41,7 @@ from server.storage import Device, HubStorage, NotFound, User
 from server.timeutil import utc_iso
 from server.web import bp, csrf
 from server.web.forms import CHOICE_LABELS, LoginForm, LogoutForm, ResolveForm
+from server.web.lockout import user_key
 
 __all__: list[str] = []
 
@@ -194,7 +195,7 @@ def login():
         message = "Anda sudah keluar."
     if form.validate_on_submit():
         name = (form.name.data or "").strip()  # DataRequired: never empty here
-        keys = (f"user:{name.casefold()}", f"ip:{request.remote_addr}")
+        keys = (user_key(name), f"ip:{request.remote_addr}")
         lockout = hub_state().lockout
         user = None
         if not lockout.locked_for(*keys):

@@ -26,7 +26,7 @@ ENGLISH = (
     "Usage:",
     "Options:",
     "Commands:",
-    "Show this message",
+    "Show ",
     "Error:",
     "Invalid value",
     "does not exist",
