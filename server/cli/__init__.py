@@ -1,12 +1,14 @@
 """`pendamping-hub`: run the hub and administer it from the district office.
 
-    pendamping-hub [--data DIR] init | serve | user add | user password | enroll-code
+    pendamping-hub [--data DIR] init | serve | user add | user list | user password
+                                | enroll-code
                                 | device list | device revoke | stats
                                 | conflicts list | conflicts resolve | import-bundle
                                 | audit verify | audit list
 
 One module per subject; every command is registered here, and every failure is turned into
-an exit code and one plain line on stderr by :mod:`server.cli.errors`, never a stack trace.
+an exit code and one plain line on stderr by :mod:`server.cli.errors`, never a stack trace;
+click's own words are Indonesian (:mod:`schemas.click_words`).
 `--data` defaults to the configured data folder (`PENDAMPING_HUB_DATA_DIR`, then
 `PENDAMPING_HUB_DATA`, then `./var`).
 """
