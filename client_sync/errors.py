@@ -11,6 +11,7 @@
      │    ├── NotEncrypted          a passphrase was given for a store that is not encrypted
      │    └── InvalidRecord         a field failed validation; `.errors` names it
      ├── BundleTargetUnusable       `export-bundle`'s file or folder cannot be written
+     ├── InvalidHubUrl              an enrolment's hub address is not an http(s) URL
      └── SyncError                  a sync round could not finish; nothing is lost
           ├── HubUnreachable        the hub could not serve the round now: try again later;
           │    │                    this class itself: no connection, or a timeout
@@ -39,6 +40,7 @@ __all__ = [
     "HubBusy",
     "HubRefused",
     "HubUnreachable",
+    "InvalidHubUrl",
     "InvalidRecord",
     "LinkDropped",
     "NotEncrypted",
@@ -101,6 +103,10 @@ class BundleTargetUnusable(ClientError, OSError):
     """A USB bundle cannot be written where it was asked for (no such folder, not writable,
     full); the message names that path, never the temporary file, and the laptop's data is
     untouched. An :class:`OSError` too, as a failed write always was."""
+
+
+class InvalidHubUrl(ClientError):
+    """The hub address given to enrol is not an http(s) URL; the message shows the form."""
 
 
 class SyncError(ClientError):
