@@ -118,8 +118,12 @@ class _Prepared:
 
 @dataclass(slots=True)
 class PushOutcome:
+    """One receipt per change, in order; `duplicates` counts the changes seen before (their
+    receipts are the original ones), `fresh` the receipts written by this push, per status."""
+
     receipts: list[dict[str, Any]] = field(default_factory=list)
     duplicates: int = 0
+    fresh: Counter[str] = field(default_factory=Counter)
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,7 +224,7 @@ class SyncService:
             writer.load(ids)
             clock = HubClock(session, self.max_skew_ms)
             first_seq = writer.seq + 1
-            fresh: Counter[str] = Counter()
+            fresh = outcome.fresh
             if len(wanted) < len(prepared):  # refused before the transaction
                 fresh["rejected"] = len(prepared) - len(wanted)
             for index, prep in enumerate(prepared):
