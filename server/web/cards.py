@@ -149,17 +149,17 @@ class CardReader:
         return name if isinstance(name, str) and name else UNKNOWN_NAME
 
     def _subject(self, entity: str, record: RecordRow | None) -> str:
-        """``Ibu Sri Wahyuni``, ``kunjungan ke Ibu Sri Wahyuni, 23-11-2026``, ``permohonan
-        kursi roda untuk Ibu Sri Wahyuni``."""
+        """``Ibu Sri Wahyuni``, ``Kunjungan ke Ibu Sri Wahyuni, 23-11-2026``, ``Permohonan
+        kursi roda untuk Ibu Sri Wahyuni``: the start of the card's first line."""
         if record is None:
-            return "(data tidak ditemukan di wilayah Anda)"
+            return "(Data tidak ditemukan di wilayah Anda)"
         if entity == "beneficiary":
             return self._name(record)
         person = self._name(self._record(record.data.get("beneficiary_id")))
         if entity == "visit":
-            return f"kunjungan ke {person}, {_date(record.data.get('visited_at'))}"
+            return f"Kunjungan ke {person}, {_date(record.data.get('visited_at'))}"
         device = str(record.data.get("device_type") or "alat").replace("_", " ")
-        return f"permohonan {device} untuk {person}"
+        return f"Permohonan {device} untuk {person}"
 
     def _compare(
         self, earlier: RecordRow | None, newer: RecordRow | None, earlier_row: RecordRow | None

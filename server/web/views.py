@@ -14,7 +14,7 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from flask import (
@@ -36,11 +36,12 @@ from server.exceptions import HubError, Invalid
 from server.passwords import PASSWORD_ROLES, hash_password, needs_rehash, verify_password
 from server.scope import Scope, has_role
 from server.state import hub_state
-from server.storage import Device, HubStorage, NotFound, User
+from server.storage import HubStorage, NotFound, User
 from server.timeutil import utc_iso
 from server.web import bp, csrf
 from server.web.cards import CardReader
-from server.web.forms import CHOICE_LABELS, LoginForm, LogoutForm, ResolveForm
+from server.web.forms import CHOICE_LABELS, VALUE_MAX, LoginForm, LogoutForm, ResolveForm
+from server.web.laptops import laptop_row, local_time
 
 __all__: list[str] = []
 
@@ -49,7 +50,12 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 WRONG_LOGIN = "Nama pengguna atau kata sandi salah."
 LOCKED = "Terlalu banyak percobaan masuk yang gagal. Coba lagi dalam {minutes} menit."
-_ZONES = {7: "WIB", 8: "WITA", 9: "WIT"}
+#: what a resolve form that fails its own checks says, by the field at fault
+_FORM_ERRORS = {
+    "choice": "Pilih keputusan yang tersedia untuk konflik ini.",
+    "value": f"Nilai baru paling panjang {VALUE_MAX} karakter.",
+    "survivor": "Pilih data yang dipertahankan.",
+}
 _PAGE = 50
 #: the number of digits of the largest id a query value may name (SQLite's INTEGER)
 _MAX_ID_DIGITS = len(str(MAX_SEQ))
@@ -241,48 +247,6 @@ def logout():
 # -- the laptops -----------------------------------------------------------------------------
 
 
-def _parse(iso: str | None) -> datetime | None:
-    if not iso:
-        return None
-    try:
-        return datetime.fromisoformat(iso.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-
-
-def _when(iso: str | None) -> str:
-    """An ISO UTC time as the office reads it, e.g. ``23-11-2026 16:30 WIB``."""
-    moment = _parse(iso)
-    if moment is None:
-        return "belum pernah"
-    hours = int(current_app.config["WEB_UTC_OFFSET_HOURS"])
-    local = moment.astimezone(timezone(timedelta(hours=hours)))
-    zone = _ZONES.get(hours, f"UTC{hours:+d}")
-    return f"{local:%d-%m-%Y %H:%M} {zone}"
-
-
-def _laptop(device: Device, now: datetime, silent_days: int) -> dict[str, Any]:
-    """One row of the laptops table. A laptop is silent when the hub has not heard from it
-    for more than `silent_days`, or when it never synced at all since its enrolment."""
-    heard = [t for t in (_parse(device.last_seen_at), _parse(device.last_sync_at)) if t]
-    quiet = now - max(heard or [_parse(device.enrolled_at) or now])
-    never = device.last_sync_at is None
-    live = device.revoked_at is None
-    return {
-        "device_id": device.device_id,
-        "name": device.name,
-        "user": device.user.name,
-        "wilayah": ", ".join(device.user.wilayah),
-        "last_sync": _when(device.last_sync_at),
-        "queue_size": "—" if device.queue_size is None else str(device.queue_size),
-        "client_version": device.client_version or "—",
-        "revoked": not live,
-        "silent": live and (never or quiet > timedelta(days=silent_days)),
-        "never_synced": never,
-        "quiet_days": quiet.days,
-    }
-
-
 @bp.route("/")
 @login_required
 def dashboard():
@@ -291,7 +255,7 @@ def dashboard():
     silent_days = int(current_app.config["WEB_SILENT_DAYS"])
     now = datetime.now(UTC)
     laptops = [
-        _laptop(d, now, silent_days)
+        laptop_row(d, now, silent_days)
         for d in _storage().list_devices()
         if scope.covers_any(d.user.wilayah)
     ]
@@ -322,7 +286,7 @@ def _conflict_item(
     return {
         **conflict,
         **card,
-        "created": _when(conflict["created_at"]),
+        "created": local_time(conflict["created_at"]),
         "form": form,
         "choices": choices,
         "chosen": _picked(form.choice.data, offered),
@@ -357,7 +321,7 @@ def _conflicts_page(
     after = _query_id("after") or 0
     listed = hub_state().conflicts.list(scope, True, _PAGE + 1, after)
     more = len(listed) > _PAGE
-    reader = CardReader(_storage(), scope, _when)
+    reader = CardReader(_storage(), scope, local_time)
     items = [
         _conflict_item(c, reader, posted[1] if posted and posted[0] == c["conflict_id"] else None)
         for c in listed[:_PAGE]
@@ -393,10 +357,9 @@ def resolve(conflict_id: int):
     user: User = g.web_user
     form = ResolveForm(prefix=f"c{conflict_id}")
     if not form.validate():
+        wrong = next((name for name in _FORM_ERRORS if name in form.errors), "choice")
         return _conflicts_page(
-            422,
-            error="Pilih keputusan yang tersedia untuk konflik ini.",
-            posted=(conflict_id, form),
+            422, error=f"Konflik #{conflict_id}: {_FORM_ERRORS[wrong]}", posted=(conflict_id, form)
         )
     service = hub_state().conflicts
     choice: str = form.choice.data or ""  # DataRequired: never empty after validate()
