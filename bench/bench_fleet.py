@@ -213,8 +213,10 @@ def run(
     prepare_timeout: float = 1800.0,
     threads: int = 4,
     passphrase: str = PASSPHRASE,
+    profile: Path | None = None,
 ) -> dict[str, Any]:
-    """One fleet round of `laptops` against a fresh hub with `workers` processes."""
+    """One fleet round of `laptops` against a fresh hub with `workers` processes; with
+    `profile`, py-spy samples the hub's processes over the round into that file."""
     figures: dict[str, Any] = {"workers": workers, "laptops": laptops, "records": records}
     data = workdir / "hub"
     with ProcessPoolExecutor(1, mp_context=SPAWN, initializer=_ignore_ctrl_c) as pool:
@@ -257,10 +259,13 @@ def run(
         assert hub.process is not None
         hub_pid = hub.process.pid
         hub_cpu_before = tree_cpu_seconds(hub_pid)
+        spy = _start_spy(hub_pid, profile) if profile is not None else None
         released_at = time.time()
         go.set()
         done, died = _await(messages, processes, "done", time.monotonic() + deadline)
         waited = min(deadline, time.time() - released_at)
+        if spy is not None:
+            _stop_spy(spy)
         hub_cpu_after = tree_cpu_seconds(hub_pid)
         by_device, on_hub = _hub_counts(data)
         figures.update(
@@ -277,6 +282,38 @@ def run(
         _stop_hub(hub)
         messages.close()
     return figures
+
+
+def _start_spy(pid: int, out: Path) -> subprocess.Popen[bytes]:
+    """py-spy over the hub and its workers, busy and idle threads, until stopped."""
+    spy = subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("py-spy")),
+            "record",
+            "--pid",
+            str(pid),
+            "--subprocesses",
+            "--idle",
+            "--rate",
+            "200",
+            "--format",
+            "raw",
+            "--output",
+            str(out),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    time.sleep(1.0)  # attached before the release
+    return spy
+
+
+def _stop_spy(spy: subprocess.Popen[bytes]) -> None:
+    spy.send_signal(signal.SIGINT)
+    try:
+        spy.wait(30)
+    except subprocess.TimeoutExpired:
+        spy.kill()
 
 
 def _await(
@@ -408,6 +445,13 @@ def _print(floor_s: float, fig: dict[str, Any]) -> None:
     )
 
 
+def _profile_path(folder: Path | None, workers: int, laptops: int) -> Path | None:
+    if folder is None:
+        return None
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"hub-w{workers}-c{laptops}.txt"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--laptops", type=_counts, default=[1, 10, 40, 200])
@@ -418,6 +462,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=4, help="the hub's --threads")
     parser.add_argument("--plain", action="store_true", help="laptop stores without SQLCipher")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--profile-hub", type=Path, help="folder for a py-spy profile of the hub per round"
+    )
     args = parser.parse_args()
     runs = []
     with tempfile.TemporaryDirectory(prefix="bench-fleet-") as tmp:
@@ -441,6 +488,7 @@ def main() -> None:
                     args.prepare_timeout,
                     args.threads,
                     "" if args.plain else PASSPHRASE,
+                    _profile_path(args.profile_hub, workers, laptops),
                 )
                 runs.append(figures)
                 if not args.json:

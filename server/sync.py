@@ -26,10 +26,14 @@ from server.audit import AuditEvent, digest
 from server.hubclock import HubClock
 from server.merge import Refusal
 from server.scope import Scope
-from server.storage import ConflictRow, Device, DeviceReport, HubStorage, PullPage
+from server.storage import ConflictRow, Device, DeviceReport, HubStorage, PullPage, WriterBusy
 from server.writer import BatchWriter, Write
 
 __all__ = ["PushOrigin", "PushOutcome", "SyncService", "conflict_view"]
+
+#: How long a pull's note of the laptop's report waits for the writer before it is left
+#: for a later pull: a read must not queue behind the morning's pushes.
+REPORT_WAIT_S = 0.05
 
 
 def _encode_fields(fields: Any) -> str:
@@ -114,8 +118,12 @@ class _Prepared:
 
 @dataclass(slots=True)
 class PushOutcome:
+    """One receipt per change, in order; `duplicates` counts the changes seen before (their
+    receipts are the original ones), `fresh` the receipts written by this push, per status."""
+
     receipts: list[dict[str, Any]] = field(default_factory=list)
     duplicates: int = 0
+    fresh: Counter[str] = field(default_factory=Counter)
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,7 +224,7 @@ class SyncService:
             writer.load(ids)
             clock = HubClock(session, self.max_skew_ms)
             first_seq = writer.seq + 1
-            fresh: Counter[str] = Counter()
+            fresh = outcome.fresh
             if len(wanted) < len(prepared):  # refused before the transaction
                 fresh["rejected"] = len(prepared) - len(wanted)
             for index, prep in enumerate(prepared):
@@ -331,29 +339,38 @@ class SyncService:
             exact,
         )
 
-    def note_report(self, device: Device, report: DeviceReport | None) -> None:
-        """Keep what a pulling laptop reported, when it says something new or the last
-        note is over a minute old: a pull is a read, so it writes only when it must."""
-        if report is None:
-            return
+    def note_pull(self, device: Device, report: DeviceReport | None) -> None:
+        """A pull is a sync too: note it as the device's last sync, with what the laptop
+        reported of itself. A pull is a read, so this writes only when the laptop reports
+        something new or the last sync noted is over a minute old (the office's pages
+        show minutes): at most one write a minute for a laptop that pulls every second,
+        and none while pushes hold the writer."""
         now = self._now()
-        unchanged = (
-            device.client_version == report.client_version
-            and device.queue_size == report.queue_size
+        changed = report is not None and (
+            device.client_version != report.client_version or device.queue_size != report.queue_size
         )
-        if unchanged and device.reported_at and _seconds_between(device.reported_at, now) < 60:
+        if not changed and device.last_sync_at and _seconds_between(device.last_sync_at, now) < 60:
             return
-        with self.storage.write() as session:
-            session.touch_device(device.device_id, now, False, report)
-            session.audit(
-                AuditEvent(
-                    now,
-                    device.user.name,
-                    "device_report",
-                    {"client_version": report.client_version, "queue_size": report.queue_size},
-                    device.device_id,
-                )
-            )
+        # A pull never queues behind pushes for this note: when the writer is not free at
+        # once the note waits for a later pull (a push notes its own sync).
+        try:
+            with self.storage.waiting_for_writer(REPORT_WAIT_S), self.storage.write() as session:
+                session.touch_device(device.device_id, now, True, report)
+                if report is not None:
+                    session.audit(
+                        AuditEvent(
+                            now,
+                            device.user.name,
+                            "device_report",
+                            {
+                                "client_version": report.client_version,
+                                "queue_size": report.queue_size,
+                            },
+                            device.device_id,
+                        )
+                    )
+        except WriterBusy:
+            pass  # the writer is taken by pushes: noted by the next pull that finds it free
 
     # -- pull -----------------------------------------------------------------------------
 

@@ -89,7 +89,8 @@ EXIT_CODES: dict[int, str] = {
     EXIT_INVALID: (
         "bad input: an unknown command or option, a value not in the code list, a field that"
         " failed validation (`InvalidRecord`), a bad `PENDAMPING_RETRIES`/`PENDAMPING_TIMEOUT`,"
-        " no new passphrase to be had or one shorter than 8 characters"
+        " no new passphrase to be had or one shorter than 8 characters in its variable, a hub"
+        " address given to `enroll` that is not an http(s) URL"
     ),
     EXIT_HUB: (
         "the hub could not be reached, had a fault (HTTP 5xx), stayed busy longer than"

@@ -235,8 +235,8 @@ class WriteSession(abc.ABC):
     def touch_device(
         self, device_id: str, when: str, synced: bool, report: DeviceReport | None = None
     ) -> None:
-        """Note that a device called (and, with `synced`, pushed) at `when`, and what it
-        reported of itself."""
+        """Note that a device called (and, with `synced`, synced: pushed, pulled, or had
+        its bundle imported) at `when`, and what it reported of itself."""
 
     @abc.abstractmethod
     def beneficiaries_with_nik(self, niks: Sequence[str]) -> dict[str, list[str]]:

@@ -10,7 +10,7 @@ import pytest
 
 pytest.register_assert_rewrite("server.storage.testing", "server.storage.limits_testing")
 
-from server.storage.sqlite import SQLiteStorage  # noqa: E402
+from server.storage.sqlite import WAL_AUTOCHECKPOINT_PAGES, SQLiteStorage  # noqa: E402
 from server.storage.sqlite_limits import SQLiteLimitStore  # noqa: E402
 from server.storage.testing import StorageContract  # noqa: E402
 
@@ -30,6 +30,14 @@ class TestSQLiteStorage(StorageContract):
     def test_the_database_file_is_in_wal_mode(self, storage: SQLiteStorage, tmp_path: Path):
         storage.stats()
         assert (tmp_path / "hub.sqlite3-wal").exists()
+
+    def test_acknowledged_commits_are_durable_and_checkpoints_are_batched(
+        self, storage: SQLiteStorage
+    ):
+        conn = storage._conn()
+        assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+        pages = conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+        assert pages == WAL_AUTOCHECKPOINT_PAGES > 1000  # above SQLite's default
 
 
 def test_a_damaged_limits_file_is_made_anew_when_the_hub_starts(tmp_path: Path):
