@@ -3,7 +3,7 @@
     pendamping-hub [--data DIR] init | serve | user add | user password | enroll-code
                                 | device list | device revoke | stats
                                 | conflicts list | conflicts resolve | import-bundle
-                                | audit verify | audit list
+                                | audit verify | audit list | export
 
 One module per subject; every command is registered here, and every failure is turned into
 an exit code and one plain line on stderr by :mod:`server.cli.errors`, never a stack trace.
@@ -19,6 +19,7 @@ from server.cli.conflicts import conflicts
 from server.cli.context import cli
 from server.cli.devices import device, enroll_code
 from server.cli.errors import run
+from server.cli.export import export
 from server.cli.serve import init, serve
 from server.cli.stats import stats
 from server.cli.users import user
@@ -35,6 +36,7 @@ for _command in (
     conflicts,
     import_bundle_command,
     audit,
+    export,
 ):
     cli.add_command(_command)
 

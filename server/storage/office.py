@@ -19,7 +19,7 @@ from typing import Any
 
 __all__ = [
     "BeneficiaryItem",
-        "HistoryEntry",
+    "HistoryEntry",
     "OfficeReads",
     "ProgramCoverage",
     "RecordFilter",

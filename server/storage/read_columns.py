@@ -14,7 +14,14 @@ from typing import Any, NamedTuple
 
 from server.storage.base import RecordRow
 
-__all__ = ["REVIEW_WAITING", "ReadColumns", "name_key", "programs_of", "read_columns", "utc_instant"]
+__all__ = [
+    "REVIEW_WAITING",
+    "ReadColumns",
+    "name_key",
+    "programs_of",
+    "read_columns",
+    "utc_instant",
+]
 
 #: a visit with no `review` object is waiting for review
 REVIEW_WAITING = "menunggu"

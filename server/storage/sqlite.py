@@ -45,8 +45,8 @@ from server.storage.limits import LimitStore
 from server.storage.migrations import apply_migrations
 from server.storage.office import OfficeReads
 from server.storage.read_columns import read_columns
-from server.storage.sqlite_office import SQLiteOfficeReads, save_programs
 from server.storage.sqlite_limits import SQLiteLimitStore
+from server.storage.sqlite_office import SQLiteOfficeReads, save_programs
 from server.storage.sqlite_scope import scope_sql as _scope_sql
 from server.storage.sqlite_threads import ThreadConnections
 

@@ -112,9 +112,7 @@ def _where(entity: str, scopes: Scopes, where: RecordFilter, alias: str) -> tupl
             params.append(value)
     if where.program is not None:
         owner = f"{a}.id" if entity == "beneficiary" else f"{a}.beneficiary_id"
-        parts.append(
-            f"{owner} IN (SELECT record_id FROM beneficiary_programs WHERE program = ?)"
-        )
+        parts.append(f"{owner} IN (SELECT record_id FROM beneficiary_programs WHERE program = ?)")
         params.append(where.program)
     return " AND ".join(parts), params
 
@@ -162,7 +160,18 @@ class SQLiteOfficeReads(OfficeReads):
             [*params, limit],
         )
         return [
-            VisitItem(*row[:5], row[5] or REVIEW_WAITING, *row[6:9], (row[9] or "", row[0]))
+            VisitItem(
+                id=row[0],
+                kelurahan=row[1],
+                visited_at=row[2],
+                purpose=row[3],
+                author=row[4],
+                review_state=row[5] or REVIEW_WAITING,
+                beneficiary_id=row[6],
+                beneficiary_name=row[7],
+                beneficiary_nik=row[8],
+                key=(row[9] or "", row[0]),
+            )
             for row in rows
         ]
 
@@ -211,7 +220,8 @@ class SQLiteOfficeReads(OfficeReads):
 
     def beneficiary_records(self, beneficiary_id: str) -> list[RecordView]:
         rows = self._all(
-            f"SELECT {_VIEW_COLUMNS} FROM records AS r LEFT JOIN records AS b ON b.id = ?"
+            f"SELECT {_VIEW_COLUMNS} FROM records AS r INDEXED BY records_beneficiary"
+            " LEFT JOIN records AS b ON b.id = ?"
             " WHERE json_extract(r.data, '$.beneficiary_id') = ? AND r.entity != 'beneficiary'"
             " AND r.deleted = 0"
             " ORDER BY r.entity = 'device_request', COALESCE(r.visited_utc, r.created_at), r.id",
@@ -229,9 +239,17 @@ class SQLiteOfficeReads(OfficeReads):
             (record_id,),
         )
         return [
-            HistoryEntry(*row[:5], orjson.loads(row[5]), row[6])
-            for row in rows
-            if row[6] != "rejected"
+            HistoryEntry(
+                change_id=change_id,
+                received_at=received_at,
+                device_id=device_id,
+                device_name=device_name,
+                user=user,
+                fields=orjson.loads(fields),
+                status=status,
+            )
+            for change_id, received_at, device_id, device_name, user, fields, status in rows
+            if status != "rejected"
         ]
 
     # -- Permohonan ABF ---------------------------------------------------------------------
@@ -268,7 +286,22 @@ class SQLiteOfficeReads(OfficeReads):
             " ORDER BY r.status_since, r.id LIMIT ?",
             [*params, limit],
         )
-        return [RequestItem(*row, (row[3], row[0])) for row in rows]
+        return [
+            RequestItem(
+                id=row[0],
+                kelurahan=row[1],
+                status=row[2],
+                since=row[3],
+                device_type=row[4],
+                beneficiary_id=row[5],
+                beneficiary_name=row[6],
+                beneficiary_nik=row[7],
+                author=row[8],
+                created_at=row[9],
+                key=(row[3], row[0]),
+            )
+            for row in rows
+        ]
 
     # -- Ringkasan ---------------------------------------------------------------------------
 
@@ -323,8 +356,9 @@ class SQLiteOfficeReads(OfficeReads):
             keyset, keys = " AND (bp.kelurahan, bp.name_key, bp.record_id) > (?, ?, ?)", list(after)
         rows = self._all(
             "SELECT bp.record_id, json_extract(b.data, '$.name'), json_extract(b.data, '$.nik'),"
-            " bp.kelurahan, bp.author, (SELECT MAX(v.visited_utc) FROM records AS v"
-            "   WHERE json_extract(v.data, '$.beneficiary_id') = bp.record_id"
+            " bp.kelurahan, bp.author, (SELECT MAX(v.visited_utc)"
+            "   FROM records AS v INDEXED BY records_beneficiary"
+            "   WHERE json_extract(v.data, '$.beneficiary_id') = +bp.record_id"
             "   AND v.entity != 'beneficiary' AND v.entity = 'visit' AND v.deleted = 0),"
             " bp.name_key FROM beneficiary_programs AS bp"
             " JOIN records AS b ON b.id = bp.record_id"
@@ -334,7 +368,15 @@ class SQLiteOfficeReads(OfficeReads):
             [program, *params, *keys, _visit_time(since), limit],
         )
         return [
-            UnvisitedItem(row[0], row[1] or "", *row[2:6], (row[3], row[6], row[0]))
+            UnvisitedItem(
+                id=row[0],
+                name=row[1] or "",
+                nik=row[2],
+                kelurahan=row[3],
+                author=row[4],
+                last_visit=row[5],
+                key=(row[3], row[6], row[0]),
+            )
             for row in rows
         ]
 
