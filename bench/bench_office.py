@@ -262,7 +262,7 @@ def seed(
         "pendamping": beneficiaries[0][2],
         "kelurahan": "31.71.01.1001",
         "beneficiary": beneficiaries[7][0],
-        "nik_prefix": niks[3][:8],
+        "nik_prefix": next(nik for nik in niks if nik.startswith("3171"))[:8],
     }
 
 
@@ -333,7 +333,7 @@ def time_queries(
                 scope, q.record_filter(scope, month=month.label, review_state="dikembalikan")
             ),
             "Penerima manfaat: name search 'siti'": lambda scope=scope: q.search(scope, "siti"),
-            "Penerima manfaat: rare name 'wahyuni lub'": lambda scope=scope: q.search(
+            "Penerima manfaat: no match (whole index)": lambda scope=scope: q.search(
                 scope, "wahyuni lub"
             ),
             "Penerima manfaat: NIK prefix": lambda scope=scope: q.search(

@@ -117,6 +117,13 @@ def _where(entity: str, scopes: Scopes, where: RecordFilter, alias: str) -> tupl
     return " AND ".join(parts), params
 
 
+def _nothing(scopes: Scopes, where: RecordFilter | None = None) -> bool:
+    """No wilayah at all (an empty scope): nothing to read. Asked before the query, since
+    SQLite cannot plan ``WHERE 0`` with INDEXED BY."""
+    empty = scopes is not None and not scopes
+    return empty or (where is not None and where.wilayah is not None and not where.wilayah)
+
+
 def _view(row: Sequence[Any]) -> RecordView:
     return RecordView(
         row[0], row[1], row[2], row[3], row[4], row[5], orjson.loads(row[6]), row[7], row[8]
@@ -146,6 +153,8 @@ class SQLiteOfficeReads(OfficeReads):
         limit: int,
         after: tuple[str, str] | None = None,
     ) -> list[VisitItem]:
+        if _nothing(scopes, where):
+            return []
         sql, params = _where("visit", scopes, where, "v")
         if after is not None:
             sql += " AND v.visited_utc <= ? AND (v.visited_utc < ? OR v.id < ?)"
@@ -176,6 +185,8 @@ class SQLiteOfficeReads(OfficeReads):
         ]
 
     def count_visits(self, scopes: Scopes, where: RecordFilter) -> int:
+        if _nothing(scopes, where):
+            return 0
         sql, params = _where("visit", scopes, where, "v")
         return self._all(
             f"SELECT COUNT(*) FROM records AS v INDEXED BY office_visits WHERE {sql}", params
@@ -184,6 +195,8 @@ class SQLiteOfficeReads(OfficeReads):
     # -- Penerima manfaat -------------------------------------------------------------------
 
     def search_beneficiaries(self, scopes: Scopes, text: str, limit: int) -> list[BeneficiaryItem]:
+        if _nothing(scopes):
+            return []
         text = text.strip()
         if not text:
             return []
@@ -255,6 +268,8 @@ class SQLiteOfficeReads(OfficeReads):
     # -- Permohonan ABF ---------------------------------------------------------------------
 
     def requests_by_status(self, scopes: Scopes) -> list[StatusCount]:
+        if _nothing(scopes):
+            return []
         scope, params = scope_sql(scopes)
         rows = self._all(
             "SELECT request_status, COUNT(*), MIN(status_since) FROM records"
@@ -272,6 +287,8 @@ class SQLiteOfficeReads(OfficeReads):
         limit: int,
         after: tuple[str, str] | None = None,
     ) -> list[RequestItem]:
+        if _nothing(scopes, where):
+            return []
         sql, params = _where("device_request", scopes, where, "r")
         if after is not None:
             sql += " AND r.status_since >= ? AND (r.status_since > ? OR r.id > ?)"
@@ -316,6 +333,8 @@ class SQLiteOfficeReads(OfficeReads):
     def coverage(
         self, scopes: Scopes, start: dt.datetime, end: dt.datetime
     ) -> list[ProgramCoverage]:
+        if _nothing(scopes):
+            return []
         scope, params = scope_sql(scopes, "bp.kelurahan")
         rows = self._all(
             "SELECT bp.program, COUNT(*), TOTAL(bp.record_id IN"
@@ -327,6 +346,8 @@ class SQLiteOfficeReads(OfficeReads):
         return [ProgramCoverage(program, count, int(visited)) for program, count, visited in rows]
 
     def unvisited_counts(self, scopes: Scopes, program: str, since: dt.datetime) -> UnvisitedCounts:
+        if _nothing(scopes):
+            return UnvisitedCounts(0)
         scope, params = scope_sql(scopes, "bp.kelurahan")
         rows = self._all(
             "SELECT bp.kelurahan, COALESCE(bp.author, ''), COUNT(*)"
@@ -350,6 +371,8 @@ class SQLiteOfficeReads(OfficeReads):
         limit: int,
         after: tuple[str, str, str] | None = None,
     ) -> list[UnvisitedItem]:
+        if _nothing(scopes):
+            return []
         scope, params = scope_sql(scopes, "bp.kelurahan")
         keyset, keys = "", []
         if after is not None:
@@ -383,6 +406,10 @@ class SQLiteOfficeReads(OfficeReads):
     # -- exports ------------------------------------------------------------------------------
 
     def export_rows(self, entity: str, scopes: Scopes, where: RecordFilter) -> Iterator[RecordView]:
+        if entity not in ("visit", "beneficiary", "device_request"):
+            raise ValueError(f"unknown entity {entity!r}")
+        if _nothing(scopes, where):
+            return iter(())
         sql, params = _where(entity, scopes, where, "r")
         if entity == "visit":
             source, order = "records AS r INDEXED BY office_visits", "r.visited_utc, r.id"
