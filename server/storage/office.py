@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import abc
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -264,7 +264,12 @@ class OfficeReads(abc.ABC):
     # -- exports: a consistent snapshot, streamed ------------------------------------------
 
     @abc.abstractmethod
-    def export_rows(self, entity: str, scopes: Scopes, where: RecordFilter) -> Iterator[RecordView]:
+    def export_rows(
+        self, entity: str, scopes: Scopes, where: RecordFilter
+    ) -> Generator[RecordView, None, None]:
         """Every live record of `entity` in scope matching `where`, read from one snapshot
         in chunks (memory stays flat however many): visits by `visited_at`, others by
-        `created_at`. Close the iterator (or exhaust it) to release the snapshot."""
+        `created_at`. Close the generator (or exhaust it) to release the snapshot.
+
+        :raises ValueError: `entity` is not one of the three record kinds (at once).
+        """

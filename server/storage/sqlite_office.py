@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -122,6 +122,10 @@ def _nothing(scopes: Scopes, where: RecordFilter | None = None) -> bool:
     SQLite cannot plan ``WHERE 0`` with INDEXED BY."""
     empty = scopes is not None and not scopes
     return empty or (where is not None and where.wilayah is not None and not where.wilayah)
+
+
+def _no_rows() -> Generator[RecordView, None, None]:
+    yield from ()
 
 
 def _view(row: Sequence[Any]) -> RecordView:
@@ -405,11 +409,13 @@ class SQLiteOfficeReads(OfficeReads):
 
     # -- exports ------------------------------------------------------------------------------
 
-    def export_rows(self, entity: str, scopes: Scopes, where: RecordFilter) -> Iterator[RecordView]:
+    def export_rows(
+        self, entity: str, scopes: Scopes, where: RecordFilter
+    ) -> Generator[RecordView, None, None]:
         if entity not in ("visit", "beneficiary", "device_request"):
             raise ValueError(f"unknown entity {entity!r}")
         if _nothing(scopes, where):
-            return iter(())
+            return _no_rows()
         sql, params = _where(entity, scopes, where, "r")
         if entity == "visit":
             source, order = "records AS r INDEXED BY office_visits", "r.visited_utc, r.id"
@@ -426,7 +432,7 @@ class SQLiteOfficeReads(OfficeReads):
         )
         return self._stream(query, params)
 
-    def _stream(self, query: str, params: Sequence[Any]) -> Iterator[RecordView]:
+    def _stream(self, query: str, params: Sequence[Any]) -> Generator[RecordView, None, None]:
         """Rows of `query` from one snapshot, on a connection of the export's own (a
         generator left half-read must not leave the thread's connection in a transaction)."""
         try:

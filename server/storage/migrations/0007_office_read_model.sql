@@ -50,17 +50,20 @@ WHERE entity = 'beneficiary';
 -- Kunjungan, Ringkasan, Cakupan: one covering index over live visits. Every filter a page
 -- offers (period, wilayah, kelurahan, pendamping, review state, purpose) is checked in the
 -- index, newest first, without reading the row; the beneficiary id makes "who was visited
--- since" an index range too.
+-- since" an index range too. Each index ends with `entity, deleted`, constant within it:
+-- a query names the partial index's terms (INDEXED BY needs them), and SQLite counts an
+-- index as covering only when it holds every column the query names.
 CREATE INDEX office_visits ON records
-    (visited_utc, kelurahan, author, review_state, purpose, beneficiary_id)
+    (visited_utc, kelurahan, author, review_state, purpose, beneficiary_id, entity, deleted)
     WHERE entity = 'visit' AND deleted = 0;
 
 -- Permohonan ABF: live requests by status, oldest in that status first.
-CREATE INDEX office_requests ON records (request_status, status_since, kelurahan)
+CREATE INDEX office_requests ON records
+    (request_status, status_since, kelurahan, entity, deleted)
     WHERE entity = 'device_request' AND deleted = 0;
 
 -- Penerima manfaat: search by name (a substring scan of this index, docs/office.md).
-CREATE INDEX office_beneficiary_names ON records (name_key, kelurahan)
+CREATE INDEX office_beneficiary_names ON records (name_key, kelurahan, entity, deleted)
     WHERE entity = 'beneficiary' AND deleted = 0;
 
 -- Cakupan: each live beneficiary once per programme it is enrolled in, kept by the writer.
