@@ -96,25 +96,40 @@ def write_xlsx(
             styled.append(None)
     plain_text = [column.kind == "free" for column in columns]
     count = 0
-    for row in rows:
-        count += 1
-        if count > MAX_XLSX_ROWS:
-            raise TooManyRows(f"lebih dari {MAX_XLSX_ROWS} baris")
-        out: list[Any] = []
-        for template, free, value in zip(styled, plain_text, row, strict=True):
-            if template is None:
-                if free and isinstance(value, str) and value.startswith("="):
-                    value = WriteOnlyCell(sheet, value=value)
-                    value.data_type = "s"  # text that starts with "=" is never a formula
-                out.append(value)
-                continue
-            template.value = value
-            if template.data_type == "f":
-                template.data_type = "s"
-            out.append(template)
-        sheet.append(out)
+    try:
+        for row in rows:
+            count += 1
+            if count > MAX_XLSX_ROWS:
+                raise TooManyRows(f"lebih dari {MAX_XLSX_ROWS} baris")
+            out: list[Any] = []
+            for template, free, value in zip(styled, plain_text, row, strict=True):
+                if template is None:
+                    if free and isinstance(value, str) and value.startswith("="):
+                        value = WriteOnlyCell(sheet, value=value)
+                        value.data_type = "s"  # text that starts with "=" is never a formula
+                    out.append(value)
+                    continue
+                template.value = value
+                if template.data_type == "f":
+                    template.data_type = "s"
+                out.append(template)
+            sheet.append(out)
+    except BaseException:
+        _abandon(sheet)
+        raise
     workbook.save(target)
     return count
+
+
+def _abandon(sheet: Any) -> None:
+    """Close a write-only sheet left half written, and remove the temporary file openpyxl
+    streams it into, so nothing is left behind and nothing complains when it is collected."""
+    with contextlib.suppress(Exception):
+        sheet.close()
+    writer = getattr(sheet, "_writer", None)  # openpyxl's; its own save() cleans up the same
+    if writer is not None:
+        with contextlib.suppress(Exception):
+            writer.cleanup()
 
 
 def write_csv(

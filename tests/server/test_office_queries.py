@@ -150,9 +150,7 @@ def test_requests_are_listed_by_status_with_their_age(office, siti):
     assert office.requests_by_status(OTHER) == []
 
 
-def test_the_summary_counts_laptops_in_scope_and_calls_the_never_synced_silent(
-    hub_app, siti, dewi
-):
+def test_the_summary_counts_laptops_in_scope_and_calls_the_never_synced_silent(hub_app, siti, dewi):
     siti.store.add("beneficiary", beneficiary())
     siti.sync()
     state = hub_app.extensions["pendamping"]
