@@ -4,7 +4,7 @@
                                 | enroll-code
                                 | device list | device revoke | stats
                                 | conflicts list | conflicts resolve | import-bundle
-                                | audit verify | audit list
+                                | audit verify | audit list | export
 
 One module per subject; every command is registered here, and every failure is turned into
 an exit code and one plain line on stderr by :mod:`server.cli.errors`, never a stack trace;
@@ -21,6 +21,7 @@ from server.cli.conflicts import conflicts
 from server.cli.context import cli
 from server.cli.devices import device, enroll_code
 from server.cli.errors import run
+from server.cli.export import export
 from server.cli.serve import init, serve
 from server.cli.stats import stats
 from server.cli.users import user
@@ -37,6 +38,7 @@ for _command in (
     conflicts,
     import_bundle_command,
     audit,
+    export,
 ):
     cli.add_command(_command)
 

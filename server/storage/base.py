@@ -22,10 +22,13 @@ import abc
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from server.audit import AuditEntry, AuditEvent, link
 from server.storage.limits import LimitStore, QueuePlace
+
+if TYPE_CHECKING:
+    from server.storage.office import OfficeReads
 
 __all__ = [
     "AlreadyExists",
@@ -122,6 +125,9 @@ class RecordRow:
     #: the device whose write at `seq` it already holds exactly (its change was applied as
     #: sent on top of what it had), so its pulls skip this record; None: nobody
     quiet_device: str | None = None
+    #: the user whose change created the record (a device's user, or the office user of a
+    #: hub-made write); kept from the first write, later writes never change it
+    author: str | None = None
 
     @property
     def hlc(self) -> str:
@@ -319,6 +325,11 @@ class HubStorage(abc.ABC):
     @abc.abstractmethod
     def limits(self) -> LimitStore:
         """The hub-wide back-pressure state (one per storage, shared by every process)."""
+
+    @property
+    @abc.abstractmethod
+    def office(self) -> OfficeReads:
+        """The district office's reads over the read model (server/storage/office.py)."""
 
     # -- people and laptops -------------------------------------------------------------
 

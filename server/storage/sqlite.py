@@ -43,7 +43,11 @@ from server.storage.base import (
 )
 from server.storage.limits import LimitStore
 from server.storage.migrations import apply_migrations
+from server.storage.office import OfficeReads
+from server.storage.read_columns import read_columns
 from server.storage.sqlite_limits import SQLiteLimitStore
+from server.storage.sqlite_office import SQLiteOfficeReads, save_programs
+from server.storage.sqlite_scope import scope_sql as _scope_sql
 from server.storage.sqlite_threads import ThreadConnections
 
 __all__ = ["SQLiteStorage"]
@@ -165,23 +169,6 @@ def _select_conflicts(
     return [_conflict(dict(zip(names, row, strict=True))) for row in cursor.fetchall()]
 
 
-def _scope_sql(scopes: Sequence[str] | None, column: str = "kelurahan") -> tuple[str, list[str]]:
-    """SQL matching a kelurahan `column` against wilayah prefixes on segment boundaries.
-
-    A range on the text (`31.71.01.` up to `31.71.01/`, '/' being '.' + 1) rather than LIKE,
-    so `_` and `%` mean nothing and SQLite can use an index.
-    """
-    if scopes is None:
-        return "1", []
-    if not scopes:
-        return "0", []
-    parts, params = [], []
-    for scope in scopes:
-        parts.append(f"({column} = ? OR ({column} > ? AND {column} < ?))")
-        params += [scope, scope + ".", scope + "/"]
-    return "(" + " OR ".join(parts) + ")", params
-
-
 def _pull_rows(
     conn: sqlite3.Connection,
     scopes: Sequence[str] | None,
@@ -214,7 +201,7 @@ def _records_for(conn: sqlite3.Connection, record_ids: Sequence[str]) -> dict[st
         marks = ",".join("?" * len(chunk))
         for row in conn.execute(
             "SELECT id, entity, kelurahan, seq, deleted, data, clocks, created_at, updated_at,"
-            f" quiet_device FROM records WHERE id IN ({marks})",
+            f" quiet_device, author FROM records WHERE id IN ({marks})",
             chunk,
         ):
             found[row[0]] = _record(row)
@@ -235,6 +222,7 @@ def _record(row: Sequence[Any]) -> RecordRow:
         row[8],
         seqs,
         row[9],
+        row[10],
     )
 
 
@@ -275,13 +263,23 @@ class _SQLiteWrite(WriteSession):
         changes: Iterable[ChangeRow],
         conflicts: Iterable[ConflictRow],
     ) -> None:
+        records = list(records)
+        # The office's read model (migration 0007) in the same statement: its columns come
+        # from the data this write holds decoded already; `author` is kept from the insert.
         self._conn.executemany(
             "INSERT INTO records (id, entity, kelurahan, seq, deleted, data, clocks, hlc, nik,"
-            " created_at, updated_at, quiet_device) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " created_at, updated_at, quiet_device, author, visited_utc, purpose,"
+            " review_state, beneficiary_id, request_status, status_since, name_key)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (id) DO UPDATE SET kelurahan = excluded.kelurahan, seq = excluded.seq,"
             " deleted = excluded.deleted, data = excluded.data, clocks = excluded.clocks,"
             " hlc = excluded.hlc, nik = excluded.nik, updated_at = excluded.updated_at,"
-            " quiet_device = excluded.quiet_device",
+            " quiet_device = excluded.quiet_device,"
+            " author = COALESCE(records.author, excluded.author),"
+            " visited_utc = excluded.visited_utc, purpose = excluded.purpose,"
+            " review_state = excluded.review_state, beneficiary_id = excluded.beneficiary_id,"
+            " request_status = excluded.request_status, status_since = excluded.status_since,"
+            " name_key = excluded.name_key",
             (
                 (
                     r.id,
@@ -296,10 +294,13 @@ class _SQLiteWrite(WriteSession):
                     r.created_at,
                     r.updated_at,
                     r.quiet_device,
+                    r.author,
+                    *read_columns(r),
                 )
                 for r in records
             ),
         )
+        save_programs(self._conn, [r for r in records if r.entity == "beneficiary"])
         self._conn.executemany(
             "INSERT INTO changes (change_id, device_id, author_id, entity, record_id, hlc, fields,"
             " received_at, receipt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -374,7 +375,7 @@ class _SQLiteWrite(WriteSession):
     def records_of_beneficiary(self, beneficiary_id: str) -> list[RecordRow]:
         rows = self._conn.execute(
             "SELECT id, entity, kelurahan, seq, deleted, data, clocks, created_at, updated_at,"
-            " quiet_device FROM records WHERE entity != 'beneficiary' AND deleted = 0"
+            " quiet_device, author FROM records WHERE entity != 'beneficiary' AND deleted = 0"
             " AND json_extract(data, '$.beneficiary_id') = ? ORDER BY seq",
             (beneficiary_id,),
         ).fetchall()
@@ -469,6 +470,7 @@ class SQLiteStorage(HubStorage):
         self._busy_timeout_ms = busy_timeout_ms
         self._limits = SQLiteLimitStore(limits_path or self.path.with_name("limits.sqlite3"))
         self._connections = ThreadConnections(self.path, self._setup, "hub database")
+        self._office = SQLiteOfficeReads(self._conn, self.path)
         #: this thread's bound on waiting for the writer (:meth:`waiting_for_writer`)
         self._local = threading.local()
 
@@ -502,6 +504,10 @@ class SQLiteStorage(HubStorage):
     @property
     def limits(self) -> LimitStore:
         return self._limits
+
+    @property
+    def office(self) -> OfficeReads:
+        return self._office
 
     @contextmanager
     def waiting_for_writer(self, seconds: float) -> Iterator[WriterWait]:

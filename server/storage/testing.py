@@ -41,6 +41,7 @@ from server.storage.base import (
     User,
 )
 from server.storage.limits_testing import LimitStoreContract
+from server.storage.office_testing import OfficeReadsContract
 
 __all__ = ["StorageContract", "change_row", "conflict_row", "record_row"]
 
@@ -138,7 +139,7 @@ class _Boom(Exception):
     """Raised inside a write block to make it fail."""
 
 
-class StorageContract(LimitStoreContract):
+class StorageContract(LimitStoreContract, OfficeReadsContract):
     """Every behaviour of :class:`HubStorage` and :class:`WriteSession` that callers rely on,
     and of its hub-wide limits (:class:`~server.storage.limits_testing.LimitStoreContract`).
 
