@@ -8,12 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import click
-from flask import Flask
+from flask import Config, Flask
 
 from server.app import create_app
+from server.config import load_config
 from server.state import HubState, hub_state
 
-__all__ = ["cli", "data_dir", "emit", "hub", "hub_app"]
+__all__ = ["cli", "data_dir", "emit", "hub", "hub_app", "settings"]
 
 
 @click.group()
@@ -51,6 +52,17 @@ def hub(ctx: click.Context) -> HubState:
 def data_dir(ctx: click.Context) -> Path:
     """The data folder the hub of this command line uses, absolute."""
     return Path(hub_app(ctx).config["DATA_DIR"]).resolve()
+
+
+def settings(ctx: click.Context) -> Config:
+    """This command line's configuration, layer by layer as the hub reads it, without
+    building the hub (no database is opened: `restore` replaces it, `serve` marks the
+    folder before it migrates anything). ``DATA_DIR`` in it is absolute."""
+    obj = ctx.find_root().obj
+    config = Config(".")
+    folder = load_config(config, {"DATA_DIR": obj["data"]} if obj["data"] else None)
+    config["DATA_DIR"] = str(folder.resolve())
+    return config
 
 
 def emit(as_json: bool, payload: Any, lines: list[str]) -> None:
