@@ -14,6 +14,7 @@ as ``hub.sqlite3.before-restore-<stamp>``. docs/jobs.md says what a backup cover
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -97,9 +98,9 @@ def make_backup(storage: HubStorage, out: Path, attachments: Path | None = None)
         they are whole files, each under its final name only once complete).
     """
     out = _free(Path(out))
-    out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(f".{out.name}.{secrets.token_hex(4)}.partial")
     try:
+        out.parent.mkdir(parents=True, exist_ok=True)
         storage.jobs.backup_into(partial)
         check = check_file(partial)
         if not check.ok:
@@ -110,7 +111,8 @@ def make_backup(storage: HubStorage, out: Path, attachments: Path | None = None)
         raise BackupFailed(f"cadangan gagal dibuat: {exc}") from exc
     finally:
         for leftover in (partial, Path(f"{partial}-journal")):
-            leftover.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # e.g. its folder could not be made
+                leftover.unlink(missing_ok=True)
     result = BackupResult(out, check)
     if attachments is not None:
         target = out.parent / _BLOBS
