@@ -5,6 +5,9 @@ runs gunicorn: N processes of `--threads` threads each, sharing the SQLite file.
 worker builds its own app after the fork (nothing preloaded), so no SQLite connection
 crosses a fork; migrations run once, here, before any worker starts. Whatever must hold
 hub-wide (limits, the write queue, the hub clock, seq) is in storage, not in a worker.
+The serve process marks the data folder as served (server/serving.py) before it opens
+anything, so a restore refuses; every process runs the scheduled jobs, and the jobs' lease
+lets one of them do the work (server/jobs/, docs/jobs.md).
 """
 
 from __future__ import annotations

@@ -381,3 +381,13 @@ def test_backup_failed_is_what_a_storage_failure_becomes(hub_storage, tmp_path: 
     with pytest.raises(BackupFailed):
         make_backup(broken, tmp_path / "b.sqlite3")
     assert not (tmp_path / "b.sqlite3").exists()
+
+
+def test_a_backup_restores_onto_a_new_machines_empty_folder(a_backup: Path, tmp_path: Path, capsys):
+    fresh = tmp_path / "komputer-baru"
+    capsys.readouterr()
+    assert main(["--data", str(fresh), "restore", str(a_backup)]) == 0
+    out = capsys.readouterr().out
+    assert "Hub dipulihkan" in out and "sebelumnya" not in out
+    assert _beneficiaries(fresh / "hub.sqlite3") == 3
+    assert list(fresh.glob("hub.sqlite3.before-restore-*")) == []
