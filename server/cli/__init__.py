@@ -5,6 +5,7 @@
                                 | device list | device revoke | stats
                                 | conflicts list | conflicts resolve | import-bundle
                                 | audit verify | audit list | export
+                                | backup | restore | jobs
 
 One module per subject; every command is registered here, and every failure is turned into
 an exit code and one plain line on stderr by :mod:`server.cli.errors`, never a stack trace;
@@ -16,12 +17,14 @@ click's own words are Indonesian (:mod:`schemas.click_words`).
 from __future__ import annotations
 
 from server.cli.audit import audit
+from server.cli.backup import backup, restore_command
 from server.cli.bundle import import_bundle_command
 from server.cli.conflicts import conflicts
 from server.cli.context import cli
 from server.cli.devices import device, enroll_code
 from server.cli.errors import run
 from server.cli.export import export
+from server.cli.jobs import jobs
 from server.cli.serve import init, serve
 from server.cli.stats import stats
 from server.cli.users import user
@@ -39,6 +42,9 @@ for _command in (
     import_bundle_command,
     audit,
     export,
+    backup,
+    restore_command,
+    jobs,
 ):
     cli.add_command(_command)
 

@@ -9,13 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import click
-from flask import Flask
+from flask import Config, Flask
 
 from schemas.click_words import IndonesianGroup
 from server.app import create_app
+from server.config import load_config
 from server.state import HubState, hub_state
 
-__all__ = ["HUB_VERSION", "cli", "data_dir", "emit", "hub", "hub_app", "printable"]
+__all__ = ["HUB_VERSION", "cli", "data_dir", "emit", "hub", "hub_app", "printable", "settings"]
 
 try:  # the installed distribution's version (`pendamping-hub --version`)
     HUB_VERSION = version("pendamping-sync")
@@ -90,6 +91,17 @@ def _json_escaped(text: str) -> str:
         else:
             out.append(f"\\u{ord(char):04x}")
     return "".join(out)
+
+
+def settings(ctx: click.Context) -> Config:
+    """This command line's configuration, layer by layer as the hub reads it, without
+    building the hub (no database is opened: `restore` replaces it, `serve` marks the
+    folder before it migrates anything). ``DATA_DIR`` in it is absolute."""
+    obj = ctx.find_root().obj
+    config = Config(".")
+    folder = load_config(config, {"DATA_DIR": obj["data"]} if obj["data"] else None)
+    config["DATA_DIR"] = str(folder.resolve())
+    return config
 
 
 def emit(as_json: bool, payload: Any, lines: list[str]) -> None:

@@ -5,6 +5,9 @@ runs gunicorn: N processes of `--threads` threads each, sharing the SQLite file.
 worker builds its own app after the fork (nothing preloaded), so no SQLite connection
 crosses a fork; migrations run once, here, before any worker starts. Whatever must hold
 hub-wide (limits, the write queue, the hub clock, seq) is in storage, not in a worker.
+The serve process marks the data folder as served (server/serving.py) before it opens
+anything, so a restore refuses; every process runs the scheduled jobs, and the jobs' lease
+lets one of them do the work (server/jobs/, docs/jobs.md).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import errno
 import logging
 import socket
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -20,7 +24,9 @@ from flask import Flask
 from waitress.server import create_server
 
 from server.app import create_app
-from server.cli.context import data_dir, hub, hub_app
+from server.cli.context import data_dir, hub, hub_app, settings
+from server.jobs import ScheduleError, hub_jobs, start_jobs
+from server.serving import RestoreInProgress, hold_serving_mark
 from server.state import hub_state
 
 __all__ = ["address_problem", "init", "serve"]
@@ -86,8 +92,13 @@ def serve(ctx: click.Context, host: str, port: int, threads: int, workers: int) 
     """Jalankan hub: satu proses dengan waitress, atau beberapa dengan gunicorn."""
     if workers > 1 and sys.platform == "win32":
         raise click.UsageError(WINDOWS_WORKERS, ctx)
+    _mark_served(ctx)  # a restore now refuses, until this process (and its workers) end
     app = hub_app(ctx)  # creates and migrates the data folder, once, before any worker
     where = f"http://{host}:{port} (data: {data_dir(ctx)})"
+    try:
+        hub_jobs(app)  # a bad schedule line is said now, not in each worker
+    except ScheduleError as exc:
+        raise click.ClickException(str(exc)) from None
     if workers == 1:
         try:  # binds the port now, so a taken one is said before "berjalan"
             server = create_server(
@@ -101,6 +112,7 @@ def serve(ctx: click.Context, host: str, port: int, threads: int, workers: int) 
         except OSError as exc:
             raise click.ClickException(address_problem(host, port, exc)) from None
         logging.basicConfig()  # waitress' own warnings, as waitress.serve shows them
+        start_jobs(app)  # one of the hub's processes runs them (docs/jobs.md)
         click.echo(f"Hub berjalan di {where}")
         server.run()
         return
@@ -112,6 +124,18 @@ def serve(ctx: click.Context, host: str, port: int, threads: int, workers: int) 
     hub_state(app).storage.close()  # no connection of the parent's crosses the fork
     click.echo(f"Hub berjalan di {where}, {workers} proses x {threads} thread")
     _gunicorn(overrides, host, port, workers, threads)
+
+
+def _mark_served(ctx: click.Context) -> None:
+    """Hold the serving mark of the data folder (server/serving.py) for this process."""
+    folder = Path(settings(ctx)["DATA_DIR"])
+    try:
+        hold_serving_mark(folder)
+    except RestoreInProgress:
+        raise click.ClickException(
+            f"pemulihan (pendamping-hub restore) sedang berjalan di {folder}; "
+            "jalankan hub setelah selesai."
+        ) from None
 
 
 def _gunicorn(overrides: dict[str, Any], host: str, port: int, workers: int, threads: int) -> None:
@@ -139,6 +163,8 @@ def _gunicorn(overrides: dict[str, Any], host: str, port: int, workers: int, thr
                 self.cfg.set(key, value)
 
         def load(self) -> Flask:
-            return create_app(overrides)  # in the worker, after the fork
+            app = create_app(overrides)  # in the worker, after the fork
+            start_jobs(app)  # in every worker; the lease picks the one that runs them
+            return app
 
     HubApplication().run()

@@ -5,8 +5,10 @@ Every backend implements :class:`HubStorage` and passes the one contract suite i
 Writes happen inside :meth:`HubStorage.write`, one transaction per call: a push either lands
 whole or not at all.
 
-Hub-wide back-pressure state (buckets, failures, the write queue) is the
-:class:`~server.storage.limits.LimitStore` facet, reached as :attr:`HubStorage.limits`.
+Hub-wide back-pressure state (buckets, failures, the write queue, the jobs' lease) is the
+:class:`~server.storage.limits.LimitStore` facet, reached as :attr:`HubStorage.limits`;
+what the scheduled jobs keep (their runs, silent laptops, the online backup) is the
+:class:`~server.storage.jobs.JobStore` facet, :attr:`HubStorage.jobs`.
 
 Exceptions::
 
@@ -25,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from server.audit import AuditEntry, AuditEvent, link
+from server.storage.jobs import JobRun, JobStore, SilentDevice
 from server.storage.limits import LimitStore, QueuePlace
 
 if TYPE_CHECKING:
@@ -37,12 +40,15 @@ __all__ = [
     "Device",
     "DeviceReport",
     "HubStorage",
+    "JobRun",
+    "JobStore",
     "LimitStore",
     "NotFound",
     "PullPage",
     "QueuePlace",
     "RecordRow",
     "ScopeExit",
+    "SilentDevice",
     "StorageError",
     "User",
     "WriteSession",
@@ -330,6 +336,11 @@ class HubStorage(abc.ABC):
     @abc.abstractmethod
     def office(self) -> OfficeReads:
         """The district office's reads over the read model (server/storage/office.py)."""
+
+    @property
+    @abc.abstractmethod
+    def jobs(self) -> JobStore:
+        """What the scheduled jobs keep: their runs, silent laptops, the online backup."""
 
     # -- people and laptops -------------------------------------------------------------
 

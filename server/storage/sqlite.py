@@ -41,16 +41,18 @@ from server.storage.base import (
     WriterWait,
     WriteSession,
 )
+from server.storage.jobs import JobStore
 from server.storage.limits import LimitStore
 from server.storage.migrations import apply_migrations
 from server.storage.office import OfficeReads
 from server.storage.read_columns import read_columns
+from server.storage.sqlite_jobs import SQLiteJobStore
 from server.storage.sqlite_limits import SQLiteLimitStore
 from server.storage.sqlite_office import SQLiteOfficeReads, save_programs
 from server.storage.sqlite_scope import scope_sql as _scope_sql
 from server.storage.sqlite_threads import ThreadConnections
 
-__all__ = ["SQLiteStorage"]
+__all__ = ["SQLiteStorage", "read_audit"]
 
 _CHUNK = 500  # bound parameters per IN (...) query, well under SQLite's limit
 #: While a write waits within a bound, SQLite's busy handler sleeps at most this long per
@@ -471,6 +473,13 @@ class SQLiteStorage(HubStorage):
         self._limits = SQLiteLimitStore(limits_path or self.path.with_name("limits.sqlite3"))
         self._connections = ThreadConnections(self.path, self._setup, "hub database")
         self._office = SQLiteOfficeReads(self._conn, self.path)
+        self._jobs = SQLiteJobStore(
+            self.path,
+            self._transaction,
+            self._conn,
+            lambda conn, event: _SQLiteWrite(conn).audit(event),
+            busy_timeout_ms,
+        )
         #: this thread's bound on waiting for the writer (:meth:`waiting_for_writer`)
         self._local = threading.local()
 
@@ -508,6 +517,10 @@ class SQLiteStorage(HubStorage):
     @property
     def office(self) -> OfficeReads:
         return self._office
+
+    @property
+    def jobs(self) -> JobStore:
+        return self._jobs
 
     @contextmanager
     def waiting_for_writer(self, seconds: float) -> Iterator[WriterWait]:
@@ -868,21 +881,28 @@ class SQLiteStorage(HubStorage):
             ).fetchone()
             if row is not None:
                 after = row[0]
-        # Read in pages: one long SELECT would hold a WAL snapshot (and the checkpoint)
-        # open for as long as the caller takes; positions only grow, so paging is exact.
-        while True:
-            # Each column as its type and its bytes: a tampered BLOB or non-UTF-8 text
-            # cannot fail the read; AuditEntry.from_stored marks such an entry.
-            rows = conn.execute(
-                "SELECT position, typeof(at), CAST(at AS BLOB), typeof(actor),"
-                " CAST(actor AS BLOB), typeof(device_id), CAST(device_id AS BLOB),"
-                " typeof(action), CAST(action AS BLOB), typeof(detail), CAST(detail AS BLOB),"
-                " typeof(prev_hash), CAST(prev_hash AS BLOB), typeof(hash), CAST(hash AS BLOB)"
-                " FROM audit WHERE position > ? ORDER BY position LIMIT 1000",
-                (after,),
-            ).fetchall()
-            for row in rows:
-                yield AuditEntry.from_stored(row)
-            if len(rows) < 1000:
-                return
-            after = rows[-1][0]
+        yield from read_audit(conn, after)
+
+
+def read_audit(conn: sqlite3.Connection, after: int = 0) -> Iterator[AuditEntry]:
+    """The audit entries of the database on `conn` above position `after`, as stored (also
+    how a backup file's chain is read before it is trusted, server/storage/sqlite_backup.py).
+    """
+    # Read in pages: one long SELECT would hold a WAL snapshot (and the checkpoint)
+    # open for as long as the caller takes; positions only grow, so paging is exact.
+    while True:
+        # Each column as its type and its bytes: a tampered BLOB or non-UTF-8 text
+        # cannot fail the read; AuditEntry.from_stored marks such an entry.
+        rows = conn.execute(
+            "SELECT position, typeof(at), CAST(at AS BLOB), typeof(actor),"
+            " CAST(actor AS BLOB), typeof(device_id), CAST(device_id AS BLOB),"
+            " typeof(action), CAST(action AS BLOB), typeof(detail), CAST(detail AS BLOB),"
+            " typeof(prev_hash), CAST(prev_hash AS BLOB), typeof(hash), CAST(hash AS BLOB)"
+            " FROM audit WHERE position > ? ORDER BY position LIMIT 1000",
+            (after,),
+        ).fetchall()
+        for row in rows:
+            yield AuditEntry.from_stored(row)
+        if len(rows) < 1000:
+            return
+        after = rows[-1][0]

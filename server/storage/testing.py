@@ -15,7 +15,8 @@ does the same)::
 The suite speaks only the interface of :mod:`server.storage.base`: no SQL, no HTTP, no
 merge rule, so a PostgreSQL backend runs it unchanged. It needs pytest, which only the
 ``[dev]`` extra installs; nothing outside the tests imports this module. The limits'
-part of the contract is in :mod:`server.storage.limits_testing`, inherited here.
+part of the contract is in :mod:`server.storage.limits_testing`, the jobs' in
+:mod:`server.storage.jobs_testing`, both inherited here.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from server.storage.base import (
     StorageError,
     User,
 )
+from server.storage.jobs_testing import JobStoreContract
 from server.storage.limits_testing import LimitStoreContract
 from server.storage.office_testing import OfficeReadsContract
 
@@ -139,7 +141,7 @@ class _Boom(Exception):
     """Raised inside a write block to make it fail."""
 
 
-class StorageContract(LimitStoreContract, OfficeReadsContract):
+class StorageContract(LimitStoreContract, OfficeReadsContract, JobStoreContract):
     """Every behaviour of :class:`HubStorage` and :class:`WriteSession` that callers rely on,
     and of its hub-wide limits (:class:`~server.storage.limits_testing.LimitStoreContract`).
 

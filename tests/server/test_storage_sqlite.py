@@ -9,7 +9,10 @@ from pathlib import Path
 import pytest
 
 pytest.register_assert_rewrite(
-    "server.storage.testing", "server.storage.limits_testing", "server.storage.office_testing"
+    "server.storage.testing",
+    "server.storage.limits_testing",
+    "server.storage.office_testing",
+    "server.storage.jobs_testing",
 )
 
 from server.storage.sqlite import WAL_AUTOCHECKPOINT_PAGES, SQLiteStorage  # noqa: E402
