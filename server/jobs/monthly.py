@@ -5,9 +5,10 @@ The spreadsheets themselves are written by the office's exports (issue 12 item 2
 makes each appear whole: :func:`export_month` takes the export as a callable,
 :data:`MonthlyExporter`, so the job does not depend on how the exports are built.
 
-Until that module is part of the hub, :func:`monthly_exporter` has none to give, and the
-job is registered as skipped with :data:`EXPORTS_MISSING` as its reason (`pendamping-hub
-jobs` shows it); connecting it is one line there.
+:func:`monthly_exporter` gives the office exports' function over the whole hub (the job is
+the office's, not one supervisor's). Should a hub have none (a backend without the office's
+read model), the job is registered as skipped with :data:`EXPORTS_MISSING` as its reason
+(`pendamping-hub jobs` shows it).
 """
 
 from __future__ import annotations
@@ -44,14 +45,20 @@ EXPORTS_MISSING = (
 
 
 def monthly_exporter(app: Flask) -> MonthlyExporter | None:
-    """The office exports' function for the monthly job, or None when the hub has none
-    (then the job is skipped, saying :data:`EXPORTS_MISSING`).
+    """The office exports (``server/office/exports.py``) as the monthly job calls them:
+    every wilayah, one month, into a new file."""
+    from server.office.exports import export_file
+    from server.office.queries import OfficeQueries
+    from server.scope import EVERYWHERE
+    from server.state import hub_state
 
-    Whoever merges ``server/office/exports.py`` returns its export here, adapted to
-    :data:`MonthlyExporter`; nothing else changes.
-    """
-    del app  # the exports will need the app's storage and settings
-    return None
+    queries = OfficeQueries.from_config(hub_state(app).storage, app.config)
+
+    def export(kind: str, month: str, fmt: str, out: Path) -> int:
+        where = queries.record_filter(EVERYWHERE, month=month)
+        return export_file(queries, EVERYWHERE, kind, where, fmt, out)
+
+    return export
 
 
 def previous_month(day: date) -> str:

@@ -17,12 +17,12 @@ from flask import Flask
 from server.audit import verify
 from server.cli import main
 from server.jobs import Job, JobRunner, ScheduleError, hub_jobs
-from server.jobs.monthly import EXPORTS_MISSING, MONTHLY_KINDS, export_month, previous_month
+from server.jobs.monthly import MONTHLY_KINDS, export_month, monthly_exporter, previous_month
 from server.jobs.schedule import hub_timezone, latest_occurrence, parse_schedule
 from server.jobs.tasks import JobContext, monthly_export, silent_device_ids, silent_laptops
 from server.storage import Device, HubStorage, User
 from server.storage.sqlite import SQLiteStorage
-from tests.conftest import beneficiary
+from tests.conftest import beneficiary, visit
 
 WIB = hub_timezone(7)
 NOW = 1_800_000_000.0
@@ -247,10 +247,31 @@ def test_the_monthly_job_runs_the_exporter_it_is_given(hub_app: Flask, hub_stora
     assert (tmp_path / "ekspor" / "2026-11" / "requests-2026-11.csv").exists()
 
 
-def test_without_office_exports_the_monthly_job_is_listed_as_skipped(hub_app: Flask):
+def test_every_job_of_the_hub_is_active(hub_app: Flask):
     jobs = {job.job_id: job for job in hub_jobs(hub_app)}
-    assert jobs["monthly_export"].skipped == EXPORTS_MISSING and not jobs["monthly_export"].active
+    assert jobs["monthly_export"].skipped is None and jobs["monthly_export"].active
     assert jobs["backup"].active and jobs["silent_laptops"].active
+
+
+def test_the_monthly_job_writes_the_office_exports_of_the_whole_hub(
+    hub_app: Flask, laptops, tmp_path: Path
+):
+    siti = laptops.enroll("siti")
+    budi = laptops.enroll("budi", wilayah=("31.72.01",))
+    person = siti.store.add("beneficiary", beneficiary())
+    siti.store.add("visit", visit(person))
+    siti.store.add("visit", visit(person, visited_at="2026-10-30T09:30:00+07:00"))
+    other = budi.store.add("beneficiary", beneficiary(kelurahan="31.72.01.1001", nik=None))
+    budi.store.add("visit", visit(other, visited_at="2026-11-02T08:00:00+07:00"))
+    siti.sync()
+    budi.sync()
+    exporter = monthly_exporter(hub_app)
+    assert exporter is not None
+    written = export_month(exporter, tmp_path, "2026-11", "csv")
+    rows = {path.name: n for path, n in written}
+    assert rows["visits-2026-11.csv"] == 2  # both wilayah, November only
+    text = (tmp_path / "2026-11" / "visits-2026-11.csv").read_text(encoding="utf-8-sig")
+    assert "31.71.01.1001" in text and "31.72.01.1001" in text
 
 
 # -- schedules --------------------------------------------------------------------------------
@@ -297,10 +318,7 @@ def test_jobs_lists_each_job_with_its_next_run_and_last_outcome(
     out = capsys.readouterr().out
     assert "backup (Cadangan malam), jadwal '30 1 * * *': berikutnya " in out
     assert "terakhir 2026-12-06T19:00:00.000Z: berhasil — 3 data, 1 foto baru" in out
-    assert (
-        f"monthly_export (Ekspor bulanan), jadwal '0 3 1 * *': tidak jalan: {EXPORTS_MISSING}"
-        in out
-    )
+    assert "monthly_export (Ekspor bulanan), jadwal '0 3 1 * *': berikutnya " in out
     assert "Dijalankan oleh proses kantor:1:aa." in out
     assert main(["--data", hub_app.config["DATA_DIR"], "jobs", "--json"]) == 0
     listed = {row["job"]: row for row in json.loads(capsys.readouterr().out)["jobs"]}
