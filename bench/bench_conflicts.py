@@ -60,7 +60,7 @@ def run(records: int, share: float, workdir: Path) -> dict:
         "conflict_x_floor": round(contested_push[0] / floor, 1),
         "conflict_hub_cpu_s": round(contested_push[2], 3),
         "slowdown": round(contested_push[0] / clean[0], 2),
-        "receipts_conflict": contested_push[1].conflicts,
+        "receipts_conflict": contested_push[1].conflict_changes,
         "queued_conflicts": queue,
     }
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import hashlib
 import os
 import time
@@ -25,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from client_sync.errors import BundleTargetUnusable
 from client_sync.hub import HubClient
 from client_sync.photos import pending_files
 from client_sync.sealed import open_plain
@@ -99,13 +101,20 @@ def export_bundle(
     the device and only then renamed, so a stick that fills up or is pulled out never holds
     half a bundle under a good name. With nothing to export no file is written.
 
-    :raises OSError: the file cannot be written; the laptop's data is untouched.
+    :raises BundleTargetUnusable: the folder does not exist or cannot be written (full,
+        read-only, no permission), named as given; the laptop's data is untouched.
+    :raises OSError: a photo on the laptop is damaged.
     """
     identity = store.identity
     created_at = iso_from_ms(wall_ms())
     target = Path(path)
     if target.is_dir():
         target = target / _default_name(identity.user, created_at)
+    if not target.parent.is_dir():
+        raise BundleTargetUnusable(
+            f"Folder {_shown(target.parent)} tidak ada, jadi bundle {target} tidak dapat "
+            f"ditulis. {WHERE_HINT}"
+        )
     photos = list(_pending_photos(store, Path(home)))
     key = store.photo_key()
     if store.pending_count() == 0 and not photos:
@@ -133,13 +142,52 @@ def export_bundle(
             raw.flush()
             os.fsync(raw.fileno())
         os.replace(temporary, target)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             temporary.unlink()
         store.exports.forget(label, created_at)
+        if isinstance(exc, OSError) and _about_target(exc, temporary, target):
+            raise _unusable(target, exc) from exc
         raise
     _fsync_folder(target.parent)
     return BundleSummary(target, count, len(photos), target.stat().st_size, created_at)
+
+
+#: Where a USB stick is, for a message about a path that is not one.
+WHERE_HINT = (
+    "Tulis jalur flashdisk Anda, mis. E:\\ di Windows, /media/<nama-pengguna>/<flashdisk> di "
+    "Linux, /Volumes/<flashdisk> di macOS (atau sebuah folder yang ada)."
+)
+_REASONS = {
+    errno.ENOENT: "foldernya tidak ada",
+    errno.ENOTDIR: "foldernya tidak ada",
+    errno.EACCES: "tidak ada izin menulis di folder itu",
+    errno.EPERM: "tidak ada izin menulis di folder itu",
+    errno.EROFS: "foldernya hanya-baca",
+    errno.ENOSPC: "tempatnya penuh",
+}
+
+
+def _shown(folder: Path) -> str:
+    """A folder as the user wrote it, with where that is when it was relative."""
+    text = str(folder)
+    return text if folder.is_absolute() else f"{text} ({folder.resolve()})"
+
+
+def _about_target(exc: OSError, temporary: Path, target: Path) -> bool:
+    """Whether `exc` is about writing the bundle itself (not a damaged photo on the laptop):
+    it names the temporary or the target file, or says the disk is full or read-only."""
+    named = {str(exc.filename), str(exc.filename2)}
+    return bool(named & {str(temporary), str(target)}) or exc.errno in (errno.ENOSPC, errno.EROFS)
+
+
+def _unusable(target: Path, exc: OSError) -> BundleTargetUnusable:
+    """The error for a bundle that could not be written, naming `target`, not the
+    temporary file."""
+    reason = _REASONS.get(exc.errno or 0, exc.strerror or type(exc).__name__)
+    return BundleTargetUnusable(
+        f"Bundle {target} tidak dapat ditulis: {reason}. Data laptop tidak berubah. {WHERE_HINT}"
+    )
 
 
 def _default_name(user: str, created_at: str) -> str:

@@ -20,6 +20,7 @@ import platformdirs
 from client_sync.engine import Progress, SyncResult, sync_once
 from client_sync.errors import ClientError, NotEnrolled
 from client_sync.hub import HubClient
+from client_sync.hub_url import parse_hub_url
 from client_sync.store import FieldStore
 from client_sync.transport import HttpTransport, Transport
 
@@ -93,9 +94,12 @@ class FieldDevice:
     ) -> FieldDevice:
         """Trade a one-time code for a device token and set up the home folder.
 
+        :param hub_url: ``http://`` or ``https://`` and the hub's address.
         :param passphrase: encrypts the new store; ``None`` takes `PENDAMPING_PASSPHRASE`,
             ``""`` makes a plain store. A failed enrolment leaves no new store behind.
+        :raises InvalidHubUrl: `hub_url` is not such a URL (nothing is written).
         """
+        hub_url = parse_hub_url(hub_url, assume_http=False).url
         home = Path(home) if home is not None else default_home()
         fresh = not (home / STORE_FILE).exists()
         store = FieldStore(home / STORE_FILE, passphrase=_passphrase(passphrase))
@@ -109,7 +113,7 @@ class FieldDevice:
         transport = transport_factory(hub_url)
         name = device_name or platform.node() or "laptop"
         try:
-            store.set_identity(HubClient(transport).enroll(code, name, hub_url.rstrip("/")))
+            store.set_identity(HubClient(transport).enroll(code, name, hub_url))
         except BaseException:
             store.close()
             if fresh:  # so a retry may choose its passphrase afresh

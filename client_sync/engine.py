@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -55,7 +55,11 @@ class SyncResult:
 
     pushed: int = 0
     pulled: int = 0
-    conflicts: int = 0  # receipts that said `conflict`: details arrive with the pull
+    #: entries this round's changes put in the hub's review queue, as the hub counts them:
+    #: one per field that lost, one per duplicate NIK (the pull brings them); a change
+    #: editing two fields another laptop also edited is two
+    conflicts: int = 0
+    conflict_changes: int = 0  # receipts that said `conflict`: one per change
     rejected: int = 0
     batches: int = 0
     pages: int = 0
@@ -66,6 +70,22 @@ class SyncResult:
     photos_refused: int = 0
     photos_waiting: int = 0  # still to send: the link allowed no more this round
     errors: list[dict[str, Any]] = field(default_factory=list)
+    #: the seq of each change whose receipt said `conflict`, and the queue entries the pull
+    #: brought raised at each (by id: an entry also settled in the round comes twice)
+    conflict_seqs: list[Any] = field(default_factory=list, repr=False)
+    raised_at: dict[Any, set[Any]] = field(default_factory=dict, repr=False)
+
+    def note_raised(self, conflicts: Iterable[Mapping[str, Any]]) -> None:
+        """Remember the pulled queue entries raised by this round's conflicting changes."""
+        wanted = set(self.conflict_seqs)
+        for conflict in conflicts:
+            if conflict.get("seq") in wanted:
+                self.raised_at.setdefault(conflict["seq"], set()).add(conflict.get("conflict_id"))
+
+    def count_conflicts(self) -> None:
+        """Set :attr:`conflicts` from the queue entries pulled for this round's conflicting
+        changes; a change whose entries the pull did not bring still counts once."""
+        self.conflicts = sum(max(1, len(self.raised_at.get(seq, ()))) for seq in self.conflict_seqs)
 
     def extras_text(self) -> str:
         """The round's one line after its counts, for people: changes a USB bundle already
@@ -86,6 +106,7 @@ class SyncResult:
             "pushed": self.pushed,
             "pulled": self.pulled,
             "conflicts": self.conflicts,
+            "conflict_changes": self.conflict_changes,
             "rejected": self.rejected,
             "batches": self.batches,
             "pages": self.pages,
@@ -207,7 +228,9 @@ def _settle(
             )
         else:
             result.pushed += 1
-            result.conflicts += status == "conflict"
+            if status == "conflict":
+                result.conflict_changes += 1
+                result.conflict_seqs.append(receipt.get("seq"))
 
 
 def pull_all(
@@ -245,6 +268,8 @@ def _store_page(
     )
     result.pulled += len(page["records"])
     result.pages += 1
+    if result.conflict_seqs:
+        result.note_raised(page.get("conflicts") or ())
     if progress is not None:
         progress("terima", result.pulled, 0)
 
@@ -280,6 +305,7 @@ def sync_once(
         result.confirmed_by_bundle = confirm_exported(store, hub)
         push_outbox(store, hub, result, batch_bytes, progress, pause=pause, rng=rng)
         pull_all(store, hub, result, pull_limit, progress)
+        result.count_conflicts()
         on_photo = (
             None if progress is None else (lambda _sha, sent, size: progress("foto", sent, size))
         )

@@ -10,6 +10,8 @@
      │    ├── PassphraseRequired    the store is encrypted and no passphrase was given
      │    ├── NotEncrypted          a passphrase was given for a store that is not encrypted
      │    └── InvalidRecord         a field failed validation; `.errors` names it
+     ├── BundleTargetUnusable       `export-bundle`'s file or folder cannot be written
+     ├── InvalidHubUrl              an enrolment's hub address is not an http(s) URL
      └── SyncError                  a sync round could not finish; nothing is lost
           ├── HubUnreachable        the hub could not serve the round now: try again later;
           │    │                    this class itself: no connection, or a timeout
@@ -32,11 +34,13 @@ from client_sync.spans import span
 from schemas.error_codes import ErrorCode
 
 __all__ = [
+    "BundleTargetUnusable",
     "ClientError",
     "HubBroken",
     "HubBusy",
     "HubRefused",
     "HubUnreachable",
+    "InvalidHubUrl",
     "InvalidRecord",
     "LinkDropped",
     "NotEncrypted",
@@ -93,6 +97,16 @@ def _first(messages: Any) -> str:
     if isinstance(messages, dict):
         return "; ".join(f"{k}: {_first(v)}" for k, v in messages.items())
     return str(messages)
+
+
+class BundleTargetUnusable(ClientError, OSError):
+    """A USB bundle cannot be written where it was asked for (no such folder, not writable,
+    full); the message names that path, never the temporary file, and the laptop's data is
+    untouched. An :class:`OSError` too, as a failed write always was."""
+
+
+class InvalidHubUrl(ClientError):
+    """The hub address given to enrol is not an http(s) URL; the message shows the form."""
 
 
 class SyncError(ClientError):

@@ -2,7 +2,8 @@
 
 Records only ever hold these codes, so a spreadsheet made in Bandung and one made in Kupang
 compare without translation. Labels for people live in the user interfaces, except the record
-kinds' (:data:`ENTITY_LABELS`), which the hub's CLI and pages and the laptop's CLI all show.
+kinds' (:data:`ENTITY_LABELS`), which the hub's CLI and pages and the laptop's CLI all show,
+and the fields' (:data:`schemas.labels.FIELD_LABELS`).
 """
 
 from __future__ import annotations

@@ -12,11 +12,12 @@ a returned visit. No I/O here.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
 from marshmallow import ValidationError
+
+from schemas.validators import validate_multiline, validate_single_line
 
 __all__ = [
     "ACCEPTED",
@@ -25,7 +26,6 @@ __all__ = [
     "REVIEW_FIELD",
     "REVIEW_STATES",
     "WAITING",
-    "check_note",
     "clean_note",
     "review_state",
 ]
@@ -40,8 +40,6 @@ WAITING = "menunggu"
 REVIEW_STATES: tuple[str, ...] = (ACCEPTED, RETURNED)
 #: the longest reason or note the office may type (a return's reason, a rejection's)
 NOTE_MAX = 1000
-#: line breaks and tabs are text; every other control character is refused
-_TEXT_CONTROLS = frozenset("\n\r\t")
 
 
 def review_state(record: Mapping[str, Any]) -> str:
@@ -51,22 +49,13 @@ def review_state(record: Mapping[str, Any]) -> str:
     return state if state in REVIEW_STATES else WAITING
 
 
-def check_note(value: Any) -> None:
-    """A marshmallow validator: at most :data:`NOTE_MAX` characters, no control characters
-    other than line breaks and tabs (they break exports and terminals)."""
-    if value is None:
-        return
-    if not isinstance(value, str):
-        raise ValidationError("Harus teks.")
-    if len(value) > NOTE_MAX:
-        raise ValidationError(f"Paling banyak {NOTE_MAX} karakter.")
-    if any(unicodedata.category(c) == "Cc" and c not in _TEXT_CONTROLS for c in value):
-        raise ValidationError("Tidak boleh berisi karakter kendali.")
-
-
-def clean_note(value: Any, *, required: bool) -> str | None:
-    """A reason as stored: stripped, checked by :func:`check_note`; None when empty and
-    not `required`.
+def clean_note(
+    value: Any, *, required: bool, max_len: int = NOTE_MAX, multiline: bool = True
+) -> str | None:
+    """A reason or name the office typed, as stored: stripped; at most `max_len` characters;
+    no control characters (:func:`schemas.validators.validate_multiline`: line breaks and
+    tabs are text in a reason; :func:`~schemas.validators.validate_single_line` for a
+    name); None when empty and not `required`.
 
     :raises ValidationError: a message without a field name (the caller names it).
     """
@@ -74,5 +63,10 @@ def clean_note(value: Any, *, required: bool) -> str | None:
         if required:
             raise ValidationError("Wajib diisi.")
         return None
-    check_note(value)
-    return value.strip()
+    if not isinstance(value, str):
+        raise ValidationError("Harus teks.")
+    text = value.strip()
+    if len(text) > max_len:
+        raise ValidationError(f"Paling banyak {max_len} karakter.")
+    (validate_multiline if multiline else validate_single_line)(text)
+    return text

@@ -63,9 +63,9 @@ _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 @dataclass(slots=True)
 class ImportSummary:
-    """What an import did. Statuses count every receipt, as a push returns them; those of
-    changes the hub had seen before are their original receipts, also counted in
-    `duplicates`."""
+    """What an import did. Statuses count what this import wrote, per receipt status;
+    changes the hub had seen before (an earlier import, a push) wrote nothing and are
+    counted only in `duplicates`, so a second import of one bundle says 0 applied."""
 
     device_id: str
     device_name: str
@@ -349,7 +349,5 @@ def _push(
     outcome = hub.sync.push(device, changes, origin=origin, quiet=True)
     summary.changes += len(changes)
     summary.duplicates += outcome.duplicates
-    for receipt in outcome.receipts:
-        status = receipt.get("status")
-        if status in ("applied", "merged", "conflict", "rejected"):
-            setattr(summary, status, getattr(summary, status) + 1)
+    for status in ("applied", "merged", "conflict", "rejected"):
+        setattr(summary, status, getattr(summary, status) + outcome.fresh[status])

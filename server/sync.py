@@ -151,8 +151,12 @@ class _Prepared:
 
 @dataclass(slots=True)
 class PushOutcome:
+    """One receipt per change, in order; `duplicates` counts the changes seen before (their
+    receipts are the original ones), `fresh` the receipts written by this push, per status."""
+
     receipts: list[dict[str, Any]] = field(default_factory=list)
     duplicates: int = 0
+    fresh: Counter[str] = field(default_factory=Counter)
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,7 +257,7 @@ class SyncService:
             writer.load(ids)
             clock = HubClock(session, self.max_skew_ms)
             first_seq = writer.seq + 1
-            fresh: Counter[str] = Counter()
+            fresh = outcome.fresh
             if len(wanted) < len(prepared):  # refused before the transaction
                 fresh["rejected"] = len(prepared) - len(wanted)
             for index, prep in enumerate(prepared):
@@ -372,32 +376,36 @@ class SyncService:
             exact,
         )
 
-    def note_report(self, device: Device, report: DeviceReport | None) -> None:
-        """Keep what a pulling laptop reported, when it says something new or the last
-        note is over a minute old: a pull is a read, so it writes only when it must."""
-        if report is None:
-            return
+    def note_pull(self, device: Device, report: DeviceReport | None) -> None:
+        """A pull is a sync too: note it as the device's last sync, with what the laptop
+        reported of itself. A pull is a read, so this writes only when the laptop reports
+        something new or the last sync noted is over a minute old (the office's pages
+        show minutes): at most one write a minute for a laptop that pulls every second,
+        and none while pushes hold the writer."""
         now = self._now()
-        unchanged = (
-            device.client_version == report.client_version
-            and device.queue_size == report.queue_size
+        changed = report is not None and (
+            device.client_version != report.client_version or device.queue_size != report.queue_size
         )
-        if unchanged and device.reported_at and _seconds_between(device.reported_at, now) < 60:
+        if not changed and device.last_sync_at and _seconds_between(device.last_sync_at, now) < 60:
             return
         # A pull never queues behind pushes for this note: when the writer is not free at
-        # once the note waits for a later pull (the push already noted the sync itself).
+        # once the note waits for a later pull (a push notes its own sync).
         try:
             with self.storage.waiting_for_writer(REPORT_WAIT_S), self.storage.write() as session:
-                session.touch_device(device.device_id, now, False, report)
-                session.audit(
-                    AuditEvent(
-                        now,
-                        device.user.name,
-                        "device_report",
-                        {"client_version": report.client_version, "queue_size": report.queue_size},
-                        device.device_id,
+                session.touch_device(device.device_id, now, True, report)
+                if report is not None:
+                    session.audit(
+                        AuditEvent(
+                            now,
+                            device.user.name,
+                            "device_report",
+                            {
+                                "client_version": report.client_version,
+                                "queue_size": report.queue_size,
+                            },
+                            device.device_id,
+                        )
                     )
-                )
         except WriterBusy:
             pass  # the writer is taken by pushes: noted by the next pull that finds it free
 

@@ -11,6 +11,7 @@ import click
 
 from client_sync.cli.home import open_device
 from client_sync.cli.output import emit_json
+from schemas.conflict_outcome import outcome
 
 __all__ = ["conflicts"]
 
@@ -24,13 +25,15 @@ _KIND_LABELS = {
 
 def _describe(conflict: dict[str, Any]) -> str:
     kind = _KIND_LABELS.get(conflict["kind"], conflict["kind"])
-    kept, lost = conflict["kept"], conflict["lost"]
     if conflict["kind"] == "duplicate_person":
-        body = f"NIK {lost['value']} sudah dipakai {conflict['other_record_id']}"
+        body = f"NIK {conflict['lost']['value']} sudah dipakai {conflict['other_record_id']}"
     else:
+        now = outcome(conflict)  # after a take_lost, the value that lost the merge is in force
+        chosen = f", pilihan {now.chosen_by}" if now.chosen_by else ""
+        aside = ", ".join(f"{s.value!r} ({s.author or 'hub'})" for s in now.set_aside)
         body = (
-            f"{conflict['field']}: berlaku {kept['value']!r} ({kept['author'] or 'hub'}), "
-            f"tidak berlaku {lost['value']!r} ({lost['author'] or 'hub'})"
+            f"{conflict['field']}: berlaku {now.in_force.value!r} "
+            f"({now.in_force.author or 'hub'}{chosen}), tidak berlaku {aside}"
         )
     state = (
         "terbuka"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from pathlib import Path
 
 import click
 
@@ -70,6 +71,22 @@ def daemon(
     """Sinkron otomatis di latar belakang: tiap --every menit, segera setelah perubahan
     baru, dan makin jarang saat hub tidak terjangkau. Ctrl-C untuk berhenti."""
     home = home_of(ctx)
+    with contextlib.ExitStack() as held:
+        if not once and home.is_dir():  # a home not enrolled yet: its first round says so
+            # First, before any passphrase is asked or any line printed: another daemon on
+            # this home means this one has nothing to do.
+            try:
+                held.enter_context(only_instance(home))
+            except AlreadyRunning as exc:
+                _log(str(exc))
+                ctx.exit(EXIT_ERROR)
+        _run(ctx, home, every_min, settle_s, wait_min, once)
+
+
+def _run(
+    ctx: click.Context, home: Path, every_min: float, settle_s: float, wait_min: float, once: bool
+) -> None:
+    """The daemon itself, once this process holds the home (or runs a single round)."""
     # a bad PENDAMPING_RETRIES/TIMEOUT fails here, exit 2
     factory = transport_factory(wait_min * 60)
     passphrase = store_passphrase(home)  # PENDAMPING_PASSPHRASE, or asked once on a terminal
@@ -92,12 +109,7 @@ def daemon(
         "setelah perubahan baru, makin jarang saat hub tidak terjangkau. "
         "Tekan Ctrl-C untuk berhenti."
     )
-    try:
-        with only_instance(home):
-            final = runner.run()
-    except AlreadyRunning as exc:
-        _log(str(exc))
-        ctx.exit(EXIT_ERROR)
+    final = runner.run()
     if final is None:
         _log("Sinkron latar belakang berhenti.")
         return

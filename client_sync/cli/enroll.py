@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import click
 
-from client_sync.cli.failures import enrol_failure
+from client_sync.cli.failures import EXIT_INVALID, Failure, enrol_failure
 from client_sync.cli.home import home_of, new_passphrase, transport_factory
 from client_sync.device import PASSPHRASE_ENV, FieldDevice, env_passphrase
-from client_sync.errors import SyncError
+from client_sync.errors import InvalidHubUrl, SyncError
+from client_sync.hub_url import parse_hub_url
 
 __all__ = ["enroll"]
 
@@ -31,8 +32,15 @@ def enroll(
 ) -> None:
     """Daftarkan laptop ini ke hub HUB_URL dengan kode sekali pakai CODE dari kantor dinas.
 
+    HUB_URL lengkap dengan http:// atau https:// (alamat IP tanpa http:// dianggap http://).
     Menanyakan kata sandi penyimpanan (dua kali), kecuali PENDAMPING_PASSPHRASE disetel."""
     home = home_of(ctx)
+    try:  # before the passphrase is asked: a wrong address is said first
+        address = parse_hub_url(hub_url)
+    except InvalidHubUrl as exc:
+        raise Failure(str(exc), EXIT_INVALID) from exc
+    if address.assumed_http:
+        click.echo(f"Alamat hub ditulis tanpa http://; dipakai {address.url}.", err=True)
     if no_passphrase and env_passphrase() is not None:
         raise click.UsageError(
             f"--no-passphrase bertentangan dengan {PASSPHRASE_ENV} yang disetel."
@@ -40,7 +48,7 @@ def enroll(
     passphrase = "" if no_passphrase else new_passphrase(PASSPHRASE_ENV)
     factory = transport_factory()
     try:
-        dev = FieldDevice.enroll(home, hub_url, code, device_name, factory, passphrase)
+        dev = FieldDevice.enroll(home, address.url, code, device_name, factory, passphrase)
     except SyncError as exc:
         raise enrol_failure(exc) from exc
     if no_passphrase:

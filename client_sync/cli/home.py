@@ -95,24 +95,37 @@ def store_passphrase(home: Path) -> str:
 
 
 def new_passphrase(env: str, what: str = "Kata sandi penyimpanan baru") -> str:
-    """A new passphrase: from the variable `env`, else asked twice (hidden) on a terminal.
+    """A new passphrase: from the variable `env`, else asked (hidden) on a terminal, and
+    asked again, saying why, until it is long enough and typed the same twice.
 
-    :raises Failure: none can be had, or it is shorter than 8 characters (exit 2).
+    :raises Failure: none can be had (no variable, no terminal), or the variable's is
+        shorter than 8 characters (exit 2), naming the variable.
     """
     value = os.environ.get(env) or None
-    if value is None:
-        if not interactive():
+    if value is not None:
+        if len(value) < MIN_PASSPHRASE:
             raise Failure(
-                f"Kata sandi penyimpanan diperlukan: setel {env} (tidak ada terminal untuk "
-                "menanyakannya).",
+                f"{env} terlalu pendek: kata sandi penyimpanan minimal {MIN_PASSPHRASE} karakter.",
                 EXIT_INVALID,
             )
-        value = click.prompt(
-            what, hide_input=True, confirmation_prompt="Ulangi kata sandi", err=True
+        return value
+    if not interactive():
+        raise Failure(
+            f"Kata sandi penyimpanan diperlukan: setel {env} (tidak ada terminal untuk "
+            "menanyakannya).",
+            EXIT_INVALID,
         )
-    if len(value) < MIN_PASSPHRASE:
-        raise Failure(f"Kata sandi minimal {MIN_PASSPHRASE} karakter.", EXIT_INVALID)
-    return value
+    while True:
+        value = click.prompt(what, hide_input=True, err=True)
+        if len(value) < MIN_PASSPHRASE:
+            click.echo(
+                f"Terlalu pendek: kata sandi minimal {MIN_PASSPHRASE} karakter. Coba lagi.",
+                err=True,
+            )
+            continue
+        if click.prompt("Ulangi kata sandi", hide_input=True, err=True) == value:
+            return value
+        click.echo("Kedua kata sandi tidak sama. Coba lagi.", err=True)
 
 
 def open_device(

@@ -56,6 +56,8 @@ def sync(ctx: click.Context, as_json: bool, wait_min: float) -> None:
         f"Sinkron selesai: {result.pushed} terkirim, {result.pulled} diterima, "
         f"{result.conflicts} konflik, {result.rejected} ditolak{result.extras_text()}"
     )
+    if result.conflicts:
+        click.echo(_conflicts_line(result.conflicts, result.conflict_changes))
     refused = {r["change_id"]: r for r in dev.store.rejected()}
     for item in result.errors:
         click.echo(_rejected_lines(refused.get(item["change_id"], item), item["errors"]))
@@ -107,6 +109,15 @@ def status(ctx: click.Context, as_json: bool) -> None:
         )
     for change in refused:
         click.echo(_rejected_lines(change, change["errors"]))
+
+
+def _conflicts_line(entries: int, changes: int) -> str:
+    """What the round's `N konflik` are: entries in the office's review queue, counted as
+    the hub counts them (one per field that lost, one per duplicate NIK)."""
+    return (
+        f"{entries} konflik masuk antrean tinjauan kantor (satu per isian yang bentrok atau NIK "
+        f"ganda; dari {changes} perubahan Anda). Lihat `pendamping conflicts`."
+    )
 
 
 def _rejected_lines(change: Mapping[str, Any], errors: Mapping[str, Any]) -> str:

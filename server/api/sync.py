@@ -71,7 +71,7 @@ def push(body):
 def pull(args):
     """Records in the device's wilayah whose seq is above `since`, oldest first."""
     service = _service()
-    service.note_report(current_device(), device_report(request.headers))
     page, conflicts = service.pull(current_device(), args["since"], args["limit"])
+    service.note_pull(current_device(), device_report(request.headers))
     body = page_json(page.records_json, conflicts, page.exits, page.next, page.more)
     return Response(body, mimetype="application/json")

@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from schemas.conflict_outcome import outcome
 from server.audit import cli_actor
 from server.cli.context import hub
 from server.conflicts import CHOICES, ConflictService
@@ -28,9 +29,12 @@ def _line(c: dict[str, Any]) -> str:
     if c["kind"] == "duplicate_person":
         what = f"NIK {c['lost']['value']} juga dipakai {c['other_record_id']}"
     else:
+        now = outcome(c)  # after a take_lost, the value that lost the merge is in force
+        chosen = f", pilihan {now.chosen_by}" if now.chosen_by else ""
+        aside = ", ".join(f"{s.value!r} ({s.author or 'hub'})" for s in now.set_aside)
         what = (
-            f"{c['field']}: tetap {c['kept']['value']!r} ({c['kept']['author'] or 'hub'}),"
-            f" kalah {c['lost']['value']!r} ({c['lost']['author'] or 'hub'})"
+            f"{c['field']}: tetap {now.in_force.value!r} ({now.in_force.author or 'hub'}{chosen}),"
+            f" kalah {aside}"
         )
     return f"#{c['conflict_id']} [{c['kind']}] {c['entity']} {c['record_id']} — {what} — {state}"
 

@@ -184,11 +184,9 @@ class RequestService:
     def _handover(self, handover_date: Any, received_by: Any) -> dict[str, Any]:
         """The handover's fields, checked. :raises Invalid: naming the field."""
         try:
-            name = clean_note(received_by, required=True)
+            name = clean_note(received_by, required=True, max_len=200, multiline=False)
         except ValidationError as exc:
             raise Invalid.on("received_by", str(exc.messages[0])) from None
-        if name is not None and len(name) > 200:
-            raise Invalid.on("received_by", "Paling banyak 200 karakter.")
         _check_handover_date(handover_date, self._now())
         return {"handover_date": handover_date, "received_by": name}
 

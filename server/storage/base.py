@@ -5,8 +5,10 @@ Every backend implements :class:`HubStorage` and passes the one contract suite i
 Writes happen inside :meth:`HubStorage.write`, one transaction per call: a push either lands
 whole or not at all.
 
-Hub-wide back-pressure state (buckets, failures, the write queue) is the
-:class:`~server.storage.limits.LimitStore` facet, reached as :attr:`HubStorage.limits`.
+Hub-wide back-pressure state (buckets, failures, the write queue, the jobs' lease) is the
+:class:`~server.storage.limits.LimitStore` facet, reached as :attr:`HubStorage.limits`;
+what the scheduled jobs keep (their runs, silent laptops, the online backup) is the
+:class:`~server.storage.jobs.JobStore` facet, :attr:`HubStorage.jobs`.
 
 Exceptions::
 
@@ -22,10 +24,14 @@ import abc
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from server.audit import AuditEntry, AuditEvent, link
+from server.storage.jobs import JobRun, JobStore, SilentDevice
 from server.storage.limits import LimitStore, QueuePlace
+
+if TYPE_CHECKING:
+    from server.storage.office import OfficeReads
 
 __all__ = [
     "AlreadyExists",
@@ -34,12 +40,15 @@ __all__ = [
     "Device",
     "DeviceReport",
     "HubStorage",
+    "JobRun",
+    "JobStore",
     "LimitStore",
     "NotFound",
     "PullPage",
     "QueuePlace",
     "RecordRow",
     "ScopeExit",
+    "SilentDevice",
     "StorageError",
     "User",
     "WriteSession",
@@ -122,6 +131,9 @@ class RecordRow:
     #: the device whose write at `seq` it already holds exactly (its change was applied as
     #: sent on top of what it had), so its pulls skip this record; None: nobody
     quiet_device: str | None = None
+    #: the user whose change created the record (a device's user, or the office user of a
+    #: hub-made write); kept from the first write, later writes never change it
+    author: str | None = None
 
     @property
     def hlc(self) -> str:
@@ -235,8 +247,8 @@ class WriteSession(abc.ABC):
     def touch_device(
         self, device_id: str, when: str, synced: bool, report: DeviceReport | None = None
     ) -> None:
-        """Note that a device called (and, with `synced`, pushed) at `when`, and what it
-        reported of itself."""
+        """Note that a device called (and, with `synced`, synced: pushed, pulled, or had
+        its bundle imported) at `when`, and what it reported of itself."""
 
     @abc.abstractmethod
     def beneficiaries_with_nik(self, niks: Sequence[str]) -> dict[str, list[str]]:
@@ -320,6 +332,16 @@ class HubStorage(abc.ABC):
     def limits(self) -> LimitStore:
         """The hub-wide back-pressure state (one per storage, shared by every process)."""
 
+    @property
+    @abc.abstractmethod
+    def office(self) -> OfficeReads:
+        """The district office's reads over the read model (server/storage/office.py)."""
+
+    @property
+    @abc.abstractmethod
+    def jobs(self) -> JobStore:
+        """What the scheduled jobs keep: their runs, silent laptops, the online backup."""
+
     # -- people and laptops -------------------------------------------------------------
 
     @abc.abstractmethod
@@ -330,6 +352,10 @@ class HubStorage(abc.ABC):
     @abc.abstractmethod
     def get_user(self, name: str) -> User:
         """:raises NotFound: no such user."""
+
+    @abc.abstractmethod
+    def list_users(self) -> list[User]:
+        """Every user, by name."""
 
     @abc.abstractmethod
     def set_password_hash(

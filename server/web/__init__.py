@@ -8,8 +8,12 @@ under /api/v1 is untouched whatever blueprints are added to it. See docs/web.md.
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask
+from flask import Blueprint, Flask, redirect, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFProtect
+
+from schemas.error_codes import ErrorCode
+from server.errors import ApiError
 
 __all__ = ["bp", "csrf", "init_app"]
 
@@ -31,6 +35,17 @@ def init_app(app: Flask) -> None:
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
     csrf.init_app(app)
     app.register_blueprint(bp)
+    app.add_url_rule("/", "root", _root)
+
+
+def _root() -> ResponseReturnValue:
+    """A person who opens the hub's address in a browser lands on the pages; an API client
+    (a laptop, curl, a monitor) gets the JSON 404 it always got at `/`."""
+    if request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html":
+        response = redirect(url_for("web.dashboard"), 303)
+        response.vary.add("Accept")
+        return response
+    raise ApiError(ErrorCode.NOT_FOUND, "Tidak ditemukan.", headers={"Vary": "Accept"})
 
 
 from server.web import views  # noqa: E402, F401  (routes the blueprint)

@@ -8,7 +8,7 @@ from wtforms.validators import AnyOf, DataRequired, Length, Optional
 
 from server.passwords import MAX_PASSWORD_LENGTH
 
-__all__ = ["CHOICE_LABELS", "LoginForm", "LogoutForm", "ResolveForm"]
+__all__ = ["CHOICE_LABELS", "VALUE_MAX", "LoginForm", "LogoutForm", "ResolveForm"]
 
 #: what each resolution choice (server/conflicts.py CHOICES) says on the page, per kind
 CHOICE_LABELS: dict[str, dict[str, str]] = {
@@ -30,6 +30,8 @@ CHOICE_LABELS: dict[str, dict[str, str]] = {
         "distinct": "Dua orang berbeda",
     },
 }
+#: the longest value a supervisor may type for a field
+VALUE_MAX = 2000
 _ALL_CHOICES = sorted({c for labels in CHOICE_LABELS.values() for c in labels})
 
 
@@ -51,5 +53,5 @@ class ResolveForm(FlaskForm):
     kind again, with the value and the survivor."""
 
     choice = StringField("Keputusan", validators=[DataRequired(), AnyOf(_ALL_CHOICES)])
-    value = StringField("Nilai baru", validators=[Optional(), Length(max=2000)])
+    value = StringField("Nilai baru", validators=[Optional(), Length(max=VALUE_MAX)])
     survivor = StringField("Data yang dipertahankan", validators=[Optional(), Length(max=40)])

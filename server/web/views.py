@@ -14,7 +14,7 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from flask import (
@@ -28,7 +28,6 @@ from flask import (
 )
 from flask_wtf.csrf import CSRFError
 
-from schemas.codes import ENTITY_LABELS
 from schemas.protocol import MAX_SEQ, RETRY_AFTER_HEADER
 from server.audit import AuditEvent
 from server.conflicts import CHOICES
@@ -37,10 +36,13 @@ from server.exceptions import HubError, Invalid
 from server.passwords import PASSWORD_ROLES, hash_password, needs_rehash, verify_password
 from server.scope import Scope, has_role
 from server.state import hub_state
-from server.storage import Device, HubStorage, NotFound, User
+from server.storage import HubStorage, NotFound, User
 from server.timeutil import utc_iso
 from server.web import bp, csrf
-from server.web.forms import CHOICE_LABELS, LoginForm, LogoutForm, ResolveForm
+from server.web.cards import CardReader
+from server.web.forms import CHOICE_LABELS, VALUE_MAX, LoginForm, LogoutForm, ResolveForm
+from server.web.laptops import laptop_row, local_time
+from server.web.lockout import user_key
 
 __all__: list[str] = []
 
@@ -49,13 +51,12 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 WRONG_LOGIN = "Nama pengguna atau kata sandi salah."
 LOCKED = "Terlalu banyak percobaan masuk yang gagal. Coba lagi dalam {minutes} menit."
-_KIND_LABELS = {
-    "field": "nilai bertabrakan",
-    "status": "perpindahan status",
-    "delete": "dihapus dan diubah bersamaan",
-    "duplicate_person": "NIK ganda",
+#: what a resolve form that fails its own checks says, by the field at fault
+_FORM_ERRORS = {
+    "choice": "Pilih keputusan yang tersedia untuk konflik ini.",
+    "value": f"Nilai baru paling panjang {VALUE_MAX} karakter.",
+    "survivor": "Pilih data yang dipertahankan.",
 }
-_ZONES = {7: "WIB", 8: "WITA", 9: "WIT"}
 _PAGE = 50
 #: the number of digits of the largest id a query value may name (SQLite's INTEGER)
 _MAX_ID_DIGITS = len(str(MAX_SEQ))
@@ -190,11 +191,12 @@ def login():
         return redirect(url_for("web.dashboard"), 303)
     form = LoginForm()
     message, status, headers = None, 200, {}
+    notice = None
     if request.method == "GET" and request.args.get("keluar"):
-        message = "Anda sudah keluar."
+        notice = "Anda sudah keluar."
     if form.validate_on_submit():
         name = (form.name.data or "").strip()  # DataRequired: never empty here
-        keys = (f"user:{name.casefold()}", f"ip:{request.remote_addr}")
+        keys = (user_key(name), f"ip:{request.remote_addr}")
         lockout = hub_state().lockout
         user = None
         if not lockout.locked_for(*keys):
@@ -225,7 +227,7 @@ def login():
     elif request.method == "POST":
         message = "Isi nama pengguna dan kata sandi."
     form.password.data = None
-    page, code = _render("web/login.html", status, form=form, message=message)
+    page, code = _render("web/login.html", status, form=form, message=message, notice=notice)
     return page, code, headers
 
 
@@ -246,46 +248,6 @@ def logout():
 # -- the laptops -----------------------------------------------------------------------------
 
 
-def _parse(iso: str | None) -> datetime | None:
-    if not iso:
-        return None
-    try:
-        return datetime.fromisoformat(iso.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-
-
-def _when(iso: str | None) -> str:
-    """An ISO UTC time as the office reads it, e.g. ``23-11-2026 16:30 WIB``."""
-    moment = _parse(iso)
-    if moment is None:
-        return "belum pernah"
-    hours = int(current_app.config["WEB_UTC_OFFSET_HOURS"])
-    local = moment.astimezone(timezone(timedelta(hours=hours)))
-    zone = _ZONES.get(hours, f"UTC{hours:+d}")
-    return f"{local:%d-%m-%Y %H:%M} {zone}"
-
-
-def _laptop(device: Device, now: datetime, silent_days: int) -> dict[str, Any]:
-    heard = [
-        t for t in (_parse(device.last_seen_at), _parse(device.last_sync_at)) if t is not None
-    ] or [_parse(device.enrolled_at) or now]
-    quiet = now - max(heard)
-    silent = device.revoked_at is None and quiet > timedelta(days=silent_days)
-    return {
-        "device_id": device.device_id,
-        "name": device.name,
-        "user": device.user.name,
-        "wilayah": ", ".join(device.user.wilayah),
-        "last_sync": _when(device.last_sync_at),
-        "queue_size": "—" if device.queue_size is None else str(device.queue_size),
-        "client_version": device.client_version or "—",
-        "revoked": device.revoked_at is not None,
-        "silent": silent,
-        "quiet_days": quiet.days,
-    }
-
-
 @bp.route("/")
 @login_required
 def dashboard():
@@ -294,7 +256,7 @@ def dashboard():
     silent_days = int(current_app.config["WEB_SILENT_DAYS"])
     now = datetime.now(UTC)
     laptops = [
-        _laptop(d, now, silent_days)
+        laptop_row(d, now, silent_days)
         for d in _storage().list_devices()
         if scope.covers_any(d.user.wilayah)
     ]
@@ -311,35 +273,32 @@ def dashboard():
 # -- the review queue ------------------------------------------------------------------------
 
 
-def _shown(value: Any) -> str:
-    """A value as text for the page (Jinja escapes it)."""
-    if value is None or value == "":
-        return "(kosong)"
-    if isinstance(value, str):
-        return value
-    return json.dumps(value, ensure_ascii=False)
-
-
-def _conflict_item(conflict: dict[str, Any]) -> dict[str, Any]:
+def _conflict_item(
+    conflict: dict[str, Any], reader: CardReader, posted: ResolveForm | None
+) -> dict[str, Any]:
+    """One card: the conflict, what :class:`CardReader` says of it, and its form, which
+    keeps what the supervisor chose and typed when it comes back after an error."""
     kind = conflict["kind"]
-    survivors = []
-    if kind == "duplicate_person" and conflict["other_record_id"]:
-        survivors = [
-            (conflict["other_record_id"], f"{conflict['other_record_id']} (yang lebih dulu ada)"),
-            (conflict["record_id"], conflict["record_id"]),
-        ]
+    card = reader.card(conflict)
+    choices = list(CHOICE_LABELS.get(kind, {}).items())
+    form = posted or ResolveForm(prefix=f"c{conflict['conflict_id']}", formdata=None)
+    offered = [value for value, _ in choices]
+    survivors = [value for value, _ in card["survivors"]]
     return {
         **conflict,
-        "kind_label": _KIND_LABELS.get(kind, kind),
-        "entity_label": ENTITY_LABELS.get(conflict["entity"], conflict["entity"]),
-        "kept_shown": _shown(conflict["kept"]["value"]),
-        "lost_shown": _shown(conflict["lost"]["value"]),
-        "created": _when(conflict["created_at"]),
-        "form": ResolveForm(prefix=f"c{conflict['conflict_id']}", formdata=None),
-        "choices": list(CHOICE_LABELS.get(kind, {}).items()),
+        **card,
+        "created": local_time(conflict["created_at"]),
+        "form": form,
+        "choices": choices,
+        "chosen": _picked(form.choice.data, offered),
+        "survivor_chosen": _picked(form.survivor.data, survivors),
         "takes_value": "value" in CHOICES[kind],
-        "survivors": survivors,
     }
+
+
+def _picked(posted: str | None, offered: list[str]) -> str | None:
+    """The option to show selected: the one posted, when offered; else the first."""
+    return posted if posted in offered else next(iter(offered), None)
 
 
 def _query_id(name: str) -> int | None:
@@ -351,12 +310,23 @@ def _query_id(name: str) -> int | None:
     return min(int(text), MAX_SEQ)
 
 
-def _conflicts_page(status: int = 200, error: str | None = None, done: int | None = None):
+def _conflicts_page(
+    status: int = 200,
+    error: str | None = None,
+    done: int | None = None,
+    posted: tuple[int, ResolveForm] | None = None,
+):
+    """The queue; `posted` is a conflict's form sent back with an error, shown as sent."""
     user: User = g.web_user
+    scope = Scope.of(user)
     after = _query_id("after") or 0
-    listed = hub_state().conflicts.list(Scope.of(user), True, _PAGE + 1, after)
+    listed = hub_state().conflicts.list(scope, True, _PAGE + 1, after)
     more = len(listed) > _PAGE
-    items = [_conflict_item(c) for c in listed[:_PAGE]]
+    reader = CardReader(_storage(), scope, local_time)
+    items = [
+        _conflict_item(c, reader, posted[1] if posted and posted[0] == c["conflict_id"] else None)
+        for c in listed[:_PAGE]
+    ]
     return _render(
         "web/conflicts.html",
         status,
@@ -388,7 +358,10 @@ def resolve(conflict_id: int):
     user: User = g.web_user
     form = ResolveForm(prefix=f"c{conflict_id}")
     if not form.validate():
-        return _conflicts_page(422, error="Pilih keputusan yang tersedia untuk konflik ini.")
+        wrong = next((name for name in _FORM_ERRORS if name in form.errors), "choice")
+        return _conflicts_page(
+            422, error=f"Konflik #{conflict_id}: {_FORM_ERRORS[wrong]}", posted=(conflict_id, form)
+        )
     service = hub_state().conflicts
     choice: str = form.choice.data or ""  # DataRequired: never empty after validate()
     value = form.value.data if choice == "value" else None
@@ -407,5 +380,9 @@ def resolve(conflict_id: int):
                 raise
             settle(typed)
     except HubError as exc:
-        return _conflicts_page(status_of(exc), error=f"Konflik #{conflict_id}: {exc.message}")
+        return _conflicts_page(
+            status_of(exc),
+            error=f"Konflik #{conflict_id}: {exc.message}",
+            posted=(conflict_id, form),
+        )
     return redirect(url_for("web.conflicts", selesai=conflict_id), 303)

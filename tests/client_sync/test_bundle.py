@@ -139,9 +139,11 @@ def test_a_failed_write_leaves_neither_a_half_bundle_nor_its_temporary_file(
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "replace", stick_full)
-    with pytest.raises(OSError):
+    with pytest.raises(OSError) as failed:
         export_bundle(siti.store, siti.home, target)
 
+    assert str(target) in str(failed.value) and "penuh" in str(failed.value)
+    assert ".tmp" not in str(failed.value)
     assert list((tmp_path / "stick").iterdir()) == []
     assert exported_pending(siti.store) == 0
     assert siti.store.status()["pending"] == 3
@@ -278,6 +280,24 @@ def test_export_bundle_into_a_missing_folder_fails_with_one_line(siti, tmp_path,
     assert code == 1
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err + out
     assert exported_pending(siti.store) == 0
+
+
+def test_a_windows_drive_path_on_linux_names_the_folder_not_a_temporary_file(
+    siti, tmp_path, capsys, monkeypatch
+):
+    """`E:/…` on Linux or macOS is a folder `E:` under the current one, which is not there."""
+    record_work(siti)
+    monkeypatch.chdir(tmp_path)
+
+    code, out, err = run(capsys, "--home", siti.home, "export-bundle", "E:/siti-2026-11-23.zip")
+
+    assert code == 1, out
+    [line] = err.strip().splitlines()
+    assert "Folder E: " in line and "tidak ada" in line
+    assert "E:\\ di Windows" in line and "/media/" in line
+    assert ".tmp" not in line and "Errno" not in line
+    assert not (tmp_path / "E:").exists()
+    assert exported_pending(siti.store) == 0 and siti.store.status()["pending"] == 3
 
 
 def test_export_bundle_command_on_an_unenrolled_home_exits_1(tmp_path, capsys):

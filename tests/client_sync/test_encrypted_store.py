@@ -183,7 +183,10 @@ def test_a_short_new_passphrase_is_refused(sari, capsys, monkeypatch):
 
     code, _out, err = run(capsys, "--home", sari.home, "passphrase", "change")
 
-    assert (code, err) == (2, "Kata sandi minimal 8 karakter.\n")
+    assert (code, err) == (
+        2,
+        "PENDAMPING_NEW_PASSPHRASE terlalu pendek: kata sandi penyimpanan minimal 8 karakter.\n",
+    )
     FieldDevice.open(sari.home, passphrase=PASSPHRASE).close()
 
 

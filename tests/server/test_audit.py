@@ -203,9 +203,9 @@ def test_a_sync_from_a_laptop_appends_its_push_and_its_report(siti, hub_storage)
 
 def test_a_pull_with_nothing_new_to_report_writes_and_appends_nothing(siti, sync, hub_storage):
     device = hub_storage.get_device(siti.store.identity.device_id)
-    sync.note_report(device, DeviceReport("0.2.0", 5))
+    sync.note_pull(device, DeviceReport("0.2.0", 5))
     before = entries(hub_storage)
-    sync.note_report(hub_storage.get_device(device.device_id), DeviceReport("0.2.0", 5))
+    sync.note_pull(hub_storage.get_device(device.device_id), DeviceReport("0.2.0", 5))
     assert entries(hub_storage) == before
     assert before[-1].action == "device_report"
 
@@ -227,14 +227,14 @@ def test_a_pulls_report_never_queues_behind_a_busy_writer(siti, sync, hub_storag
     try:
         assert holding.wait(5)
         started = time.monotonic()
-        sync.note_report(device, DeviceReport("0.2.0", 7))
+        sync.note_pull(device, DeviceReport("0.2.0", 7))
         waited = time.monotonic() - started
     finally:
         release.set()
         holder.join()
     assert waited < 2.0  # the writer was held for up to 10 s
     assert entries(hub_storage) == before  # nothing half-written
-    sync.note_report(hub_storage.get_device(device.device_id), DeviceReport("0.2.0", 7))
+    sync.note_pull(hub_storage.get_device(device.device_id), DeviceReport("0.2.0", 7))
     assert details(hub_storage)[-1] == {"client_version": "0.2.0", "queue_size": 7}
 
 

@@ -125,7 +125,7 @@ def test_importing_twice_changes_nothing(bundle, importing, hub_storage):
 
     assert snapshot(hub_storage) == before
     assert (again.changes, again.duplicates) == (3, 3)
-    assert (again.applied, again.rejected) == (2, 1)  # the original receipts
+    assert (again.applied, again.rejected) == (0, 0)  # nothing written this time
 
 
 def test_changes_are_applied_in_slices(siti, tmp_path, importing, hub_storage, monkeypatch):
@@ -382,6 +382,18 @@ def test_import_bundle_command_twice_says_nothing_changed(bundle, hub_cli):
     assert code == 0
     assert json.loads(out)["duplicates"] == 3
     assert "tidak ada yang berubah" in hub_cli("import-bundle", bundle)[1]
+
+
+def test_a_reimported_bundle_counts_nothing_applied_as_its_sentence_says(bundle, hub_cli):
+    hub_cli("import-bundle", bundle)
+
+    code, out, _err = hub_cli("import-bundle", bundle)
+
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[1] == "0 diterapkan, 0 digabung, 0 konflik, 0 ditolak."
+    assert lines[2] == "Semua perubahan sudah pernah diterima; tidak ada yang berubah."
+    assert "Lihat `pendamping-hub conflicts list`" not in out
 
 
 def test_import_bundle_command_refuses_with_one_line(bundle, hub_cli, tmp_path):

@@ -1,22 +1,17 @@
-"""`pendamping-hub review` and `pendamping-hub request` (server/cli/office.py), and the hub's
-exit-code table in docs/cli.md against the code."""
+"""`pendamping-hub review` and `pendamping-hub request` (server/cli/office.py); their docs in
+docs/cli.md are checked by test_hub_cli_docs.py like every hub command's."""
 
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
-import click
 import pytest
 
-from server.cli import cli
-from server.cli.errors import EXIT_CODES, markdown_table
 from server.storage import User
 from server.timeutil import utc_iso
 from tests.conftest import beneficiary, visit
 
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "cli.md"
 DELIVER_BAD_PHOTO = ("--date", "2026-01-05", "--received-by", "Sri", "--photo", "/no/such.jpg")
 DELIVER_BAD_PHOTO += ("--as", "kasi")
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) * 4
@@ -32,31 +27,6 @@ def data_dir(hub_app) -> Path:
 def siti(laptops, hub_storage):
     hub_storage.add_user(User("kasi", "supervisor", ("31.71",)), utc_iso())
     return laptops.enroll("siti")
-
-
-def test_the_exit_code_table_in_docs_cli_md_is_the_hubs_codes_table():
-    text = DOCS.read_text(encoding="utf-8")
-    table = markdown_table()
-    start = text.index(table.splitlines()[0])
-    end = text.index("<!-- /hub-exit-codes -->") + len("<!-- /hub-exit-codes -->")
-    assert text[start:end] == table, (
-        "docs/cli.md's hub exit-code table is out of date; paste "
-        "`python -c 'from server.cli.errors import markdown_table; print(markdown_table())'`"
-    )
-    assert set(EXIT_CODES) == {0, 1, 2}
-
-
-@pytest.mark.parametrize("group", ["review", "request"])
-def test_every_office_command_and_option_is_in_docs_cli_md(group):
-    text = DOCS.read_text(encoding="utf-8")
-    command = cli.commands[group]
-    assert isinstance(command, click.Group)
-    for name, sub in command.commands.items():
-        heading = re.search(rf"^### `pendamping-hub {group} {name}\b[^\n]*`", text, re.M)
-        assert heading, f"docs/cli.md has no heading for pendamping-hub {group} {name}"
-        for param in sub.params:
-            if isinstance(param, click.Option):
-                assert param.opts[0] in heading.group(0), (group, name, param.opts[0])
 
 
 def test_review_from_the_terminal_acts_as_the_named_supervisor(hub, siti, hub_storage):

@@ -1,12 +1,21 @@
 """Fixtures for the office's web pages: a supervisor with a password, a logged-in test
-client, and conflicts raised by real laptops in two wilayah."""
+client, conflicts raised by real laptops in two wilayah, and a real headless Chromium.
+
+The browser is Debian's `chromium` at /usr/bin/chromium (`python3 dev.py test` installs it
+on a fresh Linux CI machine, as root), or PENDAMPING_CHROMIUM. Playwright's own browser
+download is never used. Without a browser the browser tests skip, except under CI on Linux,
+where they fail: there they must run.
+"""
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -27,6 +36,17 @@ AREAS = {
     "31.71": ("31.71.01.1001", "3171014508450001", ("siti", "budi")),
     "31.72": ("31.72.01.1001", "3172014508450002", ("ani", "dewi")),
 }
+CHROMIUM = os.environ.get("PENDAMPING_CHROMIUM", "/usr/bin/chromium")
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 _CSRF = re.compile(r'name="(?:c\d+-)?csrf_token" type="hidden" value="([^"]+)"')
 
 
@@ -116,3 +136,29 @@ def make_silent(storage: HubStorage, laptop: FieldDevice, days: int) -> None:
     when = (datetime.now(UTC) - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
     with storage.write() as session:
         session.touch_device(laptop.store.identity.device_id, when, synced=True)
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("CI") and sys.platform.startswith("linux"):
+        pytest.fail(f"{reason} (CI must run the browser tests: see dev.py)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """A headless Chromium, one per test module."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("playwright is not installed (pip install -e '.[dev]')")
+    if not Path(CHROMIUM).exists():
+        _unavailable(
+            f"no browser at {CHROMIUM}: install Debian's chromium (apt-get install chromium) "
+            "or set PENDAMPING_CHROMIUM"
+        )
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=FLAGS, timeout=30_000
+        )
+        yield launched
+        launched.close()

@@ -1,62 +1,15 @@
 """The office's pages in a real headless Chromium (Playwright) against the hub served by
 waitress on a loopback socket: log in, spot the silent laptop, settle a conflict, log out.
-
-The browser is Debian's `chromium` at /usr/bin/chromium (`python3 dev.py test` installs it
-on a fresh Linux CI machine, as root), or PENDAMPING_CHROMIUM. Playwright's own browser
-download is never used. Without a browser the test skips, except under CI on Linux, where
-it fails: there it must run.
+(The `browser` fixture, and where the browser comes from: tests/web/conftest.py.)
 """
 
 from __future__ import annotations
 
-import os
-import sys
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 from flask import Flask
 
 from server.scope import EVERYWHERE
 from server.storage import HubStorage
 from tests.web.conftest import PASSWORD, make_silent
-
-CHROMIUM = os.environ.get("PENDAMPING_CHROMIUM", "/usr/bin/chromium")
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI") and sys.platform.startswith("linux"):
-        pytest.fail(f"{reason} (CI must run the browser tests: see dev.py)")
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("playwright is not installed (pip install -e '.[dev]')")
-    if not Path(CHROMIUM).exists():
-        _unavailable(
-            f"no browser at {CHROMIUM}: install Debian's chromium (apt-get install chromium) "
-            "or set PENDAMPING_CHROMIUM"
-        )
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=FLAGS, timeout=30_000
-        )
-        yield launched
-        launched.close()
 
 
 def test_a_supervisor_logs_in_spots_a_silent_laptop_settles_a_conflict_and_logs_out(
