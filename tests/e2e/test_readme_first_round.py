@@ -4,8 +4,9 @@ The commands are read out of README.md itself, so this test breaks when README c
 commands no longer work. Each runs as a real process (`.venv/bin/NAME` becomes this Python
 with `-m` and the console script's module) in a temporary folder, against `pendamping-hub
 serve` on a socket, with `PENDAMPING_PASSPHRASE` set. The README's placeholders are filled
-from what the earlier commands printed: the enrolment code, `<ID>`, `<DEVICE_ID>`, `<N>`; the
-hub's address is the served hub's; `rumah.jpg` is a small JPEG; `<USB>` a folder.
+from what the earlier commands printed: the enrolment code, `<ID>`, `<VISIT_ID>` (the last
+visit), `<DEVICE_ID>`, `<N>`; the hub's address is the served hub's; `rumah.jpg` is a small
+JPEG; `<USB>` a folder.
 
 Two lines do not run as they stand: `daemon` runs until its first round has finished and is
 then stopped with Ctrl-C (SIGINT), as the README says (on Windows, `--once`); `conflicts
@@ -35,7 +36,17 @@ README = ROOT / "README.md"
 PASSPHRASE = "kopi-tubruk-2026"
 MODULES = {".venv/bin/pendamping": "client_sync.cli", ".venv/bin/pendamping-hub": "server.cli"}
 #: The commands that are groups: their subject is two words (`user add`).
-GROUPS = {"user", "conflicts", "device", "audit", "beneficiary", "visit", "request", "photo"}
+GROUPS = {
+    "user",
+    "conflicts",
+    "device",
+    "audit",
+    "beneficiary",
+    "visit",
+    "request",
+    "photo",
+    "review",
+}
 #: The README's example values, standing for what the office or the laptop gives.
 README_HUB = "http://127.0.0.1:5000"
 README_CODE = "K7QM-2XHP-9RTA"
@@ -201,6 +212,8 @@ def test_the_first_round_in_readme_works_as_written(office):
             walk.values["<DEVICE_ID>"] = re.search(r"ID perangkat: (\S+)", done.stdout)[1]
         elif subject == "beneficiary add":
             walk.values["<ID>"] = done.stdout.split()[-1]
+        elif subject == "visit add":
+            walk.values["<VISIT_ID>"] = done.stdout.split()[-1]
         elif subject == "conflicts list" and done.stdout.startswith("#"):
             walk.values["<N>"] = done.stdout[1:].split()[0]
 
@@ -213,6 +226,7 @@ def test_the_first_round_in_readme_works_as_written(office):
     assert "1 diterapkan" in said["import-bundle"]
     assert "penerima manfaat: 1" in said["stats"] and "kunjungan: 2" in said["stats"]
     assert skipped == ["conflicts resolve"]
+    assert "Dikembalikan ke pendamping: 1 kunjungan" in said["review return"]
     assert set(said) >= {"user add", "audit verify", "device revoke", "device list"}
 
 
