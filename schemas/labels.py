@@ -39,6 +39,11 @@ FIELD_LABELS: dict[str, str] = {
     "device_type": "jenis alat",
     "reason": "alasan",
     "status": "status",
+    # the office's: a request's rejection and handover, a visit's review (issue 12)
+    "reject_reason": "alasan penolakan",
+    "handover_date": "tanggal serah terima",
+    "received_by": "penerima alat",
+    "review": "tinjauan kantor",
 }
 
 
