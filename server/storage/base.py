@@ -6,7 +6,9 @@ Writes happen inside :meth:`HubStorage.write`, one transaction per call: a push 
 whole or not at all.
 
 Hub-wide back-pressure state (buckets, failures, the write queue) is the
-:class:`~server.storage.limits.LimitStore` facet, reached as :attr:`HubStorage.limits`.
+:class:`~server.storage.limits.LimitStore` facet, reached as :attr:`HubStorage.limits`; what
+the office's people pages read and change (users, wilayah, laptops' last pushes) is the
+:class:`~server.storage.people.PeopleStore` facet, :attr:`HubStorage.people`.
 
 Exceptions::
 
@@ -26,6 +28,7 @@ from typing import Any
 
 from server.audit import AuditEntry, AuditEvent, link
 from server.storage.limits import LimitStore, QueuePlace
+from server.storage.people import LastPush, PeopleStore
 
 __all__ = [
     "AlreadyExists",
@@ -34,8 +37,10 @@ __all__ = [
     "Device",
     "DeviceReport",
     "HubStorage",
+    "LastPush",
     "LimitStore",
     "NotFound",
+    "PeopleStore",
     "PullPage",
     "QueuePlace",
     "RecordRow",
@@ -319,6 +324,11 @@ class HubStorage(abc.ABC):
     @abc.abstractmethod
     def limits(self) -> LimitStore:
         """The hub-wide back-pressure state (one per storage, shared by every process)."""
+
+    @property
+    @abc.abstractmethod
+    def people(self) -> PeopleStore:
+        """The users and laptops as the office's pages read and change them."""
 
     # -- people and laptops -------------------------------------------------------------
 

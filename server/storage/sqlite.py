@@ -43,7 +43,9 @@ from server.storage.base import (
 )
 from server.storage.limits import LimitStore
 from server.storage.migrations import apply_migrations
+from server.storage.people import PeopleStore
 from server.storage.sqlite_limits import SQLiteLimitStore
+from server.storage.sqlite_people import SQLitePeopleStore
 from server.storage.sqlite_threads import ThreadConnections
 
 __all__ = ["SQLiteStorage"]
@@ -469,6 +471,9 @@ class SQLiteStorage(HubStorage):
         self._busy_timeout_ms = busy_timeout_ms
         self._limits = SQLiteLimitStore(limits_path or self.path.with_name("limits.sqlite3"))
         self._connections = ThreadConnections(self.path, self._setup, "hub database")
+        self._people = SQLitePeopleStore(
+            self._transaction, self._conn, lambda conn, event: _SQLiteWrite(conn).audit(event)
+        )
         #: this thread's bound on waiting for the writer (:meth:`waiting_for_writer`)
         self._local = threading.local()
 
@@ -502,6 +507,10 @@ class SQLiteStorage(HubStorage):
     @property
     def limits(self) -> LimitStore:
         return self._limits
+
+    @property
+    def people(self) -> PeopleStore:
+        return self._people
 
     @contextmanager
     def waiting_for_writer(self, seconds: float) -> Iterator[WriterWait]:

@@ -15,7 +15,8 @@ does the same)::
 The suite speaks only the interface of :mod:`server.storage.base`: no SQL, no HTTP, no
 merge rule, so a PostgreSQL backend runs it unchanged. It needs pytest, which only the
 ``[dev]`` extra installs; nothing outside the tests imports this module. The limits'
-part of the contract is in :mod:`server.storage.limits_testing`, inherited here.
+part of the contract is in :mod:`server.storage.limits_testing`, the people's in
+:mod:`server.storage.people_testing`, both inherited here.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from server.storage.base import (
     User,
 )
 from server.storage.limits_testing import LimitStoreContract
+from server.storage.people_testing import PeopleStoreContract
 
 __all__ = ["StorageContract", "change_row", "conflict_row", "record_row"]
 
@@ -138,7 +140,7 @@ class _Boom(Exception):
     """Raised inside a write block to make it fail."""
 
 
-class StorageContract(LimitStoreContract):
+class StorageContract(LimitStoreContract, PeopleStoreContract):
     """Every behaviour of :class:`HubStorage` and :class:`WriteSession` that callers rely on,
     and of its hub-wide limits (:class:`~server.storage.limits_testing.LimitStoreContract`).
 
