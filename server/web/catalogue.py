@@ -49,7 +49,10 @@ def extract() -> Catalog:
         options_map={"templates/**.html": {"extensions": "jinja2.ext.i18n"}},
     ):
         catalog.add(message, None, [(f"server/web/{filename}", lineno)], context=context)
-    for source, labels in (("schemas/labels.py", FIELD_LABELS), ("schemas/codes.py", ENTITY_LABELS)):
+    for source, labels in (
+        ("schemas/labels.py", FIELD_LABELS),
+        ("schemas/codes.py", ENTITY_LABELS),
+    ):
         for label in labels.values():
             catalog.add(label, None, [(source, 0)])
     return catalog

@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 from flask import Flask
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
 
 from client_sync import FieldDevice
 from client_sync.bundle import export_bundle
@@ -77,7 +79,9 @@ def test_every_string_of_the_pages_has_its_english_and_nothing_stale():
     assert wanted - set(held) == set(), "run python -m server.web.catalogue and translate"
     assert set(held) - wanted == set(), "stale entries: run python -m server.web.catalogue"
     untranslated = [
-        m.id for m in held.values() if m.fuzzy or not all(m.string if m.pluralizable else [m.string])
+        m.id
+        for m in held.values()
+        if m.fuzzy or not all(m.string if m.pluralizable else [m.string])
     ]
     assert untranslated == []
 
@@ -114,9 +118,16 @@ def _bundle(laptop: FieldDevice, tmp_path: Path, **fields) -> bytes:
 
 
 def _upload(web: Web, data: bytes, name: str = "siti.zip", **extra):
+    """POST the form as a browser does; the body is built here, in memory (the test
+    client would spool a large one to a temporary file it never closes)."""
     token = csrf_of(web.client.get("/web/bundle"))
-    form = {"csrf_token": token, "bundle": (io.BytesIO(data), name), **extra}
-    return web.client.post("/web/bundle/unggah", data=form, content_type="multipart/form-data")
+    form = {"csrf_token": token, "bundle": FileStorage(io.BytesIO(data), name), **extra}
+    boundary, body = encode_multipart(form)
+    return web.client.post(
+        "/web/bundle/unggah",
+        data=body,
+        content_type=f"multipart/form-data; boundary={boundary}",
+    )
 
 
 def test_an_uploaded_bundle_is_imported_reported_and_audited(
