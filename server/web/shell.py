@@ -194,11 +194,18 @@ def _menu() -> list[dict[str, Any]]:
     """The header's menu: every page of ``server.web.pages.PAGES``, the current one marked."""
     from server.web.pages import MENU  # the pages import this module
 
+    views = current_app.view_functions
     here = request.endpoint
     if here == "web.dashboard" and MENU:
         here = MENU[0].endpoint  # /web/ shows the first page
+    # every view of a page's module (its forms' answers too) marks that page's entry
+    module = getattr(views.get(here or ""), "__module__", None)
     return [
-        {"url": url_for(e.endpoint), "label": str(e.label), "current": e.endpoint == here}
+        {
+            "url": url_for(e.endpoint),
+            "label": str(e.label),
+            "current": getattr(views[e.endpoint], "__module__", None) == module,
+        }
         for e in MENU
     ]
 
@@ -208,13 +215,19 @@ def render(template: str, status: int = 200, **context: Any):
     form and the language switch."""
     user = g.get("web_user")
     lang = current_lang()
+    menu = _menu() if user else []
+    # the switch reloads this page; the answer to a form goes to its page instead
+    here = request.path
+    if request.method != "GET":
+        here = next((item["url"] for item in menu if item["current"]), url_for("web.login"))
     return (
         render_template(
             template,
             user=user,
             scope=scope_label(user),
             logout_form=LogoutForm() if user else None,
-            menu=_menu() if user else [],
+            menu=menu,
+            switch_path=here,
             lang=lang,
             other_langs=[(code, name) for code, name in LANGS.items() if code != lang],
             **context,

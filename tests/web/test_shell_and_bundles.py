@@ -186,3 +186,12 @@ def test_a_bundle_over_the_size_limit_is_refused_before_it_is_read(
     assert answer.status_code == 413
     assert "Berkas lebih besar dari 1 MiB." in answer.get_data(as_text=True)
     assert len(list(hub_storage.iter_audit())) == before
+
+
+def test_the_switch_on_the_answer_to_a_form_leads_to_its_page(logged_in: Web):
+    token = csrf_of(logged_in.client.get("/web/perangkat"))
+    answer = logged_in.client.post(
+        "/web/perangkat/tambah", data={"csrf_token": token, "name": "", "wilayah": ""}
+    )
+    assert answer.status_code == 422
+    assert 'href="/web/perangkat?lang=en"' in answer.get_data(as_text=True)
