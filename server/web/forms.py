@@ -19,7 +19,6 @@ __all__ = [
     "VALUE_MAX",
     "AddPendampingForm",
     "BundleForm",
-    "EnrollCodeForm",
     "LoginForm",
     "LogoutForm",
     "ResolveForm",
@@ -119,10 +118,6 @@ class WilayahForm(FlaskForm):
             Length(max=500, message=_l("Terlalu banyak kode wilayah.")),
         ],
     )
-
-
-class EnrollCodeForm(FlaskForm):
-    """Only its token: the pendamping is in the form's address."""
 
 
 class RevokeForm(FlaskForm):
