@@ -73,6 +73,7 @@ def update() -> list[str]:
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
             catalog = Catalog(locale=lang, project="pendamping-sync web")
+        template.creation_date = catalog.creation_date  # no churn in the header
         catalog.update(template, no_fuzzy_matching=True)
         catalog.obsolete.clear()
         catalog.fuzzy = False
