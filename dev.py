@@ -2,6 +2,7 @@
 """Set up and run pendamping-sync on a fresh machine with nothing but Python 3.11+.
 
     python3 dev.py run     # venv, install, init ./var, serve the hub on 127.0.0.1:5000
+    python3 dev.py run --port 5001   # the same on another port (5000 taken)
     python3 dev.py test    # venv, install with [dev], Chromium if missing, run every test
     python3 dev.py typecheck   # mypy over server/, client_sync/ and schemas/ (CI runs it too)
 
@@ -11,9 +12,11 @@ shell. The install is redone only when pyproject.toml changes.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import venv
@@ -24,6 +27,8 @@ VENV = ROOT / ".venv"
 STAMP = VENV / ".installed-from"
 #: the browser the web pages are tested in (Debian's package `chromium`)
 CHROMIUM = "/usr/bin/chromium"
+HOST = "127.0.0.1"
+DEFAULT_PORT = 5000
 
 
 def venv_python() -> Path:
@@ -85,19 +90,66 @@ def ensure_browser() -> None:
         sys.exit(f"apt-get install chromium failed (exit {done.returncode}).")
 
 
+def run_port(args: list[str]) -> tuple[int, list[str]]:
+    """`--port N` (or `--port=N`) out of `dev.py run`'s arguments; the rest go to `serve`.
+
+    :raises SystemExit: N is not a port number (one line, in the hub's language).
+    """
+    port, rest, i = str(DEFAULT_PORT), [], 0
+    while i < len(args):
+        if args[i] == "--port" and i + 1 < len(args):
+            port, i = args[i + 1], i + 2
+        elif args[i].startswith("--port="):
+            port, i = args[i].partition("=")[2], i + 1
+        else:
+            rest.append(args[i])
+            i += 1
+    if not port.isdigit() or not 1 <= int(port) <= 65535:
+        sys.exit(f"--port harus nomor port 1-65535, bukan {port!r}.")
+    return int(port), rest
+
+
+def port_taken(port: int) -> str | None:
+    """One line saying `port` cannot be served on, and how to pick another; None if free.
+
+    Asked before the (slow) install, with a bind like the hub's own; `serve` says the same
+    if another program takes the port in between."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        if os.name != "nt":  # a port in TIME_WAIT is free to a server, as to this probe
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((HOST, port))
+        except OSError as exc:
+            other = port + 1 if port < 65535 else 8080
+            why = (
+                "sudah dipakai program lain (mungkin hub yang sudah berjalan)"
+                if exc.errno in (errno.EADDRINUSE, 10048)
+                else f"tidak dapat dipakai ({exc.strerror or exc})"
+            )
+            return (
+                f"Port {port} di {HOST} {why}; pilih port lain: python3 dev.py run --port {other}"
+            )
+    return None
+
+
 def main(argv: list[str]) -> int:
     command = argv[0] if argv else "help"
     if command not in ("run", "test", "typecheck"):
         print(__doc__)
         return 0 if command == "help" else 2
+    if command == "run":
+        port, rest = run_port(argv[1:])
+        taken = port_taken(port)
+        if taken:
+            print(taken, file=sys.stderr, flush=True)
+            return 1
     python = ensure_installed()
     if command == "run":
         data = os.environ.get("PENDAMPING_HUB_DATA", str(ROOT / "var"))
         hub = [str(python), "-m", "server.cli", "--data", data]
         subprocess.run([*hub, "init"], check=True, cwd=ROOT)
-        return subprocess.call(
-            [*hub, "serve", "--host", "127.0.0.1", "--port", "5000", *argv[1:]], cwd=ROOT
-        )
+        serve = [*hub, "serve", "--host", HOST, "--port", str(port), *rest]
+        return subprocess.call(serve, cwd=ROOT)
     if command == "typecheck":  # the packages and settings are in pyproject's [tool.mypy]
         return subprocess.call([str(python), "-m", "mypy", *argv[1:]], cwd=ROOT)
     ensure_browser()

@@ -26,7 +26,14 @@ from schemas.fastload import FastLoader
 from schemas.fields import IsoDate, IsoDateTime, UuidText
 from schemas.jsonsafe import unsafe_fields
 from schemas.messages import Schema
-from schemas.validators import validate_kelurahan, validate_nik
+from schemas.validators import (
+    MULTILINE_CONTROL,
+    SINGLE_LINE_CONTROL,
+    validate_kelurahan,
+    validate_multiline,
+    validate_nik,
+    validate_single_line,
+)
 
 __all__ = [
     "RECORD_SCHEMAS",
@@ -61,12 +68,29 @@ def _code_list(choices: tuple[str, ...]) -> fields.List:
     )
 
 
+def _plain_structure(value: dict[str, Any]) -> None:
+    """An assessment's keys are one-line text, and its texts at any depth multi-line notes.
+    One check over the whole object (not one per key field), so msgspec still types it."""
+    stack: list[Any] = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            for key, inner in item.items():
+                if isinstance(key, str) and SINGLE_LINE_CONTROL.search(key):
+                    validate_single_line(key)
+                stack.append(inner)
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str) and MULTILINE_CONTROL.search(item):
+            validate_multiline(item)
+
+
 def _structured() -> fields.Dict:
     """A structured object such as an assessment: text keys, at most 100 of them."""
     return fields.Dict(
         keys=fields.String(validate=validate.Length(max=100)),
         allow_none=True,
-        validate=validate.Length(max=100),
+        validate=[validate.Length(max=100), _plain_structure],
     )
 
 
@@ -75,8 +99,10 @@ def _attachments() -> fields.List:
     return fields.List(fields.String(validate=_SHA256), validate=validate.Length(max=50))
 
 
-def _text(max_len: int, **kwargs: Any) -> fields.String:
-    return fields.String(validate=validate.Length(max=max_len), **kwargs)
+def _text(max_len: int, *, multiline: bool = False, **kwargs: Any) -> fields.String:
+    """Free text: one line (a name, an id), or a note that may hold newlines and tabs."""
+    plain = validate_multiline if multiline else validate_single_line
+    return fields.String(validate=[validate.Length(max=max_len), plain], **kwargs)
 
 
 class _RecordSchema(Schema):
@@ -90,10 +116,12 @@ class BeneficiarySchema(_RecordSchema):
     """A penerima manfaat. `nik` may be absent: not everyone has an e-KTP yet."""
 
     nik = fields.String(allow_none=True, validate=validate_nik)
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    name = fields.String(
+        required=True, validate=[validate.Length(min=1, max=200), validate_single_line]
+    )
     birth_date = IsoDate(allow_none=True)
     sex = fields.String(required=True, validate=validate.OneOf(SEXES))
-    address = _text(500, allow_none=True)
+    address = _text(500, multiline=True, allow_none=True)
     categories = _code_list(CATEGORIES)
     disability_types = _code_list(DISABILITY_TYPES)
     programs = fields.List(
@@ -111,9 +139,9 @@ class VisitSchema(_RecordSchema):
     caseworker_id = _text(100, allow_none=True)
     visited_at = IsoDateTime(required=True)
     purpose = fields.String(required=True, validate=validate.OneOf(VISIT_PURPOSES))
-    findings = _text(10_000, allow_none=True)
+    findings = _text(10_000, multiline=True, allow_none=True)
     assessment = _structured()
-    follow_up = _text(5_000, allow_none=True)
+    follow_up = _text(5_000, multiline=True, allow_none=True)
     lat = fields.Float(allow_none=True, validate=validate.Range(-90, 90), allow_nan=False)
     lon = fields.Float(allow_none=True, validate=validate.Range(-180, 180), allow_nan=False)
     attachments = _attachments()
@@ -124,7 +152,7 @@ class DeviceRequestSchema(_RecordSchema):
 
     beneficiary_id = UuidText(required=True)
     device_type = fields.String(required=True, validate=validate.OneOf(DEVICE_TYPES))
-    reason = _text(5_000, allow_none=True)
+    reason = _text(5_000, multiline=True, allow_none=True)
     assessment = _structured()
     status = fields.String(
         load_default=INITIAL_DEVICE_STATUS, validate=validate.OneOf(DEVICE_STATUSES)

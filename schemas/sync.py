@@ -31,6 +31,7 @@ from schemas.protocol import (
     PULL_LIMIT_DEFAULT,
     PULL_LIMIT_MAX,
 )
+from schemas.validators import validate_single_line
 
 __all__ = [
     "RECEIPT_STATUSES",
@@ -163,7 +164,10 @@ class EnrollRequestSchema(_Strict):
     code = ma.String(
         required=True, validate=validate.Length(min=ENROLL_CODE_MIN, max=ENROLL_CODE_MAX)
     )
-    device_name = ma.String(required=True, validate=validate.Length(min=1, max=DEVICE_NAME_MAX))
+    device_name = ma.String(
+        required=True,
+        validate=[validate.Length(min=1, max=DEVICE_NAME_MAX), validate_single_line],
+    )
 
 
 class EnrollResponseSchema(_Strict):

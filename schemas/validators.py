@@ -1,4 +1,10 @@
-"""Validators for Indonesian identifiers: NIK and Kemendagri wilayah codes.
+"""Validators for Indonesian identifiers (NIK, Kemendagri wilayah codes) and for free text.
+
+Free text refuses control characters: a newline in a name splits the row of every list that
+prints it, and a terminal escape (ESC, the C0 and C1 controls) recolours or rewrites the
+office's screen; a NUL cuts the text short in C code along the way. One-line text (names,
+ids) takes none of them (:func:`validate_single_line`); notes that may run over several
+lines take newline, carriage return and tab, and nothing else (:func:`validate_multiline`).
 
 Each raises :class:`marshmallow.ValidationError` with a message a district office can act on;
 the schema that calls it puts the field's name on the error.
@@ -13,12 +19,21 @@ from marshmallow import ValidationError
 from schemas.codes import PROVINCE_CODES
 
 __all__ = [
+    "MULTILINE_CONTROL",
+    "SINGLE_LINE_CONTROL",
     "in_scope",
     "is_kelurahan_code",
     "validate_kelurahan",
+    "validate_multiline",
     "validate_nik",
+    "validate_single_line",
     "validate_wilayah",
 ]
+
+#: what one-line text refuses: C0 controls, DEL, C1 controls, Unicode's line separators
+SINGLE_LINE_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+#: what a multi-line note refuses: the same but newline, carriage return and tab
+MULTILINE_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 _NIK_RE = re.compile(r"[0-9]{16}")
 _WILAYAH_RE = re.compile(r"[0-9]{2}(?:\.[0-9]{2}(?:\.[0-9]{2}(?:\.[0-9]{4})?)?)?")
@@ -75,3 +90,20 @@ def in_scope(kelurahan: str, wilayah: str) -> bool:
     if not wilayah:
         return True
     return kelurahan == wilayah or kelurahan.startswith(wilayah + ".")
+
+
+def validate_single_line(value: str) -> None:
+    """Check one-line text (a name, an id): no control character at all, not even a tab."""
+    if isinstance(value, str) and SINGLE_LINE_CONTROL.search(value):
+        raise ValidationError(
+            "Tidak boleh memuat karakter kendali (baris baru, tab, escape terminal, NUL)."
+        )
+
+
+def validate_multiline(value: str) -> None:
+    """Check a note that may run over lines: newline, carriage return and tab only."""
+    if isinstance(value, str) and MULTILINE_CONTROL.search(value):
+        raise ValidationError(
+            "Tidak boleh memuat karakter kendali (escape terminal, NUL); "
+            "hanya baris baru dan tab yang boleh."
+        )

@@ -8,8 +8,10 @@ file, which a crash can never make disagree with a database row. Under ``<DATA_D
     blobs/<sha256>             a finished photo, its sha256 and type verified
     blobs/<sha256>.json        size, media_type, device_id, uploaded_at
 
-The upload id is derived from (device, sha256), so a laptop that lost its upload URL
-creates the same upload again and resumes where it stopped. Only :mod:`pathlib`,
+`uploads/` holds unfinished uploads only: finishing one removes both its files. The upload
+id is the photo's sha256 followed by a tag of (device, sha256), so a laptop that lost its
+upload URL creates the same upload again and resumes where it stopped, and a finished
+upload still answers HEAD (complete) from its blob alone. Only :mod:`pathlib`,
 :func:`os.fsync` and :func:`os.replace` are used: the hub runs on Windows too. Refusals are
 :mod:`server.exceptions`, as the other hub services raise them.
 """
@@ -44,14 +46,17 @@ __all__ = ["AttachmentStore", "Upload", "upload_id_for"]
 
 log = logging.getLogger(__name__)
 
-_HEX32 = frozenset("0123456789abcdef")
+_HEX = frozenset("0123456789abcdef")
+#: an upload id: sha256 (64 hex) and tag (32 hex); older hubs made the tag alone
+_ID_LENGTH, _LEGACY_ID_LENGTH = 96, 32
 _FILENAME_MAX = 200
 _HASH_BLOCK = 1024 * 1024
 
 
 def upload_id_for(device_id: str, sha256: str) -> str:
-    """The one upload id of a photo from a device: the same every time it is created."""
-    return hashlib.sha256(f"{device_id}:{sha256}".encode()).hexdigest()[:32]
+    """The one upload id of a photo from a device: the same every time it is created. It
+    starts with the sha256, so the hub finds a finished upload's blob without a record."""
+    return sha256 + hashlib.sha256(f"{device_id}:{sha256}".encode()).hexdigest()[:32]
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +78,7 @@ class Upload:
 
 
 def _is_upload_id(text: str) -> bool:
-    return len(text) == 32 and _HEX32.issuperset(text)
+    return len(text) in (_ID_LENGTH, _LEGACY_ID_LENGTH) and _HEX.issuperset(text)
 
 
 def _not_found() -> Missing:
@@ -164,8 +169,8 @@ class AttachmentStore:
             self._discard(upload_id)
             return None
         if self.blob_path(upload.sha256) is not None:
-            _remove(self._part(upload_id))  # finished, by this or another device
-            offset = upload.length
+            self._discard(upload_id)  # finished, by this or another device (files left by
+            offset = upload.length  # a crash, or an older hub, go now)
         else:
             try:
                 offset = self._part(upload_id).stat().st_size
@@ -189,14 +194,30 @@ class AttachmentStore:
         return upload
 
     def status(self, device_id: str, upload_id: str) -> Upload:
-        """The upload's offset and length (tus ``HEAD``).
+        """The upload's offset and length (tus ``HEAD``); a finished one is complete.
 
         :raises Missing: there is no such upload, or it is another device's.
         """
-        upload = self._read(upload_id)
+        upload = self._read(upload_id) or self._finished(device_id, upload_id)
         if upload is None or upload.device_id != device_id:
             raise _not_found()
         return upload
+
+    def _finished(self, device_id: str, upload_id: str) -> Upload | None:
+        """`device_id`'s finished upload `upload_id`, from its blob; None if it is none."""
+        sha256 = upload_id[:64]
+        if upload_id != upload_id_for(device_id, sha256):
+            return None  # not an id this device makes (nor a legacy one: those had files)
+        blob = self.blob_path(sha256)
+        if blob is None:
+            return None
+        try:
+            size = blob.stat().st_size
+            meta = json.loads((self._blobs / f"{sha256}.json").read_bytes())
+        except (OSError, ValueError):
+            return None
+        media_type, when = str(meta.get("media_type", "")), str(meta.get("uploaded_at", ""))
+        return Upload(upload_id, device_id, sha256, media_type, size, size, None, when)
 
     # -- writing ----------------------------------------------------------------------------
 
@@ -242,6 +263,9 @@ class AttachmentStore:
                     self._finish(found)  # all bytes here, never finished: finish it now
                 return found
             self._discard(upload_id)  # none yet, or one that contradicts this creation
+            held = self._finished(device_id, upload_id)
+            if held is not None:
+                return held  # the hub holds the photo: complete, and nothing kept for it
             meta = {
                 "upload_id": upload_id,
                 "device_id": device_id,
@@ -333,7 +357,7 @@ class AttachmentStore:
         blob = self._blobs / upload.sha256
         with self._finishing:
             if blob.is_file():
-                _remove(part)  # another device finished the same photo
+                self._discard(upload.upload_id)  # another device finished the same photo
                 return
             _write_json(
                 self._blobs / f"{upload.sha256}.json",
@@ -346,6 +370,7 @@ class AttachmentStore:
                 },
             )
             os.replace(part, blob)  # the blob's existence is what marks it finished
+        _remove(self._meta(upload.upload_id))  # HEAD answers from the blob from now on
 
     def _discard(self, upload_id: str) -> None:
         _remove(self._part(upload_id))

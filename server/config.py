@@ -95,6 +95,30 @@ DEFAULTS: dict[str, object] = {
     # The largest USB bundle the Ekspor & bundle page takes as an upload (1 GiB: waitress's
     # own request limit); the bundle's parts keep their own limits (BundleLimits).
     "WEB_BUNDLE_MAX_BYTES": 1024 * 1024 * 1024,
+    # -- scheduled jobs (docs/jobs.md) -----------------------------------------------------
+    # Run them in `serve` at all (one process of the hub runs them, whichever holds the lease).
+    "JOBS_ENABLED": True,
+    # When each job runs: a crontab line (minute hour day month weekday) in the offset
+    # below, or six fields with the seconds first; "" turns the job off.
+    "JOB_SILENT_LAPTOPS_AT": "0 6 * * *",  # every day at 06:00
+    "JOB_BACKUP_AT": "30 1 * * *",  # every night at 01:30
+    "JOB_MONTHLY_EXPORT_AT": "0 3 1 * *",  # the 1st of the month at 03:00, the month before
+    # The jobs' clock, in hours from UTC (7: WIB, 8: WITA, 9: WIT; no tz database needed).
+    "JOBS_UTC_OFFSET_HOURS": 7,
+    # The lease that picks the one process that runs the jobs: a holder that stops renewing
+    # is replaced after this many seconds (it renews every third of it).
+    "JOBS_LEASE_TTL_S": 30,
+    # An occurrence missed while no hub process ran (or while one died holding the lease)
+    # is run when a process takes the lease, if it is at most this many seconds old.
+    "JOBS_CATCH_UP_S": 12 * 3600,
+    # Backups: the folder (None: DATA_DIR/backups), how many nightly ones stay (the newest
+    # is never deleted), and whether photos are copied beside them (docs/jobs.md).
+    "BACKUP_DIR": None,
+    "BACKUP_KEEP": 14,
+    "BACKUP_PHOTOS": True,
+    # The monthly export's folder (None: DATA_DIR/exports) and its format (xlsx or csv).
+    "EXPORT_DIR": None,
+    "EXPORT_FORMAT": "xlsx",
 }
 
 

@@ -48,7 +48,9 @@ _MESSAGES = {
     ErrorCode.TOO_LARGE: "Badan permintaan terlalu besar.",
     ErrorCode.UNSUPPORTED_ENCODING: "Content-Encoding tidak didukung.",
     ErrorCode.INVALID_FIELD: "Ada isian yang tidak valid.",
+    ErrorCode.TOO_MANY_REQUESTS: "Terlalu banyak permintaan; tunggu sebentar lalu coba lagi.",
     ErrorCode.SERVER_ERROR: "Terjadi kesalahan di hub. Data Anda aman; coba lagi nanti.",
+    ErrorCode.UNAVAILABLE: "Hub sedang tidak dapat melayani; coba lagi nanti.",
 }
 #: The slug of a plain HTTP error whose status has no generic code.
 _UNLISTED = "error"
@@ -145,7 +147,8 @@ def _body(error: HTTPException) -> tuple[dict[str, Any], int]:
     else:
         generic = ErrorCode.generic_for(code)
         slug = generic.value if generic is not None else _UNLISTED
-        fallback = error.description or ""
+        # never werkzeug's English description: a laptop prints the message
+        fallback = f"Permintaan tidak dapat dilayani (HTTP {code})."
         message = _MESSAGES.get(generic, fallback) if generic is not None else fallback
     body: dict[str, Any] = {"code": code, "error": slug, "message": message}
     errors = getattr(error, "errors", None)
@@ -156,7 +159,7 @@ def _body(error: HTTPException) -> tuple[dict[str, Any], int]:
         if isinstance(errors, dict) and len(errors) == 1:
             inner = next(iter(errors.values()))
             if isinstance(inner, dict):
-                errors = inner  # {"json": {...}} -> {...}; {"json": ["Invalid JSON body."]} stays
+                errors = inner  # {"json": {...}} -> {...}; {"json": [INVALID_JSON]} stays
     if errors:
         body["errors"] = errors
     return body, code

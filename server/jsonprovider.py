@@ -18,11 +18,14 @@ import orjson
 from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Blueprint as _SmorestBlueprint
 from webargs import core
-from webargs.flaskparser import FlaskParser, is_json_request
+from webargs.flaskparser import FlaskParser, abort, is_json_request
 
 from server.errors import WIRE_ERRORS, error_responses
 
-__all__ = ["Blueprint", "OrjsonParser", "OrjsonProvider", "may_hold_long_integer"]
+__all__ = ["INVALID_JSON", "Blueprint", "OrjsonParser", "OrjsonProvider", "may_hold_long_integer"]
+
+#: what a body that is not JSON gets, under ``errors.json`` of the 400 ``bad_request``
+INVALID_JSON = "Badan permintaan bukan JSON yang sah."
 
 _LONG_INTEGER = b"0" * 19
 #: every ASCII digit to "0", every other byte to "x": 19 digits in a row become _LONG_INTEGER
@@ -50,8 +53,9 @@ class OrjsonParser(FlaskParser):
     """webargs' Flask parser reading JSON bodies with orjson.
 
     orjson's decode error subclasses :class:`json.JSONDecodeError`, so webargs answers a
-    malformed body as it always does (400). A query follows its schema's `unknown` (the hub's
-    say RAISE: `?ofset=10` is a 422 naming it, not silently ignored).
+    malformed body as it always does (400), in Indonesian (:data:`INVALID_JSON`). A query
+    follows its schema's `unknown` (the hub's say RAISE: `?ofset=10` is a 422 naming it,
+    not silently ignored).
     """
 
     DEFAULT_UNKNOWN_BY_LOCATION = {
@@ -59,6 +63,13 @@ class OrjsonParser(FlaskParser):
         "query": None,
         "querystring": None,
     }
+    #: webargs' own words (``Invalid JSON body.``, ``Invalid value.``), for a laptop to print
+    DEFAULT_VALIDATION_MESSAGE = "Nilai tidak valid."
+
+    def _handle_invalid_json_error(
+        self, error: Any, req: flask.Request, *args: Any, **kwargs: Any
+    ) -> Any:
+        abort(400, exc=error, messages={"json": [INVALID_JSON]})
 
     def _raw_load_json(self, req: flask.Request) -> Any:
         if not is_json_request(req):

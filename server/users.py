@@ -14,6 +14,7 @@ records, which it would then never receive (revoke, change, enrol again; docs/we
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
@@ -22,12 +23,12 @@ from marshmallow import ValidationError
 
 from schemas.codes import ROLES
 from schemas.scope import sees_everything
-from schemas.validators import validate_wilayah
+from schemas.validators import validate_single_line, validate_wilayah
 from server.audit import AuditEvent
 from server.exceptions import Invalid, Missing, NameTaken, NotAllowed, OutsideScope, StateConflict
 from server.passwords import PASSWORD_ROLES, hash_password, password_problem
 from server.scope import Scope, has_role
-from server.storage import AlreadyExists, HubStorage, NotFound, User
+from server.storage import AlreadyExists, Device, HubStorage, NotFound, User
 from server.timeutil import utc_iso
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "STILL_ENROLLED",
     "UserService",
     "acts_on",
+    "describe",
 ]
 
 #: why a pendamping has no password (they log in through their enrolled laptop)
@@ -61,6 +63,22 @@ def acts_on(actor: User, target: User) -> bool:
     if scope.prefixes is None:
         return True
     return bool(target.wilayah) and all(scope.covers(code) for code in target.wilayah)
+
+
+def describe(user: User, devices: Sequence[Device], locked_for_s: float) -> dict[str, Any]:
+    """What the office sees of a user (never a password hash): role, wilayah, whether they
+    hold a web password, their laptops (active and revoked), and for how many seconds web
+    logins under their name stay locked (:class:`server.web.lockout.LoginLockout`; 0: not)."""
+    theirs = [d for d in devices if d.user.name == user.name]
+    return {
+        "name": user.name,
+        "role": user.role,
+        "wilayah": list(user.wilayah),
+        "web_password": user.password_hash is not None,
+        "devices_active": sum(1 for d in theirs if d.revoked_at is None),
+        "devices_revoked": sum(1 for d in theirs if d.revoked_at is not None),
+        "locked_for_s": math.ceil(locked_for_s),
+    }
 
 
 class UserService:
@@ -89,12 +107,19 @@ class UserService:
         :data:`PASSWORD_ROLES`, and long enough.
 
         :param actor: who adds them, for the audit entry (which never holds the password).
-        :raises Invalid: naming `role`, `wilayah` (its message starts with the bad code)
-            or `password`.
+        :raises Invalid: naming `name` (empty, or with a control character such as a
+            newline or a terminal escape), `role`, `wilayah` (its message starts with the
+            bad code) or `password`.
         :raises NotAllowed: a password for a role that has none (`password`).
         :raises NameTaken: the name is taken (`name`).
         """
         codes = tuple(wilayah)
+        if not name.strip():
+            raise Invalid.on("name", "Nama pengguna wajib diisi.")
+        try:
+            validate_single_line(name)
+        except ValidationError as exc:
+            raise Invalid.on("name", f"Nama pengguna: {exc.messages[0]}") from exc
         if role not in ROLES:
             raise Invalid.on("role", f"Peran harus salah satu dari: {', '.join(ROLES)}.")
         if not sees_everything(role) and not codes:
@@ -187,6 +212,10 @@ class UserService:
         for code in codes:
             if not scope.covers(code):
                 raise OutsideScope.on("wilayah", OUTSIDE_WILAYAH.format(code=code))
+
+    def list(self) -> list[User]:
+        """Every user, by name."""
+        return self.storage.list_users()
 
     def password_holder(self, name: str) -> User:
         """The user `name`, when they may have a web password.

@@ -160,6 +160,7 @@ class BatchWriter:
             updated,
             {name: s.seq for name, s in merged.stamps.items() if s.seq != seq},
             write.device_id if self._quiet(write, row, merged) else None,
+            row.author if row is not None else self._author(write),
         )
 
     @staticmethod
@@ -174,6 +175,14 @@ class BatchWriter:
             or (write.base_seq is not None and row.seq <= write.base_seq)
             or row.quiet_device == write.device_id
         )
+
+    def _author(self, write: Write) -> str | None:
+        """Who creates a record: the user of the device that sent the change (the hub's
+        own knowledge, not the change's claimed `author_id`); for a hub-made write, the
+        office user it names."""
+        if write.device_id == "hub":
+            return write.author_id
+        return self._user(write.device_id)
 
     def _user(self, device_id: str | None) -> str | None:
         if device_id is None or device_id == "hub":

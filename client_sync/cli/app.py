@@ -25,11 +25,19 @@ from client_sync.cli import (
 )
 from client_sync.cli.failures import EXIT_OK, failure_for
 from client_sync.device import default_home
+from client_sync.version import CLIENT_VERSION
+from schemas.click_words import IndonesianGroup, indonesian_click
 
 __all__ = ["COMMANDS", "cli", "main"]
 
 
-@click.group()
+@click.group(cls=IndonesianGroup)
+@click.version_option(
+    CLIENT_VERSION,
+    prog_name="pendamping",
+    message="%(prog)s %(version)s",
+    help="Tampilkan versi lalu keluar.",
+)
 @click.option(
     "--home",
     type=click.Path(file_okay=False, path_type=Path),
@@ -65,7 +73,14 @@ for _command in COMMANDS:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Console entry point; returns the exit code instead of raising."""
+    """Console entry point; returns the exit code instead of raising. click's own words
+    (help, usage errors, prompts) are Indonesian here, those of failures worded after click
+    returned too (:mod:`schemas.click_words`)."""
+    with indonesian_click():
+        return _main(argv)
+
+
+def _main(argv: list[str] | None) -> int:
     try:
         rv = cli.main(args=argv, prog_name="pendamping", standalone_mode=False)
     except Exception as exc:  # a bug too: still one line, never a stack trace

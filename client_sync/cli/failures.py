@@ -19,7 +19,7 @@ exception                 code                line(s) on stderr
 Failure                   its own             its own lines (worded by the command)
 click Abort (Ctrl-C)      EXIT_ERROR          ``Dibatalkan.``
 click UsageError          its own             ``Galat: <message> (lihat `<command> --help`)``
-other ClickException      its own             click's own ``Error: <message>``
+other ClickException      its own             ``Galat: <message>`` (click's words in Indonesian)
 InvalidRecord             EXIT_INVALID        ``field: message``, one line per field
 Unauthorized (401)        EXIT_UNAUTHORIZED   ``Hub menolak laptop ini: <message>.``
 SyncError                 EXIT_HUB            ``Hub tidak dapat dipakai: <message>.``
@@ -37,7 +37,6 @@ data Anda aman di laptop.`` (:class:`~client_sync.errors.HubBusy`: busy past the
 
 from __future__ import annotations
 
-import io
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -52,6 +51,7 @@ from client_sync.errors import (
     Unauthorized,
 )
 from client_sync.schedule import Outcome
+from schemas.click_words import indonesian_click
 from schemas.error_codes import ErrorCode
 
 __all__ = [
@@ -134,9 +134,11 @@ def failure_for(exc: Exception) -> Failure:
         return Failure("Dibatalkan.", EXIT_ERROR)
     if isinstance(exc, click.UsageError):
         hint = f" (lihat `{exc.ctx.command_path} --help`)" if exc.ctx else ""
-        return Failure(f"Galat: {exc.format_message()}{hint}", exc.exit_code)
+        with indonesian_click():  # click words the message when asked (schemas.click_words)
+            return Failure(f"Galat: {exc.format_message()}{hint}", exc.exit_code)
     if isinstance(exc, click.ClickException):
-        return Failure(_click_lines(exc), exc.exit_code)
+        with indonesian_click():
+            return Failure(f"Galat: {exc.format_message()}", exc.exit_code)
     if isinstance(exc, InvalidRecord):
         return Failure(field_lines(exc.errors), EXIT_INVALID)
     if isinstance(exc, Unauthorized):
@@ -148,13 +150,6 @@ def failure_for(exc: Exception) -> Failure:
     if isinstance(exc, OSError):
         return Failure(f"Berkas atau folder tidak dapat dipakai: {exc}", EXIT_ERROR)
     return Failure(f"Galat tak terduga ({type(exc).__name__}): {exc}", EXIT_ERROR)
-
-
-def _click_lines(exc: click.ClickException) -> list[str]:
-    """What click itself prints for `exc` (``Error: <message>``), as lines."""
-    shown = io.StringIO()
-    exc.show(shown)
-    return shown.getvalue().splitlines()
 
 
 def sync_failure(exc: SyncError, pending: int) -> Failure:

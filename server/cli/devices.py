@@ -9,7 +9,7 @@ from __future__ import annotations
 import click
 
 from server.audit import cli_actor
-from server.cli.context import emit, hub, hub_app
+from server.cli.context import emit, hub, hub_app, printable
 from server.devices import describe
 from server.enrolment import issue_code
 from server.exceptions import Missing
@@ -48,11 +48,11 @@ def device() -> None:
 def device_list(ctx: click.Context, as_json: bool) -> None:
     """Daftar laptop: pemilik, kapan terakhir sinkron, antrean dan versi yang dilaporkannya."""
     payload = [describe(d) for d in hub(ctx).devices.list()]
-    lines = [
-        f"{d['device_id']}  {d['name']:<20} {d['user']:<15} terakhir sinkron: "
-        f"{d['last_sync_at'] or 'belum pernah'}"
+    lines = [  # names and versions come from laptops: shown neutralised (printable)
+        f"{d['device_id']}  {printable(d['name']):<20} {printable(d['user']):<15} "
+        f"terakhir sinkron: {d['last_sync_at'] or 'belum pernah'}"
         + (f"  antrean: {d['queue_size']}" if d["queue_size"] is not None else "")
-        + (f"  versi: {d['client_version']}" if d["client_version"] else "")
+        + (f"  versi: {printable(d['client_version'])}" if d["client_version"] else "")
         + (f"  DICABUT {d['revoked_at']}" if d["revoked_at"] else "")
         for d in payload
     ] or ["Belum ada laptop."]

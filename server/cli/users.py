@@ -1,4 +1,4 @@
-"""`pendamping-hub user add | password`: the office's users, their roles and wilayah.
+"""`pendamping-hub user add | list | password`: the office's users, their roles and wilayah.
 
 The rules (who needs a wilayah, who may hold a password, how long) are
 :class:`server.users.UserService`'s; this module reads the command line, calls it, and
@@ -7,15 +7,18 @@ words its refusals as the command line's own.
 
 from __future__ import annotations
 
+import math
 import sys
+from typing import Any
 
 import click
 
 from schemas.codes import ROLES
 from server.audit import cli_actor
-from server.cli.context import hub
+from server.cli.context import emit, hub, printable
 from server.exceptions import HubError, Invalid, NotAllowed
-from server.users import UserService
+from server.users import UserService, describe
+from server.web.lockout import user_key
 
 __all__ = ["user"]
 
@@ -75,6 +78,34 @@ def user_add(
     click.echo(
         f"Pengguna {name} ({role}, wilayah {', '.join(codes) or 'semua'}) ditambahkan"
         + (", dengan kata sandi halaman web." if added.password_hash else ".")
+    )
+
+
+@user.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Cetak sebagai JSON.")
+@click.pass_context
+def user_list(ctx: click.Context, as_json: bool) -> None:
+    """Daftar pengguna: peran, wilayah, laptop, kata sandi web, dan apakah login web terkunci."""
+    state = hub(ctx)
+    devices = state.devices.list()
+    payload = [
+        describe(u, devices, state.lockout.locked_for(user_key(u.name))) for u in state.users.list()
+    ]
+    lines = [_user_line(u) for u in payload] or ["Belum ada pengguna."]
+    emit(as_json, payload, lines)
+
+
+def _user_line(user: dict[str, Any]) -> str:
+    """One row of `user list`, its name and wilayah neutralised (:func:`printable`)."""
+    wilayah = ", ".join(user["wilayah"]) or "semua"
+    laptops = f"{user['devices_active']} aktif" + (
+        f", {user['devices_revoked']} dicabut" if user["devices_revoked"] else ""
+    )
+    locked = math.ceil(user["locked_for_s"] / 60)
+    status = f"login web terkunci {locked} menit lagi" if locked else "aktif"
+    return (
+        f"{printable(user['name']):<15} {user['role']:<11} wilayah: {printable(wilayah):<20} "
+        f"laptop: {laptops:<20} web: {'ya' if user['web_password'] else 'tidak':<5} {status}"
     )
 
 

@@ -5,10 +5,12 @@ Every backend implements :class:`HubStorage` and passes the one contract suite i
 Writes happen inside :meth:`HubStorage.write`, one transaction per call: a push either lands
 whole or not at all.
 
-Hub-wide back-pressure state (buckets, failures, the write queue) is the
-:class:`~server.storage.limits.LimitStore` facet, reached as :attr:`HubStorage.limits`; what
-the office's people pages read and change (users, wilayah, laptops' last pushes) is the
-:class:`~server.storage.people.PeopleStore` facet, :attr:`HubStorage.people`.
+Hub-wide back-pressure state (buckets, failures, the write queue, the jobs' lease) is the
+:class:`~server.storage.limits.LimitStore` facet, reached as :attr:`HubStorage.limits`;
+what the scheduled jobs keep (their runs, silent laptops, the online backup) is the
+:class:`~server.storage.jobs.JobStore` facet, :attr:`HubStorage.jobs`; what the office's
+people page changes and reads beside the users (a wilayah, the laptops' last pushes) is
+the :class:`~server.storage.people.PeopleStore` facet, :attr:`HubStorage.people`.
 
 Exceptions::
 
@@ -24,11 +26,15 @@ import abc
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from server.audit import AuditEntry, AuditEvent, link
+from server.storage.jobs import JobRun, JobStore, SilentDevice
 from server.storage.limits import LimitStore, QueuePlace
 from server.storage.people import LastPush, PeopleStore
+
+if TYPE_CHECKING:
+    from server.storage.office import OfficeReads
 
 __all__ = [
     "AlreadyExists",
@@ -37,6 +43,8 @@ __all__ = [
     "Device",
     "DeviceReport",
     "HubStorage",
+    "JobRun",
+    "JobStore",
     "LastPush",
     "LimitStore",
     "NotFound",
@@ -45,6 +53,7 @@ __all__ = [
     "QueuePlace",
     "RecordRow",
     "ScopeExit",
+    "SilentDevice",
     "StorageError",
     "User",
     "WriteSession",
@@ -127,6 +136,9 @@ class RecordRow:
     #: the device whose write at `seq` it already holds exactly (its change was applied as
     #: sent on top of what it had), so its pulls skip this record; None: nobody
     quiet_device: str | None = None
+    #: the user whose change created the record (a device's user, or the office user of a
+    #: hub-made write); kept from the first write, later writes never change it
+    author: str | None = None
 
     @property
     def hlc(self) -> str:
@@ -328,7 +340,17 @@ class HubStorage(abc.ABC):
     @property
     @abc.abstractmethod
     def people(self) -> PeopleStore:
-        """The users and laptops as the office's pages read and change them."""
+        """A user's wilayah and the laptops' last pushes, as the office's pages need them."""
+
+    @property
+    @abc.abstractmethod
+    def office(self) -> OfficeReads:
+        """The district office's reads over the read model (server/storage/office.py)."""
+
+    @property
+    @abc.abstractmethod
+    def jobs(self) -> JobStore:
+        """What the scheduled jobs keep: their runs, silent laptops, the online backup."""
 
     # -- people and laptops -------------------------------------------------------------
 
@@ -340,6 +362,10 @@ class HubStorage(abc.ABC):
     @abc.abstractmethod
     def get_user(self, name: str) -> User:
         """:raises NotFound: no such user."""
+
+    @abc.abstractmethod
+    def list_users(self) -> list[User]:
+        """Every user, by name."""
 
     @abc.abstractmethod
     def set_password_hash(

@@ -10,8 +10,9 @@ UNLOGGED table).
 
 Every method takes the time as wall-clock seconds (``now``) from the caller, never from a
 clock of its own: monotonic clocks differ between processes, and tests move time by hand.
-The policy (how many, how long, what to answer) stays in :mod:`server.throttle` and
-:mod:`server.web.lockout`; a store only keeps the numbers and changes each one atomically.
+The policy (how many, how long, what to answer) stays in :mod:`server.throttle`,
+:mod:`server.web.lockout` and :mod:`server.jobs.runner` (the jobs' lease); a store only
+keeps the numbers and changes each one atomically.
 """
 
 from __future__ import annotations
@@ -99,6 +100,26 @@ class LimitStore(abc.ABC):
         """Take `ticket` out of the queue; with `pace_sample` (seconds per change the push
         took), move the measured pace towards it: ``pace += weight * (sample - pace)``.
         Leaving twice, or a ticket that lapsed, does nothing more."""
+
+    # -- leases (one holder hub-wide, e.g. of the scheduled jobs) -----------------------
+
+    @abc.abstractmethod
+    def take_lease(self, name: str, owner: str, now: float, ttl_s: float) -> bool:
+        """Take lease `name` for `owner` until ``now + ttl_s``, or renew it: atomically, it
+        is granted when nobody holds it, when its holder's time ran out by `now`, or when
+        `owner` holds it already.
+
+        :returns: whether `owner` holds it now (False: another owner holds it still).
+        """
+
+    @abc.abstractmethod
+    def release_lease(self, name: str, owner: str) -> None:
+        """Give up lease `name` if `owner` holds it (another's hold is left alone)."""
+
+    @abc.abstractmethod
+    def lease_holder(self, name: str, now: float) -> tuple[str, float] | None:
+        """:returns: the owner of lease `name` and when its hold ends, if it is held at
+        `now`; None when it is free or lapsed."""
 
     @abc.abstractmethod
     def close(self) -> None:

@@ -43,6 +43,15 @@ def take_tickets(opener: Callable[[], LimitStore], count: int) -> list[int]:
         store.close()
 
 
+def take_lease_in_child(opener: Callable[[], LimitStore], owner: str) -> bool:
+    """In a child process: try to take the lease "jobs" for `owner`."""
+    store = opener()
+    try:
+        return store.take_lease("jobs", owner, NOW, 30.0)
+    finally:
+        store.close()
+
+
 def _in_processes(target: Callable[..., Any], *args: Any, processes: int = 2) -> list[Any]:
     context = multiprocessing.get_context("spawn")  # no fork of a process holding connections
     with context.Pool(processes) as pool:
@@ -162,6 +171,40 @@ class LimitStoreContract:
         assert (last.ahead_pushes, last.ahead_changes) == (80, 80)
 
     # -- waiting for the writer (HubStorage.waiting_for_writer) -------------------------
+
+    def test_a_free_lease_is_taken_and_held_for_its_time(self, limits, twin):
+        assert limits.lease_holder("jobs", NOW) is None
+        assert limits.take_lease("jobs", "a", NOW, 30.0)
+        assert twin.lease_holder("jobs", NOW + 29) == ("a", NOW + 30)
+        assert not twin.take_lease("jobs", "b", NOW + 29, 30.0)
+        assert limits.lease_holder("jobs", NOW + 30) is None  # lapsed at its end
+
+    def test_a_holder_renews_its_lease_and_another_takes_it_only_once_lapsed(self, limits, twin):
+        assert limits.take_lease("jobs", "a", NOW, 30.0)
+        assert limits.take_lease("jobs", "a", NOW + 20, 30.0)  # renewed until NOW + 50
+        assert not twin.take_lease("jobs", "b", NOW + 45, 30.0)
+        assert twin.take_lease("jobs", "b", NOW + 50, 30.0)
+        assert limits.lease_holder("jobs", NOW + 50) == ("b", NOW + 80)
+        assert not limits.take_lease("jobs", "a", NOW + 51, 30.0)
+
+    def test_a_released_lease_is_free_and_only_its_holder_can_release_it(self, limits, twin):
+        assert limits.take_lease("jobs", "a", NOW, 30.0)
+        twin.release_lease("jobs", "b")
+        assert limits.lease_holder("jobs", NOW) == ("a", NOW + 30)
+        limits.release_lease("jobs", "a")
+        assert twin.take_lease("jobs", "b", NOW + 1, 30.0)
+
+    def test_leases_of_different_names_are_independent(self, limits):
+        assert limits.take_lease("jobs", "a", NOW, 30.0)
+        assert limits.take_lease("other", "b", NOW, 30.0)
+
+    def test_exactly_one_of_two_processes_gets_a_free_lease(self, limits, limits_opener):
+        context = multiprocessing.get_context("spawn")
+        with context.Pool(2) as pool:
+            granted = pool.starmap(take_lease_in_child, [(limits_opener, o) for o in "ab"])
+        assert sorted(granted) == [False, True]
+        holder = limits.lease_holder("jobs", NOW)
+        assert holder == ("ab"[granted.index(True)], NOW + 30)
 
     @staticmethod
     def _hold_writer(storage: HubStorage, seconds: float) -> tuple[threading.Thread, float]:

@@ -2,8 +2,9 @@
 :class:`PeopleStore` facet, reached as :attr:`server.storage.HubStorage.people`.
 
 Kept beside :class:`~server.storage.base.HubStorage` rather than in it so the office's needs
-(every user, a wilayah change, each laptop's last push) stay one small interface with its
-own contract (:mod:`server.storage.people_testing`). The rules (who may change whose
+(a wilayah change, each laptop's last push) stay one small interface with its
+own contract (:mod:`server.storage.people_testing`). The users themselves are
+:meth:`HubStorage.list_users`. The rules (who may change whose
 wilayah) are :class:`server.users.UserService`'s; a store only reads and writes, each write
 audited in its own transaction.
 """
@@ -13,12 +14,8 @@ from __future__ import annotations
 import abc
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from server.audit import AuditEvent
-
-if TYPE_CHECKING:
-    from server.storage.base import User
 
 __all__ = ["LastPush", "PeopleStore"]
 
@@ -40,11 +37,7 @@ class LastPush:
 
 
 class PeopleStore(abc.ABC):
-    """The users and the laptops' last pushes, for the office's pages."""
-
-    @abc.abstractmethod
-    def list_users(self) -> list[User]:
-        """Every user, by name."""
+    """A user's wilayah and the laptops' last pushes, for the office's pages."""
 
     @abc.abstractmethod
     def set_wilayah(self, name: str, wilayah: Sequence[str], audit: AuditEvent) -> None:

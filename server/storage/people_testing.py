@@ -25,15 +25,6 @@ def _push(storage: HubStorage, device_id: str, at: str, action: str, **statuses:
 class PeopleStoreContract:
     """Every behaviour of ``storage.people`` the office's pages rely on."""
 
-    def test_users_are_listed_by_name(self, storage: HubStorage):
-        assert storage.people.list_users() == []
-        storage.add_user(User("siti", "pendamping", ("31.71.01",)), _T0)
-        storage.add_user(User("ani", "supervisor", ("31.71",), "hash"), _T0)
-        assert storage.people.list_users() == [
-            User("ani", "supervisor", ("31.71",), "hash"),
-            User("siti", "pendamping", ("31.71.01",)),
-        ]
-
     def test_a_wilayah_change_is_kept_and_audited_together(self, storage: HubStorage):
         storage.add_user(User("siti", "pendamping", ("31.71.01",)), _T0)
         event = AuditEvent(_T1, "bu-kasi", "set_wilayah", {"user": "siti"})

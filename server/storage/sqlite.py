@@ -41,14 +41,20 @@ from server.storage.base import (
     WriterWait,
     WriteSession,
 )
+from server.storage.jobs import JobStore
 from server.storage.limits import LimitStore
 from server.storage.migrations import apply_migrations
+from server.storage.office import OfficeReads
 from server.storage.people import PeopleStore
+from server.storage.read_columns import read_columns
+from server.storage.sqlite_jobs import SQLiteJobStore
 from server.storage.sqlite_limits import SQLiteLimitStore
+from server.storage.sqlite_office import SQLiteOfficeReads, save_programs
 from server.storage.sqlite_people import SQLitePeopleStore
+from server.storage.sqlite_scope import scope_sql as _scope_sql
 from server.storage.sqlite_threads import ThreadConnections
 
-__all__ = ["SQLiteStorage"]
+__all__ = ["SQLiteStorage", "read_audit"]
 
 _CHUNK = 500  # bound parameters per IN (...) query, well under SQLite's limit
 #: While a write waits within a bound, SQLite's busy handler sleeps at most this long per
@@ -167,23 +173,6 @@ def _select_conflicts(
     return [_conflict(dict(zip(names, row, strict=True))) for row in cursor.fetchall()]
 
 
-def _scope_sql(scopes: Sequence[str] | None, column: str = "kelurahan") -> tuple[str, list[str]]:
-    """SQL matching a kelurahan `column` against wilayah prefixes on segment boundaries.
-
-    A range on the text (`31.71.01.` up to `31.71.01/`, '/' being '.' + 1) rather than LIKE,
-    so `_` and `%` mean nothing and SQLite can use an index.
-    """
-    if scopes is None:
-        return "1", []
-    if not scopes:
-        return "0", []
-    parts, params = [], []
-    for scope in scopes:
-        parts.append(f"({column} = ? OR ({column} > ? AND {column} < ?))")
-        params += [scope, scope + ".", scope + "/"]
-    return "(" + " OR ".join(parts) + ")", params
-
-
 def _pull_rows(
     conn: sqlite3.Connection,
     scopes: Sequence[str] | None,
@@ -216,7 +205,7 @@ def _records_for(conn: sqlite3.Connection, record_ids: Sequence[str]) -> dict[st
         marks = ",".join("?" * len(chunk))
         for row in conn.execute(
             "SELECT id, entity, kelurahan, seq, deleted, data, clocks, created_at, updated_at,"
-            f" quiet_device FROM records WHERE id IN ({marks})",
+            f" quiet_device, author FROM records WHERE id IN ({marks})",
             chunk,
         ):
             found[row[0]] = _record(row)
@@ -237,6 +226,7 @@ def _record(row: Sequence[Any]) -> RecordRow:
         row[8],
         seqs,
         row[9],
+        row[10],
     )
 
 
@@ -277,13 +267,23 @@ class _SQLiteWrite(WriteSession):
         changes: Iterable[ChangeRow],
         conflicts: Iterable[ConflictRow],
     ) -> None:
+        records = list(records)
+        # The office's read model (migration 0007) in the same statement: its columns come
+        # from the data this write holds decoded already; `author` is kept from the insert.
         self._conn.executemany(
             "INSERT INTO records (id, entity, kelurahan, seq, deleted, data, clocks, hlc, nik,"
-            " created_at, updated_at, quiet_device) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " created_at, updated_at, quiet_device, author, visited_utc, purpose,"
+            " review_state, beneficiary_id, request_status, status_since, name_key)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (id) DO UPDATE SET kelurahan = excluded.kelurahan, seq = excluded.seq,"
             " deleted = excluded.deleted, data = excluded.data, clocks = excluded.clocks,"
             " hlc = excluded.hlc, nik = excluded.nik, updated_at = excluded.updated_at,"
-            " quiet_device = excluded.quiet_device",
+            " quiet_device = excluded.quiet_device,"
+            " author = COALESCE(records.author, excluded.author),"
+            " visited_utc = excluded.visited_utc, purpose = excluded.purpose,"
+            " review_state = excluded.review_state, beneficiary_id = excluded.beneficiary_id,"
+            " request_status = excluded.request_status, status_since = excluded.status_since,"
+            " name_key = excluded.name_key",
             (
                 (
                     r.id,
@@ -298,10 +298,13 @@ class _SQLiteWrite(WriteSession):
                     r.created_at,
                     r.updated_at,
                     r.quiet_device,
+                    r.author,
+                    *read_columns(r),
                 )
                 for r in records
             ),
         )
+        save_programs(self._conn, [r for r in records if r.entity == "beneficiary"])
         self._conn.executemany(
             "INSERT INTO changes (change_id, device_id, author_id, entity, record_id, hlc, fields,"
             " received_at, receipt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -376,7 +379,7 @@ class _SQLiteWrite(WriteSession):
     def records_of_beneficiary(self, beneficiary_id: str) -> list[RecordRow]:
         rows = self._conn.execute(
             "SELECT id, entity, kelurahan, seq, deleted, data, clocks, created_at, updated_at,"
-            " quiet_device FROM records WHERE entity != 'beneficiary' AND deleted = 0"
+            " quiet_device, author FROM records WHERE entity != 'beneficiary' AND deleted = 0"
             " AND json_extract(data, '$.beneficiary_id') = ? ORDER BY seq",
             (beneficiary_id,),
         ).fetchall()
@@ -474,6 +477,14 @@ class SQLiteStorage(HubStorage):
         self._people = SQLitePeopleStore(
             self._transaction, self._conn, lambda conn, event: _SQLiteWrite(conn).audit(event)
         )
+        self._office = SQLiteOfficeReads(self._conn, self.path)
+        self._jobs = SQLiteJobStore(
+            self.path,
+            self._transaction,
+            self._conn,
+            lambda conn, event: _SQLiteWrite(conn).audit(event),
+            busy_timeout_ms,
+        )
         #: this thread's bound on waiting for the writer (:meth:`waiting_for_writer`)
         self._local = threading.local()
 
@@ -511,6 +522,14 @@ class SQLiteStorage(HubStorage):
     @property
     def people(self) -> PeopleStore:
         return self._people
+
+    @property
+    def office(self) -> OfficeReads:
+        return self._office
+
+    @property
+    def jobs(self) -> JobStore:
+        return self._jobs
 
     @contextmanager
     def waiting_for_writer(self, seconds: float) -> Iterator[WriterWait]:
@@ -604,6 +623,14 @@ class SQLiteStorage(HubStorage):
         if row is None:
             raise NotFound(f"no user {name!r}")
         return _user(*row)
+
+    def list_users(self) -> list[User]:
+        rows = (
+            self._conn()
+            .execute("SELECT name, role, wilayah, password_hash FROM users ORDER BY name")
+            .fetchall()
+        )
+        return [_user(*row) for row in rows]
 
     def set_password_hash(
         self, name: str, password_hash: str | None, audit: AuditEvent | None = None
@@ -863,21 +890,28 @@ class SQLiteStorage(HubStorage):
             ).fetchone()
             if row is not None:
                 after = row[0]
-        # Read in pages: one long SELECT would hold a WAL snapshot (and the checkpoint)
-        # open for as long as the caller takes; positions only grow, so paging is exact.
-        while True:
-            # Each column as its type and its bytes: a tampered BLOB or non-UTF-8 text
-            # cannot fail the read; AuditEntry.from_stored marks such an entry.
-            rows = conn.execute(
-                "SELECT position, typeof(at), CAST(at AS BLOB), typeof(actor),"
-                " CAST(actor AS BLOB), typeof(device_id), CAST(device_id AS BLOB),"
-                " typeof(action), CAST(action AS BLOB), typeof(detail), CAST(detail AS BLOB),"
-                " typeof(prev_hash), CAST(prev_hash AS BLOB), typeof(hash), CAST(hash AS BLOB)"
-                " FROM audit WHERE position > ? ORDER BY position LIMIT 1000",
-                (after,),
-            ).fetchall()
-            for row in rows:
-                yield AuditEntry.from_stored(row)
-            if len(rows) < 1000:
-                return
-            after = rows[-1][0]
+        yield from read_audit(conn, after)
+
+
+def read_audit(conn: sqlite3.Connection, after: int = 0) -> Iterator[AuditEntry]:
+    """The audit entries of the database on `conn` above position `after`, as stored (also
+    how a backup file's chain is read before it is trusted, server/storage/sqlite_backup.py).
+    """
+    # Read in pages: one long SELECT would hold a WAL snapshot (and the checkpoint)
+    # open for as long as the caller takes; positions only grow, so paging is exact.
+    while True:
+        # Each column as its type and its bytes: a tampered BLOB or non-UTF-8 text
+        # cannot fail the read; AuditEntry.from_stored marks such an entry.
+        rows = conn.execute(
+            "SELECT position, typeof(at), CAST(at AS BLOB), typeof(actor),"
+            " CAST(actor AS BLOB), typeof(device_id), CAST(device_id AS BLOB),"
+            " typeof(action), CAST(action AS BLOB), typeof(detail), CAST(detail AS BLOB),"
+            " typeof(prev_hash), CAST(prev_hash AS BLOB), typeof(hash), CAST(hash AS BLOB)"
+            " FROM audit WHERE position > ? ORDER BY position LIMIT 1000",
+            (after,),
+        ).fetchall()
+        for row in rows:
+            yield AuditEntry.from_stored(row)
+        if len(rows) < 1000:
+            return
+        after = rows[-1][0]

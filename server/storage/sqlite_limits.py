@@ -26,8 +26,8 @@ from server.storage.sqlite_threads import ThreadConnections
 __all__ = ["SQLiteLimitStore"]
 
 #: the layout's version, kept in PRAGMA user_version; another one is dropped and rebuilt
-_VERSION = 1
-_TABLES = ("buckets", "failures", "holds", "tickets", "pace")
+_VERSION = 2
+_TABLES = ("buckets", "failures", "holds", "tickets", "pace", "leases")
 _SCHEMA = """
 CREATE TABLE buckets (key TEXT PRIMARY KEY, tokens REAL NOT NULL, at REAL NOT NULL,
                       full_at REAL NOT NULL) WITHOUT ROWID;
@@ -41,6 +41,8 @@ CREATE TABLE tickets (ticket INTEGER PRIMARY KEY AUTOINCREMENT, cost INTEGER NOT
                       expires_at REAL NOT NULL);
 CREATE INDEX tickets_expiry ON tickets (expires_at);
 CREATE TABLE pace (name TEXT PRIMARY KEY, value REAL NOT NULL) WITHOUT ROWID;
+CREATE TABLE leases (name TEXT PRIMARY KEY, owner TEXT NOT NULL, expires_at REAL NOT NULL)
+    WITHOUT ROWID;
 """
 
 
@@ -218,3 +220,32 @@ class SQLiteLimitStore(LimitStore):
                 " DO UPDATE SET value = value + ? * (excluded.value - value)",
                 (pace_sample, weight),
             )
+
+    # -- leases -------------------------------------------------------------------------
+
+    def take_lease(self, name: str, owner: str, now: float, ttl_s: float) -> bool:
+        with self._atomic() as conn:
+            row = conn.execute(
+                "SELECT owner, expires_at FROM leases WHERE name = ?", (name,)
+            ).fetchone()
+            if row is not None and row[0] != owner and row[1] > now:
+                return False
+            conn.execute(
+                "INSERT OR REPLACE INTO leases (name, owner, expires_at) VALUES (?, ?, ?)",
+                (name, owner, now + ttl_s),
+            )
+            return True
+
+    def release_lease(self, name: str, owner: str) -> None:
+        with self._atomic() as conn:
+            conn.execute("DELETE FROM leases WHERE name = ? AND owner = ?", (name, owner))
+
+    def lease_holder(self, name: str, now: float) -> tuple[str, float] | None:
+        row = (
+            self._conn()
+            .execute("SELECT owner, expires_at FROM leases WHERE name = ?", (name,))
+            .fetchone()
+        )
+        if row is None or row[1] <= now:
+            return None
+        return str(row[0]), float(row[1])

@@ -1,4 +1,4 @@
-"""The SQLite :class:`~server.storage.people.PeopleStore`: users and laptops' last pushes.
+"""The SQLite :class:`~server.storage.people.PeopleStore`: wilayah, laptops' last pushes.
 
 It shares the hub database and its transactions with :class:`SQLiteStorage` (given as
 callables, so this module holds no connection of its own). A laptop's last push is read
@@ -15,7 +15,7 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 from server.audit import AuditEvent
-from server.storage.base import NotFound, User
+from server.storage.base import NotFound
 from server.storage.people import PUSH_ACTIONS, LastPush, PeopleStore
 
 __all__ = ["SQLitePeopleStore"]
@@ -37,12 +37,6 @@ class SQLitePeopleStore(PeopleStore):
         self._transaction = transaction
         self._conn = conn
         self._audit = audit
-
-    def list_users(self) -> list[User]:
-        rows = self._conn().execute(
-            "SELECT name, role, wilayah, password_hash FROM users ORDER BY name"
-        )
-        return [User(name, role, tuple(json.loads(w)), pw) for name, role, w, pw in rows]
 
     def set_wilayah(self, name: str, wilayah: Sequence[str], audit: AuditEvent) -> None:
         with self._transaction() as conn:

@@ -15,8 +15,9 @@ does the same)::
 The suite speaks only the interface of :mod:`server.storage.base`: no SQL, no HTTP, no
 merge rule, so a PostgreSQL backend runs it unchanged. It needs pytest, which only the
 ``[dev]`` extra installs; nothing outside the tests imports this module. The limits'
-part of the contract is in :mod:`server.storage.limits_testing`, the people's in
-:mod:`server.storage.people_testing`, both inherited here.
+part of the contract is in :mod:`server.storage.limits_testing`, the jobs' in
+:mod:`server.storage.jobs_testing`, the people page's in :mod:`server.storage.people_testing`,
+all inherited here.
 """
 
 from __future__ import annotations
@@ -41,7 +42,9 @@ from server.storage.base import (
     StorageError,
     User,
 )
+from server.storage.jobs_testing import JobStoreContract
 from server.storage.limits_testing import LimitStoreContract
+from server.storage.office_testing import OfficeReadsContract
 from server.storage.people_testing import PeopleStoreContract
 
 __all__ = ["StorageContract", "change_row", "conflict_row", "record_row"]
@@ -140,7 +143,9 @@ class _Boom(Exception):
     """Raised inside a write block to make it fail."""
 
 
-class StorageContract(LimitStoreContract, PeopleStoreContract):
+class StorageContract(
+    LimitStoreContract, OfficeReadsContract, JobStoreContract, PeopleStoreContract
+):
     """Every behaviour of :class:`HubStorage` and :class:`WriteSession` that callers rely on,
     and of its hub-wide limits (:class:`~server.storage.limits_testing.LimitStoreContract`).
 
@@ -192,6 +197,16 @@ class StorageContract(LimitStoreContract, PeopleStoreContract):
         with pytest.raises(AlreadyExists):
             storage.add_user(User("ani", "admin", ()), T1)
         assert storage.get_user("ani") == User("ani", "pendamping", ("31.71.01",))
+
+    def test_users_are_listed_by_name_with_their_role_wilayah_and_password(
+        self, storage: HubStorage
+    ):
+        assert storage.list_users() == []
+        budi = User("budi", "pendamping", ("31.71.01",))
+        ani = User("ani", "supervisor", ("31.71", "31.72"), "hash-of-password")
+        storage.add_user(budi, T0)
+        storage.add_user(ani, T1)
+        assert storage.list_users() == [ani, budi]
 
     def test_unknown_user_raises_not_found(self, storage: HubStorage):
         with pytest.raises(NotFound):

@@ -13,9 +13,14 @@ from collections.abc import Callable
 
 from server.storage import LimitStore
 
-__all__ = ["LoginLockout"]
+__all__ = ["LoginLockout", "user_key"]
 
 _PREFIX = "login:"
+
+
+def user_key(name: str) -> str:
+    """The lockout key of the user name typed at login (case does not matter)."""
+    return f"user:{name.casefold()}"
 
 
 class LoginLockout:

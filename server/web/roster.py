@@ -72,7 +72,7 @@ def read_roster(storage: HubStorage, viewer: User, now: datetime, silent_days: i
             devices.setdefault(device.user.name, []).append(device)
     pushes = storage.people.last_pushes([d.device_id for ds in devices.values() for d in ds])
     people = []
-    for user in storage.people.list_users():
+    for user in storage.list_users():
         if user.name not in devices and user.role != "pendamping":
             continue
         if not scope.covers_any(user.wilayah):

@@ -80,9 +80,9 @@ def test_every_daemon_round_outcome_has_an_exit_code():
     assert set(ROUND_EXIT_CODES) == set(Outcome)
 
 
-def test_another_click_error_is_worded_as_click_words_it():
+def test_another_click_error_is_one_galat_line_in_indonesian():
     failure = failure_for(click.FileError("data.csv", "tidak ada"))
-    assert failure.lines == ["Error: Could not open file 'data.csv': tidak ada"]
+    assert failure.lines == ["Galat: Berkas 'data.csv' tidak dapat dibuka: tidak ada"]
     assert failure.exit_code == 1
 
 

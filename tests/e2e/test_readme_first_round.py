@@ -193,6 +193,8 @@ def test_the_first_round_in_readme_works_as_written(office):
             continue
         done = walk.run(command)
         said[subject] = done.stdout + done.stderr
+        # the walk's transcript, for a closing note: pytest -rP shows it
+        print(f"$ {shlex.join(walk.argv(command)[3:]) or subject}\n{said[subject]}")
         if subject == "enroll-code":
             walk.values[README_CODE] = done.stdout.split()[-1]
         elif subject == "enroll":

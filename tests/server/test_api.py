@@ -17,10 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import werkzeug.exceptions
 from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from schemas.error_codes import ErrorCode
 from server.app import create_app
 from server.enrolment import issue_code
 from server.storage import HubStorage, User
@@ -559,6 +561,19 @@ def test_invalid_json_is_a_400(ani: Laptop):
     response = ani.push_body(gzip.compress(b'{"protocol": 1, "changes": [', mtime=0))
     assert response.status_code == 400
     assert response.get_json()["error"] == "bad_request"
+    assert response.get_json()["errors"] == {"json": ["Badan permintaan bukan JSON yang sah."]}
+    assert response.get_json()["message"] == "Permintaan tidak dapat dibaca."
+
+
+def test_every_plain_http_error_has_an_indonesian_message(hub_app):
+    from server.errors import _MESSAGES, answer
+
+    assert {code for code in ErrorCode if code.generic} <= _MESSAGES.keys()
+    with hub_app.test_request_context():
+        teapot = answer(werkzeug.exceptions.ImATeapot()).get_json()
+        busy = answer(werkzeug.exceptions.ServiceUnavailable()).get_json()
+    assert teapot["message"] == "Permintaan tidak dapat dilayani (HTTP 418)."
+    assert busy["message"] == "Hub sedang tidak dapat melayani; coba lagi nanti."
 
 
 def test_a_batch_without_its_envelope_fields_is_refused_naming_them(ani: Laptop):

@@ -195,6 +195,53 @@ def test_a_photo_the_hub_already_holds_needs_no_byte_from_a_second_laptop(siti: 
     assert head.headers["Upload-Offset"] == head.headers["Upload-Length"] == str(len(data))
 
 
+def test_a_long_filename_is_kept_to_its_first_200_characters(siti: Laptop, uploads):
+    data = jpeg(3000)
+    response = siti.call(
+        "POST",
+        CREATE,
+        Upload_Length=str(len(data)),
+        Upload_Metadata=metadata(sha256=sha(data), media_type="image/jpeg", filename="r" * 5000),
+    )
+    assert response.status_code == 201
+    (sidecar,) = uploads.glob("*.json")
+    assert json.loads(sidecar.read_text())["filename"] == "r" * 200
+
+
+def test_a_finished_upload_keeps_nothing_in_uploads(siti: Laptop, enroll, blobs, uploads):
+    data = jpeg(2500)
+    location = siti.upload(data)
+    budi = enroll("budi")
+    again = budi.create(data)  # a photo the hub holds: complete from the start
+
+    assert list(uploads.iterdir()) == []
+    assert siti.head(location).headers["Upload-Offset"] == "2500"
+    assert budi.head(again.headers["Location"]).headers["Upload-Offset"] == "2500"
+    assert budi.head(location).status_code == 404  # siti's upload, not budi's
+    assert list(uploads.iterdir()) == []
+    assert sorted(p.name for p in blobs.iterdir()) == [sha(data), f"{sha(data)}.json"]
+
+
+def test_files_a_finished_upload_left_behind_go_at_its_next_head(siti: Laptop, uploads):
+    data = jpeg(2500)
+    location = siti.upload(data)
+    upload_id = location.rsplit("/", 1)[1]
+    (uploads / f"{upload_id}.json").write_text(  # as a hub before this change left it
+        json.dumps(
+            {
+                "device_id": siti.device_id,
+                "sha256": sha(data),
+                "media_type": "image/jpeg",
+                "upload_length": 2500,
+                "created_at": "2026-11-23T00:00:00Z",
+            }
+        )
+    )
+
+    assert siti.head(location).headers["Upload-Offset"] == "2500"
+    assert list(uploads.iterdir()) == []
+
+
 def test_a_second_creation_naming_another_length_starts_the_upload_afresh(siti: Laptop):
     data = jpeg(3000)
     location = siti.create(data).headers["Location"]

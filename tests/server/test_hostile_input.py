@@ -57,11 +57,16 @@ HOSTILE = {
     "zero width": "Sri\u200bWah\ufeffyuni",
     "astral": "Ibu 🦽 ꦱꦿꦶ 𝕊𝕣𝕚",
 }
+#: Control characters are refused by the schemas since issue 15 (a NUL anywhere; a newline
+#: in a one-line field such as a name): tests/schemas/test_control_characters.py. The rest
+#: of HOSTILE is stored and served back literally.
+REFUSED = {"nul"}
+NOT_ONE_LINE = {"crlf"}
 #: The same kind of string, exactly at each field's limit (characters, not bytes).
 AT_LIMIT = {
     "name": ("ꦱ'<" * 70)[:200],
     "address": ("'; DROP TABLE records; -- <script>" * 20)[:500],
-    "findings": ("{{7*7}}\x00\u202e🦽" * 1500)[:10_000],
+    "findings": ("{{7*7}}\r\n\u202e🦽" * 1500)[:10_000],
 }
 
 
@@ -83,8 +88,11 @@ def test_injection_shaped_strings_reach_a_second_laptop_byte_for_byte(laptops, h
     tables_before = hub_tables(hub_app)
     siti, budi = laptops.enroll("siti"), laptops.enroll("budi")
     sent: dict[tuple[str, str], dict[str, Any]] = {}
-    for text in HOSTILE.values():
-        data = beneficiary(name=text, address=text, nik=None)
+    for kind, text in HOSTILE.items():
+        if kind in REFUSED:
+            continue
+        name = "Ibu Sri" if kind in NOT_ONE_LINE else text
+        data = beneficiary(name=name, address=text, nik=None)
         person = siti.store.add("beneficiary", data)
         sent["beneficiary", person] = data
         call = visit(person, kelurahan=KELURAHAN, findings=text, follow_up=text)

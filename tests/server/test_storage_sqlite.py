@@ -8,7 +8,12 @@ from pathlib import Path
 
 import pytest
 
-pytest.register_assert_rewrite("server.storage.testing", "server.storage.limits_testing")
+pytest.register_assert_rewrite(
+    "server.storage.testing",
+    "server.storage.limits_testing",
+    "server.storage.office_testing",
+    "server.storage.jobs_testing",
+)
 
 from server.storage.sqlite import WAL_AUTOCHECKPOINT_PAGES, SQLiteStorage  # noqa: E402
 from server.storage.sqlite_limits import SQLiteLimitStore  # noqa: E402

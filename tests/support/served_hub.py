@@ -6,6 +6,7 @@ it: both need the hub as the district office runs it, a separate process over a 
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -53,12 +54,16 @@ class ServedHub:
         self.cli("user", "add", user, "--role", "pendamping", "--wilayah", wilayah)
         return self.cli("enroll-code", user).split()[-1]
 
-    def start(self, threads: int = 4, workers: int = 1, log: Path | None = None) -> None:
+    def start(
+        self, threads: int = 4, workers: int = 1, log: Path | None = None, jobs: bool = False
+    ) -> None:
         """Serve, and return once the hub answers its health check.
 
         :param workers: passed as `--workers N` only when above 1, so the default command
             line is the one the hub has always had.
         :param log: where the hub's stdout and stderr go (appended); by default nowhere.
+        :param jobs: run the hub's scheduled jobs (docs/jobs.md). Off by default, so that a
+            test or a benchmark never meets a backup the hub catches up on at its start.
         :raises RuntimeError: the hub exited or did not answer within 30 s; the message
             ends with the last line of `log` when there is one.
         """
@@ -83,6 +88,7 @@ class ServedHub:
                 command,
                 stdout=output or subprocess.DEVNULL,
                 stderr=output or subprocess.DEVNULL,
+                env={**os.environ, "PENDAMPING_HUB_JOBS_ENABLED": "true" if jobs else "false"},
             )
         finally:
             if output is not None:

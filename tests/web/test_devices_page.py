@@ -121,7 +121,7 @@ def test_adding_a_pendamping_is_audited_with_the_supervisors_name(
 def test_a_refused_pendamping_comes_back_on_the_form_and_nothing_is_written(
     logged_in: Web, hub_storage: HubStorage, name, wilayah, status, message
 ):
-    users_before = hub_storage.people.list_users()
+    users_before = hub_storage.list_users()
     audit_before = len(list(hub_storage.iter_audit()))
     answer = _post(logged_in, "/web/perangkat/tambah", {"name": name, "wilayah": wilayah})
     page = answer.get_data(as_text=True)
@@ -129,7 +129,7 @@ def test_a_refused_pendamping_comes_back_on_the_form_and_nothing_is_written(
     form = page[page.index('id="tambah"') :]
     assert message in form and 'class="field-error"' in form
     assert f'value="{name}"' in form  # the form comes back as sent
-    assert hub_storage.people.list_users() == users_before
+    assert hub_storage.list_users() == users_before
     assert len(list(hub_storage.iter_audit())) == audit_before
 
 
@@ -255,7 +255,7 @@ def test_every_form_is_refused_without_its_csrf_token(
     assert answer.status_code == 400
     assert len(list(hub_storage.iter_audit())) == audit_before
     assert hub_storage.get_device(siti.store.identity.device_id).revoked_at is None
-    assert [u.name for u in hub_storage.people.list_users()] == ["bu-kasi", "siti"]
+    assert [u.name for u in hub_storage.list_users()] == ["bu-kasi", "siti"]
 
 
 def test_the_pages_need_a_login_before_any_action(web: Web, siti: FieldDevice, hub_app: Flask):

@@ -18,6 +18,7 @@ from server.timeutil import utc_iso
 from server.web import bp
 from server.web.forms import LoginForm
 from server.web.i18n import gettext, lazy_gettext
+from server.web.lockout import user_key
 from server.web.shell import fingerprint, render, session_user, storage
 
 __all__ = ["WRONG_LOGIN"]
@@ -53,7 +54,7 @@ def login():
         notice = gettext("Anda sudah keluar.")
     if form.validate_on_submit():
         name = (form.name.data or "").strip()  # DataRequired: never empty here
-        keys = (f"user:{name.casefold()}", f"ip:{request.remote_addr}")
+        keys = (user_key(name), f"ip:{request.remote_addr}")
         lockout = hub_state().lockout
         user = None
         if not lockout.locked_for(*keys):

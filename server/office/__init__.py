@@ -1,0 +1,36 @@
+"""The district office's read side: the queries its pages make, Ringkasan, and exports.
+
+    queries.OfficeQueries   visits, beneficiary search and page, ABF requests, coverage;
+                            every method takes a Scope (server/scope.py)
+    summary.summary         the Ringkasan counts
+    exports                 visits | beneficiaries | requests as XLSX or CSV, streamed;
+                            a kind is one definition (columns + rows), see `register`
+    periods                 days and months in the office's time zone
+    writers                 the XLSX and CSV writers, and the atomic file write
+
+No SQL and no Flask request here: the storage's OfficeReads facet reads the read model
+(server/storage/office.py), and the pages and `pendamping-hub export` call these. See
+docs/office.md.
+"""
+
+from __future__ import annotations
+
+from server.office.exports import KINDS, ExportKind, export_file, export_to, register
+from server.office.periods import OfficeCalendar, Period
+from server.office.queries import OfficeQueries, Page
+from server.office.summary import Summary, is_silent, summary
+
+__all__ = [
+    "KINDS",
+    "ExportKind",
+    "OfficeCalendar",
+    "OfficeQueries",
+    "Page",
+    "Period",
+    "Summary",
+    "export_file",
+    "export_to",
+    "is_silent",
+    "register",
+    "summary",
+]

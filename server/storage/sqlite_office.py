@@ -1,0 +1,451 @@
+"""The office's reads on SQLite (:class:`~server.storage.office.OfficeReads`), and the
+programme side table the writer keeps.
+
+Each list and count walks one of migration 0007's partial indexes, named with INDEXED BY
+as the pull does (SQLite has no statistics here to choose by), and checks every filter in
+the index; only the rows a page returns are joined to their beneficiary and decoded.
+Exports read one snapshot on a connection of their own, in chunks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from collections.abc import Callable, Generator, Sequence
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from server.storage.base import RecordRow, StorageError
+from server.storage.office import (
+    BeneficiaryItem,
+    HistoryEntry,
+    OfficeReads,
+    ProgramCoverage,
+    RecordFilter,
+    RecordView,
+    RequestItem,
+    Scopes,
+    StatusCount,
+    UnvisitedCounts,
+    UnvisitedItem,
+    VisitItem,
+)
+from server.storage.read_columns import REVIEW_WAITING, name_key, programs_of
+from server.storage.sqlite_scope import scope_sql
+
+__all__ = ["SQLiteOfficeReads", "save_programs"]
+
+#: rows an export fetches at a time
+EXPORT_CHUNK = 1000
+#: a visit's time is kept to the second; created_at to the millisecond
+_VISIT_TIME = "%Y-%m-%dT%H:%M:%SZ"
+#: the live visits that point at a beneficiary and were visited since a moment
+_VISITED_SINCE = (
+    "SELECT beneficiary_id FROM records INDEXED BY office_visits WHERE entity = 'visit'"
+    " AND deleted = 0 AND visited_utc >= ? AND beneficiary_id IS NOT NULL"
+)
+_VIEW_COLUMNS = (
+    "r.id, r.entity, r.kelurahan, r.author, r.created_at, r.updated_at, r.data,"
+    " json_extract(b.data, '$.name'), json_extract(b.data, '$.nik')"
+)
+
+
+def save_programs(conn: sqlite3.Connection, beneficiaries: Sequence[RecordRow]) -> None:
+    """Keep `beneficiary_programs` for these beneficiaries as written now (in the write's
+    transaction): one row per programme of each live one, none for a tombstone."""
+    if not beneficiaries:
+        return
+    conn.executemany(
+        "DELETE FROM beneficiary_programs WHERE record_id = ?", ((r.id,) for r in beneficiaries)
+    )
+    conn.executemany(
+        "INSERT OR IGNORE INTO beneficiary_programs (program, kelurahan, name_key, record_id,"
+        " author) VALUES (?, ?, ?, ?, ?)",
+        (
+            (program, r.kelurahan, name_key(str(r.data.get("name") or "")), r.id, r.author)
+            for r in beneficiaries
+            for program in programs_of(r)
+        ),
+    )
+
+
+def _visit_time(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).strftime(_VISIT_TIME)
+
+
+def _created_time(moment: dt.datetime) -> str:
+    utc = moment.astimezone(dt.UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def _where(entity: str, scopes: Scopes, where: RecordFilter, alias: str) -> tuple[str, list[Any]]:
+    """The WHERE of a list over live records of `entity` (alias `alias`) in scope."""
+    a = alias
+    parts = [f"{a}.entity = '{entity}'", f"{a}.deleted = 0"]
+    params: list[Any] = []
+    if entity == "visit":
+        column, fmt = f"{a}.visited_utc", _visit_time
+    else:
+        column, fmt = f"{a}.created_at", _created_time
+    if where.start is not None:
+        parts.append(f"{column} >= ?")
+        params.append(fmt(where.start))
+    if where.end is not None:
+        parts.append(f"{column} < ?")
+        params.append(fmt(where.end))
+    for prefixes in (scopes, where.wilayah):
+        sql, values = scope_sql(prefixes, f"{a}.kelurahan")
+        if values or sql != "1":
+            parts.append(sql)
+            params += values
+    for name, value in (
+        ("author", where.author),
+        ("purpose", where.purpose),
+        ("review_state", where.review_state),
+        ("request_status", where.status),
+    ):
+        if value is not None:
+            parts.append(f"{a}.{name} = ?")
+            params.append(value)
+    if where.program is not None:
+        owner = f"{a}.id" if entity == "beneficiary" else f"{a}.beneficiary_id"
+        parts.append(f"{owner} IN (SELECT record_id FROM beneficiary_programs WHERE program = ?)")
+        params.append(where.program)
+    return " AND ".join(parts), params
+
+
+def _nothing(scopes: Scopes, where: RecordFilter | None = None) -> bool:
+    """No wilayah at all (an empty scope): nothing to read. Asked before the query, since
+    SQLite cannot plan ``WHERE 0`` with INDEXED BY."""
+    empty = scopes is not None and not scopes
+    return empty or (where is not None and where.wilayah is not None and not where.wilayah)
+
+
+def _no_rows() -> Generator[RecordView, None, None]:
+    yield from ()
+
+
+def _view(row: Sequence[Any]) -> RecordView:
+    return RecordView(
+        row[0], row[1], row[2], row[3], row[4], row[5], orjson.loads(row[6]), row[7], row[8]
+    )
+
+
+class SQLiteOfficeReads(OfficeReads):
+    """:param conn: the calling thread's connection (the storage's).
+    :param path: the database file, for the exports' connections of their own."""
+
+    def __init__(self, conn: Callable[[], sqlite3.Connection], path: Path) -> None:
+        self._conn = conn
+        self._path = path
+
+    def _all(self, sql: str, params: Sequence[Any]) -> list[Any]:
+        try:
+            return self._conn().execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise StorageError(f"office query failed: {exc}") from exc
+
+    # -- Kunjungan ------------------------------------------------------------------------
+
+    def visits(
+        self,
+        scopes: Scopes,
+        where: RecordFilter,
+        limit: int,
+        after: tuple[str, str] | None = None,
+    ) -> list[VisitItem]:
+        if _nothing(scopes, where):
+            return []
+        sql, params = _where("visit", scopes, where, "v")
+        if after is not None:
+            sql += " AND v.visited_utc <= ? AND (v.visited_utc < ? OR v.id < ?)"
+            params += [after[0], after[0], after[1]]
+        rows = self._all(
+            "SELECT v.id, v.kelurahan, json_extract(v.data, '$.visited_at'), v.purpose,"
+            " v.author, v.review_state, v.beneficiary_id, json_extract(b.data, '$.name'),"
+            " json_extract(b.data, '$.nik'), v.visited_utc"
+            " FROM records AS v INDEXED BY office_visits"
+            " LEFT JOIN records AS b ON b.id = v.beneficiary_id"
+            f" WHERE {sql} ORDER BY v.visited_utc DESC, v.id DESC LIMIT ?",
+            [*params, limit],
+        )
+        return [
+            VisitItem(
+                id=row[0],
+                kelurahan=row[1],
+                visited_at=row[2],
+                purpose=row[3],
+                author=row[4],
+                review_state=row[5] or REVIEW_WAITING,
+                beneficiary_id=row[6],
+                beneficiary_name=row[7],
+                beneficiary_nik=row[8],
+                key=(row[9] or "", row[0]),
+            )
+            for row in rows
+        ]
+
+    def count_visits(self, scopes: Scopes, where: RecordFilter) -> int:
+        if _nothing(scopes, where):
+            return 0
+        sql, params = _where("visit", scopes, where, "v")
+        return self._all(
+            f"SELECT COUNT(*) FROM records AS v INDEXED BY office_visits WHERE {sql}", params
+        )[0][0]
+
+    # -- Penerima manfaat -------------------------------------------------------------------
+
+    def search_beneficiaries(self, scopes: Scopes, text: str, limit: int) -> list[BeneficiaryItem]:
+        if _nothing(scopes):
+            return []
+        text = text.strip()
+        if not text:
+            return []
+        scope, scope_params = scope_sql(scopes, "r.kelurahan")
+        if text.isascii() and text.isdigit():
+            # ':' sorts right after '9': every NIK that starts with `text`
+            match, order, index = "r.nik >= ? AND r.nik < ?", "r.nik", "records_nik"
+            params: list[Any] = [text, text + ":"]
+        else:
+            escaped = name_key(text).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            match, order = "r.name_key LIKE ? ESCAPE '\\'", "r.name_key, r.id"
+            index, params = "office_beneficiary_names", [f"%{escaped}%"]
+        rows = self._all(
+            "SELECT r.id, r.kelurahan, r.data, r.author FROM records AS r"
+            f" INDEXED BY {index} WHERE r.entity = 'beneficiary' AND r.deleted = 0"
+            f" AND {match} AND {scope} ORDER BY {order} LIMIT ?",
+            [*params, *scope_params, limit],
+        )
+        found = []
+        for record_id, kelurahan, data_json, author in rows:
+            data = orjson.loads(data_json)
+            found.append(
+                BeneficiaryItem(
+                    record_id,
+                    str(data.get("name") or ""),
+                    data.get("nik"),
+                    kelurahan,
+                    data.get("birth_date"),
+                    list(data.get("programs") or []),
+                    author,
+                )
+            )
+        return found
+
+    def beneficiary_records(self, beneficiary_id: str) -> list[RecordView]:
+        rows = self._all(
+            f"SELECT {_VIEW_COLUMNS} FROM records AS r INDEXED BY records_beneficiary"
+            " LEFT JOIN records AS b ON b.id = ?"
+            " WHERE json_extract(r.data, '$.beneficiary_id') = ? AND r.entity != 'beneficiary'"
+            " AND r.deleted = 0"
+            " ORDER BY r.entity = 'device_request', COALESCE(r.visited_utc, r.created_at), r.id",
+            (beneficiary_id, beneficiary_id),
+        )
+        return [_view(row) for row in rows]
+
+    def history(self, record_id: str) -> list[HistoryEntry]:
+        rows = self._all(
+            "SELECT c.change_id, c.received_at, c.device_id, d.name,"
+            " CASE WHEN c.device_id = 'hub' THEN c.author_id ELSE d.user_name END,"
+            " c.fields, json_extract(c.receipt, '$.status')"
+            " FROM changes AS c LEFT JOIN devices AS d ON d.device_id = c.device_id"
+            " WHERE c.record_id = ? ORDER BY c.rowid",
+            (record_id,),
+        )
+        return [
+            HistoryEntry(
+                change_id=change_id,
+                received_at=received_at,
+                device_id=device_id,
+                device_name=device_name,
+                user=user,
+                fields=orjson.loads(fields),
+                status=status,
+            )
+            for change_id, received_at, device_id, device_name, user, fields, status in rows
+            if status != "rejected"
+        ]
+
+    # -- Permohonan ABF ---------------------------------------------------------------------
+
+    def requests_by_status(self, scopes: Scopes) -> list[StatusCount]:
+        if _nothing(scopes):
+            return []
+        scope, params = scope_sql(scopes)
+        rows = self._all(
+            "SELECT request_status, COUNT(*), MIN(status_since) FROM records"
+            " INDEXED BY office_requests WHERE entity = 'device_request' AND deleted = 0"
+            f" AND request_status IS NOT NULL AND {scope}"
+            " GROUP BY request_status ORDER BY request_status",
+            params,
+        )
+        return [StatusCount(*row) for row in rows]
+
+    def requests(
+        self,
+        scopes: Scopes,
+        where: RecordFilter,
+        limit: int,
+        after: tuple[str, str] | None = None,
+    ) -> list[RequestItem]:
+        if _nothing(scopes, where):
+            return []
+        sql, params = _where("device_request", scopes, where, "r")
+        if after is not None:
+            sql += " AND r.status_since >= ? AND (r.status_since > ? OR r.id > ?)"
+            params += [after[0], after[0], after[1]]
+        rows = self._all(
+            "SELECT r.id, r.kelurahan, r.request_status, r.status_since,"
+            " json_extract(r.data, '$.device_type'), r.beneficiary_id,"
+            " json_extract(b.data, '$.name'), json_extract(b.data, '$.nik'), r.author,"
+            " r.created_at FROM records AS r INDEXED BY office_requests"
+            " LEFT JOIN records AS b ON b.id = r.beneficiary_id"
+            f" WHERE {sql} AND r.request_status IS NOT NULL"
+            " ORDER BY r.status_since, r.id LIMIT ?",
+            [*params, limit],
+        )
+        return [
+            RequestItem(
+                id=row[0],
+                kelurahan=row[1],
+                status=row[2],
+                since=row[3],
+                device_type=row[4],
+                beneficiary_id=row[5],
+                beneficiary_name=row[6],
+                beneficiary_nik=row[7],
+                author=row[8],
+                created_at=row[9],
+                key=(row[3], row[0]),
+            )
+            for row in rows
+        ]
+
+    # -- Ringkasan ---------------------------------------------------------------------------
+
+    def count_open_conflicts(self, scopes: Scopes) -> int:
+        scope, params = scope_sql(scopes)
+        return self._all(
+            f"SELECT COUNT(*) FROM conflicts WHERE resolved_at IS NULL AND {scope}", params
+        )[0][0]
+
+    # -- Cakupan ------------------------------------------------------------------------------
+
+    def coverage(
+        self, scopes: Scopes, start: dt.datetime, end: dt.datetime
+    ) -> list[ProgramCoverage]:
+        if _nothing(scopes):
+            return []
+        scope, params = scope_sql(scopes, "bp.kelurahan")
+        rows = self._all(
+            "SELECT bp.program, COUNT(*), TOTAL(bp.record_id IN"
+            f" ({_VISITED_SINCE} AND visited_utc < ?))"
+            f" FROM beneficiary_programs AS bp WHERE {scope}"
+            " GROUP BY bp.program ORDER BY bp.program",
+            [_visit_time(start), _visit_time(end), *params],
+        )
+        return [ProgramCoverage(program, count, int(visited)) for program, count, visited in rows]
+
+    def unvisited_counts(self, scopes: Scopes, program: str, since: dt.datetime) -> UnvisitedCounts:
+        if _nothing(scopes):
+            return UnvisitedCounts(0)
+        scope, params = scope_sql(scopes, "bp.kelurahan")
+        rows = self._all(
+            "SELECT bp.kelurahan, COALESCE(bp.author, ''), COUNT(*)"
+            " FROM beneficiary_programs AS bp WHERE bp.program = ?"
+            f" AND {scope} AND bp.record_id NOT IN ({_VISITED_SINCE})"
+            " GROUP BY bp.kelurahan, bp.author",
+            [program, *params, _visit_time(since)],
+        )
+        by_kelurahan: dict[str, int] = {}
+        by_author: dict[str, int] = {}
+        for kelurahan, author, count in rows:
+            by_kelurahan[kelurahan] = by_kelurahan.get(kelurahan, 0) + count
+            by_author[author] = by_author.get(author, 0) + count
+        return UnvisitedCounts(sum(by_kelurahan.values()), by_kelurahan, by_author)
+
+    def unvisited(
+        self,
+        scopes: Scopes,
+        program: str,
+        since: dt.datetime,
+        limit: int,
+        after: tuple[str, str, str] | None = None,
+    ) -> list[UnvisitedItem]:
+        if _nothing(scopes):
+            return []
+        scope, params = scope_sql(scopes, "bp.kelurahan")
+        keyset, keys = "", []
+        if after is not None:
+            keyset, keys = " AND (bp.kelurahan, bp.name_key, bp.record_id) > (?, ?, ?)", list(after)
+        rows = self._all(
+            "SELECT bp.record_id, json_extract(b.data, '$.name'), json_extract(b.data, '$.nik'),"
+            " bp.kelurahan, bp.author, (SELECT MAX(v.visited_utc)"
+            "   FROM records AS v INDEXED BY records_beneficiary"
+            "   WHERE json_extract(v.data, '$.beneficiary_id') = +bp.record_id"
+            "   AND v.entity != 'beneficiary' AND v.entity = 'visit' AND v.deleted = 0),"
+            " bp.name_key FROM beneficiary_programs AS bp"
+            " JOIN records AS b ON b.id = bp.record_id"
+            f" WHERE bp.program = ? AND {scope}{keyset}"
+            f" AND bp.record_id NOT IN ({_VISITED_SINCE})"
+            " ORDER BY bp.kelurahan, bp.name_key, bp.record_id LIMIT ?",
+            [program, *params, *keys, _visit_time(since), limit],
+        )
+        return [
+            UnvisitedItem(
+                id=row[0],
+                name=row[1] or "",
+                nik=row[2],
+                kelurahan=row[3],
+                author=row[4],
+                last_visit=row[5],
+                key=(row[3], row[6], row[0]),
+            )
+            for row in rows
+        ]
+
+    # -- exports ------------------------------------------------------------------------------
+
+    def export_rows(
+        self, entity: str, scopes: Scopes, where: RecordFilter
+    ) -> Generator[RecordView, None, None]:
+        if entity not in ("visit", "beneficiary", "device_request"):
+            raise ValueError(f"unknown entity {entity!r}")
+        if _nothing(scopes, where):
+            return _no_rows()
+        sql, params = _where(entity, scopes, where, "r")
+        if entity == "visit":
+            source, order = "records AS r INDEXED BY office_visits", "r.visited_utc, r.id"
+        elif entity == "beneficiary":
+            source, order = "records AS r INDEXED BY office_beneficiary_names", "r.name_key, r.id"
+        elif entity == "device_request":
+            source, order = "records AS r", "r.created_at, r.id"
+        else:
+            raise ValueError(f"unknown entity {entity!r}")
+        owner = "r.id" if entity == "beneficiary" else "r.beneficiary_id"
+        query = (
+            f"SELECT {_VIEW_COLUMNS} FROM {source} LEFT JOIN records AS b ON b.id = {owner}"
+            f" WHERE {sql} ORDER BY {order}"
+        )
+        return self._stream(query, params)
+
+    def _stream(self, query: str, params: Sequence[Any]) -> Generator[RecordView, None, None]:
+        """Rows of `query` from one snapshot, on a connection of the export's own (a
+        generator left half-read must not leave the thread's connection in a transaction)."""
+        try:
+            conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise StorageError(f"cannot open {self._path} for an export: {exc}") from exc
+        with closing(conn):
+            try:
+                conn.execute("PRAGMA query_only = ON")
+                conn.execute("BEGIN")
+                cursor = conn.execute(query, params)
+                while rows := cursor.fetchmany(EXPORT_CHUNK):
+                    for row in rows:
+                        yield _view(row)
+            except sqlite3.Error as exc:
+                raise StorageError(f"export read failed: {exc}") from exc
