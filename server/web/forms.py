@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, PasswordField, StringField
+from wtforms import BooleanField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, Length, Optional, Regexp
 
 from server.passwords import MAX_PASSWORD_LENGTH
@@ -19,6 +20,7 @@ __all__ = [
     "VALUE_MAX",
     "AddPendampingForm",
     "BundleForm",
+    "ExportForm",
     "LoginForm",
     "LogoutForm",
     "ResolveForm",
@@ -137,3 +139,32 @@ class BundleForm(FlaskForm):
     )
     #: an admin's explicit word, as `import-bundle --allow-revoked` (ignored for others)
     allow_revoked = BooleanField(_l("Terima juga bundle dari laptop yang sudah dicabut"))
+
+
+class ExportForm(FlaskForm):
+    """A download: what (a kind of :data:`server.office.exports.KINDS`), which period (a
+    month or a day), whose (a pendamping, a wilayah, a programme), and as what. The kind,
+    pendamping and programme choices are set per request; OfficeQueries checks the rest."""
+
+    kind = SelectField(_l("Data"), validate_choice=True)
+    month = StringField(
+        _l("Bulan"), validators=[Optional(), Length(max=7, message=_l("Bulan: YYYY-MM."))]
+    )
+    day = StringField(
+        _l("Tanggal"), validators=[Optional(), Length(max=10, message=_l("Tanggal: YYYY-MM-DD."))]
+    )
+    pendamping = SelectField(_l("Pendamping"), validate_choice=True)
+    wilayah = StringField(
+        _l("Wilayah atau kelurahan"),
+        validators=[Optional(), Length(max=40, message=_l("Terlalu banyak kode wilayah."))],
+    )
+    program = SelectField(_l("Program"), validate_choice=True)
+    format = SelectField(
+        _l("Format"),
+        choices=[
+            SelectChoice("xlsx", _l("XLSX (Excel)")),
+            SelectChoice("csv", _l("CSV, dipisah koma")),
+            SelectChoice("csv;", _l("CSV, titik koma (Excel Indonesia)")),
+        ],
+        validate_choice=True,
+    )

@@ -1,7 +1,7 @@
 """The shell and the Pendamping & perangkat and Ekspor & bundle pages in a real headless
 Chromium (Playwright) against the hub served by waitress, at the office's 1366×768: log
 in, switch to English and back, add a pendamping, issue an enrolment code, revoke a laptop
-through its confirm step, upload a USB bundle and read the report. A screenshot of every
+through its confirm step, upload a USB bundle and read the report, download an XLSX and read it back. A screenshot of every
 state is saved in the test's tmp dir (`--basetemp DIR` keeps them)."""
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import openpyxl
 import pytest
 from flask import Flask
 
@@ -140,7 +141,23 @@ def test_an_office_day_on_the_devices_and_bundle_pages(
             e.actor for e in hub_storage.iter_audit() if e.action.startswith(("web_b", "bun"))
         }
         assert actors == {"bu-kasi"}
+
+        form = page.locator("form#unduh")
+        form.get_by_label("Data").select_option("beneficiaries")
+        form.get_by_label("Format").select_option("xlsx")
+        shot("12-export-form")
+        with page.expect_download() as download:
+            form.get_by_role("button", name="Unduh").click()
+        saved = tmp_path / download.value.suggested_filename
+        download.value.save_as(saved)
+        sheet = openpyxl.load_workbook(saved).active
+        header = [cell.value for cell in sheet[1]]
+        rows = list(sheet.iter_rows(min_row=2))
+        names = sorted(row[header.index("Nama")].value for row in rows)
+        assert names == ["Ibu Sri Wahyuni", "Ibu Tuti"]  # siti's by sync, budi's by bundle
+        niks = [row[header.index("NIK")] for row in rows]
+        assert all(c.data_type == "s" and len(c.value) == 16 for c in niks)
     finally:
         siti.close()
         budi.close()
-    assert sorted(p.name for p in shots.iterdir())[-1] == "11-bundle-report.png"
+    assert sorted(p.name for p in shots.iterdir())[-1] == "12-export-form.png"

@@ -240,7 +240,7 @@ def test_a_laptop_of_another_wilayah_cannot_be_revoked_or_even_shown(
         ("/web/perangkat/siti/wilayah", {"w-siti-wilayah": "31.71.02"}),
         ("/web/perangkat/siti/kode", {}),
         ("/web/perangkat/laptop/{device}/cabut", {"reason": "x"}),
-        ("/web/bundle/unggah", {}),
+        ("/web/ekspor/bundle", {}),
     ],
 )
 def test_every_form_is_refused_without_its_csrf_token(
@@ -259,6 +259,6 @@ def test_every_form_is_refused_without_its_csrf_token(
 
 
 def test_the_pages_need_a_login_before_any_action(web: Web, siti: FieldDevice, hub_app: Flask):
-    for path in ("/web/perangkat", "/web/bundle"):
+    for path in ("/web/perangkat", "/web/ekspor"):
         answer = web.client.get(path)
         assert answer.status_code == 303 and answer.headers["Location"] == "/web/login"

@@ -26,7 +26,7 @@ from tests.web.conftest import Web, csrf_of
 EMPTY_PAGES = {
     "/web/": ("Belum ada pendamping atau laptop di wilayah ini.", "Add a pendamping"),
     "/web/perangkat": ("Tambah pendamping", "No pendamping or laptop in this wilayah yet."),
-    "/web/bundle": ("Unggah bundle USB", "Upload a USB bundle"),
+    "/web/ekspor": ("Unggah bundle USB", "Upload a USB bundle"),
     "/web/conflicts": ("Tidak ada konflik terbuka.", "No open conflicts."),
 }
 
@@ -120,11 +120,11 @@ def _bundle(laptop: FieldDevice, tmp_path: Path, **fields) -> bytes:
 def _upload(web: Web, data: bytes, name: str = "siti.zip", **extra):
     """POST the form as a browser does; the body is built here, in memory (the test
     client would spool a large one to a temporary file it never closes)."""
-    token = csrf_of(web.client.get("/web/bundle"))
+    token = csrf_of(web.client.get("/web/ekspor"))
     form = {"csrf_token": token, "bundle": FileStorage(io.BytesIO(data), name), **extra}
     boundary, body = encode_multipart(form)
     return web.client.post(
-        "/web/bundle/unggah",
+        "/web/ekspor/bundle",
         data=body,
         content_type=f"multipart/form-data; boundary={boundary}",
     )
@@ -157,7 +157,7 @@ def test_a_file_that_is_no_bundle_is_refused_with_the_reason_and_nothing_written
     assert "foto.zip: Bundle ditolak, tidak ada yang disimpan:" in body and "bukan zip" in body
     assert len(list(hub_storage.iter_audit())) == before
     missing = logged_in.client.post(
-        "/web/bundle/unggah", data={"csrf_token": csrf_of(logged_in.client.get("/web/bundle"))}
+        "/web/ekspor/bundle", data={"csrf_token": csrf_of(logged_in.client.get("/web/ekspor"))}
     )
     assert missing.status_code == 422 and "Pilih berkas bundle." in missing.get_data(as_text=True)
 
