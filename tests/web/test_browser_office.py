@@ -1,8 +1,9 @@
 """The shell and the Pendamping & perangkat and Ekspor & bundle pages in a real headless
 Chromium (Playwright) against the hub served by waitress, at the office's 1366×768: log
 in, switch to English and back, add a pendamping, issue an enrolment code, revoke a laptop
-through its confirm step, upload a USB bundle and read the report, download an XLSX and read it back. A screenshot of every
-state is saved in the test's tmp dir (`--basetemp DIR` keeps them)."""
+through its confirm step, upload a USB bundle and read the report, download an XLSX and
+read it back. A screenshot of every state is saved in the test's tmp dir (`--basetemp DIR`
+keeps them)."""
 
 from __future__ import annotations
 

@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from flask import Response, current_app, g
-from wtforms.fields.choices import SelectChoice
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # stubs lag 3.3
 
 from server.audit import AuditEvent
 from server.bundle import BundleLimits, ImportSummary, import_bundle
