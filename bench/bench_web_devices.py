@@ -6,7 +6,7 @@ entries, as an admin (every laptop) and as a supervisor of one kota (half of the
 
 Rendered in-process through Flask's test client (no socket: the figure is the hub's own
 time), p50 and p95 of `--runs` renders each, beside DESIGN.md §7's floor measured in this
-run. The laptops' last pushes are read through migration 0011's partial index, one seek
+run. The laptops' last pushes are read through migration 0009's partial index, one seek
 per laptop; without it each would scan the audit chain.
 """
 

@@ -3,7 +3,7 @@
 It shares the hub database and its transactions with :class:`SQLiteStorage` (given as
 callables, so this module holds no connection of its own). A laptop's last push is read
 from its newest ``push`` / ``bundle_import`` audit entry through the partial index of
-migration 0011, one index seek per laptop: the push path writes nothing more for it.
+migration 0009, one index seek per laptop: the push path writes nothing more for it.
 """
 
 from __future__ import annotations
