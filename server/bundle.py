@@ -19,7 +19,7 @@ import hmac
 import re
 import zipfile
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -95,6 +95,7 @@ def import_bundle(
     limits: BundleLimits | None = None,
     attachments: AttachmentStore | None = None,
     actor: str = "hub",
+    authorise: Callable[[Device], None] | None = None,
 ) -> ImportSummary:
     """Check the bundle at `path` and apply it as its device's push.
 
@@ -104,6 +105,9 @@ def import_bundle(
     :param hub: the hub's storage and sync service (:func:`server.state.hub_state`).
     :param allow_revoked: take a bundle from a revoked device (an admin's explicit choice).
     :param attachments: where the photos go; without it they are checked but not kept.
+    :param authorise: called with the signing device before anything is written; it raises
+        (a :class:`~server.exceptions.HubError`) to refuse the bundle, e.g. a supervisor's
+        upload of a laptop outside their wilayah.
     :raises BundleRefused: anything is wrong; nothing was written.
     :raises OSError: the file cannot be read.
     """
@@ -120,6 +124,8 @@ def import_bundle(
         signature = read_small(bundle, infos[SIGNATURE], SIGNATURE_MAX_BYTES)
         manifest = _parse_manifest(manifest_bytes)
         device = _authenticate(hub, manifest, manifest_bytes, signature)
+        if authorise is not None:
+            authorise(device)
         _check_manifest(manifest, infos)
         if device.revoked_at and not allow_revoked:
             raise BundleRefused(

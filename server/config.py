@@ -92,6 +92,9 @@ DEFAULTS: dict[str, object] = {
     "WEB_SILENT_DAYS": 7,
     # Times on the pages are shown in this offset from UTC (7: WIB, 8: WITA, 9: WIT).
     "WEB_UTC_OFFSET_HOURS": 7,
+    # The largest USB bundle the Ekspor & bundle page takes as an upload (1 GiB: waitress's
+    # own request limit); the bundle's parts keep their own limits (BundleLimits).
+    "WEB_BUNDLE_MAX_BYTES": 1024 * 1024 * 1024,
     # -- scheduled jobs (docs/jobs.md) -----------------------------------------------------
     # Run them in `serve` at all (one process of the hub runs them, whichever holds the lease).
     "JOBS_ENABLED": True,

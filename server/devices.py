@@ -2,6 +2,8 @@
 
 `pendamping-hub device` (server/cli/devices.py) and the district office's pages call this;
 enrolment codes are :mod:`server.enrolment`'s. A refusal is a :mod:`server.exceptions`.
+The pages revoke as a user (:meth:`DeviceService.revoke_as`): a supervisor only the laptops
+of pendamping inside their wilayah (:func:`server.users.acts_on`), an admin any.
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ from typing import Any
 
 from server.audit import AuditEvent
 from server.exceptions import Missing
-from server.storage import Device, HubStorage, NotFound
+from server.storage import Device, HubStorage, NotFound, User
 from server.timeutil import utc_iso
+from server.users import acts_on
 
 __all__ = ["DeviceService", "Revocation", "describe"]
 
@@ -69,6 +72,20 @@ class DeviceService:
             return self.storage.get_device(device_id)
         except NotFound:
             raise Missing(f"Tidak ada laptop dengan ID {device_id}.") from None
+
+    def revoke_as(self, actor: User, device_id: str, reason: str | None = None) -> Revocation:
+        """Revoke `device_id` for an office user, audited with their name.
+
+        :raises Missing: no such laptop, or one whose owner lies outside `actor`'s wilayah
+            (the two are not told apart).
+        """
+        try:
+            found = self.storage.get_device(device_id)
+        except NotFound:
+            found = None
+        if found is None or not acts_on(actor, found.user):
+            raise Missing(f"Tidak ada laptop dengan ID {device_id} di wilayah Anda.")
+        return self.revoke(device_id, reason, actor=actor.name)
 
     def revoke(self, device_id: str, reason: str | None = None, *, actor: str) -> Revocation:
         """Revoke `device_id`: every later call with its token is refused (401

@@ -5,6 +5,11 @@ all-seeing admin, :func:`schemas.scope.sees_everything`), that each code is a Ke
 wilayah, which roles may hold a password (:data:`server.passwords.PASSWORD_ROLES`) and how
 long it must be. `pendamping-hub user` (server/cli/users.py) and the district office's
 pages call this; each refusal is a :mod:`server.exceptions` naming the field.
+
+The office's pages act as a user (``*_as``): a supervisor adds and moves only pendamping
+whose every wilayah code lies inside their own, an admin anyone. A pendamping with a laptop
+still enrolled keeps their wilayah: the laptop's pull cursor has passed the new area's older
+records, which it would then never receive (revoke, change, enrol again; docs/web.md).
 """
 
 from __future__ import annotations
@@ -20,19 +25,44 @@ from schemas.codes import ROLES
 from schemas.scope import sees_everything
 from schemas.validators import validate_single_line, validate_wilayah
 from server.audit import AuditEvent
-from server.exceptions import Invalid, Missing, NameTaken, NotAllowed
+from server.exceptions import Invalid, Missing, NameTaken, NotAllowed, OutsideScope, StateConflict
 from server.passwords import PASSWORD_ROLES, hash_password, password_problem
-from server.scope import has_role
+from server.scope import Scope, has_role
 from server.storage import AlreadyExists, Device, HubStorage, NotFound, User
 from server.timeutil import utc_iso
 
-__all__ = ["NO_PASSWORD_FOR_PENDAMPING", "UserService", "describe"]
+__all__ = [
+    "NO_PASSWORD_FOR_PENDAMPING",
+    "OUTSIDE_WILAYAH",
+    "STILL_ENROLLED",
+    "UserService",
+    "acts_on",
+    "describe",
+]
 
 #: why a pendamping has no password (they log in through their enrolled laptop)
 NO_PASSWORD_FOR_PENDAMPING = (
     "Hanya supervisor dan admin yang memakai kata sandi (halaman web); "
     "pendamping masuk lewat laptop yang terdaftar."
 )
+
+#: a wilayah code outside the acting supervisor's own (the field: `wilayah`)
+OUTSIDE_WILAYAH = "Wilayah {code} berada di luar wilayah Anda."
+#: why a pendamping with an enrolled laptop keeps their wilayah (the field: `wilayah`)
+STILL_ENROLLED = (
+    "Wilayah {name} tidak dapat diubah selama laptopnya masih terdaftar: laptop itu tidak "
+    "akan menerima data lama wilayah barunya. Cabut laptopnya setelah datanya terkirim, "
+    "ubah wilayahnya, lalu daftarkan laptopnya lagi dengan kode baru."
+)
+
+
+def acts_on(actor: User, target: User) -> bool:
+    """May `actor` (a supervisor or admin) act on the pendamping `target`: is every code
+    of their wilayah inside the actor's scope? A pendamping with no wilayah is an admin's."""
+    scope = Scope.of(actor)
+    if scope.prefixes is None:
+        return True
+    return bool(target.wilayah) and all(scope.covers(code) for code in target.wilayah)
 
 
 def describe(user: User, devices: Sequence[Device], locked_for_s: float) -> dict[str, Any]:
@@ -94,11 +124,7 @@ class UserService:
             raise Invalid.on("role", f"Peran harus salah satu dari: {', '.join(ROLES)}.")
         if not sees_everything(role) and not codes:
             raise Invalid.on("wilayah", "Wilayah wajib untuk pendamping dan supervisor.")
-        for code in codes:
-            try:
-                validate_wilayah(code)
-            except ValidationError as exc:
-                raise Invalid.on("wilayah", f"{code}: {exc.messages[0]}") from exc
+        self._checked_codes(codes)
         user = User(name, role, codes)
         if password is not None:
             if not has_role(user, *PASSWORD_ROLES):
@@ -113,6 +139,79 @@ class UserService:
         except AlreadyExists:
             raise NameTaken.on("name", f"Pengguna {name} sudah ada.") from None
         return user
+
+    def add_pendamping_as(self, actor: User, name: str, wilayah: Sequence[str]) -> User:
+        """Add the pendamping `name` for an office user, inside `actor`'s wilayah.
+
+        :raises Invalid: naming `wilayah` (none, a bad code, one outside `actor`'s scope).
+        :raises NameTaken: the name is taken (`name`).
+        """
+        codes = tuple(wilayah)
+        if not codes:
+            raise Invalid.on("wilayah", "Wilayah wajib untuk pendamping dan supervisor.")
+        self._checked_codes(codes)
+        self._inside(actor, codes)
+        return self.add(name, "pendamping", codes, actor=actor.name)
+
+    def pendamping_of(self, actor: User, name: str) -> User:
+        """The pendamping `name`, when `actor` may act on them (:func:`acts_on`).
+
+        :raises Missing: no such pendamping, or one outside `actor`'s wilayah (alike).
+        """
+        try:
+            found = self.storage.get_user(name)
+        except NotFound:
+            found = None
+        if found is None or found.role != "pendamping" or not acts_on(actor, found):
+            raise Missing(f"Tidak ada pendamping {name} di wilayah Anda.")
+        return found
+
+    def set_wilayah_as(
+        self, actor: User, name: str, wilayah: Sequence[str], *, enrolled: bool
+    ) -> User:
+        """Move the pendamping `name` to `wilayah`, for an office user, audited
+        (``set_wilayah``, with the old and the new codes).
+
+        :param enrolled: the pendamping has a laptop that is not revoked (then refused).
+        :raises Missing: no such pendamping within `actor`'s wilayah.
+        :raises Invalid: naming `wilayah` (none, a bad code, outside the scope, or the
+            pendamping still has an enrolled laptop).
+        """
+        found = self.pendamping_of(actor, name)
+        codes = tuple(wilayah)
+        if not codes:
+            raise Invalid.on("wilayah", "Wilayah wajib untuk pendamping dan supervisor.")
+        self._checked_codes(codes)
+        self._inside(actor, codes)
+        if codes == found.wilayah:
+            return found
+        if enrolled:
+            raise StateConflict.on("wilayah", STILL_ENROLLED.format(name=name))
+        detail = {"user": name, "from": list(found.wilayah), "to": list(codes)}
+        try:
+            self.storage.people.set_wilayah(
+                name, codes, AuditEvent(self._now(), actor.name, "set_wilayah", detail)
+            )
+        except NotFound:
+            raise Missing(f"Pengguna {name} tidak ada.") from None
+        return replace(found, wilayah=codes)
+
+    @staticmethod
+    def _checked_codes(codes: Sequence[str]) -> None:
+        """:raises Invalid: a code that is no Kemendagri wilayah (`wilayah`)."""
+        for code in codes:
+            try:
+                validate_wilayah(code)
+            except ValidationError as exc:
+                raise Invalid.on("wilayah", f"{code}: {exc.messages[0]}") from exc
+
+    @staticmethod
+    def _inside(actor: User, codes: Sequence[str]) -> None:
+        """:raises OutsideScope: a code outside `actor`'s wilayah (`wilayah`)."""
+        scope = Scope.of(actor)
+        for code in codes:
+            if not scope.covers(code):
+                raise OutsideScope.on("wilayah", OUTSIDE_WILAYAH.format(code=code))
 
     def list(self) -> list[User]:
         """Every user, by name."""

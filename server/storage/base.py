@@ -8,7 +8,9 @@ whole or not at all.
 Hub-wide back-pressure state (buckets, failures, the write queue, the jobs' lease) is the
 :class:`~server.storage.limits.LimitStore` facet, reached as :attr:`HubStorage.limits`;
 what the scheduled jobs keep (their runs, silent laptops, the online backup) is the
-:class:`~server.storage.jobs.JobStore` facet, :attr:`HubStorage.jobs`.
+:class:`~server.storage.jobs.JobStore` facet, :attr:`HubStorage.jobs`; what the office's
+people page changes and reads beside the users (a wilayah, the laptops' last pushes) is
+the :class:`~server.storage.people.PeopleStore` facet, :attr:`HubStorage.people`.
 
 Exceptions::
 
@@ -29,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from server.audit import AuditEntry, AuditEvent, link
 from server.storage.jobs import JobRun, JobStore, SilentDevice
 from server.storage.limits import LimitStore, QueuePlace
+from server.storage.people import LastPush, PeopleStore
 
 if TYPE_CHECKING:
     from server.storage.office import OfficeReads
@@ -42,8 +45,10 @@ __all__ = [
     "HubStorage",
     "JobRun",
     "JobStore",
+    "LastPush",
     "LimitStore",
     "NotFound",
+    "PeopleStore",
     "PullPage",
     "QueuePlace",
     "RecordRow",
@@ -331,6 +336,11 @@ class HubStorage(abc.ABC):
     @abc.abstractmethod
     def limits(self) -> LimitStore:
         """The hub-wide back-pressure state (one per storage, shared by every process)."""
+
+    @property
+    @abc.abstractmethod
+    def people(self) -> PeopleStore:
+        """A user's wilayah and the laptops' last pushes, as the office's pages need them."""
 
     @property
     @abc.abstractmethod

@@ -45,10 +45,12 @@ from server.storage.jobs import JobStore
 from server.storage.limits import LimitStore
 from server.storage.migrations import apply_migrations
 from server.storage.office import OfficeReads
+from server.storage.people import PeopleStore
 from server.storage.read_columns import read_columns
 from server.storage.sqlite_jobs import SQLiteJobStore
 from server.storage.sqlite_limits import SQLiteLimitStore
 from server.storage.sqlite_office import SQLiteOfficeReads, save_programs
+from server.storage.sqlite_people import SQLitePeopleStore
 from server.storage.sqlite_scope import scope_sql as _scope_sql
 from server.storage.sqlite_threads import ThreadConnections
 
@@ -472,6 +474,9 @@ class SQLiteStorage(HubStorage):
         self._busy_timeout_ms = busy_timeout_ms
         self._limits = SQLiteLimitStore(limits_path or self.path.with_name("limits.sqlite3"))
         self._connections = ThreadConnections(self.path, self._setup, "hub database")
+        self._people = SQLitePeopleStore(
+            self._transaction, self._conn, lambda conn, event: _SQLiteWrite(conn).audit(event)
+        )
         self._office = SQLiteOfficeReads(self._conn, self.path)
         self._jobs = SQLiteJobStore(
             self.path,
@@ -513,6 +518,10 @@ class SQLiteStorage(HubStorage):
     @property
     def limits(self) -> LimitStore:
         return self._limits
+
+    @property
+    def people(self) -> PeopleStore:
+        return self._people
 
     @property
     def office(self) -> OfficeReads:

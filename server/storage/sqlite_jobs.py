@@ -1,5 +1,5 @@
 """The SQLite :class:`~server.storage.jobs.JobStore`: job runs and silent flags in the hub's
-database (migration 0009), and the online backup through SQLite's backup API.
+database (migration 0008), and the online backup through SQLite's backup API.
 
 It shares the hub database's connections and write transactions (``BEGIN IMMEDIATE``) with
 :class:`~server.storage.sqlite.SQLiteStorage`, which builds it; the backup reads through a

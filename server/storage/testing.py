@@ -16,7 +16,8 @@ The suite speaks only the interface of :mod:`server.storage.base`: no SQL, no HT
 merge rule, so a PostgreSQL backend runs it unchanged. It needs pytest, which only the
 ``[dev]`` extra installs; nothing outside the tests imports this module. The limits'
 part of the contract is in :mod:`server.storage.limits_testing`, the jobs' in
-:mod:`server.storage.jobs_testing`, both inherited here.
+:mod:`server.storage.jobs_testing`, the people page's in :mod:`server.storage.people_testing`,
+all inherited here.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from server.storage.base import (
 from server.storage.jobs_testing import JobStoreContract
 from server.storage.limits_testing import LimitStoreContract
 from server.storage.office_testing import OfficeReadsContract
+from server.storage.people_testing import PeopleStoreContract
 
 __all__ = ["StorageContract", "change_row", "conflict_row", "record_row"]
 
@@ -141,7 +143,9 @@ class _Boom(Exception):
     """Raised inside a write block to make it fail."""
 
 
-class StorageContract(LimitStoreContract, OfficeReadsContract, JobStoreContract):
+class StorageContract(
+    LimitStoreContract, OfficeReadsContract, JobStoreContract, PeopleStoreContract
+):
     """Every behaviour of :class:`HubStorage` and :class:`WriteSession` that callers rely on,
     and of its hub-wide limits (:class:`~server.storage.limits_testing.LimitStoreContract`).
 

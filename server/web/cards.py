@@ -3,9 +3,12 @@
 A supervisor decides about people, not UUIDs: a card names the beneficiary (for a visit
 also the visit's date, for a request the device), the field by its label
 (:mod:`schemas.labels`), the laptops by their names, and for a duplicate NIK puts both
-records side by side with the differing rows marked. Records are read through the storage
-(no SQL here), once per page, and only within the supervisor's wilayah: a record outside
-it is shown by its kelurahan alone. Jinja escapes everything this module returns.
+records side by side with the differing rows marked. Every word of a card goes through the
+pages' catalogue (server/web/i18n.py); the field and entity labels of :mod:`schemas.labels`
+and :mod:`schemas.codes` are looked up in it by their Indonesian text. Records are read
+through the storage (no SQL here), once per page, and only within the supervisor's
+wilayah: a record outside it is shown by its kelurahan alone. Jinja escapes everything
+this module returns.
 """
 
 from __future__ import annotations
@@ -20,25 +23,26 @@ from schemas.codes import ENTITY_LABELS
 from schemas.labels import field_label
 from server.scope import Scope
 from server.storage import HubStorage, NotFound, RecordRow
+from server.web.i18n import gettext, lazy_gettext
 
 __all__ = ["KIND_LABELS", "CardReader", "Comparison", "shown"]
 
 KIND_LABELS = {
-    "field": "nilai bertabrakan",
-    "status": "perpindahan status",
-    "delete": "dihapus dan diubah bersamaan",
-    "duplicate_person": "NIK ganda",
+    "field": lazy_gettext("nilai bertabrakan"),
+    "status": lazy_gettext("perpindahan status"),
+    "delete": lazy_gettext("dihapus dan diubah bersamaan"),
+    "duplicate_person": lazy_gettext("NIK ganda"),
 }
 #: the fields a duplicate-NIK card compares, in the order a KTP lists them
 _COMPARED = ("name", "nik", "sex", "birth_date", "kelurahan", "address")
-_SEXES = {"L": "laki-laki", "P": "perempuan"}
-UNKNOWN_NAME = "(nama tidak diketahui)"
+_SEXES = {"L": lazy_gettext("laki-laki"), "P": lazy_gettext("perempuan")}
+UNKNOWN_NAME = lazy_gettext("(nama tidak diketahui)")
 
 
 def shown(value: Any) -> str:
     """A value as text for the page (Jinja escapes it)."""
     if value is None or value == "":
-        return "(kosong)"
+        return gettext("(kosong)")
     if isinstance(value, str):
         return value
     return json.dumps(value, ensure_ascii=False)
@@ -83,10 +87,12 @@ class CardReader:
         kind = conflict["kind"]
         record = self._record(conflict["record_id"])
         card: dict[str, Any] = {
-            "kind_label": KIND_LABELS.get(kind, kind),
-            "entity_label": ENTITY_LABELS.get(conflict["entity"], conflict["entity"]),
+            "kind_label": str(KIND_LABELS.get(kind, kind)),
+            "entity_label": gettext(ENTITY_LABELS.get(conflict["entity"], conflict["entity"])),
             "subject": self._subject(conflict["entity"], record),
-            "field_label": field_label(conflict["field"]) if kind in ("field", "status") else None,
+            "field_label": (
+                gettext(field_label(conflict["field"])) if kind in ("field", "status") else None
+            ),
             "kept_shown": shown(conflict["kept"]["value"]),
             "lost_shown": shown(conflict["lost"]["value"]),
             "kept_by": self._by(conflict["kept"]["author"], conflict["kept"]["device"]),
@@ -99,8 +105,11 @@ class CardReader:
             other = self._record(other_id)
             card["comparison"] = self._compare(other, record, self._row(other_id))
             card["survivors"] = [
-                (other_id, f"{self._name(other)} — data yang lebih dulu ada"),
-                (conflict["record_id"], f"{self._name(record)} — data baru"),
+                (
+                    other_id,
+                    gettext("%(name)s — data yang lebih dulu ada", name=self._name(other)),
+                ),
+                (conflict["record_id"], gettext("%(name)s — data baru", name=self._name(record))),
             ]
         return card
 
@@ -127,7 +136,7 @@ class CardReader:
             try:
                 self._laptops[device_id] = self._storage.get_device(device_id).name
             except NotFound:
-                self._laptops[device_id] = "laptop tak dikenal"
+                self._laptops[device_id] = gettext("laptop tak dikenal")
         return self._laptops[device_id]
 
     def _registered(self, record: RecordRow) -> tuple[str, str]:
@@ -146,20 +155,24 @@ class CardReader:
     @staticmethod
     def _name(record: RecordRow | None) -> str:
         name = record.data.get("name") if record is not None else None
-        return name if isinstance(name, str) and name else UNKNOWN_NAME
+        return name if isinstance(name, str) and name else str(UNKNOWN_NAME)
 
     def _subject(self, entity: str, record: RecordRow | None) -> str:
         """``Ibu Sri Wahyuni``, ``Kunjungan ke Ibu Sri Wahyuni, 23-11-2026``, ``Permohonan
         kursi roda untuk Ibu Sri Wahyuni``: the start of the card's first line."""
         if record is None:
-            return "(Data tidak ditemukan di wilayah Anda)"
+            return gettext("(Data tidak ditemukan di wilayah Anda)")
         if entity == "beneficiary":
             return self._name(record)
         person = self._name(self._record(record.data.get("beneficiary_id")))
         if entity == "visit":
-            return f"Kunjungan ke {person}, {_date(record.data.get('visited_at'))}"
-        device = str(record.data.get("device_type") or "alat").replace("_", " ")
-        return f"Permohonan {device} untuk {person}"
+            return gettext(
+                "Kunjungan ke %(person)s, %(date)s",
+                person=person,
+                date=_date(record.data.get("visited_at")),
+            )
+        device = str(record.data.get("device_type") or gettext("alat")).replace("_", " ")
+        return gettext("Permohonan %(device)s untuk %(person)s", device=device, person=person)
 
     def _compare(
         self, earlier: RecordRow | None, newer: RecordRow | None, earlier_row: RecordRow | None
@@ -169,28 +182,31 @@ class CardReader:
         sides = [self._facts(earlier, earlier_row), self._facts(newer, None)]
         rows = [
             Comparison(
-                field_label(name),
+                gettext(field_label(name)),
                 sides[0].get(name, "—"),
                 sides[1].get(name, "—"),
                 earlier is not None and newer is not None and sides[0][name] != sides[1][name],
             )
             for name in _COMPARED
         ]
-        for key, label in (("by", "didaftarkan oleh"), ("at", "didaftarkan pada")):
+        for key, label in (
+            ("by", gettext("didaftarkan oleh")),
+            ("at", gettext("didaftarkan pada")),
+        ):
             rows.append(Comparison(label, sides[0].get(key, "—"), sides[1].get(key, "—"), False))
         return rows
 
     def _facts(self, record: RecordRow | None, outside: RecordRow | None) -> dict[str, str]:
         if record is None and outside is not None:
-            return {"name": "(di luar wilayah Anda)", "kelurahan": outside.kelurahan}
+            return {"name": gettext("(di luar wilayah Anda)"), "kelurahan": outside.kelurahan}
         if record is None:
-            return {"name": "(data tidak ditemukan)"}
+            return {"name": gettext("(data tidak ditemukan)")}
         data = record.data
         by, at = self._registered(record)
         return {
             "name": self._name(record),
             "nik": shown(data.get("nik")),
-            "sex": _SEXES.get(str(data.get("sex")), shown(data.get("sex"))),
+            "sex": str(_SEXES.get(str(data.get("sex")), shown(data.get("sex")))),
             "birth_date": _date(data.get("birth_date")),
             "kelurahan": record.kelurahan,
             "address": shown(data.get("address")),

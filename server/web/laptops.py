@@ -13,6 +13,7 @@ from typing import Any
 from flask import current_app
 
 from server.storage import Device
+from server.web.i18n import gettext
 
 __all__ = ["laptop_row", "local_time"]
 
@@ -32,7 +33,7 @@ def local_time(iso: str | None) -> str:
     """An ISO UTC time as the office reads it, e.g. ``23-11-2026 16:30 WIB``."""
     moment = _parse(iso)
     if moment is None:
-        return "belum pernah"
+        return gettext("belum pernah")
     hours = int(current_app.config["WEB_UTC_OFFSET_HOURS"])
     local = moment.astimezone(timezone(timedelta(hours=hours)))
     zone = _ZONES.get(hours, f"UTC{hours:+d}")

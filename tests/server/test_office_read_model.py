@@ -110,7 +110,8 @@ def test_migration_0007_fills_the_read_model_as_the_writer_would(hub_at_0006, tm
     _change(conn, "c3", "r1", "hub", "spv", "applied")
     _change(conn, "c4", "b1", "hub", "spv", "applied")  # a later write: not the author
 
-    assert apply_migrations(conn, "server.storage.migrations") == ["0007_office_read_model"]
+    applied = apply_migrations(conn, "server.storage.migrations")
+    assert applied[0] == "0007_office_read_model"  # then any later ones
 
     columns = (
         "visited_utc, purpose, review_state, beneficiary_id, request_status, status_since, name_key"
