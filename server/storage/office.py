@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
+    "FINDINGS_EXCERPT",
     "BeneficiaryItem",
     "HistoryEntry",
     "OfficeReads",
@@ -32,6 +33,8 @@ __all__ = [
 ]
 
 Scopes = Sequence[str] | None
+#: how much of a visit's findings the Kunjungan list carries
+FINDINGS_EXCERPT = 160
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +75,10 @@ class VisitItem:
     beneficiary_name: str | None
     beneficiary_nik: str | None
     key: tuple[str, str]
+    #: the visit's seq (what the page showed, for a review's `seen`), and the first
+    #: :data:`FINDINGS_EXCERPT` characters of its findings
+    seq: int = 0
+    findings: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

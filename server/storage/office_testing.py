@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from server.storage.base import ChangeRow, ConflictRow, HubStorage, RecordRow, User
-from server.storage.office import RecordFilter
+from server.storage.office import FINDINGS_EXCERPT, RecordFilter
 
 __all__ = ["OfficeReadsContract"]
 
@@ -115,6 +115,17 @@ class OfficeReadsContract:
         assert [v.id for v in found] == [rid(4), rid(2), rid(3)]  # ties by id, descending
         assert found[1].visited_at == "2026-01-15T09:00:00+07:00"  # as recorded
         assert found[0].beneficiary_name == "Penerima 1"
+
+    def test_a_listed_visit_carries_its_seq_and_the_start_of_its_findings(
+        self, storage: HubStorage
+    ):
+        long = "Rumah layak huni. " * 40
+        save(storage, person(1), visit(2, 1, findings=long), visit(3, 1))
+        found = {v.id: v for v in storage.office.visits(None, RecordFilter(), 10)}
+        assert found[rid(2)].findings == long[:FINDINGS_EXCERPT]
+        assert found[rid(3)].findings is None
+        assert found[rid(2)].seq == storage.get_record(rid(2)).seq
+        assert found[rid(3)].seq == storage.get_record(rid(3)).seq > found[rid(2)].seq
 
     def test_a_period_is_bounded_by_instants_so_a_late_evening_visit_stays_in_its_day(
         self, storage: HubStorage

@@ -20,6 +20,7 @@ import orjson
 
 from server.storage.base import RecordRow, StorageError
 from server.storage.office import (
+    FINDINGS_EXCERPT,
     BeneficiaryItem,
     HistoryEntry,
     OfficeReads,
@@ -166,7 +167,8 @@ class SQLiteOfficeReads(OfficeReads):
         rows = self._all(
             "SELECT v.id, v.kelurahan, json_extract(v.data, '$.visited_at'), v.purpose,"
             " v.author, v.review_state, v.beneficiary_id, json_extract(b.data, '$.name'),"
-            " json_extract(b.data, '$.nik'), v.visited_utc"
+            " json_extract(b.data, '$.nik'), v.visited_utc, v.seq,"
+            f" substr(json_extract(v.data, '$.findings'), 1, {FINDINGS_EXCERPT})"
             " FROM records AS v INDEXED BY office_visits"
             " LEFT JOIN records AS b ON b.id = v.beneficiary_id"
             f" WHERE {sql} ORDER BY v.visited_utc DESC, v.id DESC LIMIT ?",
@@ -184,6 +186,8 @@ class SQLiteOfficeReads(OfficeReads):
                 beneficiary_name=row[7],
                 beneficiary_nik=row[8],
                 key=(row[9] or "", row[0]),
+                seq=row[10],
+                findings=row[11],
             )
             for row in rows
         ]

@@ -26,6 +26,8 @@ __all__ = ["MENU", "PAGES"]
 #: the pages in the menu, in the office's order (module names of this package)
 PAGES: tuple[str, ...] = (
     "devices",  # Pendamping & perangkat
+    "visits",  # Kunjungan
+    "abf",  # Permohonan ABF
     "bundles",  # Ekspor & bundle
     "conflicts",  # Konflik
 )
