@@ -58,15 +58,15 @@ class Filters:
     def get(self, key: str) -> str:
         return self.values.get(key, "")
 
-    def query(self, *, page: bool = True, **override: str | None) -> dict[str, str]:
+    def query(self, *, page: bool = True, **override: str | None) -> dict[str, Any]:
         """The non-blank values, as a query (without the cursor unless `page`)."""
         chosen = {**self.values, **{k: v or "" for k, v in override.items()}}
         if not page:
             chosen.pop("after", None)
         return {k: v for k, v in chosen.items() if v}
 
-    def query_string(self, **override: str | None) -> str:
-        return urlencode(self.query(**override))
+    def query_string(self, *, page: bool = True, **override: str | None) -> str:
+        return urlencode(self.query(page=page, **override))
 
 
 def clean_query(text: str | None) -> Filters:
@@ -137,9 +137,10 @@ def visit_detail(storage: HubStorage, scope: Scope, record_id: str) -> dict[str,
                 name, nik = owner.data.get("name"), owner.data.get("nik")
         except NotFound:
             pass
-    review = data.get("review") if isinstance(data.get("review"), dict) else {}
+    held, graded = data.get("review"), data.get("assessment")
+    review: dict[str, Any] = held if isinstance(held, dict) else {}
     state = review_state(data)
-    assessment = data.get("assessment") if isinstance(data.get("assessment"), dict) else {}
+    assessment: dict[str, Any] = graded if isinstance(graded, dict) else {}
     return {
         "id": row.id,
         "seq": row.seq,

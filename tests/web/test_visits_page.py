@@ -117,16 +117,12 @@ def test_filters_narrow_the_list_and_a_bad_value_comes_back_named(logged_in: Web
     assert "Wilayah 31.72.01 berada di luar wilayah Anda." in text and "Pak Darto" not in text
 
 
-def test_pages_follow_the_cursor_and_see_every_visit_once(
-    logged_in: Web, district, monkeypatch
-):
+def test_pages_follow_the_cursor_and_see_every_visit_once(logged_in: Web, district, monkeypatch):
     monkeypatch.setattr("server.web.pages.visits.PAGE_SIZE", 2)
     first = logged_in.page("/web/kunjungan")
     after = re.search(r'href="([^"]+)" rel="next"', first).group(1).replace("&amp;", "&")
     second = logged_in.page(after)
-    seen = re.findall(r'data-visit="([^"]+)"', first) + re.findall(
-        r'data-visit="([^"]+)"', second
-    )
+    seen = re.findall(r'data-visit="([^"]+)"', first) + re.findall(r'data-visit="([^"]+)"', second)
     assert seen == district["mine"][::-1]
     assert 'rel="next"' not in second and "Halaman pertama" in second
 
@@ -230,9 +226,8 @@ def test_bulk_accept_says_how_many_and_accepts_exactly_those(
     assert "2 kunjungan diterima." in logged_in.page(answer.location)
     assert [state_of(hub_storage, v)[0] for v in mine] == ["dikembalikan", "diterima", "diterima"]
     assert state_of(hub_storage, late)[0] is None  # not counted, not accepted
-    [entry] = [
-        e for e in hub_storage.iter_audit() if e.action == "review_visits" and "diterima" in e.detail
-    ]
+    audit = hub_storage.iter_audit()
+    [entry] = [e for e in audit if e.action == "review_visits" and "diterima" in e.detail]
     assert entry.actor == "bu-kasi"
 
 
@@ -241,14 +236,17 @@ def test_bulk_accept_is_bounded_and_says_so(logged_in: Web, district, monkeypatc
     text = logged_in.page("/web/kunjungan/terima-semua")
     assert "2 kunjungan akan diterima." in text
     assert "Ada 3 kunjungan yang menunggu. Paling banyak 2 diterima sekali jalan" in text
-    assert text.count(":") and len(re.search(r'name="visits"[^>]*value="([^"]+)"', text)
-                                   .group(1).split(",")) == 2
+    assert (
+        text.count(":")
+        and len(re.search(r'name="visits"[^>]*value="([^"]+)"', text).group(1).split(",")) == 2
+    )
 
 
 def test_bulk_accept_of_a_list_of_accepted_visits_offers_nothing(logged_in: Web, district):
     text = logged_in.page("/web/kunjungan/terima-semua?review_state=diterima")
     assert "Hanya kunjungan yang menunggu tinjauan" in text and 'name="visits"' not in text
-    assert "Terima semua yang menunggu" not in logged_in.page("/web/kunjungan?review_state=diterima")
+    listed = logged_in.page("/web/kunjungan?review_state=diterima")
+    assert "Terima semua yang menunggu" not in listed
 
 
 def test_another_wilayah_s_visit_is_not_found_to_see_or_to_review(

@@ -77,7 +77,7 @@ def requests_page():
         page = queries.requests(scope, where, PAGE_SIZE, request.args.get("after"))
         rows = [request_row(item, age) for item, age in page.items]
         next_key = page.next_key
-    kept = {k: v for k, v in chosen.items() if v}
+    kept: dict[str, Any] = {k: v for k, v in chosen.items() if v}
     counts = [
         {
             "status": count.status,
@@ -156,7 +156,7 @@ def move(record_id: str, verb: str):
             abort(400)  # only a forged or broken form lacks the seq
         return _detail(record_id, 422, forms=_forms(verb, form), failed=verb)
     service = hub_state().requests
-    seen = form.seen.data
+    seen = int(form.seen.data or 0)
     try:
         if isinstance(form, DeliverForm):
             done = service.deliver_with_photo(
@@ -177,7 +177,7 @@ def move(record_id: str, verb: str):
     except Missing:
         return _not_found()
     except HubError as exc:
-        message = exc.message
+        message: str | None = exc.message
         for name, messages in (exc.errors or {}).items():
             field = getattr(form, name, None) if name in _FIELDS else None
             if field is not None:
@@ -201,9 +201,8 @@ def _photo_bytes(form: DeliverForm) -> bytes:
     limit = int(current_app.config["ATTACHMENT_MAX_BYTES"])
     data = form.photo.data.stream.read(limit + 1)
     if len(data) > limit:
-        raise Invalid.on(
-            "photo", gettext("Foto paling besar %(mib)s MiB.", mib=limit // (1024 * 1024))
-        )
+        size = f"{limit // 2**20} MiB" if limit >= 2**20 else f"{max(1, limit // 1024)} KiB"
+        raise Invalid.on("photo", gettext("Foto paling besar %(size)s.", size=size))
     return data
 
 

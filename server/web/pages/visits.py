@@ -136,7 +136,9 @@ def _notice() -> str | None:
     if done == "terima":
         return gettext("Kunjungan diterima.")
     if done == "kembalikan":
-        return gettext("Kunjungan dikembalikan ke pendamping; laptopnya menerimanya pada sinkron berikutnya.")
+        return gettext(
+            "Kunjungan dikembalikan ke pendamping; laptopnya menerimanya pada sinkron berikutnya."
+        )
     if done == "massal":
         return gettext("%(n)s kunjungan diterima.", n=n)
     return None
@@ -192,13 +194,12 @@ def review(record_id: str):
     if not form.validate():
         abort(400)  # only a forged or broken form lacks the action or the seq
     reviews = hub_state().reviews
+    seen = {record_id: int(form.seen.data or 0)}
     try:
         if form.action.data == "terima":
-            reviews.accept(user, [record_id], seen={record_id: form.seen.data}, via="web")
+            reviews.accept(user, [record_id], seen=seen, via="web")
         else:
-            reviews.send_back(
-                user, [record_id], form.reason.data or "", seen={record_id: form.seen.data}
-            )
+            reviews.send_back(user, [record_id], form.reason.data or "", seen=seen, via="web")
     except Missing:
         return _not_found()
     except HubError as exc:
@@ -209,7 +210,7 @@ def review(record_id: str):
             return _list(filters, status_of(exc), row_error=error)
         if "reason" in messages:
             form.reason.errors = [message]
-            message = None
+            return _detail(record_id, status_of(exc), form)
         return _detail(record_id, status_of(exc), form, message)
     done = "terima" if form.action.data == "terima" else "kembalikan"
     if from_list:
