@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import current_app, url_for
 
-__all__ = ["VISITS_ENDPOINT", "REQUESTS_ENDPOINT", "link"]
+__all__ = ["REQUESTS_ENDPOINT", "VISITS_ENDPOINT", "link"]
 
 #: Kunjungan's list, filtered by ``month`` (``2026-01``) and ``review_state``
 VISITS_ENDPOINT = "web.visits"

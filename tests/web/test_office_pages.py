@@ -23,7 +23,7 @@ from server.passwords import hash_password
 from server.scope import EVERYWHERE, Scope
 from server.storage import HubStorage
 from tests.conftest import beneficiary, visit
-from tests.web.conftest import PASSWORD, AREAS, Web, make_silent
+from tests.web.conftest import AREAS, PASSWORD, Web, make_silent
 
 
 @dataclass
@@ -161,7 +161,7 @@ def test_ringkasan_counts_only_the_supervisor_s_wilayah_and_links_each_number(
     diajukan = _text(page.split('data-status="diajukan"', 1)[1].split("</tr>", 1)[0])
     assert "diajukan 1 0 hari" in diajukan
     klj = _text(page.split('data-program="KLJ"', 1)[1].split("</tr>", 1)[0])
-    assert klj.split()[:4] == ['>', "KLJ", "2", "1"]  # enrolled 2, visited this month 1
+    assert klj.split()[:4] == [">", "KLJ", "2", "1"]  # enrolled 2, visited this month 1
     assert '<a href="/web/conflicts" class="num">1</a>' in page
     assert '<a href="/web/perangkat" class="num">2</a>' in page
     assert 'href="/web/cakupan?program=KLJ"' in page
@@ -208,8 +208,13 @@ def test_ringkasan_and_the_devices_page_count_the_same_silent_laptops(
     from server.jobs.tasks import JobContext, silent_laptops
 
     silent_laptops(
-        JobContext(hub_storage, hub_app.config, Path(hub_app.config["DATA_DIR"]),
-                   dt.datetime.now(dt.UTC), dt.UTC)  # fmt: skip
+        JobContext(
+            hub_storage,
+            hub_app.config,
+            Path(hub_app.config["DATA_DIR"]),
+            dt.datetime.now(dt.UTC),
+            dt.UTC,
+        )
     )
     flagged = supervisor.page("/web/ringkasan")
     row = _text(flagged.split("laptop-siti", 1)[1].split("</tr>", 1)[0])

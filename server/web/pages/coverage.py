@@ -47,9 +47,7 @@ def coverage_page():
     if start is not None and len(start) <= 200:
         after = encode_key([start, "", ""])
     try:
-        report = queries.coverage(
-            Scope.of(g.web_user), program, PAGE_SIZE, after, by=_GROUPS[by]
-        )
+        report = queries.coverage(Scope.of(g.web_user), program, PAGE_SIZE, after, by=_GROUPS[by])
     except Invalid:
         return error_page(
             gettext("Program tidak dikenal"),

@@ -82,7 +82,9 @@ def _view(found: Summary, programs: list[str]) -> dict[str, Any]:
                 "enrolled": c.enrolled,
                 "visited": c.visited,
                 "percent": _percent(c.visited, c.enrolled),
-                "url": url_for("web.coverage", program=c.program) if c.program in programs else None,
+                "url": url_for("web.coverage", program=c.program)
+                if c.program in programs
+                else None,
             }
             for c in found.coverage
         ],
