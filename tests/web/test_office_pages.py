@@ -400,3 +400,19 @@ def test_every_page_renders_a_district_s_worth_with_the_office_s_own_numbers(
     person = web.page("/web/cakupan?program=KLJ&by=pendamping")
     jump = re.findall(r'href="(/web/cakupan\?[^"]*dari=[^"]+)"', person)
     assert jump and "data-group" in web.page(jump[-1].replace("&amp;", "&"))
+
+
+def test_the_pages_bench_runs_every_page_it_names(tmp_path: Path):
+    """bench/bench_web_pages.py on a small district: every page answers 200 (its own
+    assertion) and is timed for both viewers. A smoke test, not a timing."""
+    import argparse
+
+    from bench.bench_web_pages import run
+
+    args = argparse.Namespace(
+        visits=600, beneficiaries=300, requests=30, laptops=10, runs=1, page=None
+    )
+    figures = run(args, tmp_path)
+    for timed in figures["pages"].values():
+        assert len(timed) == 9  # Ringkasan 1, Penerima manfaat 4, Cakupan 4
+        assert all(f["p95_ms"] > 0 for f in timed.values())

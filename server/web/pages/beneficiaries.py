@@ -105,7 +105,8 @@ def _photos(record_id: str, record: RecordView, caption: str) -> list[dict[str, 
 
 def _visit(owner: str, visit: RecordView) -> dict[str, Any]:
     data = visit.data
-    review = data.get("review") if isinstance(data.get("review"), dict) else {}
+    found = data.get("review")
+    review: dict[str, Any] = found if isinstance(found, dict) else {}
     state = str(review.get("state") or "menunggu")
     when = local_time(data.get("visited_at"))
     return {

@@ -41,7 +41,8 @@ def coverage_page():
     queries = OfficeQueries.from_config(storage(), current_app.config)
     programs = queries.programs
     program = request.args.get("program") or programs[0]
-    by = request.args.get("by") if request.args.get("by") in _GROUPS else "kelurahan"
+    asked = request.args.get("by", "")
+    by = asked if asked in _GROUPS else "kelurahan"
     after = request.args.get("after")
     start = request.args.get("dari")  # a group to start at, from the counts
     if start is not None and len(start) <= 200:
