@@ -416,3 +416,31 @@ def test_the_pages_bench_runs_every_page_it_names(tmp_path: Path):
     for timed in figures["pages"].values():
         assert len(timed) == 9  # Ringkasan 1, Penerima manfaat 4, Cakupan 4
         assert all(f["p95_ms"] > 0 for f in timed.values())
+
+
+def test_one_silent_rule_for_ringkasan_the_laptops_table_and_the_daily_job(hub_app: Flask):
+    from server.jobs.tasks import silent_device_ids
+    from server.office import is_silent
+    from server.storage import Device, User
+    from server.web.laptops import laptop_row
+
+    now = dt.datetime(2026, 3, 10, 12, tzinfo=dt.UTC)
+    owner = User("siti", "pendamping", ("31.71.01",))
+
+    def ago(days: float) -> str:
+        return (now - dt.timedelta(days=days)).isoformat().replace("+00:00", "Z")
+
+    shapes = {
+        "fresh": Device("fresh", owner, "a", ago(30), ago(1), ago(1)),
+        "quiet": Device("quiet", owner, "b", ago(30), ago(8), ago(8)),
+        "seen-lately-synced-long-ago": Device("seen", owner, "c", ago(30), ago(1), ago(9)),
+        "never-synced-but-called": Device("called", owner, "d", ago(30), ago(1), None),
+        "never-heard": Device("never", owner, "e", ago(30)),
+        "revoked": Device("revoked", owner, "f", ago(30), None, None, ago(2)),
+    }
+    job = set(silent_device_ids(list(shapes.values()), now, 7))
+    with hub_app.test_request_context():  # the row's times are in the page's language
+        for name, device in shapes.items():
+            table = laptop_row(device, now, 7)["silent"]
+            assert is_silent(device, now, 7) == table == (device.device_id in job), name
+    assert job == {"quiet", "called", "never"}
