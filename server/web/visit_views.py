@@ -21,6 +21,7 @@ from server.scope import Scope
 from server.storage import HubStorage, NotFound, RecordRow, User
 from server.storage.office import FINDINGS_EXCERPT, VisitItem
 from server.web.laptops import local_time
+from server.web.links import link
 from server.web.office_words import PURPOSE_LABELS, REVIEW_LABELS, word
 
 __all__ = [
@@ -87,9 +88,9 @@ def pendamping_of(storage: HubStorage, user: User) -> list[str]:
 def beneficiary_url(beneficiary_id: str | None) -> str | None:
     """The beneficiary's page, when this hub has Penerima manfaat (pages are added one by
     one: a name never links to a page that is not there)."""
-    if not beneficiary_id or "web.beneficiary" not in current_app.view_functions:
+    if not beneficiary_id:
         return None
-    return url_for("web.beneficiary", record_id=beneficiary_id)
+    return link("web.beneficiary", record_id=beneficiary_id)
 
 
 def visit_row(item: VisitItem) -> dict[str, Any]:

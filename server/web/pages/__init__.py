@@ -25,9 +25,12 @@ __all__ = ["MENU", "PAGES"]
 
 #: the pages in the menu, in the office's order (module names of this package)
 PAGES: tuple[str, ...] = (
+    "summary",  # Ringkasan
     "devices",  # Pendamping & perangkat
+    "beneficiaries",  # Penerima manfaat
     "visits",  # Kunjungan
     "abf",  # Permohonan ABF
+    "coverage",  # Cakupan
     "bundles",  # Ekspor & bundle
     "conflicts",  # Konflik
 )
