@@ -85,6 +85,8 @@ def test_the_menu_lists_only_the_pages_that_exist_in_the_offices_order(logged_in
         "Ringkasan",
         "Pendamping & perangkat",
         "Penerima manfaat",
+        "Kunjungan",
+        "Permohonan ABF",
         "Cakupan",
         "Ekspor & bundle",
         "Konflik",
