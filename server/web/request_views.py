@@ -17,6 +17,7 @@ from flask import url_for
 from schemas.labels import field_label
 from schemas.lifecycle import is_legal_transition, may_set
 from server.office.requests import TRANSITIONS
+from server.office.writes import OFFICE_DEVICE
 from server.scope import Scope
 from server.state import hub_state
 from server.storage import HubStorage, NotFound, User
@@ -91,8 +92,19 @@ def _fields_text(fields: dict[str, Any]) -> str:
     return "; ".join(parts) or "—"
 
 
-def _device_name(device: str | None) -> str:
-    return gettext("kantor (hub)") if device == "hub" else (device or "—")
+def _device_names(storage: HubStorage, ids: set[str]) -> dict[str, str]:
+    """Each laptop by its name (the hub's own changes as the office's), its id when the hub
+    no longer knows it."""
+    names = {}
+    for device_id in ids:
+        if device_id == OFFICE_DEVICE:
+            names[device_id] = gettext("kantor (hub)")
+            continue
+        try:
+            names[device_id] = storage.get_device(device_id).name
+        except NotFound:
+            names[device_id] = device_id
+    return names
 
 
 def request_page(storage: HubStorage, user: User, record_id: str) -> dict[str, Any]:
@@ -113,13 +125,18 @@ def request_page(storage: HubStorage, user: User, record_id: str) -> dict[str, A
             owner = None
         if owner is not None and scope.covers(owner.kelurahan):
             person = owner.data
+    names = _device_names(
+        storage,
+        {str(s.get("device")) for s in history["status_history"] if s.get("device")}
+        | {str(c["device"]) for c in history["changes"] if c["device"]},
+    )
     steps = [
         {
             "from": word(STATUS_LABELS, step.get("from")),
             "to": word(STATUS_LABELS, step.get("to")),
             "to_code": step.get("to"),
             "by": step.get("by") or "—",
-            "device": _device_name(step.get("device")),
+            "device": names.get(str(step.get("device")), "—"),
             "at": local_time(step.get("at")),
         }
         for step in history["status_history"]
@@ -129,7 +146,7 @@ def request_page(storage: HubStorage, user: User, record_id: str) -> dict[str, A
             "seq": change["seq"],
             "at": local_time(change["at"]),
             "by": change["by"] or "—",
-            "device": _device_name(change["device"]),
+            "device": names.get(str(change["device"]), "—"),
             "fields": _fields_text(change["fields"] or {}),
             "outcome": word(OUTCOME_LABELS, change["outcome"]),
         }
