@@ -66,10 +66,50 @@ def cakupan(facts: Facts, scope: Scope, queries: OfficeQueries) -> dict[str, str
     }
 
 
+def kunjungan(facts: Facts, scope: Scope, queries: OfficeQueries) -> dict[str, str]:
+    """The list as the office filters it (the sparsest filter is one pendamping's visits,
+    the index's worst walk), its second page, a visit's page, and bulk accept's confirm
+    step, which reads and carries the newest 500 waiting visits."""
+    everything = queries.visits(scope, queries.record_filter(scope), 50)
+    month = queries.calendar.this_month(queries.now()).label
+    visit = everything.items[0].id
+    return {
+        "Kunjungan: all, page 1": "/web/kunjungan",
+        "Kunjungan: all, page 2": f"/web/kunjungan?after={everything.next_key}",
+        "Kunjungan: this month": f"/web/kunjungan?month={month}",
+        "Kunjungan: waiting for review": "/web/kunjungan?review_state=menunggu",
+        "Kunjungan: one pendamping": f"/web/kunjungan?pendamping={facts['pendamping']}",
+        "Kunjungan: month+purpose+returned": (
+            f"/web/kunjungan?month={month}&purpose=verifikasi&review_state=dikembalikan"
+        ),
+        "Kunjungan: a visit's page": f"/web/kunjungan/{visit}",
+        "Kunjungan: bulk accept confirm (500)": "/web/kunjungan/terima-semua",
+    }
+
+
+def permohonan(facts: Facts, scope: Scope, queries: OfficeQueries) -> dict[str, str]:
+    """The list by status (all, and one status), its second page, a request's page with
+    its history, and a delivered request's handover sheet."""
+    first = queries.requests(scope, queries.record_filter(scope), 50)
+    delivered = queries.requests(scope, queries.record_filter(scope, status="diserahkan"), 1)
+    request = first.items[0][0].id
+    return {
+        "Permohonan ABF: all, page 1": "/web/permohonan",
+        "Permohonan ABF: all, page 2": f"/web/permohonan?after={first.next_key}",
+        "Permohonan ABF: diajukan": "/web/permohonan?status=diajukan",
+        "Permohonan ABF: a request's page": f"/web/permohonan/{request}",
+        "Permohonan ABF: handover sheet": (
+            f"/web/permohonan/{delivered.items[0][0].id}/berita-acara"
+        ),
+    }
+
+
 #: every page this bench times, by name (`--page`)
 PAGES: dict[str, PageAddresses] = {
     "ringkasan": ringkasan,
     "penerima": penerima_manfaat,
+    "kunjungan": kunjungan,
+    "permohonan": permohonan,
     "cakupan": cakupan,
 }
 

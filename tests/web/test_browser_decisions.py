@@ -169,8 +169,15 @@ def test_review_a_laptop_s_correction_and_an_abf_handover_with_its_sheet(
         page.get_by_role("link", name="Berita acara serah terima (cetak)").click()
         page.get_by_role("heading", name="Berita acara serah terima alat bantu").wait_for()
         sheet = page.locator("article.sheet").inner_text()
-        for text in ("Ibu Sri Wahyuni", "3171014508450001", "Kursi roda", "27-01-2026",
-                     "Yang menerima,", "Yang menyerahkan,", "Mengetahui, supervisor,"):
+        for text in (
+            "Ibu Sri Wahyuni",
+            "3171014508450001",
+            "Kursi roda",
+            "27-01-2026",
+            "Yang menerima,",
+            "Yang menyerahkan,",
+            "Mengetahui, supervisor,",
+        ):
             assert text in sheet, text
         shot("12-sheet-screen")
         page.emulate_media(media="print")

@@ -421,7 +421,8 @@ def test_the_pages_bench_runs_every_page_it_names(tmp_path: Path):
     )
     figures = run(args, tmp_path)
     for timed in figures["pages"].values():
-        assert len(timed) == 9  # Ringkasan 1, Penerima manfaat 4, Cakupan 4
+        # Ringkasan 1, Penerima manfaat 4, Kunjungan 8, Permohonan ABF 5, Cakupan 4
+        assert len(timed) == 22
         assert all(f["p95_ms"] > 0 for f in timed.values())
 
 

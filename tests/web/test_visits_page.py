@@ -289,3 +289,53 @@ def test_a_review_without_its_csrf_token_is_refused_and_writes_nothing(
 def test_the_pages_need_a_login(web: Web, district):
     for path in ("/web/kunjungan", f"/web/kunjungan/{district['mine'][0]}"):
         assert web.client.get(path).status_code == 303
+
+
+# -- a district's worth ------------------------------------------------------------------------
+
+
+def test_kunjungan_and_permohonan_render_a_district_s_worth(
+    hub_storage: HubStorage, web: Web, monkeypatch
+):
+    """bench.bench_office's district, smaller (3,000 visits, 2,000 beneficiaries, 300
+    requests, 20 laptops) as the supervisor of 31.71: the pages' numbers are the office
+    queries' own, and nothing of 31.72 shows."""
+    import datetime as dt
+
+    from bench.bench_office import seed
+    from server.office import OfficeQueries
+    from server.passwords import hash_password
+    from server.scope import Scope
+    from tests.web.conftest import PASSWORD
+
+    seed(hub_storage, 3000, 2000, 300, 20, dt.datetime.now(dt.UTC))
+    hub_storage.set_password_hash("spv7171", hash_password(PASSWORD))
+    assert web.login("spv7171").status_code == 303
+    office = OfficeQueries.from_config(hub_storage, {})
+    scope = Scope(("31.71",))
+
+    listed = web.page("/web/kunjungan")
+    total = office.visits(scope, office.record_filter(scope), 1).total
+    assert f"{total} kunjungan" in listed and listed.count("data-visit=") == 50
+    assert "31.72." not in listed.split("<main>", 1)[1]
+    after = re.search(r'href="([^"]+)" rel="next"', listed).group(1).replace("&amp;", "&")
+    second = re.findall(r'data-visit="([^"]+)"', web.page(after))
+    assert len(second) == 50 and not set(second) & set(re.findall(r'data-visit="([^"]+)"', listed))
+    waiting = office.visits(scope, office.record_filter(scope, review_state="menunggu"), 1).total
+    confirm = web.page("/web/kunjungan/terima-semua")
+    assert f"{min(waiting, 500)} kunjungan akan diterima." in confirm
+    if waiting > 500:
+        assert f"Ada {waiting} kunjungan yang menunggu." in confirm
+    first_visit = re.findall(r'data-visit="([^"]+)"', listed)[0]
+    assert "Tinjauan kantor" in web.page(f"/web/kunjungan/{first_visit}")
+
+    requests = web.page("/web/permohonan")
+    assert requests.count("data-request=") == 50 and "31.72." not in requests.split("<main>")[1]
+    counts = requests.split('class="status-counts"')[1].split("</table>")[0]
+    for count, _age in office.requests_by_status(scope):
+        assert f">{count.count}<" in counts
+    rid = re.findall(r'data-request="([^"]+)"', requests)[0]
+    assert "Riwayat status" in web.page(f"/web/permohonan/{rid}")
+    delivered = office.requests(scope, office.record_filter(scope, status="diserahkan"), 1)
+    sheet = web.page(f"/web/permohonan/{delivered.items[0][0].id}/berita-acara")
+    assert "Berita acara serah terima alat bantu" in sheet
