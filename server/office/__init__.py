@@ -3,6 +3,8 @@
     queries.OfficeQueries   visits, beneficiary search and page, ABF requests, coverage;
                             every method takes a Scope (server/scope.py)
     summary.summary         the Ringkasan counts
+    photos                  a photo of a beneficiary's records, for a user whose scope
+                            covers one of them
     exports                 visits | beneficiaries | requests as XLSX or CSV, streamed;
                             a kind is one definition (columns + rows), see `register`
     periods                 days and months in the office's time zone
@@ -21,7 +23,7 @@ from __future__ import annotations
 from server.office.exports import KINDS, ExportKind, export_file, export_to, register
 from server.office.periods import OfficeCalendar, Period
 from server.office.queries import OfficeQueries, Page
-from server.office.summary import Summary, is_silent, summary
+from server.office.summary import SilentLaptop, Summary, is_silent, summary
 
 __all__ = [
     "KINDS",
@@ -30,6 +32,7 @@ __all__ = [
     "OfficeQueries",
     "Page",
     "Period",
+    "SilentLaptop",
     "Summary",
     "export_file",
     "export_to",

@@ -40,6 +40,7 @@ from server.storage.office import (
 
 __all__ = [
     "COVERAGE_DAYS",
+    "COVERAGE_GROUPS",
     "FIRST_PROGRAMS",
     "REVIEW_STATES",
     "BeneficiaryPage",
@@ -56,6 +57,8 @@ REVIEW_STATES: tuple[str, ...] = ("menunggu", "diterima", "dikembalikan")
 FIRST_PROGRAMS: tuple[str, ...] = ("KLJ", "KPDJ", "KAJ")
 #: "not visited in the last 30 days" (DESIGN.md §8)
 COVERAGE_DAYS = 30
+#: how Cakupan's names may be grouped: by kelurahan, or by pendamping (the author)
+COVERAGE_GROUPS: tuple[str, ...] = ("kelurahan", "author")
 #: the longest list page any caller may ask for
 MAX_PAGE = 500
 
@@ -327,21 +330,31 @@ class OfficeQueries:
         limit: int = 100,
         after: str | None = None,
         days: int = COVERAGE_DAYS,
+        by: str = "kelurahan",
     ) -> CoverageReport:
         """Beneficiaries of `program` in scope with no visit in the last `days` days, by
-        kelurahan and name, with counts per kelurahan and per pendamping.
+        kelurahan (or, with ``by="author"``, by pendamping) and name, with counts per
+        kelurahan and per pendamping.
 
-        :raises Invalid: `program` is not one of the hub's programmes.
+        :raises Invalid: `program` is not one of the hub's programmes, or `by` neither
+            grouping.
         """
         if program not in self.programs:
             raise Invalid.on("program", f"Pilih salah satu: {', '.join(self.programs)}.")
+        if by not in COVERAGE_GROUPS:
+            raise Invalid.on("by", f"Pilih salah satu: {', '.join(COVERAGE_GROUPS)}.")
         since = self.now() - dt.timedelta(days=days)
         office = self.storage.office
         counts = office.unvisited_counts(scope.prefixes, program, since)
         limit = max(1, min(limit, MAX_PAGE))
         key = decode_key(after, 3)
         items: list[UnvisitedItem] = office.unvisited(
-            scope.prefixes, program, since, limit + 1, (key[0], key[1], key[2]) if key else None
+            scope.prefixes,
+            program,
+            since,
+            limit + 1,
+            (key[0], key[1], key[2]) if key else None,
+            by=by,
         )
         more = len(items) > limit
         items = items[:limit]

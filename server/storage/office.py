@@ -258,8 +258,14 @@ class OfficeReads(abc.ABC):
         since: dt.datetime,
         limit: int,
         after: tuple[str, str, str] | None = None,
+        by: str = "kelurahan",
     ) -> list[UnvisitedItem]:
-        """Those beneficiaries by kelurahan, then name. `after`: the last item's `key`."""
+        """Those beneficiaries by kelurahan, then name; with ``by="author"`` by pendamping
+        (the author, '' when unknown, first), then name. `after`: the last item's `key`,
+        whose first part is the kelurahan or the author accordingly.
+
+        :raises ValueError: `by` is neither.
+        """
 
     # -- exports: a consistent snapshot, streamed ------------------------------------------
 

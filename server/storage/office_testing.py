@@ -391,6 +391,38 @@ class OfficeReadsContract:
         rest = office.unvisited(None, "KLJ", since, 5, listed[0].key)
         assert [(u.name, u.last_visit) for u in rest] == [("Bima", None)]
 
+    def test_unvisited_by_pendamping_pages_through_each_author_by_name(self, storage: HubStorage):
+        save(
+            storage,
+            person(1, name="Citra", author="budi"),
+            person(2, name="Ani", kelurahan=K71B, author="budi"),
+            person(3, name="Bima", author="ani"),
+            person(4, name="Dodi", author=None),
+            person(5, name="Eka", kelurahan=K72, author="ani"),
+        )
+        since = at("2026-01-01T00:00:00+07:00")
+        office = storage.office
+        first = office.unvisited(None, "KLJ", since, 2, by="author")
+        assert [(u.author, u.name) for u in first] == [(None, "Dodi"), ("ani", "Bima")]
+        rest = office.unvisited(None, "KLJ", since, 5, first[-1].key, by="author")
+        assert [(u.author, u.name) for u in rest] == [
+            ("ani", "Eka"),
+            ("budi", "Ani"),
+            ("budi", "Citra"),
+        ]
+        # a key made of a group alone starts the list at that group
+        assert [
+            u.name for u in office.unvisited(None, "KLJ", since, 9, ("budi", "", ""), by="author")
+        ] == ["Ani", "Citra"]
+        assert [u.name for u in office.unvisited(["31.71"], "KLJ", since, 9, by="author")] == [
+            "Dodi",
+            "Bima",
+            "Ani",
+            "Citra",
+        ]
+        with pytest.raises(ValueError):
+            office.unvisited(None, "KLJ", since, 9, by="name")
+
     def test_coverage_counts_enrolled_and_visited_per_programme(self, storage: HubStorage):
         save(
             storage,

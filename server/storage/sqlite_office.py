@@ -47,6 +47,8 @@ _VISITED_SINCE = (
     "SELECT beneficiary_id FROM records INDEXED BY office_visits WHERE entity = 'visit'"
     " AND deleted = 0 AND visited_utc >= ? AND beneficiary_id IS NOT NULL"
 )
+#: what Cakupan's list is grouped by (OfficeReads.unvisited `by`), as SQL
+_GROUPS = {"kelurahan": "bp.kelurahan", "author": "COALESCE(bp.author, '')"}
 _VIEW_COLUMNS = (
     "r.id, r.entity, r.kelurahan, r.author, r.created_at, r.updated_at, r.data,"
     " json_extract(b.data, '$.name'), json_extract(b.data, '$.nik')"
@@ -374,24 +376,28 @@ class SQLiteOfficeReads(OfficeReads):
         since: dt.datetime,
         limit: int,
         after: tuple[str, str, str] | None = None,
+        by: str = "kelurahan",
     ) -> list[UnvisitedItem]:
+        if by not in _GROUPS:
+            raise ValueError(f"unknown grouping {by!r}")
         if _nothing(scopes):
             return []
+        group = _GROUPS[by]
         scope, params = scope_sql(scopes, "bp.kelurahan")
         keyset, keys = "", []
         if after is not None:
-            keyset, keys = " AND (bp.kelurahan, bp.name_key, bp.record_id) > (?, ?, ?)", list(after)
+            keyset, keys = f" AND ({group}, bp.name_key, bp.record_id) > (?, ?, ?)", list(after)
         rows = self._all(
             "SELECT bp.record_id, json_extract(b.data, '$.name'), json_extract(b.data, '$.nik'),"
             " bp.kelurahan, bp.author, (SELECT MAX(v.visited_utc)"
             "   FROM records AS v INDEXED BY records_beneficiary"
             "   WHERE json_extract(v.data, '$.beneficiary_id') = +bp.record_id"
             "   AND v.entity != 'beneficiary' AND v.entity = 'visit' AND v.deleted = 0),"
-            " bp.name_key FROM beneficiary_programs AS bp"
+            f" bp.name_key, {group} FROM beneficiary_programs AS bp"
             " JOIN records AS b ON b.id = bp.record_id"
             f" WHERE bp.program = ? AND {scope}{keyset}"
             f" AND bp.record_id NOT IN ({_VISITED_SINCE})"
-            " ORDER BY bp.kelurahan, bp.name_key, bp.record_id LIMIT ?",
+            f" ORDER BY {group}, bp.name_key, bp.record_id LIMIT ?",
             [program, *params, *keys, _visit_time(since), limit],
         )
         return [
@@ -402,7 +408,7 @@ class SQLiteOfficeReads(OfficeReads):
                 kelurahan=row[3],
                 author=row[4],
                 last_visit=row[5],
-                key=(row[3], row[6], row[0]),
+                key=(row[7], row[6], row[0]),
             )
             for row in rows
         ]

@@ -26,6 +26,8 @@ def test_a_supervisor_logs_in_spots_a_silent_laptop_settles_a_conflict_and_logs_
         page.get_by_label("Nama pengguna").fill("bu-kasi")
         page.get_by_label("Kata sandi").fill(PASSWORD)
         page.get_by_role("button", name="Masuk").click()
+        page.get_by_role("heading", name="Ringkasan", exact=True).wait_for()  # the start page
+        page.get_by_role("link", name="Pendamping & perangkat", exact=True).click()
 
         page.get_by_role("heading", name="Laptop di wilayah 31.71").wait_for()
         silent_row = page.locator("tr.silent")

@@ -69,6 +69,8 @@ def test_an_office_day_on_the_devices_and_bundle_pages(
         page.get_by_label("Nama pengguna").fill("bu-kasi")
         page.get_by_label("Kata sandi").fill(PASSWORD)
         page.get_by_role("button", name="Masuk").click()
+        page.get_by_role("heading", name="Ringkasan", exact=True).wait_for()  # the start page
+        page.get_by_role("link", name="Pendamping & perangkat", exact=True).click()
         page.get_by_role("heading", name="Pendamping & perangkat", exact=True).wait_for()
         siti_row = page.locator(f'tr[data-device="{siti.store.identity.device_id}"]')
         assert "1 diterapkan" in siti_row.inner_text()

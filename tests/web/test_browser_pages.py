@@ -36,6 +36,8 @@ def log_in(page, live_hub: str) -> None:
     page.get_by_label("Nama pengguna").fill("bu-kasi")
     page.get_by_label("Kata sandi").fill(PASSWORD)
     page.get_by_role("button", name="Masuk").click()
+    page.get_by_role("heading", name="Ringkasan", exact=True).wait_for()  # the start page
+    page.get_by_role("link", name="Pendamping & perangkat", exact=True).click()
     page.get_by_role("heading", name="Laptop di wilayah 31.71").wait_for()
 
 

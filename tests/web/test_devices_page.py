@@ -70,7 +70,7 @@ def test_the_page_lists_each_pendamping_with_laptop_last_push_and_reported_queue
     assert "laptop-siti" in cells and "1 diterapkan (lewat jaringan" in cells
     assert "0 perubahan belum terkirim" in cells
     assert "Belum ada laptop." in _text(page)  # rina's row
-    home = logged_in.page("/web/")  # /web/ shows the first page of the menu
+    home = logged_in.page("/web/perangkat")
     assert "<h1>Pendamping & perangkat</h1>" in home and 'data-user="rina"' in home
 
 
@@ -82,14 +82,17 @@ def test_the_menu_lists_only_the_pages_that_exist_in_the_offices_order(logged_in
     assert nav
     links = re.findall(r'<a href="([^"]+)"[^>]*>([^<]+)</a>', nav.group(1))
     assert [html.unescape(label) for _, label in links] == [
+        "Ringkasan",
         "Pendamping & perangkat",
+        "Penerima manfaat",
+        "Cakupan",
         "Ekspor & bundle",
         "Konflik",
     ]
     assert len(MENU) == len(PAGES) == len(links)
     for url, _ in links:
         assert logged_in.client.get(url).status_code == 200
-    assert 'aria-current="page"' in nav.group(1).split("</a>")[0]
+    assert 'aria-current="page"' in nav.group(1).split("</a>")[1]  # this page's entry
 
 
 # -- add a pendamping --------------------------------------------------------------------

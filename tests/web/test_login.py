@@ -86,7 +86,7 @@ def test_a_supervisor_logs_in_and_the_login_is_audited(web: Web, add_web_user, h
     add_web_user()
     response = web.login()
     assert response.status_code == 303 and response.headers["Location"] == "/web/"
-    assert "Laptop di wilayah 31.71" in web.page("/web/")
+    assert "Laptop di wilayah 31.71" in web.page("/web/perangkat")
     last = list(hub_storage.iter_audit())[-1]
     assert (last.actor, last.action, last.device_id) == ("bu-kasi", "web_login", None)
 
@@ -204,7 +204,7 @@ def test_a_supervisor_sees_the_laptops_and_conflicts_of_their_wilayah_only(
     add_web_user()
     web.login()
 
-    dashboard = web.page("/web/")
+    dashboard = web.page("/web/perangkat")
     assert "laptop-siti" in dashboard and "laptop-budi" in dashboard
     assert "laptop-ani" not in dashboard and "laptop-dewi" not in dashboard
     assert "1 laptop yang diam" in dashboard and "(10 hari)" in dashboard

@@ -69,7 +69,7 @@ def test_a_sync_with_nothing_to_push_moves_the_last_sync(
     assert synced and datetime.now(UTC) - datetime.fromisoformat(synced) < timedelta(minutes=1)
     add_web_user()
     web.login()
-    classes, text = laptop_row(web.page("/web/"), siti).split(" | ")
+    classes, text = laptop_row(web.page("/web/perangkat"), siti).split(" | ")
     wib = datetime.fromisoformat(synced).astimezone(timezone(timedelta(hours=7)))
     assert f"{wib:%d-%m-%Y %H:%M} WIB" in text and "aktif" in text
     assert "silent" not in classes
@@ -132,7 +132,7 @@ def test_a_laptop_that_never_synced_is_silent(
     used.sync()
     add_web_user()
     web.login()
-    page = web.page("/web/")
+    page = web.page("/web/perangkat")
 
     assert "1 laptop yang diam" in page
     classes, text = laptop_row(page, never).split(" | ")
@@ -149,7 +149,7 @@ def test_a_revoked_laptop_that_never_synced_is_not_silent(
     hub_app.extensions["pendamping"].devices.revoke(siti.store.identity.device_id, actor="admin")
     add_web_user()
     web.login()
-    classes, text = laptop_row(web.page("/web/"), siti).split(" | ")
+    classes, text = laptop_row(web.page("/web/perangkat"), siti).split(" | ")
     assert "silent" not in classes and "dicabut" in text
 
 

@@ -24,7 +24,10 @@ from tests.web.conftest import Web, csrf_of
 
 #: every page a logged-in user opens with a GET, and a line each shows on an empty hub
 EMPTY_PAGES = {
-    "/web/": ("Belum ada pendamping atau laptop di wilayah ini.", "Add a pendamping"),
+    "/web/": ("Laptop yang diam", "Silent laptops"),
+    "/web/ringkasan": ("Belum ada penerima manfaat di wilayah ini.", "Visits this month"),
+    "/web/penerima": ("Ketik NIK atau nama untuk mencari.", "Type a NIK or a name to search."),
+    "/web/cakupan": ("Kelompokkan menurut:", "Group by:"),
     "/web/perangkat": ("Tambah pendamping", "No pendamping or laptop in this wilayah yet."),
     "/web/ekspor": ("Unggah bundle USB", "Upload a USB bundle"),
     "/web/conflicts": ("Tidak ada konflik terbuka.", "No open conflicts."),

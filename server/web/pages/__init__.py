@@ -25,7 +25,10 @@ __all__ = ["MENU", "PAGES"]
 
 #: the pages in the menu, in the office's order (module names of this package)
 PAGES: tuple[str, ...] = (
+    "summary",  # Ringkasan
     "devices",  # Pendamping & perangkat
+    "beneficiaries",  # Penerima manfaat
+    "coverage",  # Cakupan
     "bundles",  # Ekspor & bundle
     "conflicts",  # Konflik
 )
