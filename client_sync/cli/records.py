@@ -27,6 +27,7 @@ from schemas.codes import (
     ENTITIES,
     ENTITY_LABELS,
     SEXES,
+    VERIFICATION_OUTCOMES,
     VISIT_PURPOSES,
 )
 
@@ -186,6 +187,11 @@ def visit() -> None:
 @click.option("--lat", type=float, help="Lintang.")
 @click.option("--lon", type=float, help="Bujur.")
 @click.option("--assessment", type=JsonObject(), help="Asesmen terstruktur (objek JSON).")
+@click.option(
+    "--verification-outcome",
+    type=_choice(VERIFICATION_OUTCOMES),
+    help="Hasil verifikasi bulanan: layak, tidak_layak, meninggal, pindah.",
+)
 @click.pass_context
 def visit_add(ctx: click.Context, beneficiary_id: str, **options: Any) -> None:
     """Catat kunjungan ke penerima manfaat BENEFICIARY_ID; mencetak id-nya."""

@@ -6,6 +6,7 @@
                                 | conflicts list | conflicts resolve | import-bundle
                                 | audit verify | audit list | export
                                 | backup | restore | jobs
+                                | verification show | verification close
 
 One module per subject; every command is registered here, and every failure is turned into
 an exit code and one plain line on stderr by :mod:`server.cli.errors`, never a stack trace;
@@ -28,6 +29,7 @@ from server.cli.jobs import jobs
 from server.cli.serve import init, serve
 from server.cli.stats import stats
 from server.cli.users import user
+from server.cli.verification import verification
 
 __all__ = ["cli", "main"]
 
@@ -45,6 +47,7 @@ for _command in (
     backup,
     restore_command,
     jobs,
+    verification,
 ):
     cli.add_command(_command)
 

@@ -218,7 +218,7 @@ def _verification_rows(
     """The month's list (frozen rows where closed, with their amendments), by kelurahan
     and name; `where` must name a programme and a month."""
     verification = MonthlyVerification(queries)
-    month = verification.for_export(where)
+    month = verification.for_export(scope, where)
     return ((month, row) for row in verification.named(month.rows))
 
 

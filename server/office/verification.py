@@ -202,9 +202,9 @@ class MonthlyVerification:
                 counts[row.shown.state] = counts.get(row.shown.state, 0) + 1
         return MonthList(program, period, area, closes, rows, counts, amended)
 
-    def for_export(self, where: RecordFilter) -> MonthList:
-        """The list an export asks for with the export's filter (its `wilayah` already
-        inside the caller's scope, or None for all of it; see :func:`export_rows`).
+    def for_export(self, scope: Scope, where: RecordFilter) -> MonthList:
+        """The list an export asks for inside `scope`, with the export's filter (its
+        `wilayah` already narrowed inside the scope by ``record_filter``; None: the scope).
 
         :raises Invalid: no programme, no month (or a day instead), or a filter the list
             does not take (a pendamping, a purpose, a review state, a status).
@@ -226,7 +226,8 @@ class MonthlyVerification:
         ):
             if value is not None:
                 raise Invalid.on(name, "Daftar verifikasi tidak disaring dengan isian ini.")
-        return self._list(self.program(where.program), period, where.wilayah)
+        area = where.wilayah if where.wilayah is not None else scope.prefixes
+        return self._list(self.program(where.program), period, area)
 
     def with_names(self, rows: Sequence[VerificationRow]) -> list[VerificationRow]:
         """`rows` with the name and NIK of each (frozen rows have theirs from the close;

@@ -61,9 +61,7 @@ class VerificationStoreContract:
             rid(7): ("belum", None),
         }
 
-    def test_only_visits_inside_the_month_count_in_the_offices_time_zone(
-        self, storage: HubStorage
-    ):
+    def test_only_visits_inside_the_month_count_in_the_offices_time_zone(self, storage: HubStorage):
         save(
             storage,
             person(1),

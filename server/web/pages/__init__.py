@@ -26,6 +26,7 @@ __all__ = ["MENU", "PAGES"]
 #: the pages in the menu, in the office's order (module names of this package)
 PAGES: tuple[str, ...] = (
     "devices",  # Pendamping & perangkat
+    "verification",  # Verifikasi bulanan
     "bundles",  # Ekspor & bundle
     "conflicts",  # Konflik
 )
