@@ -49,9 +49,7 @@ def district(laptops: Laptops, hub_storage: HubStorage) -> Iterator[dict]:
             beneficiary(name="Ibu Ani", nik=NIK72, kelurahan="31.72.01.1001"),
         ),
     }
-    ids["v_sri"] = siti.store.add(
-        "visit", visit(ids["sri"], visited_at=JAN, purpose="verifikasi")
-    )
+    ids["v_sri"] = siti.store.add("visit", visit(ids["sri"], visited_at=JAN, purpose="verifikasi"))
     ids["v_budi"] = siti.store.add(
         "visit", visit(ids["budi"], visited_at=JAN, verification_outcome="meninggal")
     )
@@ -339,9 +337,7 @@ def test_a_months_states_read_the_partial_index_not_the_records(tmp_path: Path):
         f"EXPLAIN QUERY PLAN {module._LATEST} SELECT bp.record_id, {module._STATE}"
         f"{module._FROM} WHERE bp.program = ?"
     )
-    plan = " | ".join(
-        row[3] for row in storage._conn().execute(sql, ("a", "b", "KLJ")).fetchall()
-    )
+    plan = " | ".join(row[3] for row in storage._conn().execute(sql, ("a", "b", "KLJ")).fetchall())
     storage.close()
     assert "COVERING INDEX office_verifications" in plan
     assert "SCAN records" not in plan and "SCAN v" not in plan
