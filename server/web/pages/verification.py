@@ -108,7 +108,7 @@ def _may_close(user: User, found: MonthList, service: MonthlyVerification) -> bo
 def _context(found: MonthList, service: MonthlyVerification) -> dict[str, Any]:
     return {
         "found": found,
-        "status": "ditutup" if found.closed else ("sebagian" if found.closes else "terbuka"),
+        "month_status": "ditutup" if found.closed else ("sebagian" if found.closes else "terbuka"),
         "closes": [(c, local_time(c.closed_at)) for c in found.closes],
         "area": ", ".join(found.wilayah) if found.wilayah is not None else gettext("semua"),
         "states": STATES,
