@@ -157,3 +157,11 @@ def test_the_page_renders_with_no_data_in_both_languages(logged_in: Web, lang: s
 
 def test_not_logged_in_goes_to_the_login(web: Web):
     assert web.client.get("/web/verifikasi").status_code == 303
+
+
+def test_the_language_switch_keeps_the_lists_programme_and_month(logged_in: Web, two_districts):
+    page = logged_in.page(LIST + "&wilayah=31.71.01")
+    assert (
+        'href="/web/verifikasi?program=KLJ&amp;month=2026-01&amp;wilayah=31.71.01&amp;lang=en"'
+        in page
+    )

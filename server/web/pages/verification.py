@@ -199,8 +199,8 @@ def verification_close():
         if field in ("program", "month", "wilayah") and isinstance(exc, Invalid | OutsideScope):
             return _page(chosen, status_of(exc), {field: message})
         return _page(chosen, status_of(exc), refused=message)
-    target = url_for("web.verification", **chosen, closed=1)
-    return redirect(target, 303)
+    query: dict[str, Any] = {**chosen, "closed": 1}
+    return redirect(url_for("web.verification", **query), 303)
 
 
 @bp.route("/verifikasi/unduh", methods=["POST"])
