@@ -12,6 +12,7 @@ import click
 from client_sync.cli.home import open_device
 from client_sync.cli.output import emit_json
 from schemas.conflict_outcome import outcome
+from schemas.labels import field_label
 
 __all__ = ["conflicts"]
 
@@ -32,7 +33,7 @@ def _describe(conflict: dict[str, Any]) -> str:
         chosen = f", pilihan {now.chosen_by}" if now.chosen_by else ""
         aside = ", ".join(f"{s.value!r} ({s.author or 'hub'})" for s in now.set_aside)
         body = (
-            f"{conflict['field']}: berlaku {now.in_force.value!r} "
+            f"{field_label(conflict['field'])}: berlaku {now.in_force.value!r} "
             f"({now.in_force.author or 'hub'}{chosen}), tidak berlaku {aside}"
         )
     state = (

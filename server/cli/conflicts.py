@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from schemas.conflict_outcome import outcome
+from schemas.labels import field_label
 from server.audit import cli_actor
 from server.cli.context import hub
 from server.conflicts import CHOICES, ConflictService
@@ -33,7 +34,7 @@ def _line(c: dict[str, Any]) -> str:
         chosen = f", pilihan {now.chosen_by}" if now.chosen_by else ""
         aside = ", ".join(f"{s.value!r} ({s.author or 'hub'})" for s in now.set_aside)
         what = (
-            f"{c['field']}: tetap {now.in_force.value!r} ({now.in_force.author or 'hub'}{chosen}),"
+            f"{field_label(c['field'])}: tetap {now.in_force.value!r} ({now.in_force.author or 'hub'}{chosen}),"
             f" kalah {aside}"
         )
     return f"#{c['conflict_id']} [{c['kind']}] {c['entity']} {c['record_id']} — {what} — {state}"

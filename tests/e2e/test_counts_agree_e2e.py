@@ -96,12 +96,13 @@ def test_after_take_lost_both_lists_show_the_value_now_in_force(hub: ServedHub, 
 
     [office_line] = hub.cli("conflicts", "list", "--all").splitlines()
     assert (
-        f"tetap {SITI_PHONE!r} (siti, pilihan bu-kasi), kalah {BUDI_PHONE!r} (budi)" in office_line
-    )
+        f"nomor telepon: tetap {SITI_PHONE!r} (siti, pilihan bu-kasi), kalah {BUDI_PHONE!r} (budi)"
+        in office_line
+    )  # the field by its label, as the web's card names it
     assert office_line.endswith("selesai (take_lost)")
     assert laptop(budi, "sync").returncode == 0
     [laptop_line] = laptop(budi, "conflicts", "--all").stdout.splitlines()
-    assert f"berlaku {SITI_PHONE!r} (siti, pilihan bu-kasi)" in laptop_line
+    assert f"nomor telepon: berlaku {SITI_PHONE!r} (siti, pilihan bu-kasi)" in laptop_line
     assert f"tidak berlaku {BUDI_PHONE!r} (budi)" in laptop_line
     with FieldDevice.open(budi, passphrase="") as dev:
         [record] = dev.store.list("beneficiary")
