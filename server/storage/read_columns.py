@@ -103,8 +103,8 @@ def read_columns(record: RecordRow) -> ReadColumns:
 
 
 def verification_outcome(record: RecordRow) -> str | None:
-    """A visit's `verification_outcome` (migration 0012's column, the monthly verification
-    reads it with the visit's month and beneficiary); None for anything else."""
+    """A visit's `verification_outcome` (the column of `NNNN_monthly_verification.sql`,
+    read with the visit's month and beneficiary); None for anything else."""
     if record.entity != "visit":
         return None
     return _text(record.data.get("verification_outcome"))

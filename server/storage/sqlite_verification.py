@@ -1,5 +1,5 @@
 """The SQLite :class:`~server.storage.verification.VerificationStore`: month states from
-the read model, closes and their frozen lists (migration 0012).
+the read model, closes and their frozen lists (migrations/NNNN_monthly_verification.sql).
 
 A month's states read two things only: the programme's rows of `beneficiary_programs`
 (clustered by programme, kelurahan and name) and the month's range of the partial index
@@ -176,7 +176,7 @@ class SQLiteVerificationStore(VerificationStore):
                 if overlaps(existing.wilayah, wilayah):
                     raise MonthClosed(existing)
             # the rows first, then the close with their counts: a close is never updated
-            # (migration 0012's triggers), and the key's check waits for the commit
+            # (the migration's triggers), and the key's check waits for the commit
             close_id = int(
                 conn.execute(
                     "SELECT COALESCE(MAX(close_id), 0) + 1 FROM verification_closes"

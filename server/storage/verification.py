@@ -5,9 +5,9 @@ For one programme and one month of the office's calendar, each beneficiary enrol
 programme has a *state*: the outcome of the latest verification visit of that month
 (:data:`STATES`). A supervisor *closes* the month for a wilayah: the list as it stands is
 copied into a frozen snapshot in the closing transaction, with the audit entry, and no
-statement changes it afterwards (migration 0012's triggers). The rules (who may close,
-which months) are :mod:`server.office.verification`'s; the store reads, and writes one
-close. Its contract is :mod:`server.storage.verification_testing`.
+statement changes it afterwards (the triggers of `NNNN_monthly_verification.sql`). The
+rules (who may close, which months) are :mod:`server.office.verification`'s; the store
+reads, and writes one close. Its contract is :mod:`server.storage.verification_testing`.
 """
 
 from __future__ import annotations

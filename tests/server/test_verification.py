@@ -1,7 +1,7 @@
 """Verifikasi bulanan end to end on the hub: outcomes recorded on laptops and pushed, the
 month's states, a close that freezes, amendments beside it, refusals, scope, the XLSX
 and `pendamping-hub verification` / `export verification`; and the SQLite side (migration
-0012's fill, the frozen triggers, the index the month reads)."""
+`NNNN_monthly_verification.sql`'s fill, the frozen triggers, the index the month reads)."""
 
 from __future__ import annotations
 
@@ -280,14 +280,17 @@ def test_the_command_line_closes_shows_and_exports(
 # -- the SQLite side ---------------------------------------------------------------------
 
 
-def test_migration_0012_fills_the_outcome_as_the_writer_would(tmp_path: Path):
+def test_the_monthly_verification_migration_fills_the_outcome_as_the_writer_would(
+    tmp_path: Path,
+):
     conn = sqlite3.connect(tmp_path / "hub.sqlite3", isolation_level=None)
     migrations = "server.storage.migrations"
     import schemas.migrations as runner
 
     every = runner.available_migrations(migrations)
-    before = [m for m in every if m[0] < 12]
-    # apply everything before 0012 by hand, then insert visits, then 0012 itself
+    [ours] = [m for m in every if m[1].endswith("_monthly_verification")]
+    before = [m for m in every if m[0] < ours[0]]
+    # apply everything before it, then insert visits, then it (and any later ones)
     original = runner.available_migrations
     try:
         runner.available_migrations = lambda package: before  # type: ignore[assignment]
@@ -305,7 +308,7 @@ def test_migration_0012_fills_the_outcome_as_the_writer_would(tmp_path: Path):
             " updated_at) VALUES (?, 'visit', '31.71.01.1001', ?, ?, '{}', '', 'x', 'x')",
             (rid, seq, json.dumps(data)),
         )
-    assert "0012_monthly_verification" in apply_migrations(conn, migrations)
+    assert ours[1] in apply_migrations(conn, migrations)
     for rid, data in cases.items():
         row = RecordRow(rid, "visit", "31.71.01.1001", 0, False, data, {}, "x", "x")
         stored = conn.execute(
