@@ -83,6 +83,7 @@ def test_the_menu_lists_only_the_pages_that_exist_in_the_offices_order(logged_in
     links = re.findall(r'<a href="([^"]+)"[^>]*>([^<]+)</a>', nav.group(1))
     assert [html.unescape(label) for _, label in links] == [
         "Pendamping & perangkat",
+        "Verifikasi bulanan",
         "Ekspor & bundle",
         "Konflik",
     ]
