@@ -344,3 +344,17 @@ def test_a_months_states_read_the_partial_index_not_the_records(tmp_path: Path):
     storage.close()
     assert "COVERING INDEX office_verifications" in plan
     assert "SCAN records" not in plan and "SCAN v" not in plan
+
+
+def test_an_outcome_edited_after_the_close_is_an_amendment_too(
+    district, service, hub_storage: HubStorage
+):
+    service.close(hub_storage.get_user("bu-kasi"), "KLJ", "2026-01")
+    siti = district["siti"]
+    siti.store.update("visit", district["v_budi"], {"verification_outcome": "pindah"})
+    siti.sync()
+    found = service.month_list(Scope(("31.71",)), "KLJ", "2026-01")
+    budi = next(r for r in found.rows if r.shown.beneficiary_id == district["budi"])
+    assert (budi.shown.state, budi.amendment) == ("meninggal", "berubah")
+    assert budi.live is not None and budi.live.state == "pindah"
+    assert budi.live.visit_id == budi.shown.visit_id  # the same visit, another outcome
