@@ -86,6 +86,7 @@ def test_the_menu_lists_only_the_pages_that_exist_in_the_offices_order(logged_in
         "Pendamping & perangkat",
         "Penerima manfaat",
         "Cakupan",
+        "Verifikasi bulanan",
         "Ekspor & bundle",
         "Konflik",
     ]

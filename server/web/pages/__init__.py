@@ -29,6 +29,7 @@ PAGES: tuple[str, ...] = (
     "devices",  # Pendamping & perangkat
     "beneficiaries",  # Penerima manfaat
     "coverage",  # Cakupan
+    "verification",  # Verifikasi bulanan
     "bundles",  # Ekspor & bundle
     "conflicts",  # Konflik
 )
