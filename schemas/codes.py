@@ -21,6 +21,7 @@ __all__ = [
     "PROVINCE_CODES",
     "ROLES",
     "SEXES",
+    "VERIFICATION_OUTCOMES",
     "VISIT_PURPOSES",
 ]
 
@@ -38,6 +39,9 @@ DISABILITY_TYPES: tuple[str, ...] = ("fisik", "intelektual", "mental", "sensorik
 #: The programmes a hub accepts unless its configuration names others (PENDAMPING_HUB_PROGRAMS).
 DEFAULT_PROGRAMS: tuple[str, ...] = ("KLJ", "KPDJ", "KAJ", "PKH", "BPNT")
 VISIT_PURPOSES: tuple[str, ...] = ("verifikasi", "monitoring", "asesmen", "penyaluran", "lainnya")
+#: What a visit found of the beneficiary's eligibility, for the monthly verification
+#: (DESIGN.md §8): still eligible, no longer eligible, deceased, moved away.
+VERIFICATION_OUTCOMES: tuple[str, ...] = ("layak", "tidak_layak", "meninggal", "pindah")
 DEVICE_TYPES: tuple[str, ...] = (
     "kursi_roda",
     "kursi_roda_adaptif",

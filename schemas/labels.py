@@ -36,6 +36,7 @@ FIELD_LABELS: dict[str, str] = {
     "follow_up": "tindak lanjut",
     "lat": "garis lintang",
     "lon": "garis bujur",
+    "verification_outcome": "hasil verifikasi",
     "device_type": "jenis alat",
     "reason": "alasan",
     "status": "status",

@@ -19,6 +19,7 @@ from schemas.codes import (
     DISABILITY_TYPES,
     INITIAL_DEVICE_STATUS,
     SEXES,
+    VERIFICATION_OUTCOMES,
     VISIT_PURPOSES,
 )
 from schemas.compiled import CompiledLoader, json_plain
@@ -147,6 +148,11 @@ class VisitSchema(_RecordSchema):
     lat = fields.Float(allow_none=True, validate=validate.Range(-90, 90), allow_nan=False)
     lon = fields.Float(allow_none=True, validate=validate.Range(-180, 180), allow_nan=False)
     attachments = _attachments()
+    #: what the visit found for the monthly verification (docs/office.md): layak,
+    #: tidak_layak, meninggal, pindah; absent on a visit that verified nothing
+    verification_outcome = fields.String(
+        allow_none=True, validate=validate.OneOf(VERIFICATION_OUTCOMES)
+    )
 
 
 class DeviceRequestSchema(_RecordSchema):

@@ -24,7 +24,6 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import orjson
 from marshmallow import ValidationError
 
 from schemas.records import load_fields
@@ -285,18 +284,7 @@ class _Resolution:
             self.by,
             delete,
         )
-        done = self.writer.apply(write)
+        done = self.writer.apply_logged(write)
         if isinstance(done, Refusal):
             raise StateConflict.on(done.field, done.message)
-        merged, seq, _raised = done
-        self.writer.log(
-            write,
-            orjson.dumps(fields).decode(),
-            {
-                "change_id": write.change_id,
-                "status": merged.status,
-                "seq": seq,
-                "base_seq": write.base_seq,
-            },
-        )
-        return seq
+        return done[1]

@@ -122,6 +122,22 @@ class BatchWriter:
         )
         return receipt_json
 
+    def apply_logged(self, write: Write) -> tuple[MergeResult, int, list[ConflictRow]] | Refusal:
+        """:meth:`apply` a change the hub makes itself (a resolution, an office write) and,
+        when it is taken, log it with the receipt a laptop's change would get."""
+        done = self.apply(write)
+        if isinstance(done, Refusal):
+            return done
+        merged, seq, _raised = done
+        receipt = {
+            "change_id": write.change_id,
+            "status": merged.status,
+            "seq": seq,
+            "base_seq": write.base_seq,
+        }
+        self.log(write, orjson.dumps(write.fields).decode(), receipt)
+        return done
+
     def save(self) -> None:
         self.session.save(self._touched.values(), self._changes, self._conflicts)
         if self._exits:

@@ -27,6 +27,7 @@ from schemas.codes import (
     ENTITIES,
     ENTITY_LABELS,
     SEXES,
+    VERIFICATION_OUTCOMES,
     VISIT_PURPOSES,
 )
 from schemas.review import RETURNED, review_state
@@ -202,6 +203,11 @@ _VISIT_OPTIONS = (
     click.option("--lat", type=float, help="Lintang."),
     click.option("--lon", type=float, help="Bujur."),
     click.option("--assessment", type=JsonObject(), help="Asesmen terstruktur (objek JSON)."),
+    click.option(
+        "--verification-outcome",
+        type=_choice(VERIFICATION_OUTCOMES),
+        help="Hasil verifikasi bulanan: layak, tidak_layak, meninggal, pindah.",
+    ),
 )
 
 

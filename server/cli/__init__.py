@@ -8,6 +8,7 @@
                                 | backup | restore | jobs
                                 | review accept | review return
                                 | request verify | approve | reject | deliver | history
+                                | verification show | verification close
 
 One module per subject; every command is registered here, and every failure is turned into
 an exit code and one plain line on stderr by :mod:`server.cli.errors`, never a stack trace;
@@ -31,6 +32,7 @@ from server.cli.office import request, review
 from server.cli.serve import init, serve
 from server.cli.stats import stats
 from server.cli.users import user
+from server.cli.verification import verification
 
 __all__ = ["cli", "main"]
 
@@ -50,6 +52,7 @@ for _command in (
     jobs,
     review,
     request,
+    verification,
 ):
     cli.add_command(_command)
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
 from server.audit import AuditEvent
 from server.jobs.backup import backup_name, make_backup, prune_backups
 from server.jobs.monthly import MonthlyExporter, export_month, previous_month
+from server.office.summary import is_silent
 from server.storage import Device, HubStorage
 from server.timeutil import utc_iso
 
@@ -52,16 +53,9 @@ def _parse(iso: str | None) -> datetime | None:
 
 
 def silent_device_ids(devices: Sequence[Device], now: datetime, days: int) -> list[str]:
-    """The laptops not revoked that never synced, or that the hub has not heard from (a
-    sync or any call) for more than `days` days: the rule of the office's laptops table."""
-    silent = []
-    for device in devices:
-        if device.revoked_at is not None:
-            continue
-        heard = [t for t in (_parse(device.last_seen_at), _parse(device.last_sync_at)) if t]
-        if device.last_sync_at is None or not heard or now - max(heard) > timedelta(days=days):
-            silent.append(device.device_id)
-    return silent
+    """The laptops the office should chase, by the one rule of the pages
+    (:func:`server.office.summary.is_silent`)."""
+    return [device.device_id for device in devices if is_silent(device, now, days)]
 
 
 def silent_laptops(ctx: JobContext) -> str:

@@ -24,6 +24,12 @@ from typing import IO, Any
 from server.exceptions import Invalid
 from server.office.periods import OfficeCalendar
 from server.office.queries import OfficeQueries
+from server.office.verification import (
+    AMENDMENTS,
+    STATE_LABELS,
+    MonthlyVerification,
+    VerificationRow,
+)
 from server.office.writers import (
     FORMATS,
     OutColumn,
@@ -44,7 +50,8 @@ __all__ = [
     "register",
 ]
 
-Value = Callable[[RecordView], Any]
+#: a column's value of one row (a RecordView; a VerificationRow for `verification`)
+Value = Callable[[Any], Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +74,7 @@ class ExportKind:
     name: str
     title: str
     columns: tuple[Column, ...]
-    rows: Callable[[OfficeQueries, Scope, RecordFilter], Iterable[RecordView]]
+    rows: Callable[[OfficeQueries, Scope, RecordFilter], Iterable[Any]]
 
 
 KINDS: dict[str, ExportKind] = {}
@@ -204,6 +211,63 @@ REQUESTS = register(
     )
 )
 
+
+def _verification_rows(
+    queries: OfficeQueries, scope: Scope, where: RecordFilter
+) -> Iterable[tuple[Any, VerificationRow]]:
+    """The month's list (frozen rows where closed, with their amendments), by kelurahan
+    and name; `where` must name a programme and a month."""
+    verification = MonthlyVerification(queries)
+    month = verification.for_export(scope, where)
+    return ((month, row) for row in verification.named(month.rows))
+
+
+def _shown(name: str) -> Value:
+    return lambda pair: getattr(pair[1].shown, name)
+
+
+def _closed(name: str) -> Value:
+    return lambda pair: getattr(pair[1].close, name) if pair[1].frozen else None
+
+
+VERIFICATION = register(
+    ExportKind(
+        "verification",
+        "Verifikasi bulanan",
+        (
+            Column("Program", "text", lambda pair: pair[0].program, 10),
+            Column("Bulan", "text", lambda pair: pair[0].period.label, 10),
+            Column("Kode kelurahan", "text", _shown("kelurahan"), 16),
+            Column("NIK", "text", _shown("nik"), 20),
+            Column("Nama", "text", _shown("name"), 28),
+            Column("Status", "text", lambda pair: STATE_LABELS.get(pair[1].shown.state), 18),
+            Column("Kode status", "text", _shown("state"), 14),
+            Column("Waktu kunjungan", "datetime", _shown("visited_utc"), 18),
+            Column("Pendamping", "text", _shown("pendamping"), 16),
+            Column("ID kunjungan", "text", _shown("visit_id"), 38),
+            Column("ID penerima manfaat", "text", _shown("beneficiary_id"), 38),
+            Column("Ditutup oleh", "text", _closed("closed_by"), 14),
+            Column("Ditutup (waktu hub)", "datetime", _closed("closed_at"), 18),
+            Column(
+                "Perubahan setelah ditutup",
+                "text",
+                lambda pair: AMENDMENTS.get(pair[1].amendment or ""),
+                24,
+            ),
+            Column(
+                "Status terkini",
+                "text",
+                lambda pair: (
+                    STATE_LABELS.get(pair[1].live.state)
+                    if pair[1].amendment and pair[1].live
+                    else None
+                ),
+                18,
+            ),
+        ),
+        _verification_rows,
+    )
+)
 
 # -- writing -----------------------------------------------------------------------------------
 

@@ -26,8 +26,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
-
 from server.audit import AuditEvent
 from server.exceptions import Invalid, Missing, NotAllowed, StateConflict
 from server.hubclock import HubClock
@@ -164,20 +162,10 @@ class OfficeTransaction:
             OFFICE_DEVICE,
             self.user.name,
         )
-        done = self.writer.apply(write)
+        done = self.writer.apply_logged(write)
         if isinstance(done, Refusal):
             raise StateConflict.on(done.field, done.message)
         merged, seq, raised = done
-        self.writer.log(
-            write,
-            orjson.dumps(fields).decode(),
-            {
-                "change_id": write.change_id,
-                "status": merged.status,
-                "seq": seq,
-                "base_seq": write.base_seq,
-            },
-        )
         return Written(row.id, merged.status, seq, self.writer.records[row.id], tuple(raised))
 
     def finish(self, action: str, detail: Mapping[str, Any], via: str) -> None:

@@ -35,6 +35,7 @@ from server.storage.people import LastPush, PeopleStore
 
 if TYPE_CHECKING:
     from server.storage.office import OfficeReads
+    from server.storage.verification import VerificationStore
 
 __all__ = [
     "AlreadyExists",
@@ -351,6 +352,12 @@ class HubStorage(abc.ABC):
     @abc.abstractmethod
     def jobs(self) -> JobStore:
         """What the scheduled jobs keep: their runs, silent laptops, the online backup."""
+
+    @property
+    @abc.abstractmethod
+    def verification(self) -> VerificationStore:
+        """The monthly verification: month states, closes, frozen lists
+        (server/storage/verification.py)."""
 
     # -- people and laptops -------------------------------------------------------------
 

@@ -21,6 +21,7 @@ __all__ = [
     "programs_of",
     "read_columns",
     "utc_instant",
+    "verification_outcome",
 ]
 
 #: a visit with no `review` object is waiting for review
@@ -99,6 +100,14 @@ def read_columns(record: RecordRow) -> ReadColumns:
         name = _text(data.get("name"))
         return _NONE._replace(name_key=name_key(name) if name is not None else None)
     return _NONE
+
+
+def verification_outcome(record: RecordRow) -> str | None:
+    """A visit's `verification_outcome` (the column of `NNNN_monthly_verification.sql`,
+    read with the visit's month and beneficiary); None for anything else."""
+    if record.entity != "visit":
+        return None
+    return _text(record.data.get("verification_outcome"))
 
 
 def programs_of(record: RecordRow) -> list[str]:

@@ -46,13 +46,15 @@ from server.storage.limits import LimitStore
 from server.storage.migrations import apply_migrations
 from server.storage.office import OfficeReads
 from server.storage.people import PeopleStore
-from server.storage.read_columns import read_columns
+from server.storage.read_columns import read_columns, verification_outcome
 from server.storage.sqlite_jobs import SQLiteJobStore
 from server.storage.sqlite_limits import SQLiteLimitStore
 from server.storage.sqlite_office import SQLiteOfficeReads, save_programs
 from server.storage.sqlite_people import SQLitePeopleStore
 from server.storage.sqlite_scope import scope_sql as _scope_sql
 from server.storage.sqlite_threads import ThreadConnections
+from server.storage.sqlite_verification import SQLiteVerificationStore
+from server.storage.verification import VerificationStore
 
 __all__ = ["SQLiteStorage", "read_audit"]
 
@@ -273,8 +275,9 @@ class _SQLiteWrite(WriteSession):
         self._conn.executemany(
             "INSERT INTO records (id, entity, kelurahan, seq, deleted, data, clocks, hlc, nik,"
             " created_at, updated_at, quiet_device, author, visited_utc, purpose,"
-            " review_state, beneficiary_id, request_status, status_since, name_key)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " review_state, beneficiary_id, request_status, status_since, name_key,"
+            " verification_outcome)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (id) DO UPDATE SET kelurahan = excluded.kelurahan, seq = excluded.seq,"
             " deleted = excluded.deleted, data = excluded.data, clocks = excluded.clocks,"
             " hlc = excluded.hlc, nik = excluded.nik, updated_at = excluded.updated_at,"
@@ -283,7 +286,8 @@ class _SQLiteWrite(WriteSession):
             " visited_utc = excluded.visited_utc, purpose = excluded.purpose,"
             " review_state = excluded.review_state, beneficiary_id = excluded.beneficiary_id,"
             " request_status = excluded.request_status, status_since = excluded.status_since,"
-            " name_key = excluded.name_key",
+            " name_key = excluded.name_key,"
+            " verification_outcome = excluded.verification_outcome",
             (
                 (
                     r.id,
@@ -300,6 +304,7 @@ class _SQLiteWrite(WriteSession):
                     r.quiet_device,
                     r.author,
                     *read_columns(r),
+                    verification_outcome(r),
                 )
                 for r in records
             ),
@@ -478,6 +483,9 @@ class SQLiteStorage(HubStorage):
             self._transaction, self._conn, lambda conn, event: _SQLiteWrite(conn).audit(event)
         )
         self._office = SQLiteOfficeReads(self._conn, self.path)
+        self._verification = SQLiteVerificationStore(
+            self._transaction, self._conn, lambda conn, event: _SQLiteWrite(conn).audit(event)
+        )
         self._jobs = SQLiteJobStore(
             self.path,
             self._transaction,
@@ -530,6 +538,10 @@ class SQLiteStorage(HubStorage):
     @property
     def jobs(self) -> JobStore:
         return self._jobs
+
+    @property
+    def verification(self) -> VerificationStore:
+        return self._verification
 
     @contextmanager
     def waiting_for_writer(self, seconds: float) -> Iterator[WriterWait]:

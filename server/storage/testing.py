@@ -46,6 +46,7 @@ from server.storage.jobs_testing import JobStoreContract
 from server.storage.limits_testing import LimitStoreContract
 from server.storage.office_testing import OfficeReadsContract
 from server.storage.people_testing import PeopleStoreContract
+from server.storage.verification_testing import VerificationStoreContract
 
 __all__ = ["StorageContract", "change_row", "conflict_row", "record_row"]
 
@@ -144,7 +145,11 @@ class _Boom(Exception):
 
 
 class StorageContract(
-    LimitStoreContract, OfficeReadsContract, JobStoreContract, PeopleStoreContract
+    LimitStoreContract,
+    OfficeReadsContract,
+    JobStoreContract,
+    PeopleStoreContract,
+    VerificationStoreContract,
 ):
     """Every behaviour of :class:`HubStorage` and :class:`WriteSession` that callers rely on,
     and of its hub-wide limits (:class:`~server.storage.limits_testing.LimitStoreContract`).

@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import current_app
 
+from server.office.summary import is_silent
 from server.storage import Device
 from server.web.i18n import gettext
 
@@ -56,7 +57,7 @@ def laptop_row(device: Device, now: datetime, silent_days: int) -> dict[str, Any
         "queue_size": "—" if device.queue_size is None else str(device.queue_size),
         "client_version": device.client_version or "—",
         "revoked": not live,
-        "silent": live and (never or quiet > timedelta(days=silent_days)),
+        "silent": is_silent(device, now, silent_days),
         "never_synced": never,
         "quiet_days": quiet.days,
     }

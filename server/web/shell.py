@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
+from urllib.parse import urlencode
 
 from flask import current_app, g, redirect, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFError
@@ -218,6 +219,9 @@ def render(template: str, status: int = 200, **context: Any):
     menu = _menu() if user else []
     # the switch reloads this page; the answer to a form goes to its page instead
     here = request.path
+    kept = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"]
+    if kept:  # a list's filters (programme, month) stay as they are in the other language
+        here += "?" + urlencode(kept)
     if request.method != "GET":
         here = next((item["url"] for item in menu if item["current"]), url_for("web.login"))
     return (

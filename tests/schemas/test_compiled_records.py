@@ -14,7 +14,13 @@ from marshmallow import ValidationError, validate
 from marshmallow import fields as ma
 
 from bench.common import visit_fields
-from schemas.codes import CATEGORIES, DEVICE_STATUSES, DEVICE_TYPES, VISIT_PURPOSES
+from schemas.codes import (
+    CATEGORIES,
+    DEVICE_STATUSES,
+    DEVICE_TYPES,
+    VERIFICATION_OUTCOMES,
+    VISIT_PURPOSES,
+)
 from schemas.compiled import CompiledLoader, annotation_of, json_plain
 from schemas.jsonsafe import MAX_DEPTH, unsafe_fields
 from schemas.messages import Schema
@@ -111,6 +117,7 @@ SPECIAL: dict[str, list[Any]] = {
         "2026-11-23 09:30:00+07:00",
     ],
     "purpose": [*VISIT_PURPOSES, "Monitoring"],
+    "verification_outcome": [*VERIFICATION_OUTCOMES, None, "Layak", "wafat", ""],
     "assessment": [
         {"adl_barthel": 12},
         {"x" * 101: 1},

@@ -14,8 +14,8 @@ from server.cli.exit_codes import TABLE_END, TABLE_START, markdown_table
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "cli.md"
 #: a command, or a group's subcommand (`review accept`): the lowercase words before its
-#: arguments (upper case) and options
-HEADING = re.compile(r"^### `pendamping-hub ([a-z-]+(?: [a-z-]+)*)(.*)`$", re.MULTILINE)
+#: arguments (upper case) and options (`--program`: a word cannot start with a dash)
+HEADING = re.compile(r"^### `pendamping-hub ([a-z][a-z-]*(?: [a-z][a-z-]*)*)(.*)`$", re.MULTILINE)
 
 
 def _documented() -> dict[str, set[str]]:

@@ -13,6 +13,7 @@ pytest.register_assert_rewrite(
     "server.storage.limits_testing",
     "server.storage.office_testing",
     "server.storage.jobs_testing",
+    "server.storage.verification_testing",
 )
 
 from server.storage.sqlite import WAL_AUTOCHECKPOINT_PAGES, SQLiteStorage  # noqa: E402

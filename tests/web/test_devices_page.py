@@ -88,6 +88,7 @@ def test_the_menu_lists_only_the_pages_that_exist_in_the_offices_order(logged_in
         "Kunjungan",
         "Permohonan ABF",
         "Cakupan",
+        "Verifikasi bulanan",
         "Ekspor & bundle",
         "Konflik",
     ]

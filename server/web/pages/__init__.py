@@ -31,6 +31,7 @@ PAGES: tuple[str, ...] = (
     "visits",  # Kunjungan
     "abf",  # Permohonan ABF
     "coverage",  # Cakupan
+    "verification",  # Verifikasi bulanan
     "bundles",  # Ekspor & bundle
     "conflicts",  # Konflik
 )
