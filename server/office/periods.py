@@ -19,6 +19,9 @@ __all__ = ["OfficeCalendar", "Period"]
 _MONTH = re.compile(r"[0-9]{4}-[0-9]{2}")
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
+#: the last year a period may name: its end (the next day or month) must still be a date
+LAST_YEAR = 9998
+
 
 @dataclass(frozen=True, slots=True)
 class Period:
@@ -69,7 +72,7 @@ class OfficeCalendar:
         if not _MONTH.fullmatch(text or ""):
             raise Invalid.on(field, "Bulan harus berbentuk YYYY-MM, mis. 2026-01.")
         year, month = int(text[:4]), int(text[5:])
-        if not 1 <= month <= 12 or year < 1900:
+        if not 1 <= month <= 12 or not 1900 <= year <= LAST_YEAR:
             raise Invalid.on(field, "Bulan harus berbentuk YYYY-MM, mis. 2026-01.")
         return self.month(year, month)
 
@@ -83,6 +86,6 @@ class OfficeCalendar:
             raise Invalid.on(
                 field, "Tanggal harus berbentuk YYYY-MM-DD, mis. 2026-01-15."
             ) from None
-        if date.year < 1900:
+        if not 1900 <= date.year <= LAST_YEAR:
             raise Invalid.on(field, "Tanggal harus berbentuk YYYY-MM-DD, mis. 2026-01-15.")
         return self.day(date)

@@ -278,7 +278,11 @@ class OfficeQueries:
             row.data.get("name"),
             row.data.get("nik"),
         )
-        others = self.storage.office.beneficiary_records(row.id)
+        # A visit or request recorded in another wilayah (the person has since moved) is
+        # not this office's to read, as on its own page and the photo route.
+        others = [
+            r for r in self.storage.office.beneficiary_records(row.id) if scope.covers(r.kelurahan)
+        ]
         visits = [r for r in others if r.entity == "visit"]
         requests = [r for r in others if r.entity == "device_request"]
         photos: dict[str, None] = {}

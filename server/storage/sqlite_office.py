@@ -56,6 +56,14 @@ _VIEW_COLUMNS = (
 )
 
 
+def _owner_join(scopes: Scopes, owner: str) -> tuple[str, list[str]]:
+    """The join to a record's beneficiary, `b`, only where `scopes` covers it: a person
+    moved to another wilayah keeps their old visits and requests here, which must not show
+    the person's name or NIK to an office that does not cover them (the pages' own rule)."""
+    covers, params = scope_sql(scopes, "b.kelurahan")
+    return f"LEFT JOIN records AS b ON b.id = {owner} AND {covers}", params
+
+
 def save_programs(conn: sqlite3.Connection, beneficiaries: Sequence[RecordRow]) -> None:
     """Keep `beneficiary_programs` for these beneficiaries as written now (in the write's
     transaction): one row per programme of each live one, none for a tombstone."""
@@ -166,15 +174,15 @@ class SQLiteOfficeReads(OfficeReads):
         if after is not None:
             sql += " AND v.visited_utc <= ? AND (v.visited_utc < ? OR v.id < ?)"
             params += [after[0], after[0], after[1]]
+        owner, owner_params = _owner_join(scopes, "v.beneficiary_id")
         rows = self._all(
             "SELECT v.id, v.kelurahan, json_extract(v.data, '$.visited_at'), v.purpose,"
             " v.author, v.review_state, v.beneficiary_id, json_extract(b.data, '$.name'),"
             " json_extract(b.data, '$.nik'), v.visited_utc, v.seq,"
             f" substr(json_extract(v.data, '$.findings'), 1, {FINDINGS_EXCERPT})"
-            " FROM records AS v INDEXED BY office_visits"
-            " LEFT JOIN records AS b ON b.id = v.beneficiary_id"
+            f" FROM records AS v INDEXED BY office_visits {owner}"
             f" WHERE {sql} ORDER BY v.visited_utc DESC, v.id DESC LIMIT ?",
-            [*params, limit],
+            [*owner_params, *params, limit],
         )
         return [
             VisitItem(
@@ -303,15 +311,15 @@ class SQLiteOfficeReads(OfficeReads):
         if after is not None:
             sql += " AND r.status_since >= ? AND (r.status_since > ? OR r.id > ?)"
             params += [after[0], after[0], after[1]]
+        owner, owner_params = _owner_join(scopes, "r.beneficiary_id")
         rows = self._all(
             "SELECT r.id, r.kelurahan, r.request_status, r.status_since,"
             " json_extract(r.data, '$.device_type'), r.beneficiary_id,"
             " json_extract(b.data, '$.name'), json_extract(b.data, '$.nik'), r.author,"
-            " r.created_at FROM records AS r INDEXED BY office_requests"
-            " LEFT JOIN records AS b ON b.id = r.beneficiary_id"
+            f" r.created_at FROM records AS r INDEXED BY office_requests {owner}"
             f" WHERE {sql} AND r.request_status IS NOT NULL"
             " ORDER BY r.status_since, r.id LIMIT ?",
-            [*params, limit],
+            [*owner_params, *params, limit],
         )
         return [
             RequestItem(
@@ -435,12 +443,11 @@ class SQLiteOfficeReads(OfficeReads):
             source, order = "records AS r", "r.created_at, r.id"
         else:
             raise ValueError(f"unknown entity {entity!r}")
-        owner = "r.id" if entity == "beneficiary" else "r.beneficiary_id"
-        query = (
-            f"SELECT {_VIEW_COLUMNS} FROM {source} LEFT JOIN records AS b ON b.id = {owner}"
-            f" WHERE {sql} ORDER BY {order}"
+        join, join_params = _owner_join(
+            scopes, "r.id" if entity == "beneficiary" else "r.beneficiary_id"
         )
-        return self._stream(query, params)
+        query = f"SELECT {_VIEW_COLUMNS} FROM {source} {join} WHERE {sql} ORDER BY {order}"
+        return self._stream(query, [*join_params, *params])
 
     def _stream(self, query: str, params: Sequence[Any]) -> Generator[RecordView, None, None]:
         """Rows of `query` from one snapshot, on a connection of the export's own (a

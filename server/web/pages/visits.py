@@ -132,7 +132,7 @@ def _list(
 def _notice() -> str | None:
     """The answer of the last decision, after its redirect (``?selesai=...&n=...``)."""
     done, count = request.args.get("selesai"), request.args.get("n", "")
-    n = int(count) if count.isdigit() and len(count) < 6 else 0
+    n = int(count) if count.isascii() and count.isdigit() and len(count) < 6 else 0
     if done == "terima":
         return gettext("Kunjungan diterima.")
     if done == "kembalikan":
@@ -291,7 +291,7 @@ def bulk_accept():
     seen: dict[str, int] = {}
     for part in (form.visits.data or "").split(","):
         vid, _, seq = part.partition(":")
-        if not seq.isdigit() or len(seq) > 18:
+        if not (seq.isascii() and seq.isdigit()) or len(seq) > 18:
             abort(400)
         seen[vid] = int(seq)
     try:
