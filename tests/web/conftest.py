@@ -162,3 +162,22 @@ def browser() -> Iterator[object]:
         )
         yield launched
         launched.close()
+
+
+#: the office's screen: the pages must fit it without sideways scrolling
+VIEWPORT = {"width": 1366, "height": 768}
+
+
+@pytest.fixture
+def page(browser, live_hub: str):
+    """A page of a fresh browser context at the office's screen size, downloads allowed
+    (a test module with other needs defines its own `page`)."""
+    context = browser.new_context(locale="id-ID", viewport=VIEWPORT, accept_downloads=True)
+    context.set_default_timeout(8_000)
+    yield context.new_page()
+    context.close()
+
+
+def fits_the_window(page) -> None:
+    """Nothing wider than the window: no sideways scrolling at 1366 px."""
+    assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORT["width"]

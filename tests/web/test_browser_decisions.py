@@ -11,29 +11,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from client_sync import FieldDevice
 from client_sync.transport import HttpTransport
 from server.storage import HubStorage
 from tests.conftest import Laptops, beneficiary, visit
-from tests.web.conftest import PASSWORD
+from tests.web.conftest import PASSWORD, fits_the_window
 from tests.web.test_browser_office_pages import _png
-
-VIEWPORT = {"width": 1366, "height": 768}
-
-
-@pytest.fixture
-def page(browser, live_hub: str):
-    context = browser.new_context(locale="id-ID", viewport=VIEWPORT)
-    context.set_default_timeout(8_000)
-    yield context.new_page()
-    context.close()
-
-
-def _fits(page) -> None:
-    """Nothing wider than the window: no sideways scrolling at 1366 px."""
-    assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORT["width"]
 
 
 def test_review_a_laptop_s_correction_and_an_abf_handover_with_its_sheet(
@@ -49,7 +32,7 @@ def test_review_a_laptop_s_correction_and_an_abf_handover_with_its_sheet(
     shots.mkdir()
 
     def shot(name: str) -> None:
-        _fits(page)
+        fits_the_window(page)
         page.screenshot(path=shots / f"{name}.png", full_page=True)
 
     # siti's laptop talks HTTP to the served hub, as in the field

@@ -11,29 +11,13 @@ import re
 from pathlib import Path
 
 import openpyxl
-import pytest
 from flask import Flask
 
 from client_sync import FieldDevice
 from client_sync.bundle import export_bundle
 from server.storage import HubStorage
 from tests.conftest import Laptops, WsgiTransport, beneficiary
-from tests.web.conftest import PASSWORD
-
-VIEWPORT = {"width": 1366, "height": 768}
-
-
-@pytest.fixture
-def page(browser, live_hub: str):
-    context = browser.new_context(locale="id-ID", viewport=VIEWPORT)
-    context.set_default_timeout(8_000)
-    yield context.new_page()
-    context.close()
-
-
-def _fits(page) -> None:
-    """Nothing wider than the window: no sideways scrolling at 1366 px."""
-    assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORT["width"]
+from tests.web.conftest import PASSWORD, fits_the_window
 
 
 def test_an_office_day_on_the_devices_and_bundle_pages(
@@ -49,7 +33,7 @@ def test_an_office_day_on_the_devices_and_bundle_pages(
     shots.mkdir()
 
     def shot(name: str) -> None:
-        _fits(page)
+        fits_the_window(page)
         page.screenshot(path=shots / f"{name}.png", full_page=True)
 
     siti = laptops.enroll("siti", wilayah=("31.71.01",))

@@ -11,13 +11,9 @@ import struct
 import zlib
 from pathlib import Path
 
-import pytest
-
 from client_sync.photos import attach
 from tests.conftest import Laptops, beneficiary, visit
-from tests.web.conftest import PASSWORD
-
-VIEWPORT = {"width": 1366, "height": 768}
+from tests.web.conftest import PASSWORD, fits_the_window
 
 
 def _png(width: int = 160, height: int = 120) -> bytes:
@@ -44,14 +40,6 @@ def _png(width: int = 160, height: int = 120) -> bytes:
     )
 
 
-@pytest.fixture
-def page(browser, live_hub: str):
-    context = browser.new_context(locale="id-ID", viewport=VIEWPORT)
-    context.set_default_timeout(8_000)
-    yield context.new_page()
-    context.close()
-
-
 def test_ringkasan_search_a_beneficiary_a_photo_and_an_unvisited_klj_name(
     page, live_hub: str, laptops: Laptops, add_web_user, tmp_path: Path
 ):
@@ -59,7 +47,7 @@ def test_ringkasan_search_a_beneficiary_a_photo_and_an_unvisited_klj_name(
     shots.mkdir()
 
     def shot(name: str) -> None:
-        assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORT["width"]
+        fits_the_window(page)
         page.screenshot(path=shots / f"{name}.png", full_page=True)
 
     siti = laptops.enroll("siti", wilayah=("31.71.01",))

@@ -9,22 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import openpyxl
-import pytest
 
 from server.storage import HubStorage
 from tests.conftest import Laptops, beneficiary, visit
-from tests.web.conftest import PASSWORD
-from tests.web.test_browser_office import VIEWPORT, _fits
+from tests.web.conftest import PASSWORD, fits_the_window
 
 JAN = "2026-01-15T09:30:00+07:00"
-
-
-@pytest.fixture
-def page(browser, live_hub: str):
-    context = browser.new_context(locale="id-ID", viewport=VIEWPORT, accept_downloads=True)
-    context.set_default_timeout(8_000)
-    yield context.new_page()
-    context.close()
 
 
 def test_a_supervisor_closes_a_month_and_downloads_its_list(
@@ -34,7 +24,7 @@ def test_a_supervisor_closes_a_month_and_downloads_its_list(
     shots.mkdir()
 
     def shot(name: str, full: bool = True) -> None:
-        _fits(page)
+        fits_the_window(page)
         page.screenshot(path=shots / f"{name}.png", full_page=full)
 
     siti = laptops.enroll("siti", wilayah=("31.71.01",))
