@@ -16,7 +16,7 @@ from pathlib import Path
 
 from client_sync.errors import ClientError
 
-__all__ = ["LOCK_FILE", "AlreadyRunning", "only_instance"]
+__all__ = ["LOCK_FILE", "AlreadyRunning", "is_held", "only_instance"]
 
 LOCK_FILE = "daemon.lock"
 
@@ -40,3 +40,20 @@ def only_instance(home: Path) -> Iterator[None]:
         yield
     finally:
         conn.close()
+
+
+def is_held(home: Path) -> bool:
+    """Whether a daemon holds this home's lock now. Read-only: it neither creates the file
+    nor takes the lock (a read-only open whose first read fails while another process
+    holds the exclusive lock), so it never keeps a daemon from starting."""
+    path = Path(home) / LOCK_FILE
+    if not path.exists():
+        return False
+    conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=0)
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.OperationalError:
+        return True
+    finally:
+        conn.close()
+    return False

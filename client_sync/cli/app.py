@@ -17,6 +17,7 @@ from client_sync.cli import (
     conflicts,
     daemon,
     enroll,
+    field_app,
     passphrase,
     photo,
     records,
@@ -67,6 +68,7 @@ COMMANDS: tuple[click.Command, ...] = (
     daemon.daemon,
     passphrase.passphrase,
     wipe.wipe,
+    field_app.app,
 )
 for _command in COMMANDS:
     cli.add_command(_command)

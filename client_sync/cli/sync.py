@@ -16,13 +16,15 @@ from client_sync.bundle import exported_pending
 from client_sync.cli.failures import field_lines, sync_failure
 from client_sync.cli.home import open_device
 from client_sync.cli.output import emit_json
+from client_sync.engine import SyncResult
 from client_sync.errors import SyncError
 from client_sync.photos import list_photos
 from client_sync.progress import TerminalProgress
+from client_sync.store import FieldStore
 from client_sync.transport import DEFAULT_WAIT_S
 from schemas.codes import ENTITY_LABELS
 
-__all__ = ["status", "sync"]
+__all__ = ["round_lines", "status", "sync"]
 
 
 @click.command("sync")
@@ -52,15 +54,23 @@ def sync(ctx: click.Context, as_json: bool, wait_min: float) -> None:
     if as_json:
         emit_json(result.as_dict())
         return
-    click.echo(
+    for line in round_lines(result, dev.store):
+        click.echo(line)
+
+
+def round_lines(result: SyncResult, store: FieldStore) -> list[str]:
+    """What a finished round says: its counts, its conflicts, each refused change's fields.
+    The field app shows the same lines (client_sync/app/syncing.py)."""
+    lines = [
         f"Sinkron selesai: {result.pushed} terkirim, {result.pulled} diterima, "
         f"{result.conflicts} konflik, {result.rejected} ditolak{result.extras_text()}"
-    )
+    ]
     if result.conflicts:
-        click.echo(_conflicts_line(result.conflicts, result.conflict_changes))
-    refused = {r["change_id"]: r for r in dev.store.rejected()}
+        lines.append(_conflicts_line(result.conflicts, result.conflict_changes))
+    refused = {r["change_id"]: r for r in store.rejected()} if result.errors else {}
     for item in result.errors:
-        click.echo(_rejected_lines(refused.get(item["change_id"], item), item["errors"]))
+        lines.append(_rejected_lines(refused.get(item["change_id"], item), item["errors"]))
+    return lines
 
 
 @click.command("status")

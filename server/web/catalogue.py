@@ -14,79 +14,29 @@ import sys
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
-from babel.messages.extract import extract_from_dir
-from babel.messages.pofile import read_po, write_po
 
 from schemas.codes import ENTITY_LABELS
 from schemas.labels import FIELD_LABELS
+from schemas.po_catalogue import extract_dir, merge
 from server.web.i18n import DEFAULT_LANG, LANGS, TRANSLATIONS
 
 __all__ = ["extract", "update"]
 
 _WEB = Path(__file__).parent
-_KEYWORDS = {
-    "_": None,
-    "gettext": None,
-    "lazy_gettext": None,
-    "_l": None,
-    "ngettext": (1, 2),
-    "lazy_ngettext": (1, 2),
-}
-_METHODS = [
-    ("translations/**", "ignore"),
-    ("**.py", "python"),
-    ("templates/**.html", "jinja2.ext:babel_extract"),
-]
+_PROJECT = "pendamping-sync web"
 
 
 def extract() -> Catalog:
     """Every message the pages show, as a catalogue template (Indonesian ids)."""
-    catalog = Catalog(locale=DEFAULT_LANG, project="pendamping-sync web", fuzzy=False)
-    for filename, lineno, message, _comments, context in extract_from_dir(
-        _WEB,
-        _METHODS,
-        keywords=_KEYWORDS,
-        options_map={"templates/**.html": {"extensions": "jinja2.ext.i18n"}},
-    ):
-        catalog.add(message, None, [(f"server/web/{filename}", lineno)], context=context)
-    for source, labels in (
-        ("schemas/labels.py", FIELD_LABELS),
-        ("schemas/codes.py", ENTITY_LABELS),
-    ):
-        for label in labels.values():
-            catalog.add(label, None, [(source, 0)])
-    return catalog
+    labels = [("schemas/labels.py", label) for label in FIELD_LABELS.values()]
+    labels += [("schemas/codes.py", label) for label in ENTITY_LABELS.values()]
+    return extract_dir(_WEB, "server/web", _PROJECT, DEFAULT_LANG, labels)
 
 
 def update() -> list[str]:
     """Merge :func:`extract` into every language's ``.po``. :returns: the messages still
     without a translation, per language, for whoever ran it to fill in."""
-    template = extract()
-    missing = []
-    for lang in LANGS:
-        if lang == DEFAULT_LANG:
-            continue  # the ids are the Indonesian text
-        path = TRANSLATIONS / lang / "LC_MESSAGES" / "messages.po"
-        if path.exists():
-            with path.open("rb") as po:
-                catalog = read_po(po, locale=lang)
-        else:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            catalog = Catalog(locale=lang, project="pendamping-sync web")
-        template.creation_date = catalog.creation_date  # no churn in the header
-        catalog.update(template, no_fuzzy_matching=True)
-        catalog.obsolete.clear()
-        catalog.fuzzy = False
-        with path.open("wb") as po:
-            write_po(po, catalog, width=100, omit_header=False, sort_output=False)
-        missing += [f"{lang}: {m.id!r}" for m in catalog if m.id and not _translated(m.string)]
-    return missing
-
-
-def _translated(string: object) -> bool:
-    if isinstance(string, tuple | list):
-        return all(string)
-    return bool(string)
+    return merge(extract(), TRANSLATIONS, LANGS, DEFAULT_LANG, _PROJECT)
 
 
 if __name__ == "__main__":

@@ -5,22 +5,21 @@ The message ids are the Indonesian text itself, so Indonesian needs no catalogue
 string without an English translation still reads correctly in Indonesian. The ``.po``
 files are the source; they are compiled in memory with babel's own API the first time a
 language is asked for in a process (no ``.mo`` committed, nothing written to disk, no
-shell-out). The choice comes from ``?lang=`` (kept in the ``lang`` cookie, which outlives
-a login, unlike the session) and otherwise the cookie; see docs/web.md for adding a string.
+shell-out; :mod:`schemas.po_catalogue`). The choice comes from ``?lang=`` (kept in the
+``lang`` cookie, which outlives a login, unlike the session) and otherwise the cookie; see
+docs/web.md for adding a string.
 """
 
 from __future__ import annotations
 
-import threading
 from functools import cached_property
-from io import BytesIO
 from pathlib import Path
 
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-from babel.support import NullTranslations, Translations
+from babel.support import NullTranslations
 from flask import Flask, Response, request
 from flask_babel import Babel, Domain, get_locale, gettext, lazy_gettext, ngettext
+
+from schemas.po_catalogue import CompiledCatalogues
 
 __all__ = [
     "DEFAULT_LANG",
@@ -49,31 +48,10 @@ class _CatalogueDomain(Domain):
 
     def __init__(self) -> None:
         super().__init__(domain="messages")
-        self._lock = threading.Lock()
-        self._compiled: dict[str, NullTranslations] = {}
+        self._catalogues = CompiledCatalogues(TRANSLATIONS)
 
     def get_translations(self) -> NullTranslations:
-        lang = str(get_locale() or DEFAULT_LANG)
-        found = self._compiled.get(lang)
-        if found is None:
-            with self._lock:
-                found = self._compiled.get(lang) or _compile(lang)
-                self._compiled[lang] = found
-        return found
-
-
-def _compile(lang: str) -> NullTranslations:
-    """The catalogue of `lang` compiled from its ``.po`` (fuzzy entries left out, as msgfmt
-    does); the Indonesian ids themselves when there is none."""
-    source = TRANSLATIONS / lang / "LC_MESSAGES" / "messages.po"
-    if not source.is_file():
-        return NullTranslations()
-    with source.open("rb") as po:
-        catalog = read_po(po, locale=lang)
-    compiled = BytesIO()
-    write_mo(compiled, catalog)
-    compiled.seek(0)
-    return Translations(compiled, domain="messages")
+        return self._catalogues.get(str(get_locale() or DEFAULT_LANG))
 
 
 class _PagesBabel(Babel):
