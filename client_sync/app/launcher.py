@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 
 __all__ = ["LAUNCHER_NAME", "desktop_entry", "launcher_targets", "windows_cmd", "write_launchers"]
 
 LAUNCHER_NAME = "pendamping"
+WINDOWS_NAME = "Pendamping"
 
 
 def _desktop_quote(arg: str) -> str:
@@ -51,8 +52,9 @@ def _cmd_quote(arg: str) -> str:
 
 def windows_cmd(python: str, home: Path) -> str:
     """The ``.cmd`` file that starts the app on `home`; ``pythonw`` when beside `python`,
-    so no console window stays open, else `python` itself."""
-    runner = Path(python)
+    so no console window stays open (a venv has one too), else `python` itself. Pure: any
+    platform can test it."""
+    runner = PureWindowsPath(python)
     windowless = runner.with_name("pythonw.exe")
     exe = str(windowless) if runner.name.lower() == "python.exe" else python
     args = " ".join(_cmd_quote(a) for a in ("-m", "client_sync.cli", "--home", str(home), "app"))
@@ -72,9 +74,6 @@ def launcher_targets(platform: str, user_home: Path, env: dict[str, str]) -> lis
     if desktop.is_dir():
         targets.append(desktop / f"{LAUNCHER_NAME}.desktop")
     return targets
-
-
-WINDOWS_NAME = "Pendamping"
 
 
 def write_launchers(

@@ -7,6 +7,7 @@ app takes a free one and says so (the URL printed carries the port either way).
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import threading
 import webbrowser
@@ -105,8 +106,6 @@ def serve(
     say("Tekan Ctrl-C untuk berhenti.")
     if open_browser:
         webbrowser.open(served.url)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: the normal way to stop
         served.run()
-    except KeyboardInterrupt:
-        pass
     say("Aplikasi pendamping berhenti; penyimpanan terkunci.")
