@@ -15,6 +15,7 @@ from typing import Any
 from marshmallow import ValidationError
 
 from client_sync.errors import InvalidRecord
+from client_sync.store import read_model
 from client_sync.store.db import Db
 from client_sync.store.meta import read_identity
 from client_sync.store.records import check_entity, find, get, pulled_seq
@@ -174,3 +175,4 @@ def _queue(
             ),
         )
         db.set_meta(hlc=hlc)
+        read_model.refresh(db, [record_id])

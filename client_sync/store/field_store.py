@@ -19,14 +19,15 @@ from typing import Any
 
 from client_sync import database
 from client_sync.errors import StoreError
-from client_sync.store import entry, meta, outbox, pull, records
+from client_sync.store import entry, meta, outbox, pull, read_model, records
 from client_sync.store.attachments import Attachments, NewAttachment
 from client_sync.store.db import open_db
+from client_sync.store.drafts import Drafts
 from client_sync.store.exports import Exports
 from client_sync.store.meta import Identity
 from client_sync.store.outbox import OutboxBatch
-from schemas.hlc import wall_ms
-from schemas.review import RETURNED, review_state
+from client_sync.store.views import Views
+from schemas.hlc import iso_from_ms, wall_ms
 
 __all__ = ["FieldStore"]
 
@@ -41,8 +42,11 @@ class FieldStore:
     :raises client_sync.errors.WrongPassphrase: and the other errors of
         :func:`client_sync.database.connect`.
 
-    `attachments` (the photo queue) and `exports` (what went into USB bundles) share the
-    store's one connection and its transactions.
+    `attachments` (the photo queue), `exports` (what went into USB bundles), `views` (the
+    field app's reads: search, who is due, Beranda's lists, a beneficiary's page, where
+    each record is) and `drafts` (forms half filled) share the store's one connection and
+    its transactions. The read model the views ask is rebuilt on open when it is missing
+    or of another version (:func:`client_sync.store.read_model.ensure`).
     """
 
     def __init__(
@@ -55,6 +59,13 @@ class FieldStore:
         self._conn = self._db.conn
         self.attachments = Attachments(self._db)
         self.exports = Exports(self._db)
+        self.views = Views(self._db, wall)
+        self.drafts = Drafts(self._db, wall)
+        try:
+            read_model.ensure(self._db)
+        except BaseException:
+            self._db.close()
+            raise
 
     def close(self) -> None:
         self._db.close()
@@ -138,7 +149,7 @@ class FieldStore:
     def returned(self) -> builtins.list[dict[str, Any]]:
         """Visits the office returned for correction (``review.state`` *dikembalikan*) and
         not edited since, oldest first; each carries the office's reason in `review`."""
-        return [v for v in self.list("visit") if review_state(v) == RETURNED]
+        return self.views.returned_records()
 
     def attach_photo(self, photo: NewAttachment) -> bool:
         """Queue a kept photo and add its sha256 to its record's `attachments`, in one
@@ -175,7 +186,8 @@ class FieldStore:
         """Record the hub's receipts. A quiet one is folded into the laptop's copy at once
         (the hub will not echo it); another confirmed change stays visible until pulled.
         What each receipt does: :func:`client_sync.store.receipts.plan_confirm`."""
-        outbox.confirm(self._db, self.identity.device_id, receipts)
+        at = iso_from_ms(self._wall())
+        outbox.confirm(self._db, self.identity.device_id, receipts, at)
 
     @property
     def pull_cursor(self) -> int:

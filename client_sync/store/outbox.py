@@ -12,6 +12,9 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
+from client_sync.store import read_model
 from client_sync.store.db import Db
 from client_sync.store.pull import upsert_pulled
 from client_sync.store.receipts import PendingChange, PulledRow, fold_quiet, plan_confirm
@@ -95,16 +98,33 @@ def batches(db: Db, device_id: str, max_bytes: int | Callable[[], int]) -> Itera
         yield OutboxBatch(tuple(ids), tuple(encoded))
 
 
-def confirm(db: Db, device_id: str, receipts: Sequence[dict[str, Any]]) -> None:
-    """Record the hub's receipts, in one durable transaction (:func:`plan_confirm`)."""
+def confirm(
+    db: Db, device_id: str, receipts: Sequence[dict[str, Any]], at: str | None = None
+) -> None:
+    """Record the hub's receipts, in one durable transaction (:func:`plan_confirm`), and
+    keep the read model in step.
+
+    :param at: when the receipts reached this laptop (its clock), noted on each record the
+        hub took (:func:`client_sync.store.read_model.note_confirmed`).
+    """
     plan = plan_confirm(receipts)
     with db.atomic() as conn:
+        changes = [r["change_id"] for r in receipts if isinstance(r.get("change_id"), str)]
+        pending = _pending_changes(conn, changes)
+        folded: list[read_model.PulledData] = []
         if plan.quiet:
-            pending = _pending_changes(conn, [r["change_id"] for r in plan.quiet])
-            pulled = _pulled_rows(conn, {c.record_id for c in pending.values()})
+            pulled = _pulled_rows(
+                conn,
+                {
+                    pending[r["change_id"]].record_id
+                    for r in plan.quiet
+                    if r["change_id"] in pending
+                },
+            )
             fold = fold_quiet(plan.quiet, pending, pulled, device_id)
             upsert_pulled(conn, fold.pulled)
             conn.executemany("DELETE FROM outbox WHERE change_id = ?", [(c,) for c in fold.forget])
+            folded = [(r.id, r.entity, r.seq, r.deleted, orjson.loads(r.data)) for r in fold.pulled]
         conn.executemany(
             "UPDATE outbox SET state = 'acked', acked_seq = ?, receipt = ?"
             " WHERE change_id = ? AND state = 'pending'",
@@ -115,6 +135,12 @@ def confirm(db: Db, device_id: str, receipts: Sequence[dict[str, Any]]) -> None:
             " WHERE change_id = ? AND state = 'pending'",
             plan.rejected,
         )
+        refused = {change_id for _, change_id in plan.rejected}
+        read_model.store_pulled(db, folded)
+        read_model.refresh(db, {pending[c].record_id for c in refused if c in pending})
+        if at is not None:
+            taken = {c.record_id for c in pending.values() if c.change_id not in refused}
+            read_model.note_confirmed(db, taken, at)
 
 
 def _by_key(conn: Any, select: str, where: str, keys: Sequence[str]) -> list[tuple]:

@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from client_sync.store import read_model
 from client_sync.store.db import Db
 from client_sync.store.meta import pull_cursor
 from client_sync.store.pages import PullPlan, plan_pull_page
@@ -58,12 +59,13 @@ def apply_page(
             )
         # A confirmed change is forgotten once the laptop holds the hub's copy of its
         # record at or after the change's seq, not merely once the cursor passed it.
-        conn.execute(
-            "DELETE FROM outbox WHERE state = 'acked' AND acked_seq <= ? AND EXISTS"
+        settled = (
+            " FROM outbox WHERE state = 'acked' AND acked_seq <= ? AND EXISTS"
             " (SELECT 1 FROM pulled p WHERE p.id = outbox.record_id"
-            " AND p.seq >= outbox.acked_seq)",
-            (plan.cursor,),
+            " AND p.seq >= outbox.acked_seq)"
         )
+        forgotten = conn.execute(f"SELECT DISTINCT record_id{settled}", (plan.cursor,)).fetchall()
+        conn.execute(f"DELETE{settled}", (plan.cursor,))
         conn.executemany(
             "INSERT INTO conflicts (conflict_id, record_id, resolved, data) VALUES (?, ?, ?, ?)"
             " ON CONFLICT (conflict_id) DO UPDATE SET resolved = excluded.resolved,"
@@ -71,6 +73,10 @@ def apply_page(
             plan.conflicts,
         )
         db.set_meta(pull_cursor=str(plan.cursor), hlc=plan.hlc)
+        read_model.store_pulled(
+            db, [(r["id"], r["entity"], r["seq"], r["deleted"], r["data"]) for r in records]
+        )
+        read_model.refresh(db, [row[0] for row in forgotten] + [i for i, _ in plan.exits])
     return plan
 
 

@@ -22,6 +22,7 @@ from schemas.review import RETURNED, REVIEW_FIELD
 __all__ = [
     "check_entity",
     "find",
+    "find_many",
     "get",
     "list_records",
     "overlay",
@@ -60,6 +61,26 @@ def find(db: Db, entity: str, record_id: str) -> dict[str, Any] | None:
     return found[0] if found else None
 
 
+def find_many(db: Db, record_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """The live records among `record_ids` (of any kind) as this laptop sees them, by id;
+    read 500 at a time, so a page's rows cost one query per 500, not one each."""
+    found: dict[str, dict[str, Any]] = {}
+    ids = list(dict.fromkeys(record_ids))
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        pulled = db.conn.execute(
+            f"SELECT id, deleted, data FROM pulled WHERE id IN ({marks})", chunk
+        ).fetchall()
+        outbox = db.conn.execute(
+            "SELECT record_id, fields, hlc, state, op FROM outbox"
+            f" WHERE record_id IN ({marks}) AND {_SHOWN}",
+            chunk,
+        ).fetchall()
+        found.update((r["id"], r) for r in overlay(pulled, outbox))
+    return found
+
+
 def list_records(db: Db, entity: str) -> list[dict[str, Any]]:
     """Every live record of one kind, oldest first."""
     check_entity(entity)
@@ -74,12 +95,11 @@ def list_records(db: Db, entity: str) -> list[dict[str, Any]]:
 
 
 def returned_count(db: Db) -> int:
-    """Visits the office returned for correction that the pendamping has not edited yet."""
+    """Visits the office returned for correction that the pendamping has not edited yet
+    (the read model's `review_state`: an edit shows the visit *menunggu* again)."""
     row = db.conn.execute(
-        "SELECT COUNT(*) FROM pulled p WHERE p.entity = 'visit' AND p.deleted = 0"
-        f" AND json_extract(p.data, '$.{REVIEW_FIELD}.state') = ?"
-        " AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.record_id = p.id"
-        " AND o.state IN ('pending', 'acked'))",
+        "SELECT COUNT(*) FROM local_records WHERE entity = 'visit' AND live = 1"
+        " AND review_state = ?",
         (RETURNED,),
     ).fetchone()
     return int(row[0])

@@ -20,6 +20,7 @@ import orjson
 from marshmallow import ValidationError
 
 from schemas.codes import DEVICE_STATUSES, VISIT_PURPOSES
+from schemas.coverage import COVERAGE_DAYS, FIRST_PROGRAMS, coverage_since
 from schemas.scope import within
 from schemas.validators import validate_wilayah
 from server.exceptions import Invalid, Missing, OutsideScope
@@ -53,10 +54,6 @@ __all__ = [
 
 #: the review states of a visit (DESIGN.md §8); a visit without one is menunggu
 REVIEW_STATES: tuple[str, ...] = ("menunggu", "diterima", "dikembalikan")
-#: the monthly-paid programmes, always listed first on Cakupan (DESIGN.md §1)
-FIRST_PROGRAMS: tuple[str, ...] = ("KLJ", "KPDJ", "KAJ")
-#: "not visited in the last 30 days" (DESIGN.md §8)
-COVERAGE_DAYS = 30
 #: how Cakupan's names may be grouped: by kelurahan, or by pendamping (the author)
 COVERAGE_GROUPS: tuple[str, ...] = ("kelurahan", "author")
 #: the longest list page any caller may ask for
@@ -347,7 +344,7 @@ class OfficeQueries:
             raise Invalid.on("program", f"Pilih salah satu: {', '.join(self.programs)}.")
         if by not in COVERAGE_GROUPS:
             raise Invalid.on("by", f"Pilih salah satu: {', '.join(COVERAGE_GROUPS)}.")
-        since = self.now() - dt.timedelta(days=days)
+        since = coverage_since(self.now(), days)  # the laptop's Beranda uses the same rule
         office = self.storage.office
         counts = office.unvisited_counts(scope.prefixes, program, since)
         limit = max(1, min(limit, MAX_PAGE))

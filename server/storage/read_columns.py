@@ -9,9 +9,9 @@ A migration that fills them from existing JSON must give exactly these values
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any, NamedTuple
 
+from schemas.coverage import utc_instant  # a visit's instant: one rule with the laptop's
 from server.storage.base import RecordRow
 
 __all__ = [
@@ -49,18 +49,6 @@ def name_key(name: str) -> str:
     """A name as it is searched and sorted: lower-cased in ASCII only, as SQLite's lower()
     does it, so a key filled by a migration and one filled by the writer agree."""
     return name.translate(_ASCII_LOWER)
-
-
-def utc_instant(value: str) -> str | None:
-    """An ISO instant with any offset as UTC `YYYY-MM-DDTHH:MM:SSZ` (sortable as text), as
-    SQLite's ``strftime('%Y-%m-%dT%H:%M:%SZ', value)`` gives it; None when unreadable."""
-    try:
-        moment = dt.datetime.fromisoformat(value)
-    except (TypeError, ValueError):
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _text(value: Any) -> str | None:

@@ -18,6 +18,7 @@ from typing import Any
 
 import orjson
 
+from schemas.coverage import instant_text
 from server.storage.base import RecordRow, StorageError
 from server.storage.office import (
     FINDINGS_EXCERPT,
@@ -41,8 +42,7 @@ __all__ = ["SQLiteOfficeReads", "save_programs"]
 
 #: rows an export fetches at a time
 EXPORT_CHUNK = 1000
-#: a visit's time is kept to the second; created_at to the millisecond
-_VISIT_TIME = "%Y-%m-%dT%H:%M:%SZ"
+#: a visit's time is kept to the second (schemas/coverage.py); created_at to the millisecond
 #: the live visits that point at a beneficiary and were visited since a moment
 _VISITED_SINCE = (
     "SELECT beneficiary_id FROM records INDEXED BY office_visits WHERE entity = 'visit'"
@@ -84,7 +84,7 @@ def save_programs(conn: sqlite3.Connection, beneficiaries: Sequence[RecordRow]) 
 
 
 def _visit_time(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).strftime(_VISIT_TIME)
+    return instant_text(moment)
 
 
 def _created_time(moment: dt.datetime) -> str:

@@ -1,0 +1,336 @@
+"""The field app's reads: search, who is due a visit, and the lists of the home page.
+
+Every query here asks the read model's indexes (:mod:`client_sync.store.read_model`) for
+ids and the few columns a list shows, and decodes whole records only for the rows of the
+page it returns (:func:`client_sync.store.records.find_many`), so a page costs the same
+with 20,000 beneficiaries as with 20. A beneficiary's page and a record's *where is it*
+state live beside this, in :mod:`client_sync.store.record_page`.
+
+Reached as ``FieldStore.views``; the pages and the CLI call these, never SQL of their own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from client_sync.store import pull, records
+from client_sync.store.db import Db
+from client_sync.store.meta import read_identity
+from client_sync.store.record_page import BeneficiaryPage, Place, RecordPages
+from schemas.coverage import COVERAGE_DAYS, FIRST_PROGRAMS, coverage_since, instant_text
+from schemas.name_keys import name_words, prefix_end
+from schemas.review import RETURNED
+from schemas.scope import sees_everything
+
+__all__ = [
+    "SEARCH_LIMIT",
+    "BeneficiaryHit",
+    "DueItem",
+    "Home",
+    "ReturnedVisit",
+    "Views",
+    "WaitingChange",
+]
+
+#: the most rows a search as one types returns
+SEARCH_LIMIT = 20
+#: the longest list any query returns
+MAX_LIMIT = 500
+_LIVE_PERSON = "b.entity = 'beneficiary' AND b.live = 1"
+_HIT = "b.id, b.name, b.nik, b.kelurahan, b.sync"
+#: a live visit of beneficiary `p.record_id` at or after the window's start
+_VISITED = (
+    "SELECT 1 FROM local_records AS v WHERE v.beneficiary_id = p.record_id"
+    " AND v.entity = 'visit' AND v.live = 1 AND v.visited_utc >= ?"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class BeneficiaryHit:
+    """A beneficiary in a list: enough to show the row and link to their page."""
+
+    id: str
+    name: str
+    nik: str | None
+    kelurahan: str | None
+    sync: str  # synced, pending or rejected (records.overlay's words)
+
+
+@dataclass(frozen=True, slots=True)
+class DueItem:
+    """A beneficiary due a visit: `last_visit` is their newest visit's UTC instant (None:
+    never visited); `key` is the cursor of the next page when this is the last row."""
+
+    id: str
+    name: str
+    nik: str | None
+    kelurahan: str | None
+    last_visit: str | None
+    key: tuple[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnedVisit:
+    """A visit the office returned for correction, not edited since."""
+
+    id: str
+    beneficiary_id: str | None
+    beneficiary_name: str | None
+    kelurahan: str | None
+    visited_utc: str | None
+    reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class WaitingChange:
+    """A change in the outbox the hub has not confirmed yet (*tersimpan di laptop*)."""
+
+    change_id: str
+    entity: str
+    record_id: str
+    op: str  # put or delete
+    created_at: str
+    label: str | None  # the beneficiary's name (the record's, or its owner's)
+
+
+@dataclass(frozen=True, slots=True)
+class Home:
+    """What Beranda shows: each list limited, each count whole."""
+
+    due: dict[str, int]  # programme -> beneficiaries due, the monthly-paid ones first
+    returned: list[ReturnedVisit]
+    returned_count: int
+    waiting: list[WaitingChange]
+    waiting_count: int
+    photos: list[dict[str, Any]]  # attachments waiting to be sent (Attachments.listed)
+    photo_count: int
+    conflicts: list[dict[str, Any]]  # open conflicts on this laptop's changes
+    rejected_count: int
+    last_sync: dict[str, Any]  # last_sync_at, last_sync_outcome, last_sync_message, ...
+
+
+def _limit(limit: int) -> int:
+    return max(1, min(int(limit), MAX_LIMIT))
+
+
+class Views:
+    """The field app's reads over one store's connection.
+
+    :param wall: the wall clock in ms (the store's), for "the last 30 days".
+    """
+
+    def __init__(self, db: Db, wall: Callable[[], int]) -> None:
+        self._db = db
+        self._wall = wall
+        self._pages = RecordPages(db)
+
+    # -- scope --------------------------------------------------------------------------
+
+    def _scope(self) -> tuple[str, list[str]]:
+        """The SQL on `b.kelurahan` that keeps the laptop's wilayah (all for an admin)."""
+        identity = read_identity(self._db)
+        if sees_everything(identity.role):
+            return "1", []
+        if not identity.wilayah:
+            return "0", []
+        parts, params = [], []
+        for code in identity.wilayah:
+            parts.append("(b.kelurahan = ? OR b.kelurahan LIKE ?)")
+            params += [code, f"{code}.%"]
+        return f"({' OR '.join(parts)})", params
+
+    # -- search ----------------------------------------------------------------------------
+
+    def search(self, text: str, limit: int = SEARCH_LIMIT) -> list[BeneficiaryHit]:
+        """Beneficiaries of the wilayah whose NIK starts with `text` (when it is digits,
+        spaces ignored) or whose name has, for every word typed, a word starting with it
+        (case and accents ignored: ``"sit nur"`` finds *Siti Nur'aini*); by name.
+
+        Fast enough to run on every key press: one index range, then the limit.
+        """
+        typed = (text or "").strip()
+        digits = typed.replace(" ", "")
+        scope, params = self._scope()
+        if digits.isdigit() and digits.isascii():
+            rows = self._db.conn.execute(
+                f"SELECT {_HIT} FROM local_records AS b WHERE {_LIVE_PERSON}"
+                f" AND b.nik >= ? AND b.nik < ? AND {scope} ORDER BY b.nik LIMIT ?",
+                [digits, prefix_end(digits), *params, _limit(limit)],
+            ).fetchall()
+            return [BeneficiaryHit(*row) for row in rows]
+        words = name_words(typed)
+        if not words:
+            return []
+        first = max(words, key=len)  # the longest word narrows the index range most
+        rest = [w for w in words if w != first]
+        others = "".join(" AND (' ' || b.name_key) LIKE ?" for _ in rest)
+        rows = self._db.conn.execute(
+            f"SELECT {_HIT} FROM local_records AS b WHERE b.id IN"
+            " (SELECT record_id FROM local_words WHERE word >= ? AND word < ?)"
+            f" AND {_LIVE_PERSON} AND {scope}{others} ORDER BY b.name_key, b.id LIMIT ?",
+            [first, prefix_end(first), *params, *(f"% {w}%" for w in rest), _limit(limit)],
+        ).fetchall()
+        return [BeneficiaryHit(*row) for row in rows]
+
+    def nik_holders(self, nik: str, exclude: str | None = None) -> list[BeneficiaryHit]:
+        """The live beneficiaries on this laptop (any wilayah it holds) with exactly this
+        NIK, but `exclude` (the record being edited): "this NIK is already on this laptop"."""
+        rows = self._db.conn.execute(
+            f"SELECT {_HIT} FROM local_records AS b WHERE {_LIVE_PERSON} AND b.nik = ?"
+            " AND b.id IS NOT ? ORDER BY b.name_key, b.id",
+            ((nik or "").strip(), exclude),
+        ).fetchall()
+        return [BeneficiaryHit(*row) for row in rows]
+
+    # -- who is due --------------------------------------------------------------------------
+
+    def _since(self, days: int) -> str:
+        now = dt.datetime.fromtimestamp(self._wall() / 1000, dt.UTC)
+        return instant_text(coverage_since(now, days))
+
+    def due(
+        self,
+        program: str,
+        limit: int = 50,
+        after: tuple[str, str] | None = None,
+        days: int = COVERAGE_DAYS,
+    ) -> list[DueItem]:
+        """Beneficiaries of `program` in the wilayah with no live visit in the last `days`
+        days (the office's Cakupan rule, :mod:`schemas.coverage`), by name.
+
+        :param after: the last row's `key`: the page after it.
+        """
+        scope, params = self._scope()
+        keyset, keys = "", []
+        if after is not None:
+            keyset, keys = " AND (p.name_key, p.record_id) > (?, ?)", list(after)
+        rows = self._db.conn.execute(
+            "SELECT p.record_id, b.name, b.nik, b.kelurahan, (SELECT MAX(v.visited_utc)"
+            "  FROM local_records AS v WHERE v.beneficiary_id = p.record_id"
+            "  AND v.entity = 'visit' AND v.live = 1), p.name_key"
+            " FROM local_programs AS p JOIN local_records AS b ON b.id = p.record_id"
+            f" WHERE p.program = ?{keyset} AND {_LIVE_PERSON} AND {scope}"
+            f" AND NOT EXISTS ({_VISITED}) ORDER BY p.name_key, p.record_id LIMIT ?",
+            [program, *keys, *params, self._since(days), _limit(limit)],
+        ).fetchall()
+        return [DueItem(r[0], r[1] or "", r[2], r[3], r[4], (r[5], r[0])) for r in rows]
+
+    def due_counts(self, days: int = COVERAGE_DAYS) -> dict[str, int]:
+        """Per programme held on this laptop, how many of its beneficiaries in the wilayah
+        are due a visit (0 included); KLJ, KPDJ and KAJ first, then by code."""
+        scope, params = self._scope()
+        rows = self._db.conn.execute(
+            "SELECT p.program, TOTAL(NOT EXISTS"
+            f" ({_VISITED})) FROM local_programs AS p JOIN local_records AS b"
+            f" ON b.id = p.record_id WHERE {_LIVE_PERSON} AND {scope} GROUP BY p.program",
+            [self._since(days), *params],
+        ).fetchall()
+        counts = {program: int(n) for program, n in rows}
+        order = {p: n for n, p in enumerate(FIRST_PROGRAMS)}
+        return {p: counts[p] for p in sorted(counts, key=lambda p: (order.get(p, 99), p))}
+
+    # -- home lists --------------------------------------------------------------------------
+
+    def returned(self, limit: int = 100) -> list[ReturnedVisit]:
+        """Visits the office returned for correction and not edited since, oldest visit
+        first, with the office's reason and the beneficiary's name."""
+        rows = self._db.conn.execute(
+            "SELECT v.id, v.beneficiary_id, b.name, v.kelurahan, v.visited_utc,"
+            " v.review_reason FROM local_records AS v LEFT JOIN local_records AS b"
+            " ON b.id = v.beneficiary_id WHERE v.entity = 'visit' AND v.live = 1"
+            " AND v.review_state = ? ORDER BY v.visited_utc, v.id LIMIT ?",
+            (RETURNED, _limit(limit)),
+        ).fetchall()
+        return [ReturnedVisit(*row) for row in rows]
+
+    def returned_records(self) -> list[dict[str, Any]]:
+        """The same visits as whole records (``FieldStore.returned``), oldest first."""
+        ids = [
+            row[0]
+            for row in self._db.conn.execute(
+                "SELECT id FROM local_records WHERE entity = 'visit' AND live = 1"
+                " AND review_state = ?",
+                (RETURNED,),
+            )
+        ]
+        found = list(records.find_many(self._db, ids).values())
+        found.sort(key=lambda r: (r.get("created_at") or "", r["id"]))
+        return found
+
+    def waiting(self, limit: int = 100) -> list[WaitingChange]:
+        """Changes waiting to be sent, in the order they were made, each with the name of
+        the beneficiary it concerns."""
+        rows = self._db.conn.execute(
+            "SELECT o.change_id, o.entity, o.record_id, o.op, o.created_at,"
+            " COALESCE(r.name, b.name) FROM outbox AS o"
+            " LEFT JOIN local_records AS r ON r.id = o.record_id"
+            " LEFT JOIN local_records AS b ON b.id = r.beneficiary_id"
+            " WHERE o.state = 'pending' ORDER BY o.position LIMIT ?",
+            (_limit(limit),),
+        ).fetchall()
+        return [WaitingChange(*row) for row in rows]
+
+    def home(self, limit: int = 20) -> Home:
+        """Everything Beranda shows, each list at most `limit` long."""
+        conn = self._db.conn
+        counts = dict(
+            conn.execute(
+                "SELECT state, COUNT(*) FROM outbox WHERE state IN ('pending', 'rejected')"
+                " GROUP BY state"
+            ).fetchall()
+        )
+        photos = conn.execute(
+            "SELECT sha256, entity, record_id, kind, media_type, size, bytes_sent, state,"
+            " error, created_at, uploaded_at FROM attachments WHERE state = 'pending'"
+            " ORDER BY created_at, sha256 LIMIT ?",
+            (_limit(limit),),
+        )
+        names = [c[0] for c in photos.description]
+        waiting_photos = [dict(zip(names, row, strict=True)) for row in photos.fetchall()]
+        meta = self._db.all_meta()
+        return Home(
+            due=self.due_counts(),
+            returned=self.returned(limit),
+            returned_count=records.returned_count(self._db),
+            waiting=self.waiting(limit),
+            waiting_count=int(counts.get("pending", 0)),
+            photos=waiting_photos,
+            photo_count=conn.execute(
+                "SELECT COUNT(*) FROM attachments WHERE state = 'pending'"
+            ).fetchone()[0],
+            conflicts=pull.list_conflicts(self._db)[: _limit(limit)],
+            rejected_count=int(counts.get("rejected", 0)),
+            last_sync={
+                key: meta.get(key)
+                for key in (
+                    "last_sync_at",
+                    "last_sync_outcome",
+                    "last_sync_message",
+                    "last_success_at",
+                )
+            },
+        )
+
+    # -- a record's page and where it is (record_page) ----------------------------------------
+
+    def beneficiary(self, record_id: str) -> BeneficiaryPage:
+        """Everything a beneficiary's page shows (:meth:`RecordPages.beneficiary`).
+
+        :raises RecordNotFound: no such beneficiary on this laptop.
+        """
+        return self._pages.beneficiary(record_id)
+
+    def history(self, record_id: str) -> list[dict[str, Any]]:
+        """What the laptop knows of a record's past (:meth:`RecordPages.history`)."""
+        return self._pages.history(record_id)
+
+    def where(self, record_id: str) -> Place | None:
+        """Where one record is (:meth:`RecordPages.where`); None: not on this laptop."""
+        return self._pages.where_many([record_id]).get(record_id)
+
+    def where_many(self, record_ids: list[str]) -> dict[str, Place]:
+        """Where each of these records is, in three queries whatever their number."""
+        return self._pages.where_many(record_ids)
