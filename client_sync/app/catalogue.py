@@ -14,6 +14,7 @@ from pathlib import Path
 from babel.messages.catalog import Catalog
 
 from client_sync.app.i18n import DEFAULT_LANG, LANGS, TRANSLATIONS
+from schemas.labels import FIELD_LABELS
 from schemas.po_catalogue import extract_dir, merge
 
 __all__ = ["extract", "update"]
@@ -24,7 +25,8 @@ _PROJECT = "pendamping-sync field app"
 
 def extract() -> Catalog:
     """Every message the app shows, as a catalogue template (Indonesian ids)."""
-    return extract_dir(_APP, "client_sync/app", _PROJECT, DEFAULT_LANG)
+    labels = [("schemas/labels.py", label) for label in FIELD_LABELS.values()]
+    return extract_dir(_APP, "client_sync/app", _PROJECT, DEFAULT_LANG, labels)
 
 
 def update() -> list[str]:

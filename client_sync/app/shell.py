@@ -26,6 +26,7 @@ from client_sync.device import FieldDevice
 from client_sync.errors import ClientError
 from client_sync.instance_lock import is_held
 from client_sync.photos import list_photos
+from schemas.labels import field_label
 
 __all__ = ["Page", "bp", "device", "error_page", "render", "status_strip"]
 
@@ -59,6 +60,12 @@ def status_strip() -> dict[str, Any]:
     info["round"] = app_state().sync.snapshot()
     g.strip = info
     return dict(info)
+
+
+@bp.app_template_filter("field_label")
+def field_label_filter(name: str) -> str:
+    """A record field's name as the pendamping reads it (schemas.labels), in their language."""
+    return gettext(field_label(name))
 
 
 @bp.app_template_filter("when")
