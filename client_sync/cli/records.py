@@ -10,7 +10,6 @@ for the next `sync`. This module only turns options into store calls and results
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -19,6 +18,7 @@ import click
 
 from client_sync.cli.home import open_device
 from client_sync.cli.output import emit_json, table
+from client_sync.visits import NO_CHANGE, correct_visit, record_visit
 from schemas.codes import (
     CATEGORIES,
     DEVICE_STATUSES,
@@ -30,7 +30,7 @@ from schemas.codes import (
     VERIFICATION_OUTCOMES,
     VISIT_PURPOSES,
 )
-from schemas.review import RETURNED, review_state
+from schemas.review import review_state
 
 __all__ = [
     "JsonObject",
@@ -103,10 +103,6 @@ def _given(**options: Any) -> dict[str, Any]:
         for k, v in options.items()
         if v is not None and v != ()
     }
-
-
-def _now_local() -> str:
-    return dt.datetime.now().astimezone().replace(microsecond=0).isoformat()
 
 
 def _choice(values: Sequence[str]) -> click.Choice:
@@ -223,10 +219,7 @@ def _visit_options(command: Callable[..., Any]) -> Callable[..., Any]:
 @click.pass_context
 def visit_add(ctx: click.Context, beneficiary_id: str, **options: Any) -> None:
     """Catat kunjungan ke penerima manfaat BENEFICIARY_ID; mencetak id-nya."""
-    options["visited_at"] = options["visited_at"] or _now_local()
-    record_id = open_device(ctx).store.add(
-        "visit", _given(beneficiary_id=beneficiary_id, **options)
-    )
+    record_id = record_visit(open_device(ctx).store, beneficiary_id, _given(**options))
     click.echo(f"Kunjungan dicatat: {record_id}")
 
 
@@ -250,10 +243,8 @@ def visit_edit(ctx: click.Context, record_id: str, clear: tuple[str, ...], **opt
             raise click.UsageError(f"--{name} diisi dan dikosongkan sekaligus.")
         fields[field] = empty
     if not fields:
-        raise click.UsageError("Tidak ada isian yang diubah.")
-    store = open_device(ctx).store
-    was_returned = review_state(store.get("visit", record_id)) == RETURNED
-    store.update("visit", record_id, fields)
+        raise click.UsageError(NO_CHANGE)
+    was_returned = correct_visit(open_device(ctx).store, record_id, fields)
     tail = "; kembali menunggu tinjauan kantor setelah sinkron" if was_returned else ""
     click.echo(f"Kunjungan diperbarui (menunggu dikirim){tail}: {record_id}")
 
