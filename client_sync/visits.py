@@ -12,11 +12,12 @@ edit; the hub puts a visit the office returned back into review when the edit re
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from client_sync.errors import InvalidRecord
-from client_sync.photos import KeptPhoto, Source, check_kind, forget, keep, queue
+from client_sync.photos import InvalidPhoto, KeptPhoto, Source, check_kind, forget, keep, queue
 from client_sync.store import FieldStore
 from schemas.review import RETURNED, review_state
 
@@ -24,8 +25,19 @@ __all__ = ["NO_CHANGE", "NewPhoto", "correct_visit", "keep_photos", "now_local",
 
 #: what an edit that changes nothing is told (the CLI's words)
 NO_CHANGE = "Tidak ada isian yang diubah."
-#: a photo to attach with a visit: its source and its kind (schemas.codes.PHOTO_KINDS)
-NewPhoto = tuple[Source, str]
+#: writes the visit: ``save(fields) -> record id`` (default: the store's add or update;
+#: the field app's turns the form's draft into the record in the same transaction)
+Save = Callable[[dict[str, Any]], str]
+
+
+@dataclass(frozen=True, slots=True)
+class NewPhoto:
+    """A photo to attach with a visit: its source, its kind (schemas.codes.PHOTO_KINDS),
+    and the name a refusal calls it by (the file's name)."""
+
+    source: Source
+    kind: str
+    name: str = ""
 
 
 def now_local() -> str:
@@ -40,9 +52,16 @@ def keep_photos(store: FieldStore, photos: Sequence[NewPhoto]) -> list[tuple[Kep
     """
     kept: list[tuple[KeptPhoto, str]] = []
     try:
-        for source, kind in photos:
-            check_kind(kind)
-            kept.append((keep(store, source), kind))
+        for photo in photos:
+            check_kind(photo.kind)
+            try:
+                kept.append((keep(store, photo.source), photo.kind))
+            except InvalidPhoto as exc:
+                if not photo.name:
+                    raise
+                raise InvalidPhoto(
+                    {k: [f"{photo.name}: {m}" for m in v] for k, v in exc.errors.items()}
+                ) from None
     except BaseException:
         forget([photo for photo, _ in kept])
         raise
@@ -50,12 +69,12 @@ def keep_photos(store: FieldStore, photos: Sequence[NewPhoto]) -> list[tuple[Kep
 
 
 def _with_photos(
-    store: FieldStore, kept: Sequence[tuple[KeptPhoto, str]], write: Any, *args: Any
-) -> Any:
-    """`write(*args)` and the photos' queueing on the visit it names, in one transaction."""
+    store: FieldStore, kept: Sequence[tuple[KeptPhoto, str]], write: Callable[[], str]
+) -> str:
+    """`write()` and the photos' queueing on the visit it names, in one transaction."""
     try:
         with store.transaction():
-            record_id = write(*args)
+            record_id = write()
             for photo, kind in kept:
                 queue(store, "visit", record_id, photo, kind)
     except BaseException:
@@ -69,10 +88,12 @@ def record_visit(
     beneficiary_id: str,
     fields: dict[str, Any],
     photos: Sequence[NewPhoto] = (),
+    save: Save | None = None,
 ) -> str:
     """Record a visit to `beneficiary_id` (and its photos) with no network.
 
     :param fields: the visit's fields; `visited_at` defaults to :func:`now_local`.
+    :param save: writes the visit (default ``store.add("visit", fields)``).
     :returns: the visit's id.
     :raises InvalidRecord: a field is refused (InvalidPhoto: a photo); nothing is written.
     """
@@ -80,7 +101,8 @@ def record_visit(
     if data.get("visited_at") is None:
         data["visited_at"] = now_local()
     kept = keep_photos(store, photos)
-    return str(_with_photos(store, kept, store.add, "visit", data))
+    write = save or (lambda values: store.add("visit", values))
+    return _with_photos(store, kept, lambda: write(data))
 
 
 def correct_visit(
@@ -88,9 +110,11 @@ def correct_visit(
     record_id: str,
     fields: dict[str, Any],
     photos: Sequence[NewPhoto] = (),
+    save: Save | None = None,
 ) -> bool:
     """Change some fields of a visit (and add photos to it); only those fields travel.
 
+    :param save: writes the change (default ``store.update("visit", record_id, fields)``).
     :returns: whether the office had returned it (it goes back into review at the hub).
     :raises InvalidRecord: nothing to change, or a field is refused; nothing is written.
     :raises RecordNotFound: no such visit.
@@ -101,6 +125,8 @@ def correct_visit(
     kept = keep_photos(store, photos)
 
     def write() -> str:
+        if save is not None and fields:
+            return save(fields)
         if fields:
             store.update("visit", record_id, fields)
         return record_id

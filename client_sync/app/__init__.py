@@ -50,6 +50,7 @@ def create_app(
     from client_sync.app.shell import bp
     from client_sync.app.state import AppState
     from client_sync.app.syncing import SyncRunner
+    from client_sync.app.uploads import MemoryUploads
 
     app = Flask(__name__, static_folder="static", template_folder="templates")
     app.config.update(
@@ -60,6 +61,7 @@ def create_app(
         SESSION_COOKIE_SAMESITE="Strict",
         MAX_CONTENT_LENGTH=64 * 1024 * 1024,
     )
+    app.request_class = MemoryUploads  # an upload never touches the disk unencrypted
     if test_config:
         app.config.update(test_config)
     store_thread = StoreThread()
