@@ -56,6 +56,7 @@ __all__ = [
     "list_photos",
     "pending_files",
     "queue",
+    "read_kept",
     "upload_pending",
 ]
 
@@ -303,6 +304,23 @@ def pending_files(store: FieldStore) -> list[PendingFile]:
 def list_photos(store: FieldStore) -> list[dict[str, Any]]:
     """Every photo on this laptop with its state and how much the hub has confirmed."""
     return store.attachments.listed()
+
+
+def read_kept(store: FieldStore, sha256: str) -> tuple[bytes, str]:
+    """A photo kept on this laptop, unsealed, and its media type (sniffed from its bytes),
+    for showing it (the field app's photo view).
+
+    :raises FileNotFoundError: no such photo kept here (a bad name, or one only the hub
+        holds). :raises SealedError: it does not open (wrong key, changed or cut file).
+    """
+    if not (len(sha256) == 64 and all(c in "0123456789abcdef" for c in sha256)):
+        raise FileNotFoundError(sha256)
+    with open_plain(store.home / ATTACHMENTS_DIR / sha256, store.photo_key(), sha256) as handle:
+        data = handle.read()
+    media_type = sniff_media_type(data[:SNIFF_BYTES])
+    if media_type is None:
+        raise SealedError("not a photo")
+    return data, media_type
 
 
 # -- uploading ------------------------------------------------------------------------------

@@ -45,7 +45,7 @@ def create_app(
     :param clock: monotonic seconds for the idle lock, injected for tests.
     :param start_secret: the secret of this start's URL; drawn afresh when not given.
     """
-    from client_sync.app import guard, i18n, pages, sync_views, unlock  # noqa: F401 (routes)
+    from client_sync.app import draft_views, guard, i18n, pages, sync_views, unlock  # noqa: F401
     from client_sync.app.keeper import Keeper, StoreThread
     from client_sync.app.shell import bp
     from client_sync.app.state import AppState

@@ -18,6 +18,7 @@ import click
 
 from client_sync.cli.home import open_device
 from client_sync.cli.output import emit_json, table
+from client_sync.record_fields import BENEFICIARY_CLEARABLE, VISIT_CLEARABLE, given, with_cleared
 from client_sync.visits import NO_CHANGE, correct_visit, record_visit
 from schemas.codes import (
     CATEGORIES,
@@ -58,25 +59,6 @@ _COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
         ("PENERIMA", "beneficiary_id"),
     ),
 }
-#: `visit edit --clear` names: option name -> (field, empty value).
-_VISIT_CLEARABLE: dict[str, tuple[str, Any]] = {
-    "findings": ("findings", None),
-    "follow-up": ("follow_up", None),
-    "assessment": ("assessment", None),
-    "lat": ("lat", None),
-    "lon": ("lon", None),
-}
-#: `beneficiary edit --clear` names: option name -> (field, empty value).
-_CLEARABLE: dict[str, tuple[str, Any]] = {
-    "nik": ("nik", None),
-    "birth-date": ("birth_date", None),
-    "address": ("address", None),
-    "category": ("categories", []),
-    "disability": ("disability_types", []),
-    "program": ("programs", []),
-    "dtsen-id": ("dtsen_id", None),
-    "phone": ("phone", None),
-}
 
 
 class JsonObject(click.ParamType):
@@ -96,13 +78,13 @@ class JsonObject(click.ParamType):
         return parsed
 
 
-def _given(**options: Any) -> dict[str, Any]:
-    """The options the user actually gave, repeatable ones as lists."""
-    return {
-        k: list(v) if isinstance(v, tuple) else v
-        for k, v in options.items()
-        if v is not None and v != ()
-    }
+def _cleared(
+    fields: dict[str, Any], clear: Sequence[str], clearable: Mapping[str, tuple[str, Any]]
+) -> dict[str, Any]:
+    try:
+        return with_cleared(fields, clear, clearable)
+    except ValueError as exc:
+        raise click.UsageError(f"--{exc.args[0]} diisi dan dikosongkan sekaligus.") from None
 
 
 def _choice(values: Sequence[str]) -> click.Choice:
@@ -148,7 +130,7 @@ def beneficiary() -> None:
 @click.pass_context
 def beneficiary_add(ctx: click.Context, **options: Any) -> None:
     """Catat penerima manfaat baru; mencetak id-nya."""
-    record_id = open_device(ctx).store.add("beneficiary", _given(**options))
+    record_id = open_device(ctx).store.add("beneficiary", given(**options))
     click.echo(f"Penerima manfaat dicatat: {record_id}")
 
 
@@ -158,7 +140,7 @@ def beneficiary_add(ctx: click.Context, **options: Any) -> None:
 @click.option(
     "--clear",
     multiple=True,
-    type=click.Choice(sorted(_CLEARABLE)),
+    type=click.Choice(sorted(BENEFICIARY_CLEARABLE)),
     help="Kosongkan isian ini; boleh diulang.",
 )
 @click.pass_context
@@ -166,12 +148,7 @@ def beneficiary_edit(
     ctx: click.Context, record_id: str, clear: tuple[str, ...], **options: Any
 ) -> None:
     """Ubah isian penerima manfaat ID; hanya isian yang diberikan yang berubah."""
-    fields = _given(**options)
-    for name in clear:
-        field, empty = _CLEARABLE[name]
-        if field in fields:
-            raise click.UsageError(f"--{name} diisi dan dikosongkan sekaligus.")
-        fields[field] = empty
+    fields = _cleared(given(**options), clear, BENEFICIARY_CLEARABLE)
     if not fields:
         raise click.UsageError("Tidak ada isian yang diubah.")
     open_device(ctx).store.update("beneficiary", record_id, fields)
@@ -219,7 +196,7 @@ def _visit_options(command: Callable[..., Any]) -> Callable[..., Any]:
 @click.pass_context
 def visit_add(ctx: click.Context, beneficiary_id: str, **options: Any) -> None:
     """Catat kunjungan ke penerima manfaat BENEFICIARY_ID; mencetak id-nya."""
-    record_id = record_visit(open_device(ctx).store, beneficiary_id, _given(**options))
+    record_id = record_visit(open_device(ctx).store, beneficiary_id, given(**options))
     click.echo(f"Kunjungan dicatat: {record_id}")
 
 
@@ -229,19 +206,14 @@ def visit_add(ctx: click.Context, beneficiary_id: str, **options: Any) -> None:
 @click.option(
     "--clear",
     multiple=True,
-    type=click.Choice(sorted(_VISIT_CLEARABLE)),
+    type=click.Choice(sorted(VISIT_CLEARABLE)),
     help="Kosongkan isian ini; boleh diulang.",
 )
 @click.pass_context
 def visit_edit(ctx: click.Context, record_id: str, clear: tuple[str, ...], **options: Any) -> None:
     """Perbaiki kunjungan ID; hanya isian yang diberikan yang berubah. Kunjungan yang
     dikembalikan kantor kembali menunggu tinjauan setelah diperbaiki."""
-    fields = _given(**options)
-    for name in clear:
-        field, empty = _VISIT_CLEARABLE[name]
-        if field in fields:
-            raise click.UsageError(f"--{name} diisi dan dikosongkan sekaligus.")
-        fields[field] = empty
+    fields = _cleared(given(**options), clear, VISIT_CLEARABLE)
     if not fields:
         raise click.UsageError(NO_CHANGE)
     was_returned = correct_visit(open_device(ctx).store, record_id, fields)
@@ -266,7 +238,7 @@ def request() -> None:
 def request_add(ctx: click.Context, beneficiary_id: str, **options: Any) -> None:
     """Ajukan alat bantu untuk penerima manfaat BENEFICIARY_ID; mencetak id-nya."""
     record_id = open_device(ctx).store.add(
-        "device_request", _given(beneficiary_id=beneficiary_id, **options)
+        "device_request", given(beneficiary_id=beneficiary_id, **options)
     )
     click.echo(f"Permohonan alat diajukan: {record_id}")
 

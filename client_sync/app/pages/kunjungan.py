@@ -17,15 +17,25 @@ value is judged by the visit's schema, whose message comes back under the field.
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import replace
+from typing import Any, BinaryIO, cast
 
 from flask import abort, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 
+from client_sync.app.draft_views import (
+    FormDraft,
+    finished_record,
+    form_values,
+    open_form,
+    register_resume,
+    save_form,
+)
 from client_sync.app.i18n import gettext, lazy_gettext
 from client_sync.app.shell import Page, bp, device, render
 from client_sync.errors import InvalidRecord, RecordNotFound
 from client_sync.photos import InvalidPhoto
+from client_sync.store.drafts import Draft
 from client_sync.store.views import VISIT_SHOWS
 from client_sync.visit_form import (
     ASSESSMENT_ITEMS,
@@ -45,6 +55,8 @@ __all__ = ["PAGE"]
 
 PAGE = Page("field.kunjungan", lazy_gettext("Kunjungan"))
 PAGE_SIZE = 25
+#: a visit's photos at most (the schema's limit of `attachments`)
+MAX_PHOTOS = 50
 
 PURPOSES = {
     "verifikasi": lazy_gettext("Verifikasi"),
@@ -143,7 +155,38 @@ def _photos() -> tuple[list[NewPhoto], str]:
     """The photos sent with the form (file input and camera), and their kind."""
     kind = request.form.get("foto_jenis") or "rumah"
     files = [f for f in request.files.getlist("foto") if f and f.filename]
-    return [NewPhoto(f.stream, kind, f.filename or "") for f in files], kind
+    # an upload's stream is in memory (client_sync/app/uploads.py), a binary file object
+    return [NewPhoto(cast(BinaryIO, f.stream), kind, f.filename or "") for f in files], kind
+
+
+def _too_many(form: VisitForm, photos: list[NewPhoto], held: int) -> bool:
+    if held + len(photos) <= MAX_PHOTOS:
+        return False
+    form.errors.setdefault("foto", []).append(
+        gettext("Paling banyak %(n)d foto per kunjungan.", n=MAX_PHOTOS)
+    )
+    return True
+
+
+def _typed(form_draft: FormDraft) -> VisitForm | None:
+    """The form as a kept draft had it (resuming), or None."""
+    if form_draft.values is None:
+        return None
+    texts = {k: v for k, v in form_draft.values.items() if isinstance(v, str)}
+    _, form = read_form(texts)
+    form.errors = {}
+    return form
+
+
+def _resume_url(draft: Draft) -> str:
+    """Where a visit's draft is opened again: its visit's page, or the new-visit form."""
+    if draft.record_id:
+        return url_for("field.kunjungan_page", record_id=draft.record_id, draft=draft.draft_id)
+    owner = draft.fields.get("beneficiary_id")
+    return url_for("field.kunjungan_baru", penerima=owner or None, draft=draft.draft_id)
+
+
+register_resume("visit", _resume_url)
 
 
 def _beneficiary(record_id: str) -> dict[str, Any]:
@@ -159,18 +202,38 @@ def _beneficiary(record_id: str) -> dict[str, Any]:
 @bp.route("/kunjungan/baru", methods=["GET", "POST"])
 def kunjungan_baru() -> ResponseReturnValue:
     store = device().store
-    person = _beneficiary(request.values.get("penerima", ""))
+    if request.method == "POST":
+        done = finished_record(request.form.get("draft_id"))
+        if done is not None:  # the same form sent again (back button): saved already
+            return redirect(url_for("field.kunjungan_page", record_id=done, baru=1), 303)
+    form_draft = open_form("visit", None)
+    owner = request.values.get("beneficiary_id") or request.values.get("penerima")
+    if not owner and form_draft.values:
+        owner = form_draft.values.get("beneficiary_id")
+    person = _beneficiary(str(owner or ""))
+    form_draft = replace(
+        form_draft,
+        others=[d for d in form_draft.others if d.fields.get("beneficiary_id") == person["id"]],
+    )
     status = 200
     if request.method == "GET":
-        form = form_of(None, now_local())
+        form = _typed(form_draft) or form_of(None, now_local())
     else:
+        values = form_values()
         fields, form = read_form(request.form)
         photos, kind = _photos()
         form.values["foto_jenis"] = kind
-        if not form.errors:
+        # what was typed is kept first: a refusal below leaves it as the draft
+        store.drafts.save(form_draft.draft_id, "visit", values, None)
+        if not form.errors and not _too_many(form, photos, 0):
+            data = {k: v for k, v in fields.items() if v is not None}
             try:
                 record_id = record_visit(
-                    store, person["id"], {k: v for k, v in fields.items() if v is not None}, photos
+                    store,
+                    person["id"],
+                    data,
+                    photos,
+                    save=lambda made: save_form(form_draft, values, made),
                 )
             except InvalidRecord as exc:
                 _refused(form, exc)
@@ -187,6 +250,7 @@ def kunjungan_baru() -> ResponseReturnValue:
         person=person,
         place=store.views.where(person["id"]),
         form=form,
+        form_draft=form_draft,
         **_words(),
     )
 
@@ -241,7 +305,11 @@ def _own(visit: dict[str, Any]) -> bool:
 
 
 def _show_visit(
-    visit: dict[str, Any], form: VisitForm, status: int = 200, note: str | None = None
+    visit: dict[str, Any],
+    form: VisitForm,
+    form_draft: FormDraft,
+    status: int = 200,
+    note: str | None = None,
 ) -> ResponseReturnValue:
     store = device().store
     person = photos = None
@@ -265,51 +333,73 @@ def _show_visit(
         returned=review_state(visit) == RETURNED,
         own=_own(visit),
         form=form,
+        form_draft=form_draft,
         note=note,
         **_words(),
     )
 
 
+_NOTES = {
+    "baru": lazy_gettext("Kunjungan tersimpan di laptop; terkirim pada sinkron berikutnya."),
+    "kembali": lazy_gettext(
+        "Perbaikan tersimpan di laptop. Setelah sinkron, kunjungan ini kembali menunggu"
+        " tinjauan kantor."
+    ),
+    "diubah": lazy_gettext("Perubahan tersimpan di laptop; terkirim pada sinkron berikutnya."),
+}
+
+
 @bp.get("/kunjungan/<record_id>")
 def kunjungan_page(record_id: str) -> ResponseReturnValue:
     visit = _visit(record_id)
-    note = None
-    if request.args.get("baru"):
-        note = gettext("Kunjungan tersimpan di laptop; terkirim pada sinkron berikutnya.")
-    elif request.args.get("diperbaiki") == "kembali":
-        note = gettext(
-            "Perbaikan tersimpan di laptop. Setelah sinkron, kunjungan ini kembali menunggu"
-            " tinjauan kantor."
-        )
-    elif request.args.get("diperbaiki"):
-        note = gettext("Perubahan tersimpan di laptop; terkirim pada sinkron berikutnya.")
-    return _show_visit(visit, form_of(visit), note=note)
+    form_draft = open_form("visit", record_id)
+    form = _typed(form_draft) or form_of(visit)
+    done = "baru" if request.args.get("baru") else request.args.get("disimpan", "")
+    note = _NOTES.get(done)
+    return _show_visit(visit, form, form_draft, note=str(note) if note else None)
 
 
 @bp.post("/kunjungan/<record_id>")
 def kunjungan_edit(record_id: str) -> ResponseReturnValue:
+    if finished_record(request.form.get("draft_id")) is not None:
+        return redirect(url_for("field.kunjungan_page", record_id=record_id), 303)
     visit = _visit(record_id)
     if not _own(visit):
         abort(403)
+    store = device().store
+    form_draft = open_form("visit", record_id)
+    values = form_values()
     fields, form = read_form(request.form, current=visit)
     photos, kind = _photos()
     form.values["foto_jenis"] = kind
-    if not form.errors:
+    held = len(visit.get("attachments") or [])
+    if not form.errors and not _too_many(form, photos, held):
         changes = changed_fields(visit, fields)
         if not changes and not photos:
+            store.drafts.discard(form_draft.draft_id)
             form.errors["_other"] = [gettext("Tidak ada isian yang diubah.")]
+            return _show_visit(visit, form, replace(form_draft, resumed=None), 400)
+        store.drafts.save(form_draft.draft_id, "visit", values, record_id)
+        try:
+            was_returned = correct_visit(
+                store,
+                record_id,
+                changes,
+                photos,
+                save=lambda change: save_form(form_draft, values, change),
+            )
+        except InvalidRecord as exc:
+            _refused(form, exc)
         else:
-            try:
-                was_returned = correct_visit(device().store, record_id, changes, photos)
-            except InvalidRecord as exc:
-                _refused(form, exc)
-            else:
-                done = "kembali" if was_returned else "1"
-                return redirect(
-                    url_for("field.kunjungan_page", record_id=record_id, diperbaiki=done), 303
-                )
+            store.drafts.discard(form_draft.draft_id)  # photos only: no change took it
+            done = "kembali" if was_returned else "diubah"
+            return redirect(
+                url_for("field.kunjungan_page", record_id=record_id, disimpan=done), 303
+            )
+    else:
+        store.drafts.save(form_draft.draft_id, "visit", values, record_id)
     if photos:
         form.errors.setdefault("foto", []).append(
             gettext("Pilih atau ambil fotonya lagi: foto belum disimpan.")
         )
-    return _show_visit(visit, form, 400)
+    return _show_visit(visit, form, form_draft, 400)

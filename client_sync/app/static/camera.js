@@ -37,7 +37,7 @@
     img.alt = file.name;
     thumbs.appendChild(img);
     var names = Array.prototype.map.call(input.files, function (f) { return f.name; });
-    status.textContent = (status.getAttribute("data-taken") || "").replace("%(n)s", names.join(", "));
+    status.textContent = (status.getAttribute("data-taken") || "").replace("{n}", names.join(", "));
   }
   open.addEventListener("click", function () {
     media.getUserMedia({ video: { width: { ideal: 1280 }, height: { ideal: 960 } }, audio: false })

@@ -12,7 +12,7 @@
   var lon = box.querySelector('input[name="lon"]');
   function say(key, value) {
     var text = status.getAttribute("data-" + key) || "";
-    status.textContent = value === undefined ? text : text.replace("%(m)s", value);
+    status.textContent = value === undefined ? text : text.replace("{m}", value);
   }
   if (!("geolocation" in navigator)) { say("none"); return; }
   button.hidden = false;
