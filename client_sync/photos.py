@@ -3,12 +3,16 @@
 :func:`attach` checks a photo at the doorstep (size, type by its magic bytes), copies it
 into ``<home>/attachments/<sha256>`` so the camera's copy can go, then queues it and adds its
 sha256 to the record (an ordinary edit, so the reference travels as a change like any
-other) in one transaction of the store. :func:`upload_pending` then sends queued photos
-by tus, in chunks (one PATCH each: the hub's waitress drops a request cut mid-body whole,
-so a cut loses at most one chunk), and only once their record has reached the hub: a record
-syncs before its photos. The queue is the ``attachments`` table of the laptop store, whose
-SQL lives in :mod:`client_sync.store.attachments`; this module holds none. It needs the
-store only (not a `FieldDevice`), so store, photos, bundles and engine import one way.
+other) in one transaction of the store; :func:`keep` and :func:`queue` are its two halves,
+for a caller that writes a record and its photos in one transaction (the field app's new
+visit: every photo checked and kept first, then the visit and the photos' queueing in one
+:meth:`FieldStore.transaction`, :func:`forget` when it fails). :func:`upload_pending` then
+sends queued photos by tus, in chunks (one PATCH each: the hub's waitress drops a request
+cut mid-body whole, so a cut loses at most one chunk), and only once their record has
+reached the hub: a record syncs before its photos. The queue is the ``attachments`` table
+of the laptop store, whose SQL lives in :mod:`client_sync.store.attachments`; this module
+holds none. It needs the store only (not a `FieldDevice`), so store, photos, bundles and
+engine import one way.
 """
 
 from __future__ import annotations
@@ -16,10 +20,11 @@ from __future__ import annotations
 import hashlib
 import os
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, BinaryIO
 
 from client_sync.errors import (
     HubRefused,
@@ -41,11 +46,17 @@ __all__ = [
     "ATTACHMENTS_DIR",
     "DEFAULT_CHUNK_BYTES",
     "InvalidPhoto",
+    "KeptPhoto",
     "PendingFile",
     "PhotoSummary",
     "attach",
+    "check_kind",
+    "forget",
+    "keep",
     "list_photos",
     "pending_files",
+    "queue",
+    "read_kept",
     "upload_pending",
 ]
 
@@ -107,12 +118,28 @@ def _absolute(store: FieldStore, relative: str) -> Path:
 # -- attaching ------------------------------------------------------------------------------
 
 
-def _sniff(source: Path, max_bytes: int) -> tuple[str, int]:
+Source = Path | BinaryIO
+"""A photo to keep: a file on the laptop (`pendamping photo add`) or an open, seekable
+binary stream (the app's upload, kept in memory so no plain copy touches the disk)."""
+
+
+@contextmanager
+def _opened(source: Source) -> Iterator[BinaryIO]:
+    """`source` read from its start; a stream is left open for its owner."""
+    if isinstance(source, Path):
+        with source.open("rb") as handle:
+            yield handle
+    else:
+        source.seek(0)
+        yield source
+
+
+def _sniff(source: Source, max_bytes: int) -> tuple[str, int]:
     """The photo's media type and size. :raises InvalidPhoto: naming `file`."""
     try:
-        size = source.stat().st_size
-        with source.open("rb") as handle:
+        with _opened(source) as handle:
             head = handle.read(SNIFF_BYTES)
+            size = handle.seek(0, os.SEEK_END)
     except OSError as exc:
         raise InvalidPhoto(
             {"file": [f"Berkas tidak dapat dibaca: {exc.strerror or exc}."]}
@@ -133,7 +160,7 @@ def _sniff(source: Path, max_bytes: int) -> tuple[str, int]:
     return media_type, size
 
 
-def _copy_in(source: Path, folder: Path, key: bytes | None = None) -> tuple[str, Path, bool]:
+def _copy_in(source: Source, folder: Path, key: bytes | None = None) -> tuple[str, Path, bool]:
     """Copy `source` into `folder` under its sha256, durably; sealed with `key` when the
     store is encrypted (:mod:`client_sync.sealed`).
 
@@ -143,11 +170,11 @@ def _copy_in(source: Path, folder: Path, key: bytes | None = None) -> tuple[str,
     temp = folder / f".{uuid.uuid4().hex}.tmp"
     digest = hashlib.sha256()
     try:
-        with source.open("rb") as reader:
+        with _opened(source) as reader:
             while block := reader.read(_BLOCK):
                 digest.update(block)
         sha256 = digest.hexdigest()
-        with source.open("rb") as reader, temp.open("wb") as writer:
+        with _opened(source) as reader, temp.open("wb") as writer:
             if key is not None:
                 seal_into(key, sha256, reader, writer)
             else:
@@ -164,11 +191,77 @@ def _copy_in(source: Path, folder: Path, key: bytes | None = None) -> tuple[str,
         temp.unlink(missing_ok=True)
 
 
+@dataclass(frozen=True, slots=True)
+class KeptPhoto:
+    """A photo checked and copied into the laptop's home, not yet queued: :func:`queue`
+    puts it on a record, :func:`forget` removes the copy when that write fails."""
+
+    sha256: str
+    media_type: str
+    size: int
+    path: Path
+    made: bool  # this keep made the copy (False: the same photo was kept already)
+
+
+def check_kind(kind: str) -> None:
+    """:raises InvalidPhoto: `kind` is not one of :data:`schemas.codes.PHOTO_KINDS`."""
+    if kind not in PHOTO_KINDS:
+        raise InvalidPhoto({"kind": [f"Harus salah satu dari: {', '.join(PHOTO_KINDS)}."]})
+
+
+def keep(
+    store: FieldStore, source: Source, *, max_bytes: int = DEFAULT_ATTACHMENT_MAX_BYTES
+) -> KeptPhoto:
+    """Check a photo at the doorstep (size, type by its magic bytes) and keep a copy in
+    ``<home>/attachments`` (sealed on an encrypted store); nothing is queued yet.
+
+    :raises InvalidPhoto: naming `file`.
+    """
+    media_type, size = _sniff(source, max_bytes)
+    sha256, kept, made = _copy_in(source, store.home / ATTACHMENTS_DIR, store.photo_key())
+    return KeptPhoto(sha256, media_type, size, kept, made)
+
+
+def queue(
+    store: FieldStore,
+    entity: str,
+    record_id: str,
+    photo: KeptPhoto,
+    kind: str,
+    *,
+    wall: Wall = wall_ms,
+) -> None:
+    """Queue a kept photo and add its sha256 to the record, in one transaction of the
+    store (inside a larger one when the caller holds :meth:`FieldStore.transaction`).
+
+    :raises RecordNotFound: no such record. :raises InvalidRecord: the edit is refused.
+    """
+    store.attach_photo(
+        NewAttachment(
+            photo.sha256,
+            entity,
+            record_id,
+            kind,
+            photo.media_type,
+            photo.size,
+            f"{ATTACHMENTS_DIR}/{photo.sha256}",
+            iso_from_ms(wall()),
+        )
+    )
+
+
+def forget(photos: Sequence[KeptPhoto]) -> None:
+    """Remove the copies these keeps made: their queueing failed, nothing refers to them."""
+    for photo in photos:
+        if photo.made:
+            photo.path.unlink(missing_ok=True)
+
+
 def attach(
     store: FieldStore,
     entity: str,
     record_id: str,
-    file_path: str | Path,
+    file_path: str | Path | BinaryIO,
     kind: str,
     *,
     max_bytes: int = DEFAULT_ATTACHMENT_MAX_BYTES,
@@ -183,30 +276,18 @@ def attach(
     :returns: the photo's sha256.
     :raises InvalidPhoto: a bad kind or file. :raises RecordNotFound: no such record.
     """
-    if kind not in PHOTO_KINDS:
-        raise InvalidPhoto({"kind": [f"Harus salah satu dari: {', '.join(PHOTO_KINDS)}."]})
+    check_kind(kind)
     if entity not in ENTITIES:
         raise InvalidPhoto({"entity": [f"Harus salah satu dari: {', '.join(ENTITIES)}."]})
     store.get(entity, record_id)
-    media_type, size = _sniff(Path(file_path), max_bytes)
-    sha256, kept, made = _copy_in(Path(file_path), store.home / ATTACHMENTS_DIR, store.photo_key())
-    photo = NewAttachment(
-        sha256,
-        entity,
-        record_id,
-        kind,
-        media_type,
-        size,
-        f"{ATTACHMENTS_DIR}/{sha256}",
-        iso_from_ms(wall()),
-    )
+    source = Path(file_path) if isinstance(file_path, str) else file_path
+    photo = keep(store, source, max_bytes=max_bytes)
     try:
-        store.attach_photo(photo)
+        queue(store, entity, record_id, photo, kind, wall=wall)
     except BaseException:
-        if made:  # the queue and the record are untouched: the kept copy goes too
-            kept.unlink(missing_ok=True)
+        forget([photo])  # the queue and the record are untouched: the kept copy goes too
         raise
-    return sha256
+    return photo.sha256
 
 
 # -- the queue ------------------------------------------------------------------------------
@@ -223,6 +304,23 @@ def pending_files(store: FieldStore) -> list[PendingFile]:
 def list_photos(store: FieldStore) -> list[dict[str, Any]]:
     """Every photo on this laptop with its state and how much the hub has confirmed."""
     return store.attachments.listed()
+
+
+def read_kept(store: FieldStore, sha256: str) -> tuple[bytes, str]:
+    """A photo kept on this laptop, unsealed, and its media type (sniffed from its bytes),
+    for showing it (the field app's photo view).
+
+    :raises FileNotFoundError: no such photo kept here (a bad name, or one only the hub
+        holds). :raises SealedError: it does not open (wrong key, changed or cut file).
+    """
+    if not (len(sha256) == 64 and all(c in "0123456789abcdef" for c in sha256)):
+        raise FileNotFoundError(sha256)
+    with open_plain(store.home / ATTACHMENTS_DIR / sha256, store.photo_key(), sha256) as handle:
+        data = handle.read()
+    media_type = sniff_media_type(data[:SNIFF_BYTES])
+    if media_type is None:
+        raise SealedError("not a photo")
+    return data, media_type
 
 
 # -- uploading ------------------------------------------------------------------------------

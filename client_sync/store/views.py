@@ -22,15 +22,18 @@ from client_sync.store.meta import read_identity
 from client_sync.store.record_page import BeneficiaryPage, Place, RecordPages
 from schemas.coverage import COVERAGE_DAYS, FIRST_PROGRAMS, coverage_since, instant_text
 from schemas.name_keys import name_words, prefix_end
+from schemas.review import ACCEPTED, RETURNED, WAITING
 from schemas.scope import sees_everything
 
 __all__ = [
     "SEARCH_LIMIT",
+    "VISIT_SHOWS",
     "BeneficiaryHit",
     "DueItem",
     "Home",
     "ReturnedVisit",
     "Views",
+    "VisitRow",
     "WaitingChange",
 ]
 
@@ -93,6 +96,22 @@ class ReturnedVisit:
     kelurahan: str | None
     visited_utc: str | None
     reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class VisitRow:
+    """A visit in the Kunjungan list: its record as shown, its beneficiary's name, and
+    `key`, the cursor of the next page when this is the last row."""
+
+    record: dict[str, Any]
+    beneficiary_name: str | None
+    review_state: str
+    key: tuple[str, str]
+
+
+#: the Kunjungan list's filters: every visit, those the office returned, those waiting
+VISIT_SHOWS: tuple[str, ...] = ("all", "returned", "waiting")
+_VISIT_COLUMNS = "v.id, v.visited_utc, v.review_state"
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,6 +230,11 @@ class Views:
         ).fetchall()
         return self._hits([row[1] for row in rows])
 
+    def records_of(self, record_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """The live records among these ids (a page's rows, e.g. a search's hits, for the
+        fields a hit does not carry, such as the programmes), by id; one query per 500."""
+        return records.find_many(self._db, record_ids)
+
     def nik_holders(self, nik: str, exclude: str | None = None) -> list[BeneficiaryHit]:
         """The live beneficiaries of the wilayah on this laptop with exactly this NIK, but
         `exclude` (the record being edited): "this NIK is already on this laptop"."""
@@ -305,6 +329,64 @@ class Views:
         found = list(records.find_many(self._db, ids).values())
         found.sort(key=lambda r: (r.get("created_at") or "", r["id"]))
         return found
+
+    def visits(
+        self,
+        show: str = "all",
+        between: tuple[dt.datetime, dt.datetime] | None = None,
+        limit: int = 25,
+        after: tuple[str, str] | None = None,
+    ) -> list[VisitRow]:
+        """Live visits on this laptop, newest visit first: all of them, those the office
+        returned (``show="returned"``), or those with a change waiting to be sent
+        (``"waiting"``); only those visited in ``[start, end)`` when `between` is given.
+
+        One index range per review state (``local_reviews``, merged here) or the outbox's
+        pending changes, so a page costs the same with 50,000 visits as with 50.
+        :param after: the last row's `key`: the page after it.
+        """
+        if show not in VISIT_SHOWS:
+            raise ValueError(f"show: one of {VISIT_SHOWS}")
+        cond, params = "", list[Any]()
+        if between is not None:
+            cond += " AND v.visited_utc >= ? AND v.visited_utc < ?"
+            params += [instant_text(between[0]), instant_text(between[1])]
+        if after is not None:
+            cond += " AND (v.visited_utc, v.id) < (?, ?)"
+            params += list(after)
+        order = " ORDER BY v.visited_utc DESC, v.id DESC LIMIT ?"
+        n = _limit(limit)
+        if show == "waiting":
+            sql = (
+                f"SELECT {_VISIT_COLUMNS} FROM local_records AS v WHERE v.id IN"
+                " (SELECT record_id FROM outbox WHERE state = 'pending' AND entity = 'visit')"
+                f" AND v.entity = 'visit' AND v.live = 1{cond}{order}"
+            )
+            args = [*params, n]
+        else:
+            states = [RETURNED] if show == "returned" else [WAITING, ACCEPTED, RETURNED]
+            one = (
+                f"SELECT * FROM (SELECT {_VISIT_COLUMNS} FROM local_records AS v"
+                f" WHERE v.entity = 'visit' AND v.live = 1 AND v.review_state = ?{cond}{order})"
+            )
+            sql = f"SELECT * FROM ({' UNION ALL '.join([one] * len(states))})" + order.replace(
+                "v.", ""
+            )
+            args = [*(x for state in states for x in (state, *params, n)), n]
+        rows = self._db.conn.execute(sql, args).fetchall()
+        found = records.find_many(self._db, [r[0] for r in rows])
+        owners = {str(v["beneficiary_id"]) for v in found.values() if v.get("beneficiary_id")}
+        names = dict(
+            self._db.conn.execute(
+                f"SELECT id, name FROM local_records WHERE id IN ({','.join('?' * len(owners))})",
+                sorted(owners),
+            ).fetchall()
+        )
+        return [
+            VisitRow(found[i], names.get(found[i].get("beneficiary_id")), state, (at, i))
+            for i, at, state in rows
+            if i in found
+        ]
 
     def waiting(self, limit: int = 100) -> list[WaitingChange]:
         """Changes waiting to be sent, in the order they were made, each with the name of
