@@ -32,11 +32,19 @@ from client_sync.app.draft_views import (
     save_form,
 )
 from client_sync.app.i18n import gettext, lazy_gettext
+from client_sync.app.pages.kunjungan_words import (
+    CHOICE_LABELS,
+    ITEM_LABELS,
+    OUTCOMES,
+    PHOTO_KIND_LABELS,
+    PURPOSES,
+    SHOW_LABELS,
+    SHOWS,
+)
 from client_sync.app.shell import Page, bp, device, render
 from client_sync.errors import InvalidRecord, RecordNotFound
 from client_sync.photos import InvalidPhoto
 from client_sync.store.drafts import Draft
-from client_sync.store.views import VISIT_SHOWS
 from client_sync.visit_form import (
     ASSESSMENT_ITEMS,
     EXTRA_BLANK_ROWS,
@@ -47,7 +55,6 @@ from client_sync.visit_form import (
     read_form,
 )
 from client_sync.visits import NewPhoto, correct_visit, now_local, record_visit
-from schemas.codes import PHOTO_KINDS, VERIFICATION_OUTCOMES, VISIT_PURPOSES
 from schemas.labels import field_label
 from schemas.review import RETURNED, review_state
 
@@ -58,60 +65,10 @@ PAGE_SIZE = 25
 #: a visit's photos at most (the schema's limit of `attachments`)
 MAX_PHOTOS = 50
 
-PURPOSES = {
-    "verifikasi": lazy_gettext("Verifikasi"),
-    "monitoring": lazy_gettext("Pemantauan"),
-    "asesmen": lazy_gettext("Asesmen"),
-    "penyaluran": lazy_gettext("Penyaluran bantuan"),
-    "lainnya": lazy_gettext("Lainnya"),
-}
-OUTCOMES = {
-    "layak": lazy_gettext("Layak: masih memenuhi syarat"),
-    "tidak_layak": lazy_gettext("Tidak layak lagi"),
-    "meninggal": lazy_gettext("Meninggal dunia"),
-    "pindah": lazy_gettext("Pindah"),
-}
-PHOTO_KIND_LABELS = {
-    "rumah": lazy_gettext("Rumah"),
-    "serah_terima": lazy_gettext("Serah terima alat"),
-    "tanda_tangan": lazy_gettext("Tanda tangan"),
-    "lainnya": lazy_gettext("Lainnya"),
-}
-ITEM_LABELS = {
-    "adl_barthel": lazy_gettext("Indeks Barthel (kemandirian sehari-hari, 0–20)"),
-    "mobilitas": lazy_gettext("Mobilitas"),
-    "risiko_jatuh": lazy_gettext("Risiko jatuh"),
-    "dukungan_keluarga": lazy_gettext("Dukungan keluarga"),
-    "kondisi_rumah": lazy_gettext("Kondisi rumah"),
-}
-CHOICE_LABELS = {
-    "mandiri": lazy_gettext("mandiri"),
-    "terbatas": lazy_gettext("terbatas"),
-    "perlu alat bantu": lazy_gettext("perlu alat bantu"),
-    "tirah baring": lazy_gettext("tirah baring"),
-    "rendah": lazy_gettext("rendah"),
-    "sedang": lazy_gettext("sedang"),
-    "tinggi": lazy_gettext("tinggi"),
-    "ada": lazy_gettext("ada"),
-    "tidak ada": lazy_gettext("tidak ada"),
-    "layak": lazy_gettext("layak"),
-    "kurang layak": lazy_gettext("kurang layak"),
-    "tidak layak": lazy_gettext("tidak layak"),
-}
-#: the list's filters as the address names them -> store.views.visits' `show`
-SHOWS = {"semua": "all", "dikembalikan": "returned", "menunggu": "waiting"}
-SHOW_LABELS = {
-    "semua": lazy_gettext("Semua"),
-    "dikembalikan": lazy_gettext("Dikembalikan kantor"),
-    "menunggu": lazy_gettext("Menunggu dikirim"),
-}
 #: the record fields the form shows under their own input
 _ON_FORM = frozenset(
     {"purpose", "visited_at", "findings", "follow_up", "verification_outcome", "lat", "lon"}
 )
-assert set(SHOWS.values()) == set(VISIT_SHOWS)
-assert set(PURPOSES) == set(VISIT_PURPOSES) and set(OUTCOMES) == set(VERIFICATION_OUTCOMES)
-assert set(PHOTO_KIND_LABELS) == set(PHOTO_KINDS)
 
 
 def _words() -> dict[str, Any]:

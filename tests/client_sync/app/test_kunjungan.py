@@ -14,6 +14,7 @@ import pytest
 from client_sync import FieldDevice
 from client_sync.app.pages import PAGES, kunjungan
 from client_sync.photos import list_photos
+from client_sync.store.views import VISIT_SHOWS
 from schemas.codes import PHOTO_KINDS, VERIFICATION_OUTCOMES, VISIT_PURPOSES
 from server.storage import User
 from server.timeutil import utc_iso
@@ -72,6 +73,7 @@ def test_the_menu_has_kunjungan_third_and_every_code_a_label():
     assert set(kunjungan.PURPOSES) == set(VISIT_PURPOSES)
     assert set(kunjungan.OUTCOMES) == set(VERIFICATION_OUTCOMES)
     assert set(kunjungan.PHOTO_KIND_LABELS) == set(PHOTO_KINDS)
+    assert set(kunjungan.SHOWS.values()) == set(VISIT_SHOWS)
     for item in kunjungan.ASSESSMENT_ITEMS:
         assert item.key in kunjungan.ITEM_LABELS
         assert set(item.choices) <= set(kunjungan.CHOICE_LABELS)
