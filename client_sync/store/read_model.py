@@ -248,7 +248,8 @@ def store_pulled(db: Db, records: Sequence[PulledData], confirmed_at: str | None
 
 
 def note_confirmed(db: Db, record_ids: Iterable[str], at: str) -> None:
-    """Note when the hub's receipt of a change of these records reached the laptop."""
+    """Note when the hub received a change of these records: `at` is the hub's time from
+    its push answer, or (an older hub) when the receipt reached the laptop."""
     db.conn.executemany(
         "UPDATE local_records SET confirmed_at = ? WHERE id = ?", [(at, i) for i in record_ids]
     )
