@@ -16,11 +16,12 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from marshmallow import ValidationError
 
 from client_sync.errors import InvalidRecord
+from client_sync.store import FieldStore
 from schemas.codes import DEVICE_STATUSES
 from schemas.lifecycle import TRANSITIONS, may_set, role_refusal
 from schemas.records import load_fields
@@ -196,15 +197,7 @@ def moves(role: str, status: str | None) -> list[str]:
     return [s for s in DEVICE_STATUSES if s in legal and may_set(role, s)]
 
 
-class _Store(Protocol):
-    identity: Any
-
-    def get(self, entity: str, record_id: str) -> dict[str, Any]: ...
-
-    def update(self, entity: str, record_id: str, fields: dict[str, Any]) -> None: ...
-
-
-def move_request(store: _Store, record_id: str, status: str, seen: str | None = None) -> None:
+def move_request(store: FieldStore, record_id: str, status: str, seen: str | None = None) -> None:
     """Move request `record_id` to `status` on this laptop (queued for the next sync).
 
     :param seen: the status the page showed; when the request has moved since (a pull
