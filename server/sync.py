@@ -157,6 +157,8 @@ class PushOutcome:
     receipts: list[dict[str, Any]] = field(default_factory=list)
     duplicates: int = 0
     fresh: Counter[str] = field(default_factory=Counter)
+    #: the hub's clock when it wrote the batch (its write transaction's time)
+    received_at: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,6 +281,7 @@ class SyncService:
             writer.save()
             clock.save()
             session.touch_device(device.device_id, writer.received_at, True, report)
+            outcome.received_at = writer.received_at
             session.audit(
                 _push_audit(
                     device, outcome, fresh, (first_seq, writer.seq), writer.received_at, origin

@@ -104,7 +104,8 @@ def confirm(
     """Record the hub's receipts, in one durable transaction (:func:`plan_confirm`), and
     keep the read model in step.
 
-    :param at: when the receipts reached this laptop (its clock), noted on each record the
+    :param at: when the hub received the changes (its clock, from the push answer) or
+        else when the receipts reached this laptop (its clock), noted on each record the
         hub took (:func:`client_sync.store.read_model.note_confirmed`).
     """
     plan = plan_confirm(receipts)
