@@ -1,9 +1,12 @@
 """The field app's reads of ABF requests: how many in each status, a status's list, and
 one request's page with its status history and where it is.
 
-The list asks the read model's `local_requests` index (migration 0007) for the page's rows
-and decodes only those records (for the device type and the time of the last status move),
-so it costs the same with 5 requests as with 5,000. Reached as ``FieldStore.views.requests``.
+A hub copy's status and filing time are an index of their own (migration 0007: an
+expression index over the pulled JSON, so there is nothing else to keep in step); the
+requests shown from the outbox (`local_overlay`: the laptop's unsent work, small) are read
+whole and merged in. A page decodes only its own rows (for the device type and the time of
+the last status move), so it costs the same with 5 requests as with 5,000. Reached as
+``FieldStore.views.requests``.
 """
 
 from __future__ import annotations
@@ -18,8 +21,11 @@ from schemas.codes import DEVICE_STATUSES
 
 __all__ = ["RequestItem", "RequestPage", "RequestViews"]
 
-_LIVE_REQUEST = "r.entity = 'device_request' AND r.live = 1"
 _MAX_LIMIT = 500
+_STATUS = "json_extract(data, '$.status')"
+_CREATED = "json_extract(data, '$.created_at')"
+#: a hub copy of a live request not overlaid by the outbox (the index's rows)
+_HUB_COPY = "entity = 'device_request' AND deleted = 0 AND id NOT IN (SELECT id FROM local_overlay)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +69,10 @@ def _since(record: dict[str, Any], moves: list[dict[str, Any]]) -> str | None:
     return created if isinstance(created, str) else None
 
 
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
 class RequestViews:
     """The request reads over one store's connection."""
 
@@ -70,14 +80,29 @@ class RequestViews:
         self._db = db
         self._pages = pages
 
+    def _shown_from_outbox(self) -> list[dict[str, Any]]:
+        """The live requests with changes shown from the outbox, whole."""
+        ids = [
+            row[0]
+            for row in self._db.conn.execute(
+                "SELECT id FROM local_overlay WHERE entity = 'device_request' AND live = 1"
+            )
+        ]
+        return list(records.find_many(self._db, ids).values())
+
     def counts(self) -> dict[str, int]:
         """Live requests on this laptop per status, every status in the lifecycle's order
         (0 included); a status the laptop does not know comes last."""
-        rows = self._db.conn.execute(
-            f"SELECT r.status, COUNT(*) FROM local_records AS r WHERE {_LIVE_REQUEST}"
-            " GROUP BY r.status"
-        ).fetchall()
-        found = {status: int(n) for status, n in rows if isinstance(status, str)}
+        found: dict[str, int] = {}
+        for status, n in self._db.conn.execute(
+            f"SELECT {_STATUS}, COUNT(*) FROM pulled WHERE {_HUB_COPY} GROUP BY 1"
+        ):
+            if isinstance(status, str):
+                found[status] = found.get(status, 0) + int(n)
+        for record in self._shown_from_outbox():
+            status = _text(record.get("status"))
+            if status:
+                found[status] = found.get(status, 0) + 1
         return {s: found.pop(s, 0) for s in DEVICE_STATUSES} | found
 
     def listed(
@@ -88,34 +113,45 @@ class RequestViews:
 
         :param after: the last row's `key`: the page after it.
         """
-        keyset, keys = "", list[str]()
-        if after is not None:
-            keyset, keys = " AND (COALESCE(r.created_at, ''), r.id) > (?, ?)", list(after)
+        limit = max(1, min(int(limit), _MAX_LIMIT))
+        start = after or ("", "")
         rows = self._db.conn.execute(
-            "SELECT r.id, r.beneficiary_id, b.name, r.kelurahan, r.status, r.created_at"
-            " FROM local_records AS r LEFT JOIN local_records AS b ON b.id = r.beneficiary_id"
-            f" WHERE {_LIVE_REQUEST} AND r.status = ?{keyset}"
-            " ORDER BY COALESCE(r.created_at, ''), r.id LIMIT ?",
-            [status, *keys, max(1, min(int(limit), _MAX_LIMIT))],
+            f"SELECT id, COALESCE({_CREATED}, '') FROM pulled WHERE {_HUB_COPY}"
+            f" AND {_STATUS} = ? AND (COALESCE({_CREATED}, ''), id) > (?, ?)"
+            f" ORDER BY COALESCE({_CREATED}, ''), id LIMIT ?",
+            (status, *start, limit),
         ).fetchall()
-        ids = [row[0] for row in rows]
+        keys = [(created, rid) for rid, created in rows]
+        keys += [
+            (_text(r.get("created_at")), r["id"])
+            for r in self._shown_from_outbox()
+            if r.get("status") == status and (_text(r.get("created_at")), r["id"]) > start
+        ]
+        keys = sorted(keys)[:limit]
+        ids = [rid for _, rid in keys]
         found = records.find_many(self._db, ids)
+        owners = {r.get("beneficiary_id") for r in found.values()} - {None}
+        people = records.find_many(self._db, [o for o in owners if isinstance(o, str)])
         moves = self._pages.status_moves(ids)
         items = []
-        for rid, owner, name, kelurahan, state, created in rows:
-            record = found.get(rid, {})
+        for created, rid in keys:
+            record = found.get(rid)
+            if record is None:
+                continue
+            owner = record.get("beneficiary_id")
+            person = people.get(owner) if isinstance(owner, str) else None
             history = [*(record.get("status_history") or []), *moves.get(rid, [])]
             items.append(
                 RequestItem(
                     rid,
-                    owner,
-                    name,
-                    kelurahan,
+                    owner if isinstance(owner, str) else None,
+                    person.get("name") if person else None,
+                    record.get("kelurahan"),
                     record.get("device_type"),
-                    state,
-                    _since(record, history) if record else created,
-                    created,
-                    (created or "", rid),
+                    record.get("status"),
+                    _since(record, history),
+                    record.get("created_at"),
+                    (created, rid),
                 )
             )
         return items
