@@ -1,52 +1,84 @@
 -- The field app's read model (docs/field-app.md, "The store's reads for the app"): each
--- record as the laptop shows it (its pulled copy with the outbox on top) in plain indexed
--- columns, kept in the same transaction as every write to `pulled` or `outbox`, so a page
--- asks an index instead of decoding every record. The rows are derived data: the store
--- rebuilds them whole when `meta.read_model` is not the version it expects
--- (client_sync/store/read_model.py), which is also how an existing store is filled.
+-- record as the laptop shows it in plain indexed columns, kept in the same transaction as
+-- every write to `pulled` or `outbox`, so a page asks an index instead of decoding every
+-- record. A pulled copy carries its own columns (written by the same upsert that writes
+-- it: no second row, no second id index on the first sync's path); a record with changes
+-- still shown from the outbox has its overlaid columns in `local_overlay`, which wins. The
+-- columns are derived data: the store recomputes them all when `meta.read_model` is not
+-- the version it expects (client_sync/store/read_model.py), which is also how a store made
+-- before this migration is filled.
 
-CREATE TABLE local_records (
+ALTER TABLE pulled ADD COLUMN kelurahan TEXT;
+ALTER TABLE pulled ADD COLUMN name TEXT;            -- beneficiary
+ALTER TABLE pulled ADD COLUMN nik TEXT;             -- beneficiary
+ALTER TABLE pulled ADD COLUMN beneficiary_id TEXT;  -- visit, device_request
+ALTER TABLE pulled ADD COLUMN visited_utc TEXT;     -- visit: schemas/coverage.py utc_instant
+ALTER TABLE pulled ADD COLUMN review_state TEXT;    -- visit: menunggu, diterima, dikembalikan
+ALTER TABLE pulled ADD COLUMN review_reason TEXT;   -- visit: the office's reason
+
+CREATE INDEX pulled_niks ON pulled (nik) WHERE nik IS NOT NULL;
+CREATE INDEX pulled_owned ON pulled (beneficiary_id, entity, deleted, visited_utc)
+    WHERE beneficiary_id IS NOT NULL;
+CREATE INDEX pulled_returned ON pulled (visited_utc) WHERE review_state = 'dikembalikan';
+
+-- The records with changes still shown from the outbox (pending, acked, refused), as the
+-- pendamping sees them: the pulled copy with the outbox on top. Small: the unsent work.
+CREATE TABLE local_overlay (
     id             TEXT PRIMARY KEY,
     entity         TEXT NOT NULL,
-    pulled_seq     INTEGER,             -- the seq of the pulled copy under it; NULL: none
-    live           INTEGER NOT NULL,    -- 0: deleted (a tombstone pulled or waiting)
+    live           INTEGER NOT NULL,    -- 0: deleted on the laptop, the delete not yet pulled
     kelurahan      TEXT,
-    created_at     TEXT,
-    updated_at     TEXT,
-    sync           TEXT NOT NULL,       -- synced, pending or rejected, as the overlay says
-    name           TEXT,                -- beneficiary
-    name_key       TEXT,                -- beneficiary: schemas/name_keys.py name_key
-    nik            TEXT,                -- beneficiary
-    beneficiary_id TEXT,                -- visit, device_request
-    visited_utc    TEXT,                -- visit: schemas/coverage.py utc_instant
-    review_state   TEXT,                -- visit: menunggu, diterima, dikembalikan
-    review_reason  TEXT,                -- visit: the office's reason for a return
-    status         TEXT,                -- device_request
-    -- when this laptop received the hub's receipt of its last change of the record (its
-    -- own clock); kept across refreshes, NULL for a record only ever pulled
-    confirmed_at   TEXT
-) WITHOUT ROWID;
+    name           TEXT,
+    nik            TEXT,
+    beneficiary_id TEXT,
+    visited_utc    TEXT,
+    review_state   TEXT,
+    review_reason  TEXT,
+    sync           TEXT NOT NULL        -- pending or rejected, as records.overlay says
+);
 
-CREATE INDEX local_names ON local_records (name_key) WHERE entity = 'beneficiary' AND live = 1;
-CREATE INDEX local_niks ON local_records (nik) WHERE entity = 'beneficiary' AND live = 1;
-CREATE INDEX local_owned ON local_records (beneficiary_id, entity, live, visited_utc)
-    WHERE beneficiary_id IS NOT NULL;
-CREATE INDEX local_reviews ON local_records (review_state, visited_utc)
-    WHERE entity = 'visit' AND live = 1;
+CREATE INDEX local_overlay_owned ON local_overlay (beneficiary_id, entity, live, visited_utc);
+CREATE INDEX local_overlay_niks ON local_overlay (nik);
 
--- Every folded word of a live beneficiary's name, for a search by the start of any word.
+-- Every record as shown: the pulled copies not overlaid, and the overlaid ones.
+CREATE VIEW local_records AS
+    SELECT id, entity, deleted = 0 AS live, kelurahan, name, nik, beneficiary_id, visited_utc,
+           review_state, review_reason, 'synced' AS sync
+      FROM pulled WHERE id NOT IN (SELECT id FROM local_overlay)
+    UNION ALL
+    SELECT id, entity, live, kelurahan, name, nik, beneficiary_id, visited_utc,
+           review_state, review_reason, sync
+      FROM local_overlay;
+
+-- When this laptop received the hub's receipt of its last change of a record (its own
+-- clock): "terkirim" with a time. The protocol's receipts carry no time of the hub's own.
+CREATE TABLE local_receipts (
+    record_id    TEXT PRIMARY KEY,
+    confirmed_at TEXT NOT NULL
+);
+
+-- Every folded word of a live beneficiary's name, for a search by the start of any word:
+-- a typed prefix is one range of this table, sorted by name without reading the records.
 CREATE TABLE local_words (
     word      TEXT NOT NULL,
     record_id TEXT NOT NULL,
+    name_key  TEXT NOT NULL,
+    kelurahan TEXT,
     PRIMARY KEY (word, record_id)
 ) WITHOUT ROWID;
 
--- Every programme of a live beneficiary, in name order, for who is due a visit.
+CREATE INDEX local_words_record ON local_words (record_id);
+
+-- Every programme of a live beneficiary, in name order: who is due is a walk of one
+-- programme's range, each name checked for a visit in the window.
 CREATE TABLE local_programs (
-    program   TEXT NOT NULL,
-    name_key  TEXT NOT NULL,
-    record_id TEXT NOT NULL,
+    program    TEXT NOT NULL,
+    name_key   TEXT NOT NULL,
+    record_id  TEXT NOT NULL,
+    kelurahan  TEXT,
     PRIMARY KEY (program, name_key, record_id)
 ) WITHOUT ROWID;
+
+CREATE INDEX local_programs_record ON local_programs (record_id);
 
 CREATE INDEX conflicts_record ON conflicts (record_id, resolved);

@@ -122,9 +122,12 @@ def confirm(
                 },
             )
             fold = fold_quiet(plan.quiet, pending, pulled, device_id)
-            upsert_pulled(conn, fold.pulled)
-            conn.executemany("DELETE FROM outbox WHERE change_id = ?", [(c,) for c in fold.forget])
             folded = [(r.id, r.entity, r.seq, r.deleted, orjson.loads(r.data)) for r in fold.pulled]
+            upsert_pulled(
+                conn,
+                [read_model.pulled_row(*r, f[4]) for r, f in zip(fold.pulled, folded, strict=True)],
+            )
+            conn.executemany("DELETE FROM outbox WHERE change_id = ?", [(c,) for c in fold.forget])
         conn.executemany(
             "UPDATE outbox SET state = 'acked', acked_seq = ?, receipt = ?"
             " WHERE change_id = ? AND state = 'pending'",

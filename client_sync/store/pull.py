@@ -14,17 +14,19 @@ from client_sync.store.pages import PullPlan, plan_pull_page
 
 __all__ = ["UPSERT_PULLED", "apply_page", "list_conflicts", "upsert_pulled"]
 
-#: Store a hub record's copy, never an older one over a newer one.
+_COLUMNS = ("id", "entity", "seq", "deleted", "data", *read_model.READ_COLUMNS)
+#: Store a hub record's copy with its read columns, never an older one over a newer one.
 UPSERT_PULLED = (
-    "INSERT INTO pulled (id, entity, seq, deleted, data) VALUES (?, ?, ?, ?, ?)"
-    " ON CONFLICT (id) DO UPDATE SET entity = excluded.entity, seq = excluded.seq,"
-    " deleted = excluded.deleted, data = excluded.data"
-    " WHERE excluded.seq > pulled.seq"
+    f"INSERT INTO pulled ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})"
+    " ON CONFLICT (id) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS[1:])
+    + " WHERE excluded.seq > pulled.seq"
 )
 
 
 def upsert_pulled(conn: Any, rows: Iterable[Sequence[Any]]) -> None:
-    """Write ``(id, entity, seq, deleted, data JSON)`` rows; call inside a transaction."""
+    """Write rows made by :func:`client_sync.store.read_model.pulled_row`; call inside a
+    transaction."""
     conn.executemany(UPSERT_PULLED, rows)
 
 
@@ -49,7 +51,13 @@ def apply_page(
             device_id=db.meta("device_id") or "local",
             wall=wall,
         )
-        upsert_pulled(conn, plan.upserts)
+        upsert_pulled(
+            conn,
+            [
+                read_model.pulled_row(*row, record["data"])
+                for row, record in zip(plan.upserts, records, strict=True)
+            ],
+        )
         for record_id, seq in plan.exits:
             conn.execute("DELETE FROM pulled WHERE id = ? AND seq <= ?", (record_id, seq))
             conn.execute(

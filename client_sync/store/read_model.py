@@ -1,16 +1,19 @@
 """The read model's SQL: each record as the laptop shows it, in plain indexed columns.
 
-`local_records` (migration 0005) holds one row per record the laptop knows, computed from
-its pulled copy with the outbox on top (:func:`client_sync.store.records.overlay`, the one
-definition of what the pendamping sees); `local_words` and `local_programs` index a live
-beneficiary's name words and programmes. Every write to `pulled` or `outbox` calls one of
-these inside its own transaction, so the pages' indexes never lag the records:
+A pulled copy carries its columns in its own `pulled` row (:data:`READ_COLUMNS`, written by
+the upsert that writes the copy: :func:`pulled_row`); a record with changes still shown from
+the outbox has its overlaid columns in `local_overlay` (computed by
+:func:`client_sync.store.records.overlay`, the one definition of what the pendamping sees);
+the view `local_records` joins the two (migration 0005). `local_words` and `local_programs`
+index a live beneficiary's name words and programmes. Every write to `pulled` or `outbox`
+calls one of these inside its own transaction, so the pages' indexes never lag the records:
 
-- :func:`refresh`: recompute some records from their rows (an edit, a receipt, an exit);
-- :func:`store_pulled`: a pulled page or a folded receipt, from the data in hand, without
-  reading the records back; a record with changes still shown from the outbox is refreshed;
-- :func:`ensure`: rebuild everything when ``meta.read_model`` is not :data:`VERSION` (a store
-  made before the read model, or a change of how a column is computed).
+- :func:`refresh`: recompute some records (an edit, a refused receipt, an exit, an acked
+  change forgotten);
+- :func:`store_pulled`: after pulled copies were written (a page, a quiet receipt's fold),
+  from the data in hand: only the overlaid records and the beneficiaries' words cost more
+  than the columns already written with the copy;
+- :func:`ensure`: recompute everything when ``meta.read_model`` is not :data:`VERSION`.
 """
 
 from __future__ import annotations
@@ -26,45 +29,40 @@ from schemas.name_keys import name_key, name_words
 from schemas.review import REVIEW_FIELD, WAITING, review_state
 
 __all__ = [
+    "READ_COLUMNS",
     "VERSION",
     "PulledData",
+    "columns_of",
     "ensure",
     "note_confirmed",
+    "pulled_row",
     "rebuild",
     "refresh",
-    "row_of",
     "store_pulled",
 ]
 
-#: bump when a column's computation changes: every store rebuilds its read model on open
+#: bump when a column's computation changes: every store recomputes its read model on open
 VERSION = "1"
-#: a pulled record as a page or a fold has it: ``(id, entity, seq, deleted, data)``
-PulledData = tuple[str, str, int, bool | int, Mapping[str, Any]]
-
-_CHUNK = 500
-_SHOWN = "('pending', 'acked', 'rejected')"
-_COLUMNS = (
-    "id",
-    "entity",
-    "pulled_seq",
-    "live",
+#: the read columns of a `pulled` row and of a `local_overlay` row, in this order
+READ_COLUMNS = (
     "kelurahan",
-    "created_at",
-    "updated_at",
-    "sync",
     "name",
-    "name_key",
     "nik",
     "beneficiary_id",
     "visited_utc",
     "review_state",
     "review_reason",
-    "status",
 )
-_UPSERT = (
-    f"INSERT INTO local_records ({', '.join(_COLUMNS)})"
-    f" VALUES ({', '.join('?' * len(_COLUMNS))}) ON CONFLICT (id) DO UPDATE SET "
-    + ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS[1:])
+#: a pulled record as a page or a fold has it: ``(id, entity, seq, deleted, data)``
+PulledData = tuple[str, str, int, bool | int, Mapping[str, Any]]
+
+_CHUNK = 500
+_SHOWN = "('pending', 'acked', 'rejected')"
+_OVERLAY = (
+    "INSERT INTO local_overlay (id, entity, live, sync, " + ", ".join(READ_COLUMNS) + ")"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
+    " entity = excluded.entity, live = excluded.live, sync = excluded.sync, "
+    + ", ".join(f"{c} = excluded.{c}" for c in READ_COLUMNS)
 )
 
 
@@ -72,16 +70,9 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def row_of(
-    record_id: str,
-    entity: str,
-    data: Mapping[str, Any],
-    pulled_seq: int | None,
-    live: bool,
-    sync: str,
-) -> tuple[Any, ...]:
-    """The `local_records` row of one record as shown (`data`: its fields)."""
-    name = nik = owner = visited = review = reason = status = None
+def columns_of(entity: str, data: Mapping[str, Any]) -> tuple[str | None, ...]:
+    """The :data:`READ_COLUMNS` of one record as shown (`data`: its fields)."""
+    name = nik = owner = visited = review = reason = None
     if entity == "beneficiary":
         name, nik = _text(data.get("name")), _text(data.get("nik"))
     else:
@@ -92,26 +83,14 @@ def row_of(
         if review != WAITING:
             found = data.get(REVIEW_FIELD)
             reason = _text(found.get("reason")) if isinstance(found, dict) else None
-    elif entity == "device_request":
-        status = _text(data.get("status"))
-    return (
-        record_id,
-        entity,
-        pulled_seq,
-        int(live),
-        _text(data.get("kelurahan")),
-        _text(data.get("created_at")),
-        _text(data.get("updated_at")),
-        sync,
-        name,
-        name_key(name) if name is not None else None,
-        nik,
-        owner,
-        visited,
-        review,
-        reason,
-        status,
-    )
+    return (_text(data.get("kelurahan")), name, nik, owner, visited, review, reason)
+
+
+def pulled_row(
+    record_id: str, entity: str, seq: int, deleted: bool | int, text: str, data: Mapping[str, Any]
+) -> tuple[Any, ...]:
+    """A `pulled` row with its read columns (``pull.UPSERT_PULLED``'s parameters)."""
+    return (record_id, entity, seq, int(deleted), text, *columns_of(entity, data))
 
 
 def _chunks(ids: Sequence[str]) -> Iterable[Sequence[str]]:
@@ -123,40 +102,40 @@ def _marks(chunk: Sequence[str]) -> str:
     return ",".join("?" * len(chunk))
 
 
-def _write(conn: Any, rows: Sequence[tuple[Any, ...]], replaced: Iterable[str]) -> None:
-    """Upsert `rows` and index the names and programmes of the live beneficiaries among
-    them; `replaced`: ids whose old words and programmes go first."""
+def _index_people(
+    conn: Any, replaced: Iterable[str], people: Sequence[tuple[str, Mapping[str, Any]]]
+) -> None:
+    """Drop the words and programmes of `replaced`, then index the live beneficiaries
+    ``(id, data)`` as they are now."""
     gone = [(i,) for i in replaced]
     if gone:
         conn.executemany("DELETE FROM local_words WHERE record_id = ?", gone)
         conn.executemany("DELETE FROM local_programs WHERE record_id = ?", gone)
-    conn.executemany(_UPSERT, rows)
-
-
-def _index_beneficiaries(conn: Any, people: Sequence[tuple[str, Mapping[str, Any]]]) -> None:
-    """Words and programmes of live beneficiaries ``(id, data)``, freshly written."""
-    words: list[tuple[str, str]] = []
-    programs: list[tuple[str, str, str]] = []
+    words: list[tuple[str, str, str, str | None]] = []
+    programs: list[tuple[str, str, str, str | None]] = []
     for record_id, data in people:
         name = _text(data.get("name")) or ""
-        words += [(word, record_id) for word in name_words(name)]
+        key, kelurahan = name_key(name), _text(data.get("kelurahan"))
+        words += [(word, record_id, key, kelurahan) for word in name_words(name)]
         found = data.get("programs")
         if isinstance(found, list):
-            key = name_key(name)
-            programs += [(p, key, record_id) for p in dict.fromkeys(found) if isinstance(p, str)]
-    conn.executemany("INSERT OR IGNORE INTO local_words VALUES (?, ?)", words)
-    conn.executemany("INSERT OR IGNORE INTO local_programs VALUES (?, ?, ?)", programs)
+            programs += [
+                (p, key, record_id, kelurahan) for p in dict.fromkeys(found) if isinstance(p, str)
+            ]
+    conn.executemany("INSERT OR IGNORE INTO local_words VALUES (?, ?, ?, ?)", words)
+    conn.executemany("INSERT OR IGNORE INTO local_programs VALUES (?, ?, ?, ?)", programs)
 
 
 def refresh(db: Db, record_ids: Iterable[str]) -> None:
-    """Recompute these records' rows from `pulled` and `outbox`; call inside the write's
-    transaction. A record the laptop no longer holds at all loses its row."""
+    """Recompute these records from `pulled` and `outbox`; call inside the write's
+    transaction. A record with shown outbox changes gets its overlay row, any other loses
+    it; the words and programmes follow what is shown."""
     ids = sorted(set(record_ids))
     conn = db.conn
     for chunk in _chunks(ids):
         marks = _marks(chunk)
         pulled = conn.execute(
-            f"SELECT id, entity, seq, deleted, data FROM pulled WHERE id IN ({marks})", chunk
+            f"SELECT id, entity, deleted, data FROM pulled WHERE id IN ({marks})", chunk
         ).fetchall()
         changes = conn.execute(
             "SELECT record_id, entity, fields, hlc, state, op FROM outbox"
@@ -166,39 +145,36 @@ def refresh(db: Db, record_ids: Iterable[str]) -> None:
         shown = {
             r["id"]: r
             for r in overlay(
-                [(p[0], p[3], p[4]) for p in pulled], [c[0:1] + c[2:] for c in changes]
+                [(p[0], p[2], p[3]) for p in pulled], [c[0:1] + c[2:] for c in changes]
             )
         }
-        known = {c[0]: c[1] for c in changes} | {p[0]: p[1] for p in pulled}
-        seqs = {p[0]: p[2] for p in pulled}
-        rows, people = [], []
-        for record_id in chunk:
-            entity = known.get(record_id)
+        entities = {c[0]: c[1] for c in changes}
+        overlays, people = [], []
+        for record_id, entity in entities.items():
             record = shown.get(record_id)
-            if entity is None:
-                continue
-            if record is None:
-                rows.append(row_of(record_id, entity, {}, seqs.get(record_id), False, "synced"))
-                continue
-            rows.append(
-                row_of(record_id, entity, record, seqs.get(record_id), True, record["sync"])
-            )
-            if entity == "beneficiary":
-                people.append((record_id, record))
-        _write(conn, rows, chunk)
-        unknown = [(i,) for i in chunk if i not in known]
-        conn.executemany("DELETE FROM local_records WHERE id = ?", unknown)
-        _index_beneficiaries(conn, people)
+            live = record is not None
+            sync = record["sync"] if record is not None else "pending"
+            overlays.append((record_id, entity, int(live), sync, *columns_of(entity, record or {})))
+        for record_id, entity, deleted, _ in pulled:
+            if record_id not in entities and not deleted and entity == "beneficiary":
+                people.append((record_id, shown[record_id]))
+        people += [(i, shown[i]) for i, e in entities.items() if e == "beneficiary" and i in shown]
+        conn.executemany(
+            "DELETE FROM local_overlay WHERE id = ?", [(i,) for i in chunk if i not in entities]
+        )
+        conn.executemany(_OVERLAY, overlays)
+        _index_people(conn, chunk, people)
 
 
-def store_pulled(db: Db, records: Sequence[PulledData], confirmed_at: str | None = None) -> None:
-    """Bring the rows of freshly written pulled copies up to date; call inside the write's
-    transaction, after `pulled` and `outbox` took the page (or the fold).
+def store_pulled(db: Db, records: Sequence[PulledData]) -> None:
+    """Bring the rest of the read model up to date after these pulled copies were written
+    with their columns; call inside the write's transaction, after `pulled` and `outbox`
+    took the page (or the fold).
 
-    A copy older than the one the row was computed from is skipped, as `pulled`'s own
-    upsert skipped it; a record with changes still shown from the outbox is refreshed.
-
-    :param confirmed_at: note this as the time the hub's receipt reached the laptop.
+    A record with shown outbox changes is recomputed (:func:`refresh`); one that has none
+    any more loses its overlay row (its pulled columns show); a beneficiary whose copy was
+    written (not skipped as older) has its words and programmes rewritten from the data in
+    hand.
     """
     newest: dict[str, PulledData] = {}
     for record in records:
@@ -208,79 +184,89 @@ def store_pulled(db: Db, records: Sequence[PulledData], confirmed_at: str | None
     ids = sorted(newest)
     conn = db.conn
     outbox_empty = conn.execute("SELECT 1 FROM outbox LIMIT 1").fetchone() is None
+    overlay_empty = conn.execute("SELECT 1 FROM local_overlay LIMIT 1").fetchone() is None
     for chunk in _chunks(ids):
         marks = _marks(chunk)
-        existing = dict(
-            conn.execute(
-                f"SELECT id, COALESCE(pulled_seq, -1) FROM local_records WHERE id IN ({marks})",
-                chunk,
-            ).fetchall()
-        )
-        overlaid: set[str] = set()
+        shown: set[str] = set()
         if not outbox_empty:
-            overlaid = {
+            shown.update(
                 row[0]
                 for row in conn.execute(
                     f"SELECT DISTINCT record_id FROM outbox WHERE record_id IN ({marks})"
                     f" AND state IN {_SHOWN}",
                     chunk,
                 )
-            }
-        rows, people, replaced = [], [], []
-        for record_id in chunk:
-            if record_id in overlaid:
-                continue
-            _, entity, seq, deleted, data = newest[record_id]
-            if existing.get(record_id, -1) >= seq:
-                continue
-            live = not deleted
-            rows.append(row_of(record_id, entity, data, seq, live, "synced"))
-            if record_id in existing:
-                replaced.append(record_id)
-            if live and entity == "beneficiary":
-                people.append((record_id, data))
-        _write(conn, rows, replaced)
-        _index_beneficiaries(conn, people)
-        if overlaid:
-            refresh(db, overlaid)
-    if confirmed_at is not None:
-        note_confirmed(db, ids, confirmed_at)
+            )
+        stale: set[str] = set()
+        if not overlay_empty:
+            stale.update(
+                row[0]
+                for row in conn.execute(
+                    f"SELECT id FROM local_overlay WHERE id IN ({marks})", chunk
+                )
+            )
+            stale -= shown
+            conn.executemany("DELETE FROM local_overlay WHERE id = ?", [(i,) for i in stale])
+        if shown:
+            refresh(db, shown)
+        people = [i for i in chunk if i not in shown and newest[i][1] == "beneficiary"]
+        if not people:
+            continue
+        written = {
+            row[0]
+            for row in conn.execute(
+                f"SELECT id, seq FROM pulled WHERE id IN ({_marks(people)})", people
+            )
+            if row[1] == newest[row[0]][2]
+        }
+        _index_people(
+            conn,
+            written,
+            [(i, newest[i][4]) for i in people if i in written and not newest[i][3]],
+        )
+        # an overlaid beneficiary whose copy here was older than the one held: from `pulled`
+        refresh(db, [i for i in people if i in stale and i not in written])
 
 
 def note_confirmed(db: Db, record_ids: Iterable[str], at: str) -> None:
     """Note when the hub's receipt of a change of these records reached the laptop."""
     db.conn.executemany(
-        "UPDATE local_records SET confirmed_at = ? WHERE id = ?", [(at, i) for i in record_ids]
+        "INSERT INTO local_receipts (record_id, confirmed_at) VALUES (?, ?)"
+        " ON CONFLICT (record_id) DO UPDATE SET confirmed_at = excluded.confirmed_at",
+        [(i, at) for i in record_ids],
     )
 
 
 def rebuild(db: Db) -> None:
-    """Recompute every row from `pulled` and `outbox`, a thousand records at a time (memory
-    stays flat); call inside a transaction. Receipt times already noted are kept."""
+    """Recompute every column from `pulled` and `outbox`, a thousand records at a time
+    (memory stays flat); call inside a transaction. Receipt times are kept."""
     conn = db.conn
-    kept = conn.execute(
-        "SELECT confirmed_at, id FROM local_records WHERE confirmed_at IS NOT NULL"
-    ).fetchall()
-    for table in ("local_records", "local_words", "local_programs"):
+    for table in ("local_overlay", "local_words", "local_programs"):
         conn.execute(f"DELETE FROM {table}")
     after = ""
+    sets = ", ".join(f"{c} = ?" for c in READ_COLUMNS)
     while True:
         rows = conn.execute(
-            "SELECT id, entity, seq, deleted, data FROM pulled WHERE id > ? ORDER BY id LIMIT 1000",
+            "SELECT id, entity, deleted, data FROM pulled WHERE id > ? ORDER BY id LIMIT 1000",
             (after,),
         ).fetchall()
         if not rows:
             break
-        store_pulled(db, [(i, e, s, d, json.loads(data)) for i, e, s, d, data in rows])
+        decoded = [(i, e, d, json.loads(text)) for i, e, d, text in rows]
+        conn.executemany(
+            f"UPDATE pulled SET {sets} WHERE id = ?",
+            [(*columns_of(e, data), i) for i, e, _, data in decoded],
+        )
+        people = [(i, data) for i, e, d, data in decoded if e == "beneficiary" and not d]
+        _index_people(conn, (), people)
         after = rows[-1][0]
     local = conn.execute(f"SELECT DISTINCT record_id FROM outbox WHERE state IN {_SHOWN}")
     refresh(db, [row[0] for row in local.fetchall()])
-    conn.executemany("UPDATE local_records SET confirmed_at = ? WHERE id = ?", kept)
     db.set_meta(read_model=VERSION)
 
 
 def ensure(db: Db) -> bool:
-    """Rebuild the read model if it is not :data:`VERSION`. :returns: whether it did."""
+    """Recompute the read model if it is not :data:`VERSION`. :returns: whether it did."""
     if db.meta("read_model") == VERSION:
         return False
     with db.atomic():

@@ -98,8 +98,8 @@ def returned_count(db: Db) -> int:
     """Visits the office returned for correction that the pendamping has not edited yet
     (the read model's `review_state`: an edit shows the visit *menunggu* again)."""
     row = db.conn.execute(
-        "SELECT COUNT(*) FROM local_records WHERE entity = 'visit' AND live = 1"
-        " AND review_state = ?",
+        "SELECT COUNT(*) FROM local_records WHERE review_state = ? AND live = 1"
+        " AND entity = 'visit'",
         (RETURNED,),
     ).fetchone()
     return int(row[0])

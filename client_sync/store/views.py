@@ -22,7 +22,6 @@ from client_sync.store.meta import read_identity
 from client_sync.store.record_page import BeneficiaryPage, Place, RecordPages
 from schemas.coverage import COVERAGE_DAYS, FIRST_PROGRAMS, coverage_since, instant_text
 from schemas.name_keys import name_words, prefix_end
-from schemas.review import ACCEPTED, RETURNED, WAITING
 from schemas.scope import sees_everything
 
 __all__ = [
@@ -41,12 +40,24 @@ __all__ = [
 SEARCH_LIMIT = 20
 #: the longest list any query returns
 MAX_LIMIT = 500
-_LIVE_PERSON = "b.entity = 'beneficiary' AND b.live = 1"
-_HIT = "b.id, b.name, b.nik, b.kelurahan, b.sync"
-#: a live visit of beneficiary `p.record_id` at or after the window's start
+_HIT = "id, name, nik, kelurahan, sync"
+#: a live visit of beneficiary `p.record_id` at or after the window's start, in either
+#: half of the read model ({skip}: the pulled copies an overlay row hides, when any);
+#: its two parameters are both the window's start
 _VISITED = (
-    "SELECT 1 FROM local_records AS v WHERE v.beneficiary_id = p.record_id"
-    " AND v.entity = 'visit' AND v.live = 1 AND v.visited_utc >= ?"
+    "(EXISTS (SELECT 1 FROM pulled AS v WHERE v.beneficiary_id = p.record_id"
+    " AND v.entity = 'visit' AND v.deleted = 0 AND v.visited_utc >= ?{skip})"
+    " OR EXISTS (SELECT 1 FROM local_overlay AS o WHERE o.beneficiary_id = p.record_id"
+    " AND o.entity = 'visit' AND o.live = 1 AND o.visited_utc >= ?))"
+)
+#: the live returned visits of both halves (the pulled ones an overlay row hides left out);
+#: `+entity` keeps SQLite on the small partial index of returned visits
+_RETURNED = (
+    "SELECT id, beneficiary_id, kelurahan, visited_utc, review_reason FROM pulled"
+    " WHERE review_state = 'dikembalikan' AND deleted = 0 AND +entity = 'visit'"
+    " AND id NOT IN (SELECT id FROM local_overlay)"
+    " UNION ALL SELECT id, beneficiary_id, kelurahan, visited_utc, review_reason"
+    " FROM local_overlay WHERE review_state = 'dikembalikan' AND live = 1 AND entity = 'visit'"
 )
 
 
@@ -93,13 +104,36 @@ class VisitRow:
 
     record: dict[str, Any]
     beneficiary_name: str | None
-    review_state: str
     key: tuple[str, str]
 
 
 #: the Kunjungan list's filters: every visit, those the office returned, those waiting
 VISIT_SHOWS: tuple[str, ...] = ("all", "returned", "waiting")
-_VISIT_COLUMNS = "v.id, v.visited_utc, v.review_state"
+#: each half of the read model's live visits newest first, {cond} and LIMIT ? appended:
+#: the pulled ones by the `pulled_visits` index (those an overlay row hides left out),
+#: the overlaid ones (the laptop's unsent work: few) sorted
+_VISITS = {
+    "all": (
+        "SELECT * FROM (SELECT id, visited_utc FROM pulled WHERE entity = 'visit'"
+        " AND deleted = 0 AND id NOT IN (SELECT id FROM local_overlay){cond}"
+        " ORDER BY visited_utc DESC, id DESC LIMIT ?)"
+        " UNION ALL SELECT * FROM (SELECT id, visited_utc FROM local_overlay"
+        " WHERE entity = 'visit' AND live = 1{cond} ORDER BY visited_utc DESC, id DESC LIMIT ?)"
+    ),
+    "returned": (
+        "SELECT * FROM (SELECT id, visited_utc FROM pulled WHERE review_state = 'dikembalikan'"
+        " AND deleted = 0 AND +entity = 'visit' AND id NOT IN (SELECT id FROM local_overlay)"
+        "{cond} ORDER BY visited_utc DESC, id DESC LIMIT ?)"
+        " UNION ALL SELECT * FROM (SELECT id, visited_utc FROM local_overlay"
+        " WHERE review_state = 'dikembalikan' AND entity = 'visit' AND live = 1{cond}"
+        " ORDER BY visited_utc DESC, id DESC LIMIT ?)"
+    ),
+    "waiting": (
+        "SELECT * FROM (SELECT id, visited_utc FROM local_overlay WHERE entity = 'visit'"
+        " AND live = 1 AND id IN (SELECT record_id FROM outbox WHERE state = 'pending'){cond}"
+        " ORDER BY visited_utc DESC, id DESC LIMIT ?)"
+    ),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,8 +181,8 @@ class Views:
 
     # -- scope --------------------------------------------------------------------------
 
-    def _scope(self) -> tuple[str, list[str]]:
-        """The SQL on `b.kelurahan` that keeps the laptop's wilayah (all for an admin)."""
+    def _scope(self, column: str = "kelurahan") -> tuple[str, list[str]]:
+        """The SQL on `column` that keeps the laptop's wilayah (all for an admin)."""
         identity = read_identity(self._db)
         if sees_everything(identity.role):
             return "1", []
@@ -156,42 +190,67 @@ class Views:
             return "0", []
         parts, params = [], []
         for code in identity.wilayah:
-            parts.append("(b.kelurahan = ? OR b.kelurahan LIKE ?)")
+            parts.append(f"({column} = ? OR {column} LIKE ?)")
             params += [code, f"{code}.%"]
         return f"({' OR '.join(parts)})", params
+
+    def _hits(self, ids: list[str]) -> list[BeneficiaryHit]:
+        """These beneficiaries as list rows, in the order of `ids`."""
+        found: dict[str, BeneficiaryHit] = {}
+        for start in range(0, len(ids), MAX_LIMIT):
+            chunk = ids[start : start + MAX_LIMIT]
+            rows = self._db.conn.execute(
+                f"SELECT {_HIT} FROM local_records WHERE id IN ({','.join('?' * len(chunk))})",
+                chunk,
+            )
+            found.update((row[0], BeneficiaryHit(*row)) for row in rows)
+        return [found[i] for i in ids if i in found]
+
+    def _people(self, where: str, params: list[Any], limit: int) -> list[BeneficiaryHit]:
+        """Live beneficiaries in the wilayah matching `where` (on plain column names, its
+        `params` once), by NIK: each half of the read model sorted and limited first."""
+        scope, scoped = self._scope()
+        # `+entity`: the partial NIK index, not the entity index, must drive the search
+        arm = f"+entity = 'beneficiary' AND {where} AND {scope}"
+        rows = self._db.conn.execute(
+            f"SELECT {_HIT} FROM (SELECT * FROM (SELECT id, name, nik, kelurahan,"
+            f" 'synced' AS sync FROM pulled WHERE deleted = 0 AND {arm}"
+            " AND id NOT IN (SELECT id FROM local_overlay) ORDER BY nik, id LIMIT ?)"
+            f" UNION ALL SELECT * FROM (SELECT {_HIT} FROM local_overlay WHERE live = 1"
+            f" AND {arm} ORDER BY nik, id LIMIT ?)) ORDER BY nik, id LIMIT ?",
+            [*params, *scoped, limit, *params, *scoped, limit, limit],
+        ).fetchall()
+        return [BeneficiaryHit(*row) for row in rows]
 
     # -- search ----------------------------------------------------------------------------
 
     def search(self, text: str, limit: int = SEARCH_LIMIT) -> list[BeneficiaryHit]:
         """Beneficiaries of the wilayah whose NIK starts with `text` (when it is digits,
-        spaces ignored) or whose name has, for every word typed, a word starting with it
-        (case and accents ignored: ``"sit nur"`` finds *Siti Nur'aini*); by name.
+        spaces ignored; by NIK) or whose name has, for every word typed, a word starting
+        with it (case, accents and apostrophes ignored: ``"sit nur"`` finds *Siti
+        Nur'aini*; by name).
 
         Fast enough to run on every key press: one index range, then the limit.
         """
         typed = (text or "").strip()
         digits = typed.replace(" ", "")
-        scope, params = self._scope()
         if digits.isdigit() and digits.isascii():
-            rows = self._db.conn.execute(
-                f"SELECT {_HIT} FROM local_records AS b WHERE {_LIVE_PERSON}"
-                f" AND b.nik >= ? AND b.nik < ? AND {scope} ORDER BY b.nik LIMIT ?",
-                [digits, prefix_end(digits), *params, _limit(limit)],
-            ).fetchall()
-            return [BeneficiaryHit(*row) for row in rows]
+            return self._people("nik >= ? AND nik < ?", [digits, prefix_end(digits)], _limit(limit))
         words = name_words(typed)
         if not words:
             return []
         first = max(words, key=len)  # the longest word narrows the index range most
         rest = [w for w in words if w != first]
-        others = "".join(" AND (' ' || b.name_key) LIKE ?" for _ in rest)
+        others = "".join(" AND (' ' || w.name_key) LIKE ?" for _ in rest)
+        scope, params = self._scope("w.kelurahan")
+        # one range of the words, sorted by name there; the records read only for the page
         rows = self._db.conn.execute(
-            f"SELECT {_HIT} FROM local_records AS b WHERE b.id IN"
-            " (SELECT record_id FROM local_words WHERE word >= ? AND word < ?)"
-            f" AND {_LIVE_PERSON} AND {scope}{others} ORDER BY b.name_key, b.id LIMIT ?",
+            "SELECT DISTINCT w.name_key, w.record_id FROM local_words AS w"
+            f" WHERE w.word >= ? AND w.word < ? AND {scope}{others}"
+            " ORDER BY w.name_key, w.record_id LIMIT ?",
             [first, prefix_end(first), *params, *(f"% {w}%" for w in rest), _limit(limit)],
         ).fetchall()
-        return [BeneficiaryHit(*row) for row in rows]
+        return self._hits([row[1] for row in rows])
 
     def records_of(self, record_ids: list[str]) -> dict[str, dict[str, Any]]:
         """The live records among these ids (a page's rows, e.g. a search's hits, for the
@@ -199,20 +258,22 @@ class Views:
         return records.find_many(self._db, record_ids)
 
     def nik_holders(self, nik: str, exclude: str | None = None) -> list[BeneficiaryHit]:
-        """The live beneficiaries on this laptop (any wilayah it holds) with exactly this
-        NIK, but `exclude` (the record being edited): "this NIK is already on this laptop"."""
-        rows = self._db.conn.execute(
-            f"SELECT {_HIT} FROM local_records AS b WHERE {_LIVE_PERSON} AND b.nik = ?"
-            " AND b.id IS NOT ? ORDER BY b.name_key, b.id",
-            ((nik or "").strip(), exclude),
-        ).fetchall()
-        return [BeneficiaryHit(*row) for row in rows]
+        """The live beneficiaries of the wilayah on this laptop with exactly this NIK, but
+        `exclude` (the record being edited): "this NIK is already on this laptop"."""
+        found = self._people("nik = ?", [(nik or "").strip()], MAX_LIMIT)
+        return [hit for hit in found if hit.id != exclude]
 
     # -- who is due --------------------------------------------------------------------------
 
     def _since(self, days: int) -> str:
         now = dt.datetime.fromtimestamp(self._wall() / 1000, dt.UTC)
         return instant_text(coverage_since(now, days))
+
+    def _visited(self) -> str:
+        """:data:`_VISITED`, hiding the pulled visits an overlay row stands for, if any."""
+        if self._db.conn.execute("SELECT 1 FROM local_overlay LIMIT 1").fetchone() is None:
+            return _VISITED.format(skip="")
+        return _VISITED.format(skip=" AND v.id NOT IN (SELECT id FROM local_overlay)")
 
     def due(
         self,
@@ -226,30 +287,44 @@ class Views:
 
         :param after: the last row's `key`: the page after it.
         """
-        scope, params = self._scope()
+        scope, params = self._scope("p.kelurahan")
         keyset, keys = "", []
         if after is not None:
             keyset, keys = " AND (p.name_key, p.record_id) > (?, ?)", list(after)
         rows = self._db.conn.execute(
-            "SELECT p.record_id, b.name, b.nik, b.kelurahan, (SELECT MAX(v.visited_utc)"
-            "  FROM local_records AS v WHERE v.beneficiary_id = p.record_id"
-            "  AND v.entity = 'visit' AND v.live = 1), p.name_key"
-            " FROM local_programs AS p JOIN local_records AS b ON b.id = p.record_id"
-            f" WHERE p.program = ?{keyset} AND {_LIVE_PERSON} AND {scope}"
-            f" AND NOT EXISTS ({_VISITED}) ORDER BY p.name_key, p.record_id LIMIT ?",
-            [program, *keys, *params, self._since(days), _limit(limit)],
+            "SELECT p.record_id, p.name_key FROM local_programs AS p"
+            f" WHERE p.program = ?{keyset} AND {scope} AND NOT {self._visited()}"
+            " ORDER BY p.name_key, p.record_id LIMIT ?",
+            [program, *keys, *params, *[self._since(days)] * 2, _limit(limit)],
         ).fetchall()
-        return [DueItem(r[0], r[1] or "", r[2], r[3], r[4], (r[5], r[0])) for r in rows]
+        ids = [row[0] for row in rows]
+        hits = {hit.id: hit for hit in self._hits(ids)}
+        last = self._last_visits(ids)
+        return [
+            DueItem(i, hits[i].name or "", hits[i].nik, hits[i].kelurahan, last.get(i), (k, i))
+            for i, k in rows
+            if i in hits
+        ]
+
+    def _last_visits(self, owners: list[str]) -> dict[str, str]:
+        if not owners:
+            return {}
+        rows = self._db.conn.execute(
+            "SELECT beneficiary_id, MAX(visited_utc) FROM local_records"
+            f" WHERE beneficiary_id IN ({','.join('?' * len(owners))}) AND entity = 'visit'"
+            " AND live = 1 GROUP BY beneficiary_id",
+            owners,
+        )
+        return dict(rows.fetchall())
 
     def due_counts(self, days: int = COVERAGE_DAYS) -> dict[str, int]:
         """Per programme held on this laptop, how many of its beneficiaries in the wilayah
         are due a visit (0 included); KLJ, KPDJ and KAJ first, then by code."""
-        scope, params = self._scope()
+        scope, params = self._scope("p.kelurahan")
         rows = self._db.conn.execute(
-            "SELECT p.program, TOTAL(NOT EXISTS"
-            f" ({_VISITED})) FROM local_programs AS p JOIN local_records AS b"
-            f" ON b.id = p.record_id WHERE {_LIVE_PERSON} AND {scope} GROUP BY p.program",
-            [self._since(days), *params],
+            f"SELECT p.program, TOTAL(NOT {self._visited()})"
+            f" FROM local_programs AS p WHERE {scope} GROUP BY p.program",
+            [*[self._since(days)] * 2, *params],
         ).fetchall()
         counts = {program: int(n) for program, n in rows}
         order = {p: n for n, p in enumerate(FIRST_PROGRAMS)}
@@ -261,24 +336,18 @@ class Views:
         """Visits the office returned for correction and not edited since, oldest visit
         first, with the office's reason and the beneficiary's name."""
         rows = self._db.conn.execute(
-            "SELECT v.id, v.beneficiary_id, b.name, v.kelurahan, v.visited_utc,"
-            " v.review_reason FROM local_records AS v LEFT JOIN local_records AS b"
-            " ON b.id = v.beneficiary_id WHERE v.entity = 'visit' AND v.live = 1"
-            " AND v.review_state = ? ORDER BY v.visited_utc, v.id LIMIT ?",
-            (RETURNED, _limit(limit)),
+            f"SELECT * FROM ({_RETURNED}) ORDER BY visited_utc, id LIMIT ?", (_limit(limit),)
         ).fetchall()
-        return [ReturnedVisit(*row) for row in rows]
+        names = {h.id: h.name for h in self._hits(sorted({r[1] for r in rows if r[1]}))}
+        return [ReturnedVisit(r[0], r[1], names.get(r[1]), r[2], r[3], r[4]) for r in rows]
+
+    def returned_count(self) -> int:
+        """How many visits :meth:`returned` would list without a limit."""
+        return int(self._db.conn.execute(f"SELECT COUNT(*) FROM ({_RETURNED})").fetchone()[0])
 
     def returned_records(self) -> list[dict[str, Any]]:
         """The same visits as whole records (``FieldStore.returned``), oldest first."""
-        ids = [
-            row[0]
-            for row in self._db.conn.execute(
-                "SELECT id FROM local_records WHERE entity = 'visit' AND live = 1"
-                " AND review_state = ?",
-                (RETURNED,),
-            )
-        ]
+        ids = [row[0] for row in self._db.conn.execute(f"SELECT id FROM ({_RETURNED})")]
         found = list(records.find_many(self._db, ids).values())
         found.sort(key=lambda r: (r.get("created_at") or "", r["id"]))
         return found
@@ -294,50 +363,34 @@ class Views:
         returned (``show="returned"``), or those with a change waiting to be sent
         (``"waiting"``); only those visited in ``[start, end)`` when `between` is given.
 
-        One index range per review state (``local_reviews``, merged here) or the outbox's
-        pending changes, so a page costs the same with 50,000 visits as with 50.
+        Each half of the read model is one index range, limited before the merge, so a
+        page costs the same with 50,000 visits as with 50; only the page's rows are decoded.
         :param after: the last row's `key`: the page after it.
         """
         if show not in VISIT_SHOWS:
             raise ValueError(f"show: one of {VISIT_SHOWS}")
         cond, params = "", list[Any]()
         if between is not None:
-            cond += " AND v.visited_utc >= ? AND v.visited_utc < ?"
+            cond += " AND visited_utc >= ? AND visited_utc < ?"
             params += [instant_text(between[0]), instant_text(between[1])]
         if after is not None:
-            cond += " AND (v.visited_utc, v.id) < (?, ?)"
+            cond += " AND (visited_utc, id) < (?, ?)"
             params += list(after)
-        order = " ORDER BY v.visited_utc DESC, v.id DESC LIMIT ?"
         n = _limit(limit)
-        if show == "waiting":
-            sql = (
-                f"SELECT {_VISIT_COLUMNS} FROM local_records AS v WHERE v.id IN"
-                " (SELECT record_id FROM outbox WHERE state = 'pending' AND entity = 'visit')"
-                f" AND v.entity = 'visit' AND v.live = 1{cond}{order}"
-            )
-            args = [*params, n]
-        else:
-            states = [RETURNED] if show == "returned" else [WAITING, ACCEPTED, RETURNED]
-            one = (
-                f"SELECT * FROM (SELECT {_VISIT_COLUMNS} FROM local_records AS v"
-                f" WHERE v.entity = 'visit' AND v.live = 1 AND v.review_state = ?{cond}{order})"
-            )
-            sql = f"SELECT * FROM ({' UNION ALL '.join([one] * len(states))})" + order.replace(
-                "v.", ""
-            )
-            args = [*(x for state in states for x in (state, *params, n)), n]
-        rows = self._db.conn.execute(sql, args).fetchall()
+        arms = _VISITS[show].count("LIMIT ?")
+        rows = self._db.conn.execute(
+            f"SELECT * FROM ({_VISITS[show].format(cond=cond)})"
+            " ORDER BY visited_utc DESC, id DESC LIMIT ?",
+            [*(x for _ in range(arms) for x in (*params, n)), n],
+        ).fetchall()
         found = records.find_many(self._db, [r[0] for r in rows])
-        owners = {str(v["beneficiary_id"]) for v in found.values() if v.get("beneficiary_id")}
-        names = dict(
-            self._db.conn.execute(
-                f"SELECT id, name FROM local_records WHERE id IN ({','.join('?' * len(owners))})",
-                sorted(owners),
-            ).fetchall()
+        owners = sorted(
+            {str(v["beneficiary_id"]) for v in found.values() if v.get("beneficiary_id")}
         )
+        names = {h.id: h.name for h in self._hits(owners)}
         return [
-            VisitRow(found[i], names.get(found[i].get("beneficiary_id")), state, (at, i))
-            for i, at, state in rows
+            VisitRow(found[i], names.get(found[i].get("beneficiary_id") or ""), (at, i))
+            for i, at in rows
             if i in found
         ]
 
@@ -345,14 +398,22 @@ class Views:
         """Changes waiting to be sent, in the order they were made, each with the name of
         the beneficiary it concerns."""
         rows = self._db.conn.execute(
-            "SELECT o.change_id, o.entity, o.record_id, o.op, o.created_at,"
-            " COALESCE(r.name, b.name) FROM outbox AS o"
-            " LEFT JOIN local_records AS r ON r.id = o.record_id"
-            " LEFT JOIN local_records AS b ON b.id = r.beneficiary_id"
-            " WHERE o.state = 'pending' ORDER BY o.position LIMIT ?",
+            "SELECT change_id, entity, record_id, op, created_at FROM outbox"
+            " WHERE state = 'pending' ORDER BY position LIMIT ?",
             (_limit(limit),),
         ).fetchall()
-        return [WaitingChange(*row) for row in rows]
+        ids = sorted({row[2] for row in rows})
+        owners = dict(
+            self._db.conn.execute(
+                "SELECT id, COALESCE(beneficiary_id, id) FROM local_records"
+                f" WHERE id IN ({','.join('?' * len(ids))})",
+                ids,
+            ).fetchall()
+        )
+        names = {h.id: h.name for h in self._hits(sorted(set(owners.values())))}
+        return [
+            WaitingChange(c, e, r, op, at, names.get(owners.get(r, r))) for c, e, r, op, at in rows
+        ]
 
     def home(self, limit: int = 20) -> Home:
         """Everything Beranda shows, each list at most `limit` long."""
@@ -375,7 +436,7 @@ class Views:
         return Home(
             due=self.due_counts(),
             returned=self.returned(limit),
-            returned_count=records.returned_count(self._db),
+            returned_count=self.returned_count(),
             waiting=self.waiting(limit),
             waiting_count=int(counts.get("pending", 0)),
             photos=waiting_photos,

@@ -84,9 +84,15 @@ def visit_of(beneficiary_id: str, at_ms: int, **extra: Any) -> dict[str, Any]:
 
 
 def read_model_rows(store: FieldStore) -> dict[str, list[tuple]]:
-    """Every row of the read model's tables, sorted."""
+    """Every row of the read model's tables (and the pulled copies' read columns), sorted."""
     conn = store._db.conn
-    return {
-        table: sorted(conn.execute(f"SELECT * FROM {table}").fetchall(), key=repr)
-        for table in ("local_records", "local_words", "local_programs")
-    }
+    tables = ("local_records", "local_overlay", "local_receipts", "local_words", "local_programs")
+    rows = {t: sorted(conn.execute(f"SELECT * FROM {t}").fetchall(), key=repr) for t in tables}
+    rows["pulled"] = sorted(
+        conn.execute(
+            "SELECT id, kelurahan, name, nik, beneficiary_id, visited_utc, review_state,"
+            " review_reason FROM pulled"
+        ).fetchall(),
+        key=repr,
+    )
+    return rows

@@ -132,8 +132,9 @@ def test_a_store_made_before_the_read_model_is_filled_when_it_opens(tmp_path: Pa
     store.apply_pull([ani], hub.seq)
     store.add("beneficiary", person("Budi Santoso", sex="L"))
     expected = read_model_rows(store)
-    for table in ("local_records", "local_words", "local_programs"):
+    for table in ("local_overlay", "local_words", "local_programs"):
         store._db.conn.execute(f"DELETE FROM {table}")
+    store._db.conn.execute("UPDATE pulled SET name = NULL, nik = NULL, kelurahan = NULL")
     store._db.conn.execute("DELETE FROM meta WHERE key = 'read_model'")
     store.close()
 
