@@ -3,4 +3,4 @@
 -- instead of a sort of every visit the laptop holds. The overlaid visits (unsent work)
 -- are few and sorted as they are read.
 
-CREATE INDEX pulled_visits ON pulled (visited_utc, id) WHERE entity = 'visit' AND deleted = 0;
+CREATE INDEX pulled_visits ON pulled (entity, visited_utc, id) WHERE deleted = 0;
