@@ -63,6 +63,9 @@ _FORM_FIELDS_SKIPPED = frozenset({"csrf_token", "draft_id"})
 _FINISHED = "pendamping_finished_drafts"
 _FINISHED_MAX = 10_000
 
+#: draft id -> the `seq` of its last autosave kept by this process
+_SEQS = "pendamping_draft_seqs"
+
 #: kind -> the address of the form that resumes a draft (pages register their own)
 _RESUME: dict[str, Callable[[Draft], str]] = {}
 
@@ -205,7 +208,8 @@ def draft_label(draft: Draft) -> str:
 
 @bp.post("/draf/simpan")
 def draft_save() -> ResponseReturnValue:
-    """Keep a form as typed (draft.js): JSON ``{draft_id, kind, record_id, fields}``;
+    """Keep a form as typed (draft.js): JSON ``{draft_id, kind, record_id, fields, seq}``
+    (`seq`: increasing per form, so an older save arriving late is ignored);
     answers ``{draft_id, updated_at}``, or 400 ``{errors}`` naming the field, or 409
     ``{finished: true}`` for a draft this app already saved as a record."""
     body = request.get_json(silent=True)
@@ -227,10 +231,19 @@ def draft_save() -> ResponseReturnValue:
     fields = body.get("fields")
     if isinstance(fields, dict):
         fields = {k: v for k, v in fields.items() if k not in _FORM_FIELDS_SKIPPED}
+    seq = body.get("seq")
+    seqs: dict[str, int] = current_app.extensions.setdefault(_SEQS, {})
+    if isinstance(seq, int) and isinstance(draft_id, str) and seq <= seqs.get(draft_id, -1):
+        # an older save that arrived after a newer one: the store holds the newer
+        return jsonify(draft_id=draft_id, stale=True)
     try:
         kept = store.drafts.save(draft_id, kind, fields, record_id)  # type: ignore[arg-type]
     except InvalidRecord as exc:
         return jsonify(errors=exc.errors), 400
+    if isinstance(seq, int):
+        if len(seqs) >= _FINISHED_MAX:
+            seqs.clear()
+        seqs[kept.draft_id] = seq
     return jsonify(draft_id=kept.draft_id, updated_at=kept.updated_at)
 
 

@@ -70,8 +70,16 @@ def beneficiary_hits() -> ResponseReturnValue:
     return render_template("app/_hits.html", **found)
 
 
-def _sorted_history(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return sorted(entries, key=lambda e: e.get("at") or "")
+def _history(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The record's history, oldest first; the laptop's first change of a record the hub
+    never sent is where it was registered (``created``)."""
+    out = sorted(entries, key=lambda e: e.get("at") or "")
+    if not any(e["kind"] == "hub" for e in out):
+        for index, entry in enumerate(out):
+            if entry["kind"] == "laptop" and entry.get("op") != "delete":
+                out[index] = {**entry, "created": True}
+                break
+    return out
 
 
 @bp.get("/penerima/<record_id>")
@@ -91,7 +99,7 @@ def beneficiary(record_id: str) -> ResponseReturnValue:
         categories=penerima_form.CATEGORY_LABELS,
         disabilities=penerima_form.DISABILITY_LABELS,
         edits=[(d, resume_url(d)) for d in edits],
-        history=_sorted_history(page.history),
+        history=_history(page.history),
         saved=bool(request.args.get("disimpan")),
         unchanged=bool(request.args.get("sama")),
     )

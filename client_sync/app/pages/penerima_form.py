@@ -16,6 +16,7 @@ from typing import Any
 
 from flask import abort, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from marshmallow import ValidationError
 
 from client_sync.app.draft_views import (
     FormDraft,
@@ -36,6 +37,7 @@ from client_sync.record_fields import (
 )
 from client_sync.store.drafts import Draft
 from schemas.codes import CATEGORIES, DEFAULT_PROGRAMS, DISABILITY_TYPES
+from schemas.records import load_fields
 
 __all__ = ["CATEGORY_LABELS", "DISABILITY_LABELS", "SEX_LABELS", "flat_errors"]
 
@@ -149,8 +151,13 @@ def _form(record_id: str | None) -> ResponseReturnValue:
                 errors = flat_errors(exc.errors)
             else:
                 return redirect(url_for("field.beneficiary", record_id=saved, disimpan=1), 303)
-        else:  # keep what was typed while the pendamping looks again
+        else:  # keep what was typed while the pendamping looks again, and say now
+            # what the schema would refuse too, so one look covers everything
             store.drafts.save(form_draft.draft_id, "beneficiary", values, record_id)
+            try:
+                load_fields("beneficiary", fields, creating=current is None)
+            except ValidationError as exc:
+                errors = flat_errors(exc.messages if isinstance(exc.messages, dict) else {})
     else:
         values = form_draft.values or (beneficiary_form(current) if current else {})
         if values.get("nik"):

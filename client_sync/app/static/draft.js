@@ -39,6 +39,9 @@
     var dirty = false;
     var stopped = false;
     var lastSent = null;
+    var inflight = false;
+    // increasing across reloads of the page too: the app ignores an older save arriving late
+    var seq = Date.now() * 1000;
 
     function say(text, bad) {
       if (!status) { return; }
@@ -66,9 +69,12 @@
     function save(keepalive) {
       if (timer) { window.clearTimeout(timer); timer = null; }
       if (stopped || !dirty) { return; }
+      if (inflight && !keepalive) { return; }  // sent again when the one in flight is answered
       var payload = body();
-      if (payload === lastSent) { dirty = false; return; }
+      if (payload === lastSent) { dirty = false; done(); return; }
       dirty = false;
+      inflight = true;
+      seq += 1;
       say(status ? status.getAttribute("data-saving") : "", false);
       fetch(url, {
         method: "POST",
@@ -76,7 +82,7 @@
         keepalive: !!keepalive,
         redirect: "manual",
         headers: { "Content-Type": "application/json", "X-CSRFToken": token },
-        body: payload
+        body: payload.slice(0, -1) + ',"seq":' + seq + "}"
       }).then(function (r) {
         if (r.status === 409) { stopped = true; return null; }
         if (!r.ok || (r.headers.get("Content-Type") || "").indexOf("json") < 0) {
@@ -84,22 +90,28 @@
         }
         return r.json();
       }).then(function (answer) {
+        inflight = false;
         if (!answer) { return; }
         lastSent = payload;
         remember();
         var at = new Date();
         var hh = ("0" + at.getHours()).slice(-2), mm = ("0" + at.getMinutes()).slice(-2);
         say((status ? status.getAttribute("data-saved") : "") + " " + hh + ":" + mm, false);
-        form.setAttribute("data-draft-saved", answer.updated_at || "1");
+        if (dirty) { save(false); } else { done(); }
       }).catch(function () {
+        inflight = false;
         dirty = true;  // try again on the next key, or when the page is hidden
         say(status ? status.getAttribute("data-failed") : "", true);
       });
     }
 
+    // the form as it is now is in the store (tests and the status line read this)
+    function done() { form.setAttribute("data-draft-saved", String(seq)); }
+
     function typed() {
       if (stopped) { return; }
       dirty = true;
+      form.removeAttribute("data-draft-saved");
       if (timer) { window.clearTimeout(timer); }
       timer = window.setTimeout(function () { save(false); }, DELAY);
     }
