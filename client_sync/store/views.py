@@ -23,7 +23,6 @@ from client_sync.store.record_page import BeneficiaryPage, Place, RecordPages
 from client_sync.store.request_views import RequestViews
 from schemas.coverage import COVERAGE_DAYS, FIRST_PROGRAMS, coverage_since, instant_text
 from schemas.name_keys import name_words, prefix_end
-from schemas.review import ACCEPTED, RETURNED, WAITING
 from schemas.scope import sees_everything
 
 __all__ = [
@@ -106,13 +105,36 @@ class VisitRow:
 
     record: dict[str, Any]
     beneficiary_name: str | None
-    review_state: str
     key: tuple[str, str]
 
 
 #: the Kunjungan list's filters: every visit, those the office returned, those waiting
 VISIT_SHOWS: tuple[str, ...] = ("all", "returned", "waiting")
-_VISIT_COLUMNS = "v.id, v.visited_utc, v.review_state"
+#: each half of the read model's live visits newest first, {cond} and LIMIT ? appended:
+#: the pulled ones by the `pulled_visits` index (those an overlay row hides left out),
+#: the overlaid ones (the laptop's unsent work: few) sorted
+_VISITS = {
+    "all": (
+        "SELECT * FROM (SELECT id, visited_utc FROM pulled WHERE entity = 'visit'"
+        " AND deleted = 0 AND id NOT IN (SELECT id FROM local_overlay){cond}"
+        " ORDER BY visited_utc DESC, id DESC LIMIT ?)"
+        " UNION ALL SELECT * FROM (SELECT id, visited_utc FROM local_overlay"
+        " WHERE entity = 'visit' AND live = 1{cond} ORDER BY visited_utc DESC, id DESC LIMIT ?)"
+    ),
+    "returned": (
+        "SELECT * FROM (SELECT id, visited_utc FROM pulled WHERE review_state = 'dikembalikan'"
+        " AND deleted = 0 AND +entity = 'visit' AND id NOT IN (SELECT id FROM local_overlay)"
+        "{cond} ORDER BY visited_utc DESC, id DESC LIMIT ?)"
+        " UNION ALL SELECT * FROM (SELECT id, visited_utc FROM local_overlay"
+        " WHERE review_state = 'dikembalikan' AND entity = 'visit' AND live = 1{cond}"
+        " ORDER BY visited_utc DESC, id DESC LIMIT ?)"
+    ),
+    "waiting": (
+        "SELECT * FROM (SELECT id, visited_utc FROM local_overlay WHERE entity = 'visit'"
+        " AND live = 1 AND id IN (SELECT record_id FROM outbox WHERE state = 'pending'){cond}"
+        " ORDER BY visited_utc DESC, id DESC LIMIT ?)"
+    ),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -344,50 +366,34 @@ class Views:
         returned (``show="returned"``), or those with a change waiting to be sent
         (``"waiting"``); only those visited in ``[start, end)`` when `between` is given.
 
-        One index range per review state (``local_reviews``, merged here) or the outbox's
-        pending changes, so a page costs the same with 50,000 visits as with 50.
+        Each half of the read model is one index range, limited before the merge, so a
+        page costs the same with 50,000 visits as with 50; only the page's rows are decoded.
         :param after: the last row's `key`: the page after it.
         """
         if show not in VISIT_SHOWS:
             raise ValueError(f"show: one of {VISIT_SHOWS}")
         cond, params = "", list[Any]()
         if between is not None:
-            cond += " AND v.visited_utc >= ? AND v.visited_utc < ?"
+            cond += " AND visited_utc >= ? AND visited_utc < ?"
             params += [instant_text(between[0]), instant_text(between[1])]
         if after is not None:
-            cond += " AND (v.visited_utc, v.id) < (?, ?)"
+            cond += " AND (visited_utc, id) < (?, ?)"
             params += list(after)
-        order = " ORDER BY v.visited_utc DESC, v.id DESC LIMIT ?"
         n = _limit(limit)
-        if show == "waiting":
-            sql = (
-                f"SELECT {_VISIT_COLUMNS} FROM local_records AS v WHERE v.id IN"
-                " (SELECT record_id FROM outbox WHERE state = 'pending' AND entity = 'visit')"
-                f" AND v.entity = 'visit' AND v.live = 1{cond}{order}"
-            )
-            args = [*params, n]
-        else:
-            states = [RETURNED] if show == "returned" else [WAITING, ACCEPTED, RETURNED]
-            one = (
-                f"SELECT * FROM (SELECT {_VISIT_COLUMNS} FROM local_records AS v"
-                f" WHERE v.entity = 'visit' AND v.live = 1 AND v.review_state = ?{cond}{order})"
-            )
-            sql = f"SELECT * FROM ({' UNION ALL '.join([one] * len(states))})" + order.replace(
-                "v.", ""
-            )
-            args = [*(x for state in states for x in (state, *params, n)), n]
-        rows = self._db.conn.execute(sql, args).fetchall()
+        arms = _VISITS[show].count("LIMIT ?")
+        rows = self._db.conn.execute(
+            f"SELECT * FROM ({_VISITS[show].format(cond=cond)})"
+            " ORDER BY visited_utc DESC, id DESC LIMIT ?",
+            [*(x for _ in range(arms) for x in (*params, n)), n],
+        ).fetchall()
         found = records.find_many(self._db, [r[0] for r in rows])
-        owners = {str(v["beneficiary_id"]) for v in found.values() if v.get("beneficiary_id")}
-        names = dict(
-            self._db.conn.execute(
-                f"SELECT id, name FROM local_records WHERE id IN ({','.join('?' * len(owners))})",
-                sorted(owners),
-            ).fetchall()
+        owners = sorted(
+            {str(v["beneficiary_id"]) for v in found.values() if v.get("beneficiary_id")}
         )
+        names = {h.id: h.name for h in self._hits(owners)}
         return [
-            VisitRow(found[i], names.get(found[i].get("beneficiary_id")), state, (at, i))
-            for i, at, state in rows
+            VisitRow(found[i], names.get(found[i].get("beneficiary_id") or ""), (at, i))
+            for i, at in rows
             if i in found
         ]
 
