@@ -29,6 +29,7 @@ app's pages (issue 13)".
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import random
@@ -67,6 +68,8 @@ _DEVICES = ("kursi_roda", "tongkat", "alat_bantu_dengar", "walker")
 #: draft's autosave, which the issue does not bound: the bench holds it to a visit's 100 ms)
 TARGETS_MS = {"as-typed": 50.0, "save": 100.0}
 PAGE_TARGET_MS = 150.0
+#: a phone photo's size after the camera's JPEG compression
+PHOTO_BYTES = 300_000
 
 
 @dataclass
@@ -404,6 +407,43 @@ def timed_calls(
         return answer
 
     yield "save a visit (POST /kunjungan/baru)", "save", save_visit
+    photo = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + random.Random(5).randbytes(PHOTO_BYTES)
+    kept: list[str] = []
+
+    def save_visit_with_photo(n: int) -> Any:
+        person = people[n % len(people)]
+        answer = client.post(
+            f"/kunjungan/baru?penerima={person}",
+            base_url=BASE,
+            data={
+                "csrf_token": token,
+                "draft_id": str(uuid.uuid4()),
+                "purpose": "monitoring",
+                "visited_at": day,
+                "findings": findings,
+                "foto_jenis": "rumah",
+                # a different photo each call: the same bytes would be kept once
+                "foto": (io.BytesIO(photo + n.to_bytes(4, "big")), f"rumah-{n}.jpg"),
+            },
+            content_type="multipart/form-data",
+        )
+        if answer.status_code != 303:
+            raise AssertionError(f"visit save: {answer.status_code} {answer.data[-600:]!r}")
+        if not kept:
+            page = client.get(answer.headers["Location"], base_url=BASE).get_data(as_text=True)
+            kept.extend(re.findall(r'src="/foto/([0-9a-f]{64})"', page))
+        return answer
+
+    yield (
+        f"save a visit with a {PHOTO_BYTES // 1000} kB photo (POST, multipart)",
+        "save",
+        save_visit_with_photo,
+    )
+    yield (
+        "a photo shown (/foto/SHA256, unsealed)",
+        "page",
+        lambda n: _get(client, [f"/foto/{kept[0]}"])(n),
+    )
 
 
 def _figures(samples: list[float]) -> dict[str, float]:
