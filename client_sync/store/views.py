@@ -51,12 +51,6 @@ _VISITED = (
     " OR EXISTS (SELECT 1 FROM local_overlay AS o WHERE o.beneficiary_id = p.record_id"
     " AND o.entity = 'visit' AND o.live = 1 AND o.visited_utc >= ?))"
 )
-#: the beneficiaries of the pulled visits an overlay row stands for (few: the unsent work)
-#: (from the overlay's few rows to the pulled copies by id, CROSS JOIN keeping that order)
-_OVERLAID_OWNERS = (
-    "SELECT h.beneficiary_id FROM local_overlay AS o CROSS JOIN pulled AS h ON h.id = o.id"
-    " WHERE h.entity = 'visit'"
-)
 #: the live returned visits of both halves (the pulled ones an overlay row hides left out);
 #: `+entity` keeps SQLite on the small partial index of returned visits
 _RETURNED = (
@@ -278,25 +272,11 @@ class Views:
         now = dt.datetime.fromtimestamp(self._wall() / 1000, dt.UTC)
         return instant_text(coverage_since(now, days))
 
-    def _visited(self, days: int) -> tuple[str, list[str]]:
-        """:data:`_VISITED` for the window of `days`, and its parameters, hiding the pulled
-        visits an overlay row stands for, if any.
-
-        Hiding them needs each found visit's id, which the visits index does not hold: a
-        row read per probe, 700 ms for 25,000 programme rows of an encrypted store. Only
-        the few beneficiaries whose pulled visits an overlay row hides need that check
-        (their ids, one small list built once per query); the others probe the index
-        alone.
-        """
-        since = self._since(days)
-        quick = _VISITED.format(skip="")
+    def _visited(self) -> str:
+        """:data:`_VISITED`, hiding the pulled visits an overlay row stands for, if any."""
         if self._db.conn.execute("SELECT 1 FROM local_overlay LIMIT 1").fetchone() is None:
-            return quick, [since, since]
-        exact = _VISITED.format(skip=" AND v.id NOT IN (SELECT id FROM local_overlay)")
-        return (
-            f"(CASE WHEN p.record_id IN ({_OVERLAID_OWNERS}) THEN {exact} ELSE {quick} END)",
-            [since] * 4,
-        )
+            return _VISITED.format(skip="")
+        return _VISITED.format(skip=" AND v.id NOT IN (SELECT id FROM local_overlay)")
 
     def due(
         self,
@@ -311,15 +291,14 @@ class Views:
         :param after: the last row's `key`: the page after it.
         """
         scope, params = self._scope("p.kelurahan")
-        visited, since = self._visited(days)
         keyset, keys = "", []
         if after is not None:
             keyset, keys = " AND (p.name_key, p.record_id) > (?, ?)", list(after)
         rows = self._db.conn.execute(
             "SELECT p.record_id, p.name_key FROM local_programs AS p"
-            f" WHERE p.program = ?{keyset} AND {scope} AND NOT {visited}"
+            f" WHERE p.program = ?{keyset} AND {scope} AND NOT {self._visited()}"
             " ORDER BY p.name_key, p.record_id LIMIT ?",
-            [program, *keys, *params, *since, _limit(limit)],
+            [program, *keys, *params, *[self._since(days)] * 2, _limit(limit)],
         ).fetchall()
         ids = [row[0] for row in rows]
         hits = {hit.id: hit for hit in self._hits(ids)}
@@ -345,11 +324,10 @@ class Views:
         """Per programme held on this laptop, how many of its beneficiaries in the wilayah
         are due a visit (0 included); KLJ, KPDJ and KAJ first, then by code."""
         scope, params = self._scope("p.kelurahan")
-        visited, since = self._visited(days)
         rows = self._db.conn.execute(
-            f"SELECT p.program, TOTAL(NOT {visited})"
+            f"SELECT p.program, TOTAL(NOT {self._visited()})"
             f" FROM local_programs AS p WHERE {scope} GROUP BY p.program",
-            [*since, *params],
+            [*[self._since(days)] * 2, *params],
         ).fetchall()
         counts = {program: int(n) for program, n in rows}
         order = {p: n for n, p in enumerate(FIRST_PROGRAMS)}

@@ -138,32 +138,6 @@ def test_who_is_due_follows_the_office_s_rule(tmp_path: Path):
     ]
 
 
-def test_who_is_due_sees_the_laptop_s_own_changes_of_pulled_visits(store):
-    """A pulled visit deleted or moved on the laptop (an overlay row stands for it) counts
-    as the laptop shows it, and the other beneficiaries' pulled visits still count."""
-    hub = Hub()
-    people = {
-        name: hub.record("beneficiary", person(name, programs=["KLJ"]))
-        for name in ("Deleted Here", "Moved Back Here", "Moved Forward Here", "Untouched")
-    }
-    pid = {name: r["id"] for name, r in people.items()}
-    recent = {
-        name: hub.record("visit", visit_of(pid[name], NOW_MS - DAY_MS))
-        for name in ("Deleted Here", "Moved Back Here", "Untouched")
-    }
-    old = hub.record("visit", visit_of(pid["Moved Forward Here"], NOW_MS - 40 * DAY_MS))
-    store.apply_pull([*people.values(), *recent.values(), old], hub.seq)
-    assert names(store.views.due("KLJ")) == ["Moved Forward Here"]
-
-    store.delete("visit", recent["Deleted Here"]["id"])
-    earlier = visit_of(pid["Moved Back Here"], NOW_MS - 45 * DAY_MS)["visited_at"]
-    store.update("visit", recent["Moved Back Here"]["id"], {"visited_at": earlier})
-    later = visit_of(pid["Moved Forward Here"], NOW_MS - DAY_MS)["visited_at"]
-    store.update("visit", old["id"], {"visited_at": later})
-    assert names(store.views.due("KLJ")) == ["Deleted Here", "Moved Back Here"]
-    assert store.views.due_counts() == {"KLJ": 2}
-
-
 def test_home_lists_what_waits_what_came_back_and_the_last_sync(store):
     hub = Hub()
     ani = hub.record("beneficiary", person("Ani"))
