@@ -42,6 +42,8 @@ SEARCH_LIMIT = 20
 #: the longest list any query returns
 MAX_LIMIT = 500
 _HIT = "id, name, nik, kelurahan, sync"
+#: the pulled rows an overlay row stands for (by rowid: every index of `pulled` holds it)
+_HIDDEN = "SELECT pulled_rowid FROM local_overlay WHERE pulled_rowid IS NOT NULL"
 #: a live visit of beneficiary `p.record_id` at or after the window's start, in either
 #: half of the read model ({skip}: the pulled copies an overlay row hides, when any);
 #: its two parameters are both the window's start
@@ -56,7 +58,7 @@ _VISITED = (
 _RETURNED = (
     "SELECT id, beneficiary_id, kelurahan, visited_utc, review_reason FROM pulled"
     " WHERE review_state = 'dikembalikan' AND deleted = 0 AND +entity = 'visit'"
-    " AND id NOT IN (SELECT id FROM local_overlay)"
+    f" AND rowid NOT IN ({_HIDDEN})"
     " UNION ALL SELECT id, beneficiary_id, kelurahan, visited_utc, review_reason"
     " FROM local_overlay WHERE review_state = 'dikembalikan' AND live = 1 AND entity = 'visit'"
 )
@@ -218,7 +220,7 @@ class Views:
         rows = self._db.conn.execute(
             f"SELECT {_HIT} FROM (SELECT * FROM (SELECT id, name, nik, kelurahan,"
             f" 'synced' AS sync FROM pulled WHERE deleted = 0 AND {arm}"
-            " AND id NOT IN (SELECT id FROM local_overlay) ORDER BY nik, id LIMIT ?)"
+            f" AND rowid NOT IN ({_HIDDEN}) ORDER BY nik, id LIMIT ?)"
             f" UNION ALL SELECT * FROM (SELECT {_HIT} FROM local_overlay WHERE live = 1"
             f" AND {arm} ORDER BY nik, id LIMIT ?)) ORDER BY nik, id LIMIT ?",
             [*params, *scoped, limit, *params, *scoped, limit, limit],
@@ -276,7 +278,7 @@ class Views:
         """:data:`_VISITED`, hiding the pulled visits an overlay row stands for, if any."""
         if self._db.conn.execute("SELECT 1 FROM local_overlay LIMIT 1").fetchone() is None:
             return _VISITED.format(skip="")
-        return _VISITED.format(skip=" AND v.id NOT IN (SELECT id FROM local_overlay)")
+        return _VISITED.format(skip=f" AND v.rowid NOT IN ({_HIDDEN})")
 
     def due(
         self,
