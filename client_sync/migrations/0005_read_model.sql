@@ -34,7 +34,10 @@ CREATE TABLE local_overlay (
     visited_utc    TEXT,
     review_state   TEXT,
     review_reason  TEXT,
-    sync           TEXT NOT NULL        -- pending or rejected, as records.overlay says
+    sync           TEXT NOT NULL,       -- pending or rejected, as records.overlay says
+    -- the rowid of the pulled copy this row hides (NULL: none): every index of `pulled`
+    -- holds the rowid, so "not hidden" is checked without reading the pulled row
+    pulled_rowid   INTEGER
 );
 
 CREATE INDEX local_overlay_owned ON local_overlay (beneficiary_id, entity, live, visited_utc);
@@ -44,7 +47,8 @@ CREATE INDEX local_overlay_niks ON local_overlay (nik);
 CREATE VIEW local_records AS
     SELECT id, entity, deleted = 0 AS live, kelurahan, name, nik, beneficiary_id, visited_utc,
            review_state, review_reason, 'synced' AS sync
-      FROM pulled WHERE id NOT IN (SELECT id FROM local_overlay)
+      FROM pulled
+     WHERE rowid NOT IN (SELECT pulled_rowid FROM local_overlay WHERE pulled_rowid IS NOT NULL)
     UNION ALL
     SELECT id, entity, live, kelurahan, name, nik, beneficiary_id, visited_utc,
            review_state, review_reason, sync

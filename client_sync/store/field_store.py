@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -150,6 +151,13 @@ class FieldStore:
         """Visits the office returned for correction (``review.state`` *dikembalikan*) and
         not edited since, oldest first; each carries the office's reason in `review`."""
         return self.views.returned_records()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Several of this store's writes as one: all happen or none (a visit and the
+        photos taken with it). A write inside is a savepoint of this transaction."""
+        with self._db.atomic():
+            yield
 
     def attach_photo(self, photo: NewAttachment) -> bool:
         """Queue a kept photo and add its sha256 to its record's `attachments`, in one

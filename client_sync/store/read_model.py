@@ -59,9 +59,11 @@ PulledData = tuple[str, str, int, bool | int, Mapping[str, Any]]
 _CHUNK = 500
 _SHOWN = "('pending', 'acked', 'rejected')"
 _OVERLAY = (
-    "INSERT INTO local_overlay (id, entity, live, sync, " + ", ".join(READ_COLUMNS) + ")"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
-    " entity = excluded.entity, live = excluded.live, sync = excluded.sync, "
+    "INSERT INTO local_overlay (id, entity, live, sync, pulled_rowid, "
+    + ", ".join(READ_COLUMNS)
+    + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
+    " entity = excluded.entity, live = excluded.live, sync = excluded.sync,"
+    " pulled_rowid = excluded.pulled_rowid, "
     + ", ".join(f"{c} = excluded.{c}" for c in READ_COLUMNS)
 )
 
@@ -135,8 +137,9 @@ def refresh(db: Db, record_ids: Iterable[str]) -> None:
     for chunk in _chunks(ids):
         marks = _marks(chunk)
         pulled = conn.execute(
-            f"SELECT id, entity, deleted, data FROM pulled WHERE id IN ({marks})", chunk
+            f"SELECT id, entity, deleted, data, rowid FROM pulled WHERE id IN ({marks})", chunk
         ).fetchall()
+        rowids = {p[0]: p[4] for p in pulled}
         changes = conn.execute(
             "SELECT record_id, entity, fields, hlc, state, op FROM outbox"
             f" WHERE record_id IN ({marks}) AND state IN {_SHOWN} ORDER BY position",
@@ -154,8 +157,9 @@ def refresh(db: Db, record_ids: Iterable[str]) -> None:
             record = shown.get(record_id)
             live = record is not None
             sync = record["sync"] if record is not None else "pending"
-            overlays.append((record_id, entity, int(live), sync, *columns_of(entity, record or {})))
-        for record_id, entity, deleted, _ in pulled:
+            columns = columns_of(entity, record or {})
+            overlays.append((record_id, entity, int(live), sync, rowids.get(record_id), *columns))
+        for record_id, entity, deleted, _, _ in pulled:
             if record_id not in entities and not deleted and entity == "beneficiary":
                 people.append((record_id, shown[record_id]))
         people += [(i, shown[i]) for i, e in entities.items() if e == "beneficiary" and i in shown]

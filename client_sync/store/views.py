@@ -27,11 +27,13 @@ from schemas.scope import sees_everything
 
 __all__ = [
     "SEARCH_LIMIT",
+    "VISIT_SHOWS",
     "BeneficiaryHit",
     "DueItem",
     "Home",
     "ReturnedVisit",
     "Views",
+    "VisitRow",
     "WaitingChange",
 ]
 
@@ -40,6 +42,8 @@ SEARCH_LIMIT = 20
 #: the longest list any query returns
 MAX_LIMIT = 500
 _HIT = "id, name, nik, kelurahan, sync"
+#: the pulled rows an overlay row stands for (by rowid: every index of `pulled` holds it)
+_HIDDEN = "SELECT pulled_rowid FROM local_overlay WHERE pulled_rowid IS NOT NULL"
 #: a live visit of beneficiary `p.record_id` at or after the window's start, in either
 #: half of the read model ({skip}: the pulled copies an overlay row hides, when any);
 #: its two parameters are both the window's start
@@ -54,7 +58,7 @@ _VISITED = (
 _RETURNED = (
     "SELECT id, beneficiary_id, kelurahan, visited_utc, review_reason FROM pulled"
     " WHERE review_state = 'dikembalikan' AND deleted = 0 AND +entity = 'visit'"
-    " AND id NOT IN (SELECT id FROM local_overlay)"
+    f" AND rowid NOT IN ({_HIDDEN})"
     " UNION ALL SELECT id, beneficiary_id, kelurahan, visited_utc, review_reason"
     " FROM local_overlay WHERE review_state = 'dikembalikan' AND live = 1 AND entity = 'visit'"
 )
@@ -94,6 +98,45 @@ class ReturnedVisit:
     kelurahan: str | None
     visited_utc: str | None
     reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class VisitRow:
+    """A visit in the Kunjungan list: its record as shown, its beneficiary's name, and
+    `key`, the cursor of the next page when this is the last row."""
+
+    record: dict[str, Any]
+    beneficiary_name: str | None
+    key: tuple[str, str]
+
+
+#: the Kunjungan list's filters: every visit, those the office returned, those waiting
+VISIT_SHOWS: tuple[str, ...] = ("all", "returned", "waiting")
+#: each half of the read model's live visits newest first, {cond} and LIMIT ? appended:
+#: the pulled ones by the `pulled_visits` index (those an overlay row hides left out),
+#: the overlaid ones (the laptop's unsent work: few) sorted
+_VISITS = {
+    "all": (
+        "SELECT * FROM (SELECT id, visited_utc FROM pulled WHERE entity = 'visit'"
+        " AND deleted = 0 AND id NOT IN (SELECT id FROM local_overlay){cond}"
+        " ORDER BY visited_utc DESC, id DESC LIMIT ?)"
+        " UNION ALL SELECT * FROM (SELECT id, visited_utc FROM local_overlay"
+        " WHERE entity = 'visit' AND live = 1{cond} ORDER BY visited_utc DESC, id DESC LIMIT ?)"
+    ),
+    "returned": (
+        "SELECT * FROM (SELECT id, visited_utc FROM pulled WHERE review_state = 'dikembalikan'"
+        " AND deleted = 0 AND +entity = 'visit' AND id NOT IN (SELECT id FROM local_overlay)"
+        "{cond} ORDER BY visited_utc DESC, id DESC LIMIT ?)"
+        " UNION ALL SELECT * FROM (SELECT id, visited_utc FROM local_overlay"
+        " WHERE review_state = 'dikembalikan' AND entity = 'visit' AND live = 1{cond}"
+        " ORDER BY visited_utc DESC, id DESC LIMIT ?)"
+    ),
+    "waiting": (
+        "SELECT * FROM (SELECT id, visited_utc FROM local_overlay WHERE entity = 'visit'"
+        " AND live = 1 AND id IN (SELECT record_id FROM outbox WHERE state = 'pending'){cond}"
+        " ORDER BY visited_utc DESC, id DESC LIMIT ?)"
+    ),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,7 +220,7 @@ class Views:
         rows = self._db.conn.execute(
             f"SELECT {_HIT} FROM (SELECT * FROM (SELECT id, name, nik, kelurahan,"
             f" 'synced' AS sync FROM pulled WHERE deleted = 0 AND {arm}"
-            " AND id NOT IN (SELECT id FROM local_overlay) ORDER BY nik, id LIMIT ?)"
+            f" AND rowid NOT IN ({_HIDDEN}) ORDER BY nik, id LIMIT ?)"
             f" UNION ALL SELECT * FROM (SELECT {_HIT} FROM local_overlay WHERE live = 1"
             f" AND {arm} ORDER BY nik, id LIMIT ?)) ORDER BY nik, id LIMIT ?",
             [*params, *scoped, limit, *params, *scoped, limit, limit],
@@ -214,6 +257,11 @@ class Views:
         ).fetchall()
         return self._hits([row[1] for row in rows])
 
+    def records_of(self, record_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """The live records among these ids (a page's rows, e.g. a search's hits, for the
+        fields a hit does not carry, such as the programmes), by id; one query per 500."""
+        return records.find_many(self._db, record_ids)
+
     def nik_holders(self, nik: str, exclude: str | None = None) -> list[BeneficiaryHit]:
         """The live beneficiaries of the wilayah on this laptop with exactly this NIK, but
         `exclude` (the record being edited): "this NIK is already on this laptop"."""
@@ -230,7 +278,7 @@ class Views:
         """:data:`_VISITED`, hiding the pulled visits an overlay row stands for, if any."""
         if self._db.conn.execute("SELECT 1 FROM local_overlay LIMIT 1").fetchone() is None:
             return _VISITED.format(skip="")
-        return _VISITED.format(skip=" AND v.id NOT IN (SELECT id FROM local_overlay)")
+        return _VISITED.format(skip=f" AND v.rowid NOT IN ({_HIDDEN})")
 
     def due(
         self,
@@ -308,6 +356,48 @@ class Views:
         found = list(records.find_many(self._db, ids).values())
         found.sort(key=lambda r: (r.get("created_at") or "", r["id"]))
         return found
+
+    def visits(
+        self,
+        show: str = "all",
+        between: tuple[dt.datetime, dt.datetime] | None = None,
+        limit: int = 25,
+        after: tuple[str, str] | None = None,
+    ) -> list[VisitRow]:
+        """Live visits on this laptop, newest visit first: all of them, those the office
+        returned (``show="returned"``), or those with a change waiting to be sent
+        (``"waiting"``); only those visited in ``[start, end)`` when `between` is given.
+
+        Each half of the read model is one index range, limited before the merge, so a
+        page costs the same with 50,000 visits as with 50; only the page's rows are decoded.
+        :param after: the last row's `key`: the page after it.
+        """
+        if show not in VISIT_SHOWS:
+            raise ValueError(f"show: one of {VISIT_SHOWS}")
+        cond, params = "", list[Any]()
+        if between is not None:
+            cond += " AND visited_utc >= ? AND visited_utc < ?"
+            params += [instant_text(between[0]), instant_text(between[1])]
+        if after is not None:
+            cond += " AND (visited_utc, id) < (?, ?)"
+            params += list(after)
+        n = _limit(limit)
+        arms = _VISITS[show].count("LIMIT ?")
+        rows = self._db.conn.execute(
+            f"SELECT * FROM ({_VISITS[show].format(cond=cond)})"
+            " ORDER BY visited_utc DESC, id DESC LIMIT ?",
+            [*(x for _ in range(arms) for x in (*params, n)), n],
+        ).fetchall()
+        found = records.find_many(self._db, [r[0] for r in rows])
+        owners = sorted(
+            {str(v["beneficiary_id"]) for v in found.values() if v.get("beneficiary_id")}
+        )
+        names = {h.id: h.name for h in self._hits(owners)}
+        return [
+            VisitRow(found[i], names.get(found[i].get("beneficiary_id") or ""), (at, i))
+            for i, at in rows
+            if i in found
+        ]
 
     def waiting(self, limit: int = 100) -> list[WaitingChange]:
         """Changes waiting to be sent, in the order they were made, each with the name of

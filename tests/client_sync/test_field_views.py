@@ -282,3 +282,18 @@ def test_a_beneficiary_s_page_has_visits_requests_photos_and_history(store, tmp_
     assert page.places[old["id"]].state == "terkirim" and page.places[new].state == "tersimpan"
     with pytest.raises(RecordNotFound):
         store.views.beneficiary(new)
+
+
+def test_a_visit_deleted_or_redated_on_the_laptop_counts_as_the_laptop_shows_it(store):
+    hub = Hub()
+    ani, budi = hub.record("beneficiary", person("Ani")), hub.record("beneficiary", person("Budi"))
+    ani_visit = hub.record("visit", visit_of(ani["id"], NOW_MS - DAY_MS))
+    budi_visit = hub.record("visit", visit_of(budi["id"], NOW_MS - DAY_MS))
+    store.apply_pull([ani, budi, ani_visit, budi_visit], hub.seq)
+    assert store.views.due("KLJ") == []
+
+    store.delete("visit", ani_visit["id"])
+    store.update("visit", budi_visit["id"], {"visited_at": "2026-09-01T09:00:00+07:00"})
+    assert [d.name for d in store.views.due("KLJ")] == ["Ani", "Budi"]
+    assert store.views.due_counts() == {"KLJ": 2}
+    assert store.views.due("KLJ")[1].last_visit == "2026-09-01T02:00:00Z"

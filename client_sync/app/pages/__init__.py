@@ -9,7 +9,7 @@ import it here and add its ``PAGE`` to :data:`PAGES`. docs/field-app.md, "Adding
 from __future__ import annotations
 
 from client_sync.app import record_links  # noqa: F401 (the record_url and entity_label filters)
-from client_sync.app.pages import abf, abf_form, beranda, konflik  # noqa: F401 (abf_form: routes)
+from client_sync.app.pages import abf, abf_form, beranda, konflik, kunjungan, penerima  # noqa: F401
 from client_sync.app.shell import Page
 
 __all__ = ["PAGES"]
@@ -17,6 +17,8 @@ __all__ = ["PAGES"]
 #: the header's menu, in order; the first is the home page at ``/``
 PAGES: list[Page] = [
     beranda.PAGE,
+    penerima.PAGE,
+    kunjungan.PAGE,
     abf.PAGE,
     konflik.PAGE,
 ]
