@@ -10,6 +10,7 @@ A migration that fills them from existing JSON must give exactly these values
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any, NamedTuple
 
 from server.storage.base import RecordRow
@@ -42,6 +43,13 @@ class ReadColumns(NamedTuple):
     name_key: str | None
 
 
+#: `YYYY-MM-DDTHH:MM:SS[.ffffff]` (year 1000 on: strftime pads no shorter year) with `Z` or
+#: a whole-hour offset east of UTC: the hour and the zone
+_EAST_OFFSET = re.compile(
+    r"[1-9][0-9]{3}-[0-9]{2}-[0-9]{2}T([0-9]{2}):[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})?"
+    r"(Z|\+[0-9]{2}:00)"
+)
+
 _NONE = ReadColumns(None, None, None, None, None, None, None)
 
 
@@ -58,6 +66,15 @@ def utc_instant(value: str) -> str | None:
         moment = dt.datetime.fromisoformat(value)
     except (TypeError, ValueError):
         return None
+    # The common case, a visit's time as the laptop writes it (`+07:00`, whole hours east
+    # of UTC, `Z`) on the same day in UTC: the hour moved back by text, a fifth of the cost
+    # of converting (once per visit written). Anything else converts below.
+    shape = _EAST_OFFSET.fullmatch(value)
+    if shape is not None:
+        hour, zone = int(shape[1]), shape[2]
+        offset = 0 if zone == "Z" else int(zone[1:3])
+        if hour >= offset:
+            return f"{value[:11]}{hour - offset:02d}{value[13:19]}Z"
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.UTC)
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
