@@ -207,6 +207,8 @@ def _no_control(data: Any, sent: bytes | None) -> bool:
             sent = orjson.dumps(data)
         except TypeError:  # not JSON (orjson's error is a TypeError): check field by field
             return False
+    if sent.isascii() and b"\\" not in sent and b"\x7f" not in sent:
+        return True  # most changes: three passes in C, a third of the regex's cost
     return _CONTROL_IN_JSON.search(sent) is None
 
 
