@@ -85,8 +85,7 @@ def batches(db: Db, device_id: str, max_bytes: int | Callable[[], int]) -> Itera
                     f'{{"change_id":"{change_id}","entity":"{entity}",'
                     f'"record_id":"{record_id}","base_seq":{_seq_json(base_seq)},'
                     f'"fields":{fields},"hlc":"{hlc}","device_id":"{device_id}",'
-                    f'"author_id":{author_json}'
-                    + (',"op":"delete"}' if op == "delete" else "}")
+                    f'"author_id":{author_json}' + (',"op":"delete"}' if op == "delete" else "}")
                 )
                 ids.append(change_id)
                 encoded.append(text)
