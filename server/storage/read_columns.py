@@ -67,7 +67,7 @@ def utc_instant(value: str) -> str | None:
     except (TypeError, ValueError):
         return None
     # The common case, a visit's time as the laptop writes it (`+07:00`, whole hours east
-    # of UTC, `Z`) on the same day in UTC: the hour moved back by text, a fifth of the cost
+    # of UTC, `Z`) on the same day in UTC: the hour moved back by text, half the cost
     # of converting (once per visit written). Anything else converts below.
     shape = _EAST_OFFSET.fullmatch(value)
     if shape is not None:
