@@ -1,7 +1,7 @@
 """The field app's reads of ABF requests: how many in each status, a status's list, and
 one request's page with its status history and where it is.
 
-A hub copy's status and filing time are an index of their own (migration 0007: an
+A hub copy's status and filing time are an index of their own (migration 0008: an
 expression index over the pulled JSON, so there is nothing else to keep in step); the
 requests shown from the outbox (`local_overlay`: the laptop's unsent work, small) are read
 whole and merged in. A page decodes only its own rows (for the device type and the time of

@@ -108,6 +108,8 @@ def test_beranda_and_an_abf_request_filed_verified_and_cancelled_in_the_browser(
     page.select_option('select[name="assessment.mobilitas"]', "tidak dapat berjalan")
     page.fill('input[name="assessment.adl_barthel"]', "25")
     page.fill('input[name="assessment.berat_badan_kg"]', "52,5")
+    page.wait_for_selector("form[data-draft-saved]")  # kept in the store as it is typed
+    assert "draft=" in page.url
     fits_the_window(page)
     shot("02-abf-form")
     page.click("#save-request")
