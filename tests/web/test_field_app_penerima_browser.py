@@ -130,8 +130,9 @@ def test_search_nik_check_and_a_draft_that_survives_a_killed_app(
     page.click("#hits >> text=Ibu Sri Wahyuni")
     page.wait_for_selector("h1:has-text('Ibu Sri Wahyuni')")
     visits = page.locator("table.visits").inner_text()
-    assert visits.index("2026-11-23") < visits.index("2026-10-01") and "layak" in visits
-    assert "diverifikasi" in page.locator(".status-history").inner_text()
+    assert visits.index("2026-11-23") < visits.index("2026-10-01")
+    assert "Layak: masih memenuhi syarat" in visits and "Pemantauan" in visits  # words, not codes
+    assert "Diverifikasi" in page.locator(".status-history").inner_text()
     assert page.locator("ul.photos img").evaluate("img => img.complete && img.naturalWidth") == 64
     assert page.get_attribute("text=Catat kunjungan", "href").startswith(
         "/kunjungan/baru?penerima="
