@@ -3,36 +3,47 @@
 :func:`attach` checks a photo at the doorstep (size, type by its magic bytes), copies it
 into ``<home>/attachments/<sha256>`` so the camera's copy can go, then queues it and adds its
 sha256 to the record (an ordinary edit, so the reference travels as a change like any
-other) in one transaction of the store. :func:`upload_pending` then sends queued photos
-by tus, in chunks (one PATCH each: the hub's waitress drops a request cut mid-body whole,
-so a cut loses at most one chunk), and only once their record has reached the hub: a record
-syncs before its photos. The queue is the ``attachments`` table of the laptop store, whose
-SQL lives in :mod:`client_sync.store.attachments`; this module holds none. It needs the
-store only (not a `FieldDevice`), so store, photos, bundles and engine import one way.
+other) in one transaction of the store; :mod:`client_sync.photo_keep` holds its two halves,
+for a caller that writes a record and its photos in one transaction (the field app's new
+visit: every photo checked and kept first, then the visit and the photos' queueing in one
+:meth:`FieldStore.transaction`, :func:`forget` when it fails). :func:`upload_pending` then
+sends queued photos by tus, in chunks (one PATCH each: the hub's waitress drops a request
+cut mid-body whole, so a cut loses at most one chunk), and only once their record has
+reached the hub: a record syncs before its photos. The queue is the ``attachments`` table
+of the laptop store, whose SQL lives in :mod:`client_sync.store.attachments`; this module
+holds none. It needs the store only (not a `FieldDevice`), so store, photos, bundles and
+engine import one way.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, BinaryIO
 
 from client_sync.errors import (
     HubRefused,
     HubUnreachable,
-    InvalidRecord,
     ProtocolError,
     Unauthorized,
 )
 from client_sync.hub import HubClient
-from client_sync.sealed import SealedError, open_plain, seal_into
-from client_sync.store import FieldStore, NewAttachment
+from client_sync.photo_keep import (
+    ATTACHMENTS_DIR,
+    InvalidPhoto,
+    KeptPhoto,
+    Source,
+    check_kind,
+    forget,
+    keep,
+    queue,
+)
+from client_sync.sealed import SealedError, open_plain
+from client_sync.store import FieldStore
 from client_sync.tus import OffsetMismatch, TusClient, UploadGone
-from schemas.codes import ENTITIES, PHOTO_KINDS
+from schemas.codes import ENTITIES
 from schemas.error_codes import ErrorCode
 from schemas.hlc import iso_from_ms, wall_ms
 from schemas.media import DEFAULT_ATTACHMENT_MAX_BYTES, SNIFF_BYTES, sniff_media_type
@@ -41,17 +52,23 @@ __all__ = [
     "ATTACHMENTS_DIR",
     "DEFAULT_CHUNK_BYTES",
     "InvalidPhoto",
+    "KeptPhoto",
     "PendingFile",
     "PhotoSummary",
+    "Source",
     "attach",
+    "check_kind",
+    "forget",
+    "keep",
     "list_photos",
     "pending_files",
+    "queue",
+    "read_kept",
     "upload_pending",
 ]
 
 #: Bytes per PATCH: ~8 s at 256 kbit/s, so a dropped link costs at most that much again.
 DEFAULT_CHUNK_BYTES = 256 * 1024
-ATTACHMENTS_DIR = "attachments"
 _EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
 _BLOCK = 1024 * 1024
 _MAX_OFFSET_RETRIES = 3
@@ -59,10 +76,6 @@ _MAX_OFFSET_RETRIES = 3
 #: Called after each chunk the hub confirmed: (sha256, bytes the hub holds, size).
 Progress = Callable[[str, int, int], None]
 Wall = Callable[[], int]
-
-
-class InvalidPhoto(InvalidRecord):
-    """A photo refused on the laptop (too large, not a photo, unknown kind); names the field."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,68 +120,11 @@ def _absolute(store: FieldStore, relative: str) -> Path:
 # -- attaching ------------------------------------------------------------------------------
 
 
-def _sniff(source: Path, max_bytes: int) -> tuple[str, int]:
-    """The photo's media type and size. :raises InvalidPhoto: naming `file`."""
-    try:
-        size = source.stat().st_size
-        with source.open("rb") as handle:
-            head = handle.read(SNIFF_BYTES)
-    except OSError as exc:
-        raise InvalidPhoto(
-            {"file": [f"Berkas tidak dapat dibaca: {exc.strerror or exc}."]}
-        ) from exc
-    if size == 0:
-        raise InvalidPhoto({"file": ["Berkas kosong."]})
-    if size > max_bytes:
-        raise InvalidPhoto(
-            {
-                "file": [
-                    f"Foto {size / 2**20:.1f} MiB, lebih dari batas {max_bytes / 2**20:.0f} MiB."
-                ]
-            }
-        )
-    media_type = sniff_media_type(head)
-    if media_type is None:
-        raise InvalidPhoto({"file": ["Bukan foto JPEG, PNG atau WebP."]})
-    return media_type, size
-
-
-def _copy_in(source: Path, folder: Path, key: bytes | None = None) -> tuple[str, Path, bool]:
-    """Copy `source` into `folder` under its sha256, durably; sealed with `key` when the
-    store is encrypted (:mod:`client_sync.sealed`).
-
-    :returns: the sha256, the kept file, and whether this call made it.
-    """
-    folder.mkdir(parents=True, exist_ok=True)
-    temp = folder / f".{uuid.uuid4().hex}.tmp"
-    digest = hashlib.sha256()
-    try:
-        with source.open("rb") as reader:
-            while block := reader.read(_BLOCK):
-                digest.update(block)
-        sha256 = digest.hexdigest()
-        with source.open("rb") as reader, temp.open("wb") as writer:
-            if key is not None:
-                seal_into(key, sha256, reader, writer)
-            else:
-                while block := reader.read(_BLOCK):
-                    writer.write(block)
-            writer.flush()
-            os.fsync(writer.fileno())
-        kept = folder / sha256
-        if kept.is_file():
-            return sha256, kept, False
-        os.replace(temp, kept)
-        return sha256, kept, True
-    finally:
-        temp.unlink(missing_ok=True)
-
-
 def attach(
     store: FieldStore,
     entity: str,
     record_id: str,
-    file_path: str | Path,
+    file_path: str | Path | BinaryIO,
     kind: str,
     *,
     max_bytes: int = DEFAULT_ATTACHMENT_MAX_BYTES,
@@ -183,30 +139,18 @@ def attach(
     :returns: the photo's sha256.
     :raises InvalidPhoto: a bad kind or file. :raises RecordNotFound: no such record.
     """
-    if kind not in PHOTO_KINDS:
-        raise InvalidPhoto({"kind": [f"Harus salah satu dari: {', '.join(PHOTO_KINDS)}."]})
+    check_kind(kind)
     if entity not in ENTITIES:
         raise InvalidPhoto({"entity": [f"Harus salah satu dari: {', '.join(ENTITIES)}."]})
     store.get(entity, record_id)
-    media_type, size = _sniff(Path(file_path), max_bytes)
-    sha256, kept, made = _copy_in(Path(file_path), store.home / ATTACHMENTS_DIR, store.photo_key())
-    photo = NewAttachment(
-        sha256,
-        entity,
-        record_id,
-        kind,
-        media_type,
-        size,
-        f"{ATTACHMENTS_DIR}/{sha256}",
-        iso_from_ms(wall()),
-    )
+    source = Path(file_path) if isinstance(file_path, str) else file_path
+    photo = keep(store, source, max_bytes=max_bytes)
     try:
-        store.attach_photo(photo)
+        queue(store, entity, record_id, photo, kind, wall=wall)
     except BaseException:
-        if made:  # the queue and the record are untouched: the kept copy goes too
-            kept.unlink(missing_ok=True)
+        forget([photo])  # the queue and the record are untouched: the kept copy goes too
         raise
-    return sha256
+    return photo.sha256
 
 
 # -- the queue ------------------------------------------------------------------------------
@@ -223,6 +167,23 @@ def pending_files(store: FieldStore) -> list[PendingFile]:
 def list_photos(store: FieldStore) -> list[dict[str, Any]]:
     """Every photo on this laptop with its state and how much the hub has confirmed."""
     return store.attachments.listed()
+
+
+def read_kept(store: FieldStore, sha256: str) -> tuple[bytes, str]:
+    """A photo kept on this laptop, unsealed, and its media type (sniffed from its bytes),
+    for showing it (the field app's photo view).
+
+    :raises FileNotFoundError: no such photo kept here (a bad name, or one only the hub
+        holds). :raises SealedError: it does not open (wrong key, changed or cut file).
+    """
+    if not (len(sha256) == 64 and all(c in "0123456789abcdef" for c in sha256)):
+        raise FileNotFoundError(sha256)
+    with open_plain(store.home / ATTACHMENTS_DIR / sha256, store.photo_key(), sha256) as handle:
+        data = handle.read()
+    media_type = sniff_media_type(data[:SNIFF_BYTES])
+    if media_type is None:
+        raise SealedError("not a photo")
+    return data, media_type
 
 
 # -- uploading ------------------------------------------------------------------------------

@@ -45,11 +45,12 @@ def create_app(
     :param clock: monotonic seconds for the idle lock, injected for tests.
     :param start_secret: the secret of this start's URL; drawn afresh when not given.
     """
-    from client_sync.app import guard, i18n, pages, sync_views, unlock  # noqa: F401 (routes)
+    from client_sync.app import draft_views, guard, i18n, pages, sync_views, unlock  # noqa: F401
     from client_sync.app.keeper import Keeper, StoreThread
     from client_sync.app.shell import bp
     from client_sync.app.state import AppState
     from client_sync.app.syncing import SyncRunner
+    from client_sync.app.uploads import MemoryUploads
 
     app = Flask(__name__, static_folder="static", template_folder="templates")
     app.config.update(
@@ -60,6 +61,7 @@ def create_app(
         SESSION_COOKIE_SAMESITE="Strict",
         MAX_CONTENT_LENGTH=64 * 1024 * 1024,
     )
+    app.request_class = MemoryUploads  # an upload never touches the disk unencrypted
     if test_config:
         app.config.update(test_config)
     store_thread = StoreThread()

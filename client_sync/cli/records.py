@@ -10,7 +10,6 @@ for the next `sync`. This module only turns options into store calls and results
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -19,6 +18,8 @@ import click
 
 from client_sync.cli.home import open_device
 from client_sync.cli.output import emit_json, table
+from client_sync.record_fields import BENEFICIARY_CLEARABLE, VISIT_CLEARABLE, given, with_cleared
+from client_sync.visits import NO_CHANGE, correct_visit, record_visit
 from schemas.codes import (
     CATEGORIES,
     DEVICE_STATUSES,
@@ -30,7 +31,7 @@ from schemas.codes import (
     VERIFICATION_OUTCOMES,
     VISIT_PURPOSES,
 )
-from schemas.review import RETURNED, review_state
+from schemas.review import review_state
 
 __all__ = [
     "JsonObject",
@@ -58,25 +59,6 @@ _COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
         ("PENERIMA", "beneficiary_id"),
     ),
 }
-#: `visit edit --clear` names: option name -> (field, empty value).
-_VISIT_CLEARABLE: dict[str, tuple[str, Any]] = {
-    "findings": ("findings", None),
-    "follow-up": ("follow_up", None),
-    "assessment": ("assessment", None),
-    "lat": ("lat", None),
-    "lon": ("lon", None),
-}
-#: `beneficiary edit --clear` names: option name -> (field, empty value).
-_CLEARABLE: dict[str, tuple[str, Any]] = {
-    "nik": ("nik", None),
-    "birth-date": ("birth_date", None),
-    "address": ("address", None),
-    "category": ("categories", []),
-    "disability": ("disability_types", []),
-    "program": ("programs", []),
-    "dtsen-id": ("dtsen_id", None),
-    "phone": ("phone", None),
-}
 
 
 class JsonObject(click.ParamType):
@@ -96,17 +78,13 @@ class JsonObject(click.ParamType):
         return parsed
 
 
-def _given(**options: Any) -> dict[str, Any]:
-    """The options the user actually gave, repeatable ones as lists."""
-    return {
-        k: list(v) if isinstance(v, tuple) else v
-        for k, v in options.items()
-        if v is not None and v != ()
-    }
-
-
-def _now_local() -> str:
-    return dt.datetime.now().astimezone().replace(microsecond=0).isoformat()
+def _cleared(
+    fields: dict[str, Any], clear: Sequence[str], clearable: Mapping[str, tuple[str, Any]]
+) -> dict[str, Any]:
+    try:
+        return with_cleared(fields, clear, clearable)
+    except ValueError as exc:
+        raise click.UsageError(f"--{exc.args[0]} diisi dan dikosongkan sekaligus.") from None
 
 
 def _choice(values: Sequence[str]) -> click.Choice:
@@ -152,7 +130,7 @@ def beneficiary() -> None:
 @click.pass_context
 def beneficiary_add(ctx: click.Context, **options: Any) -> None:
     """Catat penerima manfaat baru; mencetak id-nya."""
-    record_id = open_device(ctx).store.add("beneficiary", _given(**options))
+    record_id = open_device(ctx).store.add("beneficiary", given(**options))
     click.echo(f"Penerima manfaat dicatat: {record_id}")
 
 
@@ -162,7 +140,7 @@ def beneficiary_add(ctx: click.Context, **options: Any) -> None:
 @click.option(
     "--clear",
     multiple=True,
-    type=click.Choice(sorted(_CLEARABLE)),
+    type=click.Choice(sorted(BENEFICIARY_CLEARABLE)),
     help="Kosongkan isian ini; boleh diulang.",
 )
 @click.pass_context
@@ -170,12 +148,7 @@ def beneficiary_edit(
     ctx: click.Context, record_id: str, clear: tuple[str, ...], **options: Any
 ) -> None:
     """Ubah isian penerima manfaat ID; hanya isian yang diberikan yang berubah."""
-    fields = _given(**options)
-    for name in clear:
-        field, empty = _CLEARABLE[name]
-        if field in fields:
-            raise click.UsageError(f"--{name} diisi dan dikosongkan sekaligus.")
-        fields[field] = empty
+    fields = _cleared(given(**options), clear, BENEFICIARY_CLEARABLE)
     if not fields:
         raise click.UsageError("Tidak ada isian yang diubah.")
     open_device(ctx).store.update("beneficiary", record_id, fields)
@@ -223,10 +196,7 @@ def _visit_options(command: Callable[..., Any]) -> Callable[..., Any]:
 @click.pass_context
 def visit_add(ctx: click.Context, beneficiary_id: str, **options: Any) -> None:
     """Catat kunjungan ke penerima manfaat BENEFICIARY_ID; mencetak id-nya."""
-    options["visited_at"] = options["visited_at"] or _now_local()
-    record_id = open_device(ctx).store.add(
-        "visit", _given(beneficiary_id=beneficiary_id, **options)
-    )
+    record_id = record_visit(open_device(ctx).store, beneficiary_id, given(**options))
     click.echo(f"Kunjungan dicatat: {record_id}")
 
 
@@ -236,24 +206,17 @@ def visit_add(ctx: click.Context, beneficiary_id: str, **options: Any) -> None:
 @click.option(
     "--clear",
     multiple=True,
-    type=click.Choice(sorted(_VISIT_CLEARABLE)),
+    type=click.Choice(sorted(VISIT_CLEARABLE)),
     help="Kosongkan isian ini; boleh diulang.",
 )
 @click.pass_context
 def visit_edit(ctx: click.Context, record_id: str, clear: tuple[str, ...], **options: Any) -> None:
     """Perbaiki kunjungan ID; hanya isian yang diberikan yang berubah. Kunjungan yang
     dikembalikan kantor kembali menunggu tinjauan setelah diperbaiki."""
-    fields = _given(**options)
-    for name in clear:
-        field, empty = _VISIT_CLEARABLE[name]
-        if field in fields:
-            raise click.UsageError(f"--{name} diisi dan dikosongkan sekaligus.")
-        fields[field] = empty
+    fields = _cleared(given(**options), clear, VISIT_CLEARABLE)
     if not fields:
-        raise click.UsageError("Tidak ada isian yang diubah.")
-    store = open_device(ctx).store
-    was_returned = review_state(store.get("visit", record_id)) == RETURNED
-    store.update("visit", record_id, fields)
+        raise click.UsageError(NO_CHANGE)
+    was_returned = correct_visit(open_device(ctx).store, record_id, fields)
     tail = "; kembali menunggu tinjauan kantor setelah sinkron" if was_returned else ""
     click.echo(f"Kunjungan diperbarui (menunggu dikirim){tail}: {record_id}")
 
@@ -275,7 +238,7 @@ def request() -> None:
 def request_add(ctx: click.Context, beneficiary_id: str, **options: Any) -> None:
     """Ajukan alat bantu untuk penerima manfaat BENEFICIARY_ID; mencetak id-nya."""
     record_id = open_device(ctx).store.add(
-        "device_request", _given(beneficiary_id=beneficiary_id, **options)
+        "device_request", given(beneficiary_id=beneficiary_id, **options)
     )
     click.echo(f"Permohonan alat diajukan: {record_id}")
 

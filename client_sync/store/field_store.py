@@ -152,6 +152,13 @@ class FieldStore:
         not edited since, oldest first; each carries the office's reason in `review`."""
         return self.views.returned_records()
 
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Several of this store's writes as one: all happen or none (a visit and the
+        photos taken with it). A write inside is a savepoint of this transaction."""
+        with self._db.atomic():
+            yield
+
     def attach_photo(self, photo: NewAttachment) -> bool:
         """Queue a kept photo and add its sha256 to its record's `attachments`, in one
         transaction: both happen or neither does.

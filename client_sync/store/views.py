@@ -26,11 +26,13 @@ from schemas.scope import sees_everything
 
 __all__ = [
     "SEARCH_LIMIT",
+    "VISIT_SHOWS",
     "BeneficiaryHit",
     "DueItem",
     "Home",
     "ReturnedVisit",
     "Views",
+    "VisitRow",
     "WaitingChange",
 ]
 
@@ -95,6 +97,45 @@ class ReturnedVisit:
     kelurahan: str | None
     visited_utc: str | None
     reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class VisitRow:
+    """A visit in the Kunjungan list: its record as shown, its beneficiary's name, and
+    `key`, the cursor of the next page when this is the last row."""
+
+    record: dict[str, Any]
+    beneficiary_name: str | None
+    key: tuple[str, str]
+
+
+#: the Kunjungan list's filters: every visit, those the office returned, those waiting
+VISIT_SHOWS: tuple[str, ...] = ("all", "returned", "waiting")
+#: each half of the read model's live visits newest first, {cond} and LIMIT ? appended:
+#: the pulled ones by the `pulled_visits` index (those an overlay row hides left out),
+#: the overlaid ones (the laptop's unsent work: few) sorted
+_VISITS = {
+    "all": (
+        "SELECT * FROM (SELECT id, visited_utc FROM pulled WHERE entity = 'visit'"
+        " AND deleted = 0 AND id NOT IN (SELECT id FROM local_overlay){cond}"
+        " ORDER BY visited_utc DESC, id DESC LIMIT ?)"
+        " UNION ALL SELECT * FROM (SELECT id, visited_utc FROM local_overlay"
+        " WHERE entity = 'visit' AND live = 1{cond} ORDER BY visited_utc DESC, id DESC LIMIT ?)"
+    ),
+    "returned": (
+        "SELECT * FROM (SELECT id, visited_utc FROM pulled WHERE review_state = 'dikembalikan'"
+        " AND deleted = 0 AND +entity = 'visit' AND id NOT IN (SELECT id FROM local_overlay)"
+        "{cond} ORDER BY visited_utc DESC, id DESC LIMIT ?)"
+        " UNION ALL SELECT * FROM (SELECT id, visited_utc FROM local_overlay"
+        " WHERE review_state = 'dikembalikan' AND entity = 'visit' AND live = 1{cond}"
+        " ORDER BY visited_utc DESC, id DESC LIMIT ?)"
+    ),
+    "waiting": (
+        "SELECT * FROM (SELECT id, visited_utc FROM local_overlay WHERE entity = 'visit'"
+        " AND live = 1 AND id IN (SELECT record_id FROM outbox WHERE state = 'pending'){cond}"
+        " ORDER BY visited_utc DESC, id DESC LIMIT ?)"
+    ),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,6 +254,11 @@ class Views:
         ).fetchall()
         return self._hits([row[1] for row in rows])
 
+    def records_of(self, record_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """The live records among these ids (a page's rows, e.g. a search's hits, for the
+        fields a hit does not carry, such as the programmes), by id; one query per 500."""
+        return records.find_many(self._db, record_ids)
+
     def nik_holders(self, nik: str, exclude: str | None = None) -> list[BeneficiaryHit]:
         """The live beneficiaries of the wilayah on this laptop with exactly this NIK, but
         `exclude` (the record being edited): "this NIK is already on this laptop"."""
@@ -307,6 +353,48 @@ class Views:
         found = list(records.find_many(self._db, ids).values())
         found.sort(key=lambda r: (r.get("created_at") or "", r["id"]))
         return found
+
+    def visits(
+        self,
+        show: str = "all",
+        between: tuple[dt.datetime, dt.datetime] | None = None,
+        limit: int = 25,
+        after: tuple[str, str] | None = None,
+    ) -> list[VisitRow]:
+        """Live visits on this laptop, newest visit first: all of them, those the office
+        returned (``show="returned"``), or those with a change waiting to be sent
+        (``"waiting"``); only those visited in ``[start, end)`` when `between` is given.
+
+        Each half of the read model is one index range, limited before the merge, so a
+        page costs the same with 50,000 visits as with 50; only the page's rows are decoded.
+        :param after: the last row's `key`: the page after it.
+        """
+        if show not in VISIT_SHOWS:
+            raise ValueError(f"show: one of {VISIT_SHOWS}")
+        cond, params = "", list[Any]()
+        if between is not None:
+            cond += " AND visited_utc >= ? AND visited_utc < ?"
+            params += [instant_text(between[0]), instant_text(between[1])]
+        if after is not None:
+            cond += " AND (visited_utc, id) < (?, ?)"
+            params += list(after)
+        n = _limit(limit)
+        arms = _VISITS[show].count("LIMIT ?")
+        rows = self._db.conn.execute(
+            f"SELECT * FROM ({_VISITS[show].format(cond=cond)})"
+            " ORDER BY visited_utc DESC, id DESC LIMIT ?",
+            [*(x for _ in range(arms) for x in (*params, n)), n],
+        ).fetchall()
+        found = records.find_many(self._db, [r[0] for r in rows])
+        owners = sorted(
+            {str(v["beneficiary_id"]) for v in found.values() if v.get("beneficiary_id")}
+        )
+        names = {h.id: h.name for h in self._hits(owners)}
+        return [
+            VisitRow(found[i], names.get(found[i].get("beneficiary_id") or ""), (at, i))
+            for i, at in rows
+            if i in found
+        ]
 
     def waiting(self, limit: int = 100) -> list[WaitingChange]:
         """Changes waiting to be sent, in the order they were made, each with the name of

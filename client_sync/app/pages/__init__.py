@@ -8,7 +8,7 @@ import it here and add its ``PAGE`` to :data:`PAGES`. docs/field-app.md, "Adding
 
 from __future__ import annotations
 
-from client_sync.app.pages import beranda
+from client_sync.app.pages import beranda, kunjungan, penerima
 from client_sync.app.shell import Page
 
 __all__ = ["PAGES"]
@@ -16,4 +16,6 @@ __all__ = ["PAGES"]
 #: the header's menu, in order; the first is the home page at ``/``
 PAGES: list[Page] = [
     beranda.PAGE,
+    penerima.PAGE,
+    kunjungan.PAGE,
 ]
