@@ -61,12 +61,15 @@ __all__ = [
 VERSION = "1"
 #: ``meta.read_model`` while a first sync fills the store without the indexes below
 BULK = "bulk"
-#: the index migration 0005 adds to `pulled` for who is due and a beneficiary's page (the
-#: same statement), built once at the end of a first sync instead of row by row: keyed on
-#: random beneficiary ids, the only one of its indexes a page of visits dirties all over
+#: the indexes of `pulled` a page of visits dirties all over (keyed on random beneficiary
+#: ids, on the visits' times), built once at the end of a first sync instead of row by row;
+#: the same statements as their migrations (0005: who is due, a beneficiary's page; 0007:
+#: the Kunjungan list)
 PULLED_INDEXES = {
     "pulled_owned": "CREATE INDEX IF NOT EXISTS pulled_owned"
     " ON pulled (beneficiary_id, entity, deleted, visited_utc) WHERE beneficiary_id IS NOT NULL",
+    "pulled_visits": "CREATE INDEX IF NOT EXISTS pulled_visits"
+    " ON pulled (entity, visited_utc, id) WHERE deleted = 0",
 }
 #: the read columns of a `pulled` row and of a `local_overlay` row, in this order
 READ_COLUMNS = (

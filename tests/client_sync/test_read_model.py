@@ -222,7 +222,7 @@ def test_a_first_sync_fills_in_bulk_and_ends_as_a_rebuild_computes_it(tmp_path: 
     from client_sync.engine import SyncResult, pull_all
 
     fresh = open_store(tmp_path / "fresh.db")
-    migrated = {n: _index_sql(fresh, n) for n in ("pulled_owned", "pulled_niks")}
+    migrated = {n: _index_sql(fresh, n) for n in ("pulled_owned", "pulled_visits", "pulled_niks")}
     store = open_store(tmp_path / "s.db")
     store.add("beneficiary", person("Siti Nur'aini", "3171015203500002"))  # pending, shown
     hub = Hub()
@@ -231,12 +231,13 @@ def test_a_first_sync_fills_in_bulk_and_ends_as_a_rebuild_computes_it(tmp_path: 
     real = store.apply_pull
 
     def watched(*args, **kwargs):  # what a page finds while the first sync runs
-        seen.append((store._db.meta("read_model"), _index_sql(store, "pulled_owned")))
+        indexes = (_index_sql(store, "pulled_owned"), _index_sql(store, "pulled_visits"))
+        seen.append((store._db.meta("read_model"), *indexes))
         real(*args, **kwargs)
 
     store.apply_pull = watched
     pull_all(store, pages, SyncResult())
-    assert seen and all(s == (read_model.BULK, None) for s in seen)
+    assert seen and all(s == (read_model.BULK, None, None) for s in seen)
     assert store._db.meta("read_model") == read_model.VERSION
     assert {n: _index_sql(store, n) for n in migrated} == migrated
     assert [h.name for h in store.views.search("bu")] == ["Budi Baru"]
