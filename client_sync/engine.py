@@ -213,7 +213,7 @@ def _settle(
     total: int,
 ) -> None:
     """Record one batch's receipts in the store and the round's tally."""
-    store.confirm(receipts)
+    store.confirm(receipts, getattr(receipts, "received_at", None))  # the hub's time, if sent
     result.batches += 1
     if hub.queue_size is not None:
         hub.queue_size = max(hub.queue_size - len(receipts), 0)

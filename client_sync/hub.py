@@ -6,6 +6,7 @@ believes it, so a truncated or foreign response never marks a change as delivere
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -24,6 +25,7 @@ from client_sync.store import Identity, OutboxBatch
 from client_sync.transport import BUSY_STATUSES, RawResponse, Transport
 from client_sync.version import CLIENT_VERSION
 from schemas.error_codes import ErrorCode
+from schemas.hlc import iso_from_ms
 from schemas.protocol import (
     CLIENT_HEADER,
     ENROLL_PATH,
@@ -39,7 +41,7 @@ from schemas.protocol import (
 from schemas.pull_page import is_pull_page
 from schemas.sync import RECEIPT_STATUSES, batch_check, expand_receipts
 
-__all__ = ["HubClient"]
+__all__ = ["HubClient", "PushReceipts", "hub_time"]
 
 _GZIP_LEVEL = 6
 #: A receipts request has always gone out at gzip's own default level (its bytes unchanged).
@@ -48,6 +50,27 @@ _RECEIPTS_GZIP_LEVEL = 9
 _NO_RECEIPTS = frozenset({ErrorCode.NOT_FOUND.status, ErrorCode.METHOD_NOT_ALLOWED.status})
 #: The slug of an error answer that names none (not a hub's, e.g. a proxy's).
 _UNNAMED = "error"
+
+
+class PushReceipts(list[dict[str, Any]]):
+    """A push's receipts, one per change in order, and the hub's time of receipt
+    (`received_at`, UTC ISO 8601), None from a hub that does not send it."""
+
+    received_at: str | None = None
+
+
+def hub_time(value: Any) -> str | None:
+    """The hub's `received_at` as this laptop writes times (``…T09:30:00.123Z``), or None
+    when it is absent or not a time with its zone: the laptop then keeps its own clock."""
+    if not isinstance(value, str) or len(value) > 40:
+        return None
+    try:
+        at = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if at.tzinfo is None:
+        return None
+    return iso_from_ms(round(at.timestamp() * 1000))
 
 
 def _retry_after(headers: Mapping[str, str]) -> float | None:
@@ -158,11 +181,13 @@ class HubClient:
         ).encode("utf-8")
         return _gzip_json(payload)
 
-    def push(self, batch: OutboxBatch, body: bytes | None = None) -> list[dict[str, Any]]:
-        """Send one batch. :returns: its receipts, checked to match the batch one for one."""
+    def push(self, batch: OutboxBatch, body: bytes | None = None) -> PushReceipts:
+        """Send one batch. :returns: its receipts, checked to match the batch one for one,
+        with the hub's time of receipt when it sent one."""
         body = body if body is not None else self.encode_push(batch)
         data = self._call("POST", PUSH_PATH, body)
-        receipts = self._receipts(data, batch.change_ids)
+        receipts = PushReceipts(self._receipts(data, batch.change_ids))
+        receipts.received_at = hub_time(data.get("received_at"))
         for change_id, receipt in zip(batch.change_ids, receipts, strict=True):
             if (
                 not isinstance(receipt, dict)

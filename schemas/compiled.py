@@ -246,10 +246,18 @@ class CompiledLoader:
     """Loads like `schema.load(data, partial=...)` for data msgspec and the field steps
     accept; everything else goes to `fallback` (the schema, or a loader that ends there).
 
+    :param skippable: validators :meth:`accept` may leave out when told (`lean`) that
+        they cannot refuse the data, e.g. the control-character checks of text fields,
+        which one search over the whole change's JSON settles for every field at once.
     :raises ValueError: the schema has hooks, `data_key`s, or lets unknown fields in.
     """
 
-    def __init__(self, schema: Schema, fallback: Callable[..., dict[str, Any]]) -> None:
+    def __init__(
+        self,
+        schema: Schema,
+        fallback: Callable[..., dict[str, Any]],
+        skippable: Iterable[Check] = (),
+    ) -> None:
         if any(schema._hooks.values()) or schema.opts.unknown != RAISE:
             raise ValueError(f"{type(schema).__name__} has hooks or lets unknown fields in")
         fields = schema.load_fields
@@ -257,17 +265,22 @@ class CompiledLoader:
             raise ValueError(f"{type(schema).__name__} renames fields")
         self.schema = schema
         self._fallback = fallback
+        skip = frozenset(skippable)
         types: dict[str, Any] = {}
         steps: dict[str, Step] = {}
+        lean: dict[str, Step] = {}
         for name, field in fields.items():
             mapped = annotation_of(field)
             if mapped is None:
                 types[name] = Any
-                steps[name] = _field_step(field, name)
+                steps[name] = lean[name] = _field_step(field, name)
             else:
                 types[name] = mapped[0]
                 if mapped[1]:
                     steps[name] = _check_step(mapped[1])
+                    kept = [check for check in mapped[1] if check not in skip]
+                    if kept:
+                        lean[name] = _check_step(kept)
         #: the msgspec type derived from the schema (every field optional: required fields
         #: are checked here, so one type serves full and partial loads)
         self.type: Any = _typed_dict(f"{type(schema).__name__}Compiled", types, total=False)
@@ -276,6 +289,9 @@ class CompiledLoader:
         #: own code): only these need the JSON check (:func:`json_plain`) after it
         self.loose = frozenset(name for name in fields if not _json_typed(types[name]))
         self._steps = steps
+        #: the steps without the `skippable` checks, for data the caller has found those
+        #: checks cannot refuse (:meth:`accept`'s `lean`)
+        self._lean_steps = lean
         self._required = frozenset(name for name, f in fields.items() if f.required)
         self._defaults = {
             name: f.load_default for name, f in fields.items() if f.load_default is not missing
@@ -286,15 +302,21 @@ class CompiledLoader:
         out = self.accept(data, partial=partial)
         return out if out is not None else self._fallback(data, partial=partial)
 
-    def accept(self, data: Any, *, partial: bool = False) -> dict[str, Any] | None:
-        """The loaded data when the compiled path decides it, else None."""
+    def accept(
+        self, data: Any, *, partial: bool = False, lean: bool = False
+    ) -> dict[str, Any] | None:
+        """The loaded data when the compiled path decides it, else None.
+
+        :param lean: leave out the `skippable` checks: the caller has made sure they pass
+            on every value of `data` (e.g. no control character anywhere in its JSON).
+        """
         if type(data) is not dict:
             return None
         try:
             out: dict[str, Any] = msgspec.convert(data, self.type, strict=True)
             if len(out) != len(data):
                 return None  # an unknown key: the schema names it
-            for name, step in self._steps.items():
+            for name, step in (self._lean_steps if lean else self._steps).items():
                 if name in out:
                     out[name] = step(out[name])
         except (msgspec.ValidationError, ValidationError, _Fallback, ValueError, TypeError):

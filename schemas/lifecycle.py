@@ -7,7 +7,14 @@ and ``dibatalkan`` are final.
 
 from __future__ import annotations
 
-__all__ = ["INCOMPATIBLE", "ROLE_STATUSES", "TRANSITIONS", "is_legal_transition", "may_set"]
+__all__ = [
+    "INCOMPATIBLE",
+    "ROLE_STATUSES",
+    "TRANSITIONS",
+    "is_legal_transition",
+    "may_set",
+    "role_refusal",
+]
 
 TRANSITIONS: dict[str, frozenset[str]] = {
     "diajukan": frozenset({"diverifikasi", "ditolak", "dibatalkan"}),
@@ -42,3 +49,11 @@ ROLE_STATUSES: dict[str, frozenset[str]] = {
 def may_set(role: str, status: str) -> bool:
     """True when a user of `role` may move a request to `status`."""
     return status in ROLE_STATUSES.get(role, frozenset())
+
+
+def role_refusal(role: str, status: str) -> str | None:
+    """Why a user of `role` may not move a request to `status` (the words the hub and the
+    laptop both use), or None when they may."""
+    if may_set(role, status):
+        return None
+    return f"Peran {role} tidak boleh mengubah status menjadi {status}."

@@ -119,6 +119,12 @@ class PushResponseSchema(_Strict):
     )
     check = ma.String(metadata={"description": "batch_check of the change ids pushed"})
     duplicates = ma.Integer(required=True)
+    received_at = ma.String(
+        metadata={
+            "description": "the hub's UTC time of receipt (ISO 8601) when the push carried"
+            " changes; optional: an older hub does not send it, an older laptop ignores it"
+        }
+    )
 
 
 class PullArgsSchema(_Strict):

@@ -157,6 +157,8 @@ class PushOutcome:
     receipts: list[dict[str, Any]] = field(default_factory=list)
     duplicates: int = 0
     fresh: Counter[str] = field(default_factory=Counter)
+    #: the hub's clock when it wrote the batch (its write transaction's time)
+    received_at: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,6 +281,7 @@ class SyncService:
             writer.save()
             clock.save()
             session.touch_device(device.device_id, writer.received_at, True, report)
+            outcome.received_at = writer.received_at
             session.audit(
                 _push_audit(
                     device, outcome, fresh, (first_seq, writer.seq), writer.received_at, origin
@@ -308,13 +311,15 @@ class SyncService:
         outcome.receipts.append({})
         if change.get("op") == "delete":
             return _Prepared(change, None, None, False)
-        fields = preload_fields(change["entity"], change["fields"])
+        try:  # the fields as sent: compared below, and searched once for control characters
+            sent: bytes | None = orjson.dumps(change["fields"])
+        except TypeError:  # not JSON (orjson's error is a TypeError); the schema says why
+            sent = None
+        fields = preload_fields(change["entity"], change["fields"], sent)
         if fields is None:  # invalid, or not for the fast path: admit loads it and says why
             return _Prepared(change, None, None, False)
         encoded = orjson.dumps(fields)
-        as_sent = quiet and (
-            encoded == orjson.dumps(change["fields"]) or _same_json(fields, change["fields"])
-        )
+        as_sent = quiet and (encoded == sent or _same_json(fields, change["fields"]))
         return _Prepared(change, fields, encoded.decode(), as_sent)
 
     def _one(

@@ -16,6 +16,7 @@ from typing import Any
 
 import click
 
+from client_sync.abf import move_request, request_fields
 from client_sync.cli.home import open_device
 from client_sync.cli.output import emit_json, table
 from client_sync.record_fields import BENEFICIARY_CLEARABLE, VISIT_CLEARABLE, given, with_cleared
@@ -238,7 +239,7 @@ def request() -> None:
 def request_add(ctx: click.Context, beneficiary_id: str, **options: Any) -> None:
     """Ajukan alat bantu untuk penerima manfaat BENEFICIARY_ID; mencetak id-nya."""
     record_id = open_device(ctx).store.add(
-        "device_request", given(beneficiary_id=beneficiary_id, **options)
+        "device_request", request_fields(beneficiary_id, **options)
     )
     click.echo(f"Permohonan alat diajukan: {record_id}")
 
@@ -249,7 +250,7 @@ def request_add(ctx: click.Context, beneficiary_id: str, **options: Any) -> None
 @click.pass_context
 def request_status(ctx: click.Context, record_id: str, status: str) -> None:
     """Ubah status permohonan ID (pendamping: diverifikasi atau dibatalkan)."""
-    open_device(ctx).store.update("device_request", record_id, {"status": status})
+    move_request(open_device(ctx).store, record_id, status)
     click.echo(f"Status permohonan {record_id}: {status} (menunggu dikirim)")
 
 

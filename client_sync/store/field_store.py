@@ -190,11 +190,14 @@ class FieldStore:
         (see :func:`client_sync.store.outbox.batches`)."""
         yield from outbox.batches(self._db, self.identity.device_id, max_bytes)
 
-    def confirm(self, receipts: Sequence[dict[str, Any]]) -> None:
+    def confirm(self, receipts: Sequence[dict[str, Any]], received_at: str | None = None) -> None:
         """Record the hub's receipts. A quiet one is folded into the laptop's copy at once
         (the hub will not echo it); another confirmed change stays visible until pulled.
-        What each receipt does: :func:`client_sync.store.receipts.plan_confirm`."""
-        at = iso_from_ms(self._wall())
+        What each receipt does: :func:`client_sync.store.receipts.plan_confirm`.
+
+        :param received_at: the hub's time of receipt (its push answer's); without it (an
+            older hub) the time these receipts reached this laptop, by its own clock."""
+        at = received_at or iso_from_ms(self._wall())
         outbox.confirm(self._db, self.identity.device_id, receipts, at)
 
     @property

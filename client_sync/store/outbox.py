@@ -55,6 +55,7 @@ def batches(db: Db, device_id: str, max_bytes: int | Callable[[], int]) -> Itera
     holds them all in memory. A batch always has at least one change.
     """
     after = 0
+    authors: dict[str, str] = {}  # an author's JSON, encoded once: a laptop has one or two
     while True:
         ids: list[str] = []
         encoded: list[str] = []
@@ -80,12 +81,14 @@ def batches(db: Db, device_id: str, max_bytes: int | Callable[[], int]) -> Itera
                 author,
                 op,
             ) in rows:
+                author_json = authors.get(author)
+                if author_json is None:
+                    author_json = authors[author] = json.dumps(author, ensure_ascii=False)
                 text = (
                     f'{{"change_id":"{change_id}","entity":"{entity}",'
-                    f'"record_id":"{record_id}","base_seq":{json.dumps(base_seq)},'
+                    f'"record_id":"{record_id}","base_seq":{_seq_json(base_seq)},'
                     f'"fields":{fields},"hlc":"{hlc}","device_id":"{device_id}",'
-                    f'"author_id":{json.dumps(author, ensure_ascii=False)}'
-                    + (',"op":"delete"}' if op == "delete" else "}")
+                    f'"author_id":{author_json}' + (',"op":"delete"}' if op == "delete" else "}")
                 )
                 ids.append(change_id)
                 encoded.append(text)
@@ -98,13 +101,21 @@ def batches(db: Db, device_id: str, max_bytes: int | Callable[[], int]) -> Itera
         yield OutboxBatch(tuple(ids), tuple(encoded))
 
 
+def _seq_json(seq: Any) -> str:
+    """A base seq as JSON: most changes have none (a new record) or a plain integer."""
+    if seq is None:
+        return "null"
+    return str(seq) if type(seq) is int else json.dumps(seq)
+
+
 def confirm(
     db: Db, device_id: str, receipts: Sequence[dict[str, Any]], at: str | None = None
 ) -> None:
     """Record the hub's receipts, in one durable transaction (:func:`plan_confirm`), and
     keep the read model in step.
 
-    :param at: when the receipts reached this laptop (its clock), noted on each record the
+    :param at: when the hub received the changes (its clock, from the push answer) or
+        else when the receipts reached this laptop (its clock), noted on each record the
         hub took (:func:`client_sync.store.read_model.note_confirmed`).
     """
     plan = plan_confirm(receipts)

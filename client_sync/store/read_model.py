@@ -276,7 +276,8 @@ def store_pulled(db: Db, records: Sequence[PulledData]) -> None:
 
 
 def note_confirmed(db: Db, record_ids: Iterable[str], at: str) -> None:
-    """Note when the hub's receipt of a change of these records reached the laptop."""
+    """Note when the hub received a change of these records: `at` is the hub's time from
+    its push answer, or (an older hub) when the receipt reached the laptop."""
     db.conn.executemany(
         "INSERT INTO local_receipts (record_id, confirmed_at) VALUES (?, ?)"
         " ON CONFLICT (record_id) DO UPDATE SET confirmed_at = excluded.confirmed_at",

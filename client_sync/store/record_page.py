@@ -8,9 +8,10 @@
 - ``tersimpan``: a change is in the outbox, not yet confirmed (*tersimpan di laptop*);
 - ``dikembalikan``: a visit the office returned for correction; `reason` is the office's;
 - ``terkirim``: the hub holds the record as the laptop shows it; `received_at` is when the
-  hub's receipt of the laptop's last change of it reached the laptop (the laptop's clock,
-  :func:`client_sync.store.read_model.note_confirmed`), None for a record the laptop only
-  ever pulled. The protocol's receipts carry no time of the hub's own (docs/field-app.md).
+  hub received the laptop's last change of it (the push answer's `received_at`, by the
+  hub's clock; from an older hub that does not send it, when the receipt reached the laptop
+  by its own clock: :func:`client_sync.store.read_model.note_confirmed`), None for a record
+  the laptop only ever pulled.
 """
 
 from __future__ import annotations
@@ -91,7 +92,7 @@ class RecordPages:
         visits.sort(key=lambda v: (v.get("visited_at") or "", v["id"]), reverse=True)
         requests = [found[i] for i, e in owned if e == "device_request" and i in found]
         requests.sort(key=lambda r: (r.get("created_at") or "", r["id"]))
-        moves = self._status_moves([r["id"] for r in requests])
+        moves = self.status_moves([r["id"] for r in requests])
         requests = [
             {**r, "history": [*(r.get("status_history") or []), *moves.get(r["id"], [])]}
             for r in requests
@@ -107,7 +108,7 @@ class RecordPages:
             places=self.where_many([r["id"] for r in [*visits, *requests]]),
         )
 
-    def _status_moves(self, request_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+    def status_moves(self, request_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
         """Status changes of these requests still in the outbox (not pulled back yet)."""
         moves: dict[str, list[dict[str, Any]]] = {}
         for chunk in _chunks(list(request_ids)):

@@ -97,10 +97,14 @@ def list_records(db: Db, entity: str) -> list[dict[str, Any]]:
 def returned_count(db: Db) -> int:
     """Visits the office returned for correction that the pendamping has not edited yet
     (the read model's `review_state`: an edit shows the visit *menunggu* again)."""
+    # each half of the read model through its own index (pulled_returned), not a scan of
+    # the local_records view: every page's status strip asks this
     row = db.conn.execute(
-        "SELECT COUNT(*) FROM local_records WHERE review_state = ? AND live = 1"
-        " AND entity = 'visit'",
-        (RETURNED,),
+        "SELECT (SELECT COUNT(*) FROM pulled WHERE review_state = ? AND deleted = 0"
+        " AND +entity = 'visit' AND id NOT IN (SELECT id FROM local_overlay))"
+        " + (SELECT COUNT(*) FROM local_overlay WHERE review_state = ? AND live = 1"
+        " AND entity = 'visit')",
+        (RETURNED, RETURNED),
     ).fetchone()
     return int(row[0])
 

@@ -20,6 +20,7 @@ from client_sync.store import pull, records
 from client_sync.store.db import Db
 from client_sync.store.meta import read_identity
 from client_sync.store.record_page import BeneficiaryPage, Place, RecordPages
+from client_sync.store.request_views import RequestViews
 from schemas.coverage import COVERAGE_DAYS, FIRST_PROGRAMS, coverage_since, instant_text
 from schemas.name_keys import name_words, prefix_end
 from schemas.scope import sees_everything
@@ -180,6 +181,8 @@ class Views:
         self._db = db
         self._wall = wall
         self._pages = RecordPages(db)
+        #: the ABF requests' counts, lists and pages (:mod:`client_sync.store.request_views`)
+        self.requests = RequestViews(db, self._pages)
 
     # -- scope --------------------------------------------------------------------------
 

@@ -61,6 +61,8 @@ def push(body):
         }
     else:
         payload = {"receipts": outcome.receipts, "duplicates": outcome.duplicates}
+    if outcome.receipts and outcome.received_at:
+        payload["received_at"] = outcome.received_at
     return Response(compact_json(payload), mimetype="application/json")
 
 

@@ -26,7 +26,7 @@ import abc
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from server.audit import AuditEntry, AuditEvent, link
 from server.storage.jobs import JobRun, JobStore, SilentDevice
@@ -147,9 +147,11 @@ class RecordRow:
         return max(self.clocks.values(), default="")
 
 
-@dataclass(frozen=True, slots=True)
-class ChangeRow:
-    """One accepted or refused change, kept forever so a resend gets the same receipt."""
+class ChangeRow(NamedTuple):
+    """One accepted or refused change, kept forever so a resend gets the same receipt.
+
+    A NamedTuple, not a frozen dataclass: a push builds one per change, and a frozen
+    dataclass's ``__init__`` (``object.__setattr__`` per field) cost ~2 µs of it."""
 
     change_id: str
     device_id: str

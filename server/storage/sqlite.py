@@ -65,6 +65,12 @@ _CHUNK = 500  # bound parameters per IN (...) query, well under SQLite's limit
 _POLL_MS = 20
 #: SQLite's automatic checkpoint threshold for the hub's database, in WAL pages.
 WAL_AUTOCHECKPOINT_PAGES = 10_000
+#: Each connection's page cache, KiB (SQLite's default is 2,000). A push inserts into
+#: several indexes keyed by random UUIDs, whose leaf pages outgrow 2 MB by 20,000 records;
+#: each miss is a read of the page from the OS. 16 MiB: 10,000 changes into a hub holding
+#: 100,000 took 0.75 s of CPU instead of 0.95-0.97 s (docs/benchmarks.md, session 18).
+#: Reached only by a connection that touches that many pages (a writer's, mostly).
+PAGE_CACHE_KIB = 16 * 1024
 #: A pulled record's columns, in the order of the page's text (schemas/pull_page.py).
 _PULL_COLUMNS = f"SELECT {', '.join(RECORD_COLUMNS)}, quiet_device FROM records"
 #: Any wilayah: seq order, the kelurahan checked in the index (migration 0006).
@@ -514,6 +520,7 @@ class SQLiteStorage(HubStorage):
         # a page once for many commits (a push into a 100,000-record hub: 12.1 -> 10.3 s).
         # It runs after the commit, outside the write lock, so no push waits on it.
         conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES}")
+        conn.execute(f"PRAGMA cache_size = -{PAGE_CACHE_KIB}")
 
     def _conn(self) -> sqlite3.Connection:
         return self._connections.get()

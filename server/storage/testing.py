@@ -22,7 +22,6 @@ all inherited here.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from typing import Any
 
@@ -389,7 +388,7 @@ class StorageContract(
 
     def test_receipts_of_a_device_leave_out_another_devices_changes(self, storage: HubStorage):
         mine, theirs = change_row(1, record=1), change_row(2, record=1)
-        theirs = dataclasses.replace(theirs, device_id="laptop-2")
+        theirs = theirs._replace(device_id="laptop-2")
         _save(storage, changes=[mine, theirs])
         found = storage.receipts_of_device("laptop-1", [change_id(1), change_id(2), change_id(3)])
         assert found == {change_id(1): mine.receipt_json}

@@ -6,10 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from marshmallow import ValidationError
 
-from schemas.records import load_fields, preload_fields
+from schemas import records
+from schemas.records import RECORD_SCHEMAS, load_fields, preload_fields
 from schemas.sync import EnrollRequestSchema
 from tests.schemas.test_records import VALID
 
@@ -22,6 +26,8 @@ NOTE_BAD = ["a\x1b[31mb", "a\x00b", "a\x07b", "a\x7fb", "a\x9bb"]
 NOTE_OK = "Baris satu\nbaris dua\r\n\tmenjorok; Rp 1.500.000 — café"
 
 ONE_LINE_FIELDS = [("beneficiary", "name"), ("beneficiary", "dtsen_id"), ("visit", "caseworker_id")]
+#: every free-text field, for the fast path's equivalence
+TEXT_FIELDS = ["name", "dtsen_id", "caseworker_id", "address", "findings", "follow_up", "reason"]
 NOTE_FIELDS = [
     ("beneficiary", "address"),
     ("visit", "findings"),
@@ -99,3 +105,49 @@ def test_a_laptop_name_with_a_control_character_is_refused_naming_device_name(na
 def test_an_ordinary_laptop_name_is_taken():
     body = {"code": "K7QM-2XHP-9RTA", "device_name": "Laptop Siti (Dinsos) — ruang 2"}
     assert EnrollRequestSchema().validate(body) == {}
+
+
+#: every character one-line text refuses (notes refuse a subset of these)
+EVERY_CONTROL = [chr(c) for c in [*range(0x20), *range(0x7F, 0xA0), 0x2028, 0x2029]]
+
+
+@pytest.mark.parametrize("char", EVERY_CONTROL, ids=lambda c: f"U+{ord(c):04X}")
+def test_the_one_search_over_a_changes_json_finds_every_control_character(char):
+    # the push's fast accept skips each text field's own check only when this search over
+    # the change's JSON finds nothing: in a text, in a key, at any depth
+    for data in (
+        {"findings": f"a{char}b"},
+        {"assessment": {f"k{char}": 1}},
+        {"assessment": {"k": [{"x": f"{char}"}]}},
+    ):
+        assert records._CONTROL_IN_JSON.search(orjson.dumps(data)) is not None
+        assert not records._no_control(data, None)
+
+
+@pytest.mark.parametrize("char", EVERY_CONTROL, ids=lambda c: f"U+{ord(c):04X}")
+def test_a_control_character_sent_in_a_push_is_still_refused_naming_the_field(char):
+    data = {**VALID["visit"], "caseworker_id": f"a{char}b"}
+    assert preload_fields("visit", data, orjson.dumps(data)) is None
+    assert refused_fields("visit", data) == ["caseworker_id"]
+
+
+#: a `sent` in which the search finds a control character: every field's own check runs
+EVERY_CHECK = b'{"x":"\\n"}'
+
+
+@settings(max_examples=500)
+@given(
+    st.sampled_from(sorted(VALID)),
+    st.dictionaries(st.sampled_from(TEXT_FIELDS), st.text()),
+    st.dictionaries(st.text(max_size=3), st.one_of(st.text(max_size=3), st.integers()), max_size=3),
+)
+def test_preloading_with_the_changes_json_decides_as_checking_every_field(entity, texts, notes):
+    fields = RECORD_SCHEMAS[entity].fields
+    data = {**VALID[entity], **{k: v for k, v in texts.items() if k in fields}}
+    if "assessment" in fields:
+        data["assessment"] = notes
+    try:
+        sent = orjson.dumps(data)
+    except TypeError:  # a lone surrogate: the push has no JSON of it to pass
+        sent = None
+    assert preload_fields(entity, data, sent) == preload_fields(entity, data, EVERY_CHECK)

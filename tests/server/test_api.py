@@ -305,7 +305,10 @@ def test_a_valid_batch_returns_one_receipt_per_change_in_order(ani: Laptop, hub_
     first = ani.change("beneficiary", beneficiary(nik=None, name="Pak Budi", sex="L"))
     second = ani.change("beneficiary", beneficiary())
     follow = ani.change("visit", visit(second["record_id"], kelurahan=KELURAHAN))
+    before = utc_iso()
     result = ani.push([first, second, follow])
+    # the hub's time of receipt (issue 13 item 7), by the hub's clock, in the hub's format
+    assert before <= result.pop("received_at") <= utc_iso()
     assert result == {
         "receipts": [
             {"change_id": first["change_id"], "status": "applied", "seq": 1},

@@ -8,7 +8,8 @@ import it here and add its ``PAGE`` to :data:`PAGES`. docs/field-app.md, "Adding
 
 from __future__ import annotations
 
-from client_sync.app.pages import beranda, kunjungan, penerima
+from client_sync.app import record_links  # noqa: F401 (the record_url and entity_label filters)
+from client_sync.app.pages import abf, abf_form, beranda, konflik, kunjungan, penerima  # noqa: F401
 from client_sync.app.shell import Page
 
 __all__ = ["PAGES"]
@@ -18,4 +19,6 @@ PAGES: list[Page] = [
     beranda.PAGE,
     penerima.PAGE,
     kunjungan.PAGE,
+    abf.PAGE,
+    konflik.PAGE,
 ]
