@@ -21,6 +21,7 @@ from client_sync.bundle import confirm_exported
 from client_sync.errors import LinkDropped
 from client_sync.hub import HubClient
 from client_sync.photos import upload_pending
+from client_sync.progress import size_words
 from client_sync.schedule import Rng
 from client_sync.store import FieldStore
 from client_sync.transport import tell_waits
@@ -94,7 +95,7 @@ class SyncResult:
         if self.confirmed_by_bundle:
             parts.append(f"{self.confirmed_by_bundle} sudah diterima hub lewat bundle USB")
         if self.photos_sent:
-            parts.append(f"{self.photos_sent} foto terkirim ({self.photo_bytes / 1e6:.1f} MB)")
+            parts.append(f"{self.photos_sent} foto terkirim ({size_words(self.photo_bytes)})")
         if self.photos_waiting:
             parts.append(f"{self.photos_waiting} foto menunggu")
         if self.photos_refused:

@@ -17,7 +17,7 @@ from typing import TextIO
 
 from client_sync.spans import span
 
-__all__ = ["TerminalProgress", "describe"]
+__all__ = ["TerminalProgress", "describe", "size_words"]
 
 _MB = 1024 * 1024
 _LABELS = {"kirim": ("Mengirim", " perubahan"), "terima": ("Menerima", " data")}
@@ -26,6 +26,14 @@ _LABELS = {"kirim": ("Mengirim", " perubahan"), "terima": ("Menerima", " data")}
 def _count(n: int) -> str:
     """Thousands with a dot, as written in Indonesia: 10.000."""
     return f"{n:,}".replace(",", ".")
+
+
+def size_words(n: int) -> str:
+    """A file's size as people read it: ``1,2 MB`` from a megabyte on, else ``340 KB``
+    (at least 1 KB), so a small photo is never "0,0 MB"."""
+    if n >= _MB:
+        return f"{_megabytes(n)} MB"
+    return f"{max(1, n // 1024)} KB"
 
 
 def _megabytes(n: int) -> str:

@@ -21,7 +21,7 @@ STATUS_LABELS = {
 }
 #: the button that moves a request to a status
 MOVE_LABELS = {
-    "diverifikasi": _l("Verifikasi"),
+    "diverifikasi": _l("Verifikasi permohonan"),
     "disetujui": _l("Setujui"),
     "diserahkan": _l("Catat serah terima"),
     "ditolak": _l("Tolak"),

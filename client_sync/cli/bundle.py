@@ -13,12 +13,9 @@ import click
 from client_sync.bundle import export_bundle
 from client_sync.cli.home import open_device
 from client_sync.cli.output import emit_json
+from client_sync.progress import size_words
 
 __all__ = ["export_bundle_command"]
-
-
-def _size(n: int) -> str:
-    return f"{n / (1024 * 1024):.1f} MB" if n >= 1024 * 1024 else f"{max(1, n // 1024)} KB"
 
 
 @click.command("export-bundle")
@@ -40,7 +37,7 @@ def export_bundle_command(ctx: click.Context, file: Path, as_json: bool) -> None
         return
     click.echo(
         f"Bundle ditulis: {summary.path} ({summary.changes} perubahan, {summary.photos} foto,"
-        f" {_size(summary.size)})."
+        f" {size_words(summary.size)})."
     )
     click.echo(
         "Bawa berkas ini ke kantor dinas untuk diimpor (`pendamping-hub import-bundle`). "

@@ -16,9 +16,11 @@ from typing import Any
 from flask import Response, abort, render_template, request
 from flask.typing import ResponseReturnValue
 
+from client_sync.app.abf_words import DEVICE_LABELS, STATUS_LABELS
 from client_sync.app.draft_views import drafts_of, resume_url
 from client_sync.app.i18n import lazy_gettext
 from client_sync.app.pages import penerima_form
+from client_sync.app.pages.kunjungan_words import OUTCOMES, PURPOSES
 from client_sync.app.shell import Page, bp, device, render
 from client_sync.errors import RecordNotFound
 from client_sync.photos import read_kept
@@ -98,6 +100,10 @@ def beneficiary(record_id: str) -> ResponseReturnValue:
         sexes=penerima_form.SEX_LABELS,
         categories=penerima_form.CATEGORY_LABELS,
         disabilities=penerima_form.DISABILITY_LABELS,
+        purposes=PURPOSES,
+        outcomes=OUTCOMES,
+        devices=DEVICE_LABELS,
+        statuses=STATUS_LABELS,
         edits=[(d, resume_url(d)) for d in edits],
         history=_history(page.history),
         saved=bool(request.args.get("disimpan")),

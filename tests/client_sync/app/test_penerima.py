@@ -237,7 +237,10 @@ def test_a_beneficiarys_page_shows_visits_requests_photos_and_history(field: Fie
     assert "Ibu Sri Wahyuni" in page and SRI_NIK in page and "Lansia" in page
     assert page.index("2026-11-23 09:30") < page.index("2026-10-01 09:00")  # newest first
     assert "Kaki bengkak." in page
-    assert "kursi_roda" in page and "<strong>dibatalkan</strong>" in page
+    # codes read as words, and each visit links to its own page
+    assert "Kursi roda" in page and "<strong>Dibatalkan</strong>" in page
+    assert "kursi_roda" not in page
+    assert page.count('href="/kunjungan/') >= 2
     assert f'src="/foto/{sha}"' in page
     assert "diubah di laptop" in page and "menunggu dikirim" in page
     assert page.count("tersimpan di laptop") >= 4  # the person, two visits, the request
