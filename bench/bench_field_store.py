@@ -137,7 +137,8 @@ def seed_field_store(
 ) -> SeededStore:
     """Make an enrolled laptop store at `path` holding `beneficiaries` beneficiaries of
     wilayah 31.71.01 (ten kelurahan, programmes KLJ/KPDJ/KAJ/PKH/BPNT) and `visits` visits
-    over the last 180 days, written through `apply_pull` as a first sync writes them.
+    over the last 180 days, written through `apply_pull` inside `FieldStore.pulling`, as a
+    first sync writes them.
 
     Deterministic for a `seed`; the store is closed on return.
     """
@@ -177,46 +178,49 @@ def seed_field_store(
         )
         flush()
 
-    for n in range(beneficiaries):
-        woman = rng.random() < 0.6
-        name = f"{rng.choice(_FIRST)} {rng.choice(_MIDDLE)}{rng.choice(_LAST)}"
-        record_id, nik = str(uuid.uuid4()), _nik(rng, woman, n)
-        kelurahan = KELURAHAN[n % len(KELURAHAN)]
-        add(
-            "beneficiary",
-            record_id,
-            {
-                "name": name,
-                "nik": nik,
-                "sex": "P" if woman else "L",
-                "kelurahan": kelurahan,
-                "address": f"Jl. Melati No. {n % 200 + 1}, RT {n % 12 + 1:02d}/RW {n % 7 + 1:02d}",
-                "categories": ["lansia"] if n % 3 else ["disabilitas"],
-                "programs": rng.choice(_PROGRAMS),
-            },
-            now - 400 * DAY_MS,
-        )
-        ids.append(record_id)
-        names.append(name)
-        niks.append(nik)
-        owners[record_id] = kelurahan
-    for n in range(visits):
-        owner = rng.choice(ids)
-        at = now - rng.randint(0, 180 * DAY_MS)
-        add(
-            "visit",
-            str(uuid.uuid4()),
-            {
-                "beneficiary_id": owner,
-                "kelurahan": owners[owner],
-                "visited_at": iso_from_ms(at),
-                "purpose": ("verifikasi", "monitoring", "asesmen")[n % 3],
-                "findings": f"Kunjungan ke-{n}. Kondisi rumah layak, kesehatan umum baik.",
-                "assessment": {"adl_barthel": 12 + n % 8, "mobilitas": "perlu alat bantu"},
-            },
-            at,
-        )
-    flush(final=True)
+    with store.pulling():  # as a first sync fills it: the engine's pull_all
+        for n in range(beneficiaries):
+            woman = rng.random() < 0.6
+            name = f"{rng.choice(_FIRST)} {rng.choice(_MIDDLE)}{rng.choice(_LAST)}"
+            record_id, nik = str(uuid.uuid4()), _nik(rng, woman, n)
+            kelurahan = KELURAHAN[n % len(KELURAHAN)]
+            add(
+                "beneficiary",
+                record_id,
+                {
+                    "name": name,
+                    "nik": nik,
+                    "sex": "P" if woman else "L",
+                    "kelurahan": kelurahan,
+                    "address": (
+                        f"Jl. Melati No. {n % 200 + 1}, RT {n % 12 + 1:02d}/RW {n % 7 + 1:02d}"
+                    ),
+                    "categories": ["lansia"] if n % 3 else ["disabilitas"],
+                    "programs": rng.choice(_PROGRAMS),
+                },
+                now - 400 * DAY_MS,
+            )
+            ids.append(record_id)
+            names.append(name)
+            niks.append(nik)
+            owners[record_id] = kelurahan
+        for n in range(visits):
+            owner = rng.choice(ids)
+            at = now - rng.randint(0, 180 * DAY_MS)
+            add(
+                "visit",
+                str(uuid.uuid4()),
+                {
+                    "beneficiary_id": owner,
+                    "kelurahan": owners[owner],
+                    "visited_at": iso_from_ms(at),
+                    "purpose": ("verifikasi", "monitoring", "asesmen")[n % 3],
+                    "findings": f"Kunjungan ke-{n}. Kondisi rumah layak, kesehatan umum baik.",
+                    "assessment": {"adl_barthel": 12 + n % 8, "mobilitas": "perlu alat bantu"},
+                },
+                at,
+            )
+        flush(final=True)
     seconds = time.perf_counter() - start
     store.close()
     return SeededStore(path, passphrase, ids, names, niks, now, seconds)

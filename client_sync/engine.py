@@ -247,9 +247,10 @@ def pull_all(
     where it stopped. The next page is fetched in a thread while this one is written (the
     hub builds a page while the laptop encrypts the last one), so at most two pages are in
     memory, whatever the number of records; the fetch thread is the only user of the
-    transport meanwhile.
+    transport meanwhile. A first sync's read model is built at its end
+    (:meth:`FieldStore.pulling`).
     """
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pull") as fetcher:
+    with store.pulling(), ThreadPoolExecutor(1, thread_name_prefix="pull") as fetcher:
         in_flight = fetcher.submit(hub.pull, store.pull_cursor, limit)
         while True:
             page = in_flight.result()

@@ -226,6 +226,19 @@ class FieldStore:
         """
         pull.apply_page(self._db, self._wall, records, next_seq, conflicts, exits)
 
+    @contextmanager
+    def pulling(self) -> Iterator[None]:
+        """Around a round's pull (the engine's `pull_all`): a first sync (cursor 0) fills the
+        store in bulk and builds the read model's indexes, words and programmes once at the
+        end, however the pull ends (:func:`client_sync.store.read_model.begin_bulk`); any
+        other pull keeps them page by page, as :meth:`apply_pull` alone does."""
+        bulk = read_model.begin_bulk(self._db)
+        try:
+            yield
+        finally:
+            if bulk:
+                read_model.end_bulk(self._db)
+
     def conflicts(self, open_only: bool = True) -> builtins.list[dict[str, Any]]:
         """Conflicts on this laptop's changes, as the hub reported them; oldest first."""
         return pull.list_conflicts(self._db, open_only)

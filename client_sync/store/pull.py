@@ -17,7 +17,8 @@ __all__ = ["UPSERT_PULLED", "apply_page", "list_conflicts", "upsert_pulled"]
 _COLUMNS = ("id", "entity", "seq", "deleted", "data", *read_model.READ_COLUMNS)
 #: Store a hub record's copy with its read columns, never an older one over a newer one.
 UPSERT_PULLED = (
-    f"INSERT INTO pulled ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})"
+    f"INSERT INTO pulled ({', '.join(_COLUMNS)})"
+    f" VALUES (?, ?, ?, ?, ?, {', '.join(read_model.BIND_COLUMNS)})"
     " ON CONFLICT (id) DO UPDATE SET "
     + ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS[1:])
     + " WHERE excluded.seq > pulled.seq"

@@ -175,3 +175,107 @@ def test_a_confirmed_change_notes_when_the_receipt_arrived(tmp_path: Path):
     store.confirm(pending_receipts(store))
     place = store.views.where(record_id)
     assert (place.state, place.received_at) == ("terkirim", "2026-12-01T00:00:00.000Z")
+
+
+def _index_sql(store, name: str) -> str | None:
+    row = store._db.conn.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?", (name,)
+    ).fetchone()
+    return None if row is None else " ".join(row[0].replace("IF NOT EXISTS ", "").split())
+
+
+class _Pages:
+    """A hub's pull answers for `pull_all`: `records` in pages of `size`, failing at
+    `fail_at` (a page number) when given."""
+
+    def __init__(self, records, size: int = 2, fail_at: int | None = None) -> None:
+        self.records, self.size, self.fail_at, self.asked = records, size, fail_at, 0
+
+    def pull(self, cursor: int, limit: int) -> dict:
+        self.asked += 1
+        if self.asked == self.fail_at:
+            raise ConnectionError("link dropped")
+        page = [r for r in self.records if r["seq"] > cursor][: self.size]
+        last = page[-1]["seq"] if page else cursor
+        more = any(r["seq"] > last for r in self.records)
+        return {"records": page, "next": last, "more": more}
+
+
+def _district(hub: Hub) -> list[dict]:
+    ani = hub.record("beneficiary", person("Ani Suryani", "3171014508450001"))
+    budi = hub.record("beneficiary", person("Budi Santoso", "3171010101800003", sex="L"))
+    zero = hub.record("beneficiary", person("0", programs=["PKH"]))  # text "0" stays text
+    returned = visit_of(ani["id"], NOW_MS - 3 * DAY_MS)
+    returned["review"] = {"state": RETURNED, "reason": "Ulangi.", "by": "k", "at": "x"}
+    return [
+        ani,
+        budi,
+        zero,
+        hub.record("visit", visit_of(ani["id"], NOW_MS - DAY_MS)),
+        hub.record("visit", returned),
+        hub.record("visit", visit_of(budi["id"], NOW_MS - 40 * DAY_MS)),
+        hub.record("beneficiary", person("Budi Baru"), record_id=budi["id"]),
+    ]
+
+
+def test_a_first_sync_fills_in_bulk_and_ends_as_a_rebuild_computes_it(tmp_path: Path):
+    from client_sync.engine import SyncResult, pull_all
+
+    fresh = open_store(tmp_path / "fresh.db")
+    migrated = {n: _index_sql(fresh, n) for n in ("pulled_owned", "pulled_visits", "pulled_niks")}
+    store = open_store(tmp_path / "s.db")
+    store.add("beneficiary", person("Siti Nur'aini", "3171015203500002"))  # pending, shown
+    hub = Hub()
+    pages = _Pages(_district(hub))
+    seen: list[tuple] = []
+    real = store.apply_pull
+
+    def watched(*args, **kwargs):  # what a page finds while the first sync runs
+        indexes = (_index_sql(store, "pulled_owned"), _index_sql(store, "pulled_visits"))
+        seen.append((store._db.meta("read_model"), *indexes))
+        real(*args, **kwargs)
+
+    store.apply_pull = watched
+    pull_all(store, pages, SyncResult())
+    assert seen and all(s == (read_model.BULK, None, None) for s in seen)
+    assert store._db.meta("read_model") == read_model.VERSION
+    assert {n: _index_sql(store, n) for n in migrated} == migrated
+    assert [h.name for h in store.views.search("bu")] == ["Budi Baru"]
+    assert [h.name for h in store.views.search("siti")] == ["Siti Nur'aini"]
+    assert store._db.conn.execute("SELECT name FROM pulled WHERE name = '0'").fetchall()
+    assert_in_step(store)
+
+    # the next round pulls page by page, keeping everything as it goes
+    more = [hub.record("beneficiary", person("Dewi Lestari"))]
+    pull_all(store, _Pages(more), SyncResult())
+    assert [h.name for h in store.views.search("dew")] == ["Dewi Lestari"]
+    assert_in_step(store)
+
+
+def test_a_first_sync_cut_short_still_builds_the_read_model(tmp_path: Path):
+    from client_sync.engine import SyncResult, pull_all
+
+    store = open_store(tmp_path / "s.db")
+    pages = _Pages(_district(Hub()), fail_at=3)
+    with pytest.raises(ConnectionError):
+        pull_all(store, pages, SyncResult())
+    assert store.pull_cursor == 4
+    assert store._db.meta("read_model") == read_model.VERSION
+    assert _index_sql(store, "pulled_owned") is not None
+    assert_in_step(store)
+
+
+def test_a_first_sync_that_dies_is_rebuilt_when_the_store_opens(tmp_path: Path):
+    store = open_store(tmp_path / "s.db")
+    records = _district(Hub())
+    assert read_model.begin_bulk(store._db)
+    store.apply_pull(records[:4], 4)  # then the process dies: no end_bulk
+    assert store._db.conn.execute("SELECT count(*) FROM local_words").fetchone() == (0,)
+    store.close()
+
+    reopened = open_store(tmp_path / "s.db")
+    assert reopened._db.meta("read_model") == read_model.VERSION
+    assert _index_sql(reopened, "pulled_owned") is not None
+    assert [h.name for h in reopened.views.search("ani")] == ["Ani Suryani"]
+    assert_in_step(reopened)
+    assert not read_model.begin_bulk(reopened._db)  # the cursor moved: page by page now

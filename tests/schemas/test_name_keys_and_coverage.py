@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from hypothesis import given
+import pytest
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from schemas.coverage import coverage_since, instant_text, is_recent_visit, utc_instant
@@ -37,3 +38,43 @@ def test_a_visit_counts_from_the_window_s_first_second():
     assert not is_recent_visit({**mine, "visited_at": "2026-11-01T18:59:59+07:00"}, "b1", since)
     assert not is_recent_visit(mine, "b2", since)
     assert not is_recent_visit({**mine, "visited_at": "kemarin"}, "b1", since)
+
+
+def _converted(value: str) -> str | None:
+    """utc_instant by conversion alone, without its fast path for whole-hour offsets."""
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return instant_text(moment)
+
+
+@settings(max_examples=500)
+@given(
+    st.datetimes(min_value=dt.datetime(1000, 1, 2), max_value=dt.datetime(9999, 12, 30)),
+    st.sampled_from(
+        ["Z", "+07:00", "+08:00", "+09:00", "+00:00", "+14:00", "-05:00", "+05:30", ""]
+    ),
+    st.sampled_from(["seconds", "milliseconds", "microseconds", "minutes"]),
+)
+def test_a_visit_time_reads_as_the_same_utc_instant_by_its_fast_path(moment, zone, spec):
+    value = moment.isoformat(timespec=spec) + zone
+    assert utc_instant(value) == _converted(value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "2026-01-01T03:00:00+07:00",
+        "2026-03-01T06:59:59+07:00",
+        "2026-02-30T09:00:00+07:00",
+        "2026-11-23T24:00:00+07:00",
+        "20261123T093000+07:00",
+        "0999-11-23T09:30:00+07:00",
+        "2026-11-23T09:30:00,5+07:00",
+        "2026-11-23T09:30:00.1234567+07:00",
+        "x",
+    ],
+)
+def test_instants_around_the_fast_paths_edges_read_as_converted(value):
+    assert utc_instant(value) == _converted(value)
