@@ -28,7 +28,7 @@ from flask import current_app, jsonify, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 
 from client_sync.app.i18n import gettext, lazy_gettext
-from client_sync.app.shell import bp, device, render
+from client_sync.app.shell import bp, device, local_path, render
 from client_sync.errors import InvalidRecord, RecordNotFound
 from client_sync.store.drafts import Draft
 
@@ -266,7 +266,5 @@ def drafts_page() -> ResponseReturnValue:
 def draft_discard(draft_id: str) -> ResponseReturnValue:
     """Throw a draft away, then back to where the button was (a path on this app)."""
     device().store.drafts.discard(draft_id)
-    target = request.form.get("next") or ""
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("field.drafts_page", dibuang=1)
+    target = local_path(request.form.get("next"), url_for("field.drafts_page", dibuang=1))
     return redirect(target, 303)

@@ -20,7 +20,7 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import InputRequired
 
 from client_sync.app.i18n import gettext, lazy_gettext
-from client_sync.app.shell import bp, render
+from client_sync.app.shell import bp, local_path, render
 from client_sync.app.state import app_state
 from client_sync.cli.failures import Failure, enrol_failure, failure_for
 from client_sync.cli.home import MIN_PASSPHRASE, transport_factory
@@ -48,8 +48,7 @@ class EnrolForm(FlaskForm):
 
 def _next() -> str:
     """Where to go after unlocking: a path on this app, never another site."""
-    target = request.values.get("next", "/")
-    return target if target.startswith("/") and not target.startswith("//") else "/"
+    return local_path(request.values.get("next"))
 
 
 @bp.route("/buka", methods=["GET", "POST"])
