@@ -29,6 +29,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFProtect
 
+from client_sync.app.draft_views import hold_while_locked
 from client_sync.app.i18n import current_lang, remember_choice
 from client_sync.app.state import app_state
 
@@ -75,6 +76,8 @@ def _check() -> ResponseReturnValue | None:
     keeper.lock_if_idle()
     keeper.touch()
     if keeper.device is None and request.endpoint not in _LOCKED_OK:
+        if request.method == "POST":
+            hold_while_locked()  # what the form carries becomes its draft on unlocking
         target = "field.unlock" if keeper.enrolled else "field.enrol"
         return redirect(url_for(target, next=_back_to()), 303)
     return None

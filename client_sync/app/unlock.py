@@ -19,6 +19,7 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import InputRequired
 
+from client_sync.app.draft_views import resume_held
 from client_sync.app.i18n import gettext, lazy_gettext
 from client_sync.app.shell import bp, local_path, render
 from client_sync.app.state import app_state
@@ -69,7 +70,7 @@ def unlock() -> ResponseReturnValue:
         except ClientError as exc:  # WrongPassphrase: the store's own words
             error = failure_for(exc).lines[0]
         else:
-            return redirect(_next(), 303)
+            return redirect(resume_held() or _next(), 303)
     return render("app/unlock.html", 200 if error is None else 400, form=form, error=error)
 
 
