@@ -100,7 +100,15 @@ def _enter() -> ResponseReturnValue:
         return _refuse(403)
     session.clear()
     session["masuk"] = True
-    return redirect("/", 303)
+    if request.headers.get("Sec-Fetch-Site", "none") in {"none", "same-origin"}:
+        return redirect("/", 303)
+    # Opened from another site, i.e. the opener page in the laptop's home (serve.py): a
+    # redirect would carry on that navigation, and a SameSite=Strict cookie is not sent on
+    # it. A page of this app that moves on to "/" starts a navigation of its own.
+    page = render_template("app/entering.html")
+    return Response(
+        page, 200, {"Content-Type": "text/html; charset=utf-8", "Referrer-Policy": "no-referrer"}
+    )
 
 
 def _headers(response: Response) -> Response:
