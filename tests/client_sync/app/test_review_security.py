@@ -49,3 +49,11 @@ def test_discarding_a_draft_never_redirects_to_another_site(field: Field, target
     )
     assert sent.status_code == 303
     assert _stays_here(sent.headers["Location"]), sent.headers["Location"]
+
+
+def test_the_language_switch_of_an_odd_address_stays_on_this_app(field: Field):
+    field.unlock()
+    page = field.client.get("/", base_url=BASE, environ_overrides={"PATH_INFO": "//evil.example/x"})
+    assert page.status_code == 404
+    body = page.get_data(as_text=True)
+    assert 'href="//evil.example' not in body
