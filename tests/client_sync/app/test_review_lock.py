@@ -71,3 +71,40 @@ def test_a_form_without_a_draft_sent_after_the_lock_is_not_kept(field: Field):
     back = field.post("/buka", {"passphrase": PASSPHRASE, "next": "/sinkron"})
     assert back.headers["Location"] == "/sinkron"
     assert in_store(field, lambda store: store.drafts.count()) == 0
+
+
+def test_a_save_while_a_sync_round_writes_on_its_own_connection_waits_and_lands(field: Field):
+    """The round's second FieldDevice holds the write lock (a pulled page being stored)
+    while the pendamping saves: the save waits for it (the busy timeout) and is kept."""
+    import threading
+    import time
+
+    from client_sync.device import FieldDevice
+
+    field.unlock()
+    page = field.get("/penerima/baru")
+    token = csrf_of(page)
+    draft_id = _DRAFT_ID.search(page.get_data(as_text=True)).group(1)
+    holding, release = threading.Event(), threading.Event()
+
+    def round_writes() -> None:
+        with FieldDevice.open(field.home, passphrase=PASSPHRASE) as dev, dev.store.transaction():
+            holding.set()
+            release.wait(5)
+
+    thread = threading.Thread(target=round_writes)
+    thread.start()
+    assert holding.wait(10)
+    threading.Timer(1.0, release.set).start()
+    started = time.monotonic()
+    sent = field.client.post(
+        "/penerima/baru",
+        base_url=BASE,
+        data={"csrf_token": token, "draft_id": draft_id, **_new(name="Saat Sinkron")},
+    )
+    thread.join(10)
+    assert time.monotonic() - started >= 0.9  # it waited for the round's write
+    assert sent.status_code == 303 and "/penerima/" in sent.headers["Location"]
+    names = in_store(field, lambda s: [b["name"] for b in s.list("beneficiary")])
+    assert "Saat Sinkron" in names
+    assert in_store(field, lambda s: s.drafts.count()) == 0
