@@ -66,11 +66,12 @@ def hub_time(value: Any) -> str | None:
         return None
     try:
         at = dt.datetime.fromisoformat(value)
-    except ValueError:
+        if at.tzinfo is None:
+            return None
+        # a zone can push a year-1 or year-9999 time out of the calendar: still "no time"
+        return iso_from_ms(round(at.timestamp() * 1000))
+    except (ValueError, OverflowError):
         return None
-    if at.tzinfo is None:
-        return None
-    return iso_from_ms(round(at.timestamp() * 1000))
 
 
 def _retry_after(headers: Mapping[str, str]) -> float | None:

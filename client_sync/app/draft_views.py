@@ -28,7 +28,8 @@ from flask import current_app, jsonify, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 
 from client_sync.app.i18n import gettext, lazy_gettext
-from client_sync.app.shell import bp, device, render
+from client_sync.app.shell import bp, device, local_path, render
+from client_sync.app.state import app_state
 from client_sync.errors import InvalidRecord, RecordNotFound
 from client_sync.store.drafts import Draft
 
@@ -39,8 +40,10 @@ __all__ = [
     "drafts_of",
     "finished_record",
     "form_values",
+    "hold_while_locked",
     "open_form",
     "register_resume",
+    "resume_held",
     "resume_url",
     "save_form",
 ]
@@ -58,7 +61,7 @@ KIND_LABELS = {
     "visit": lazy_gettext("Kunjungan"),
     "device_request": lazy_gettext("Permohonan ABF"),
 }
-_FORM_FIELDS_SKIPPED = frozenset({"csrf_token", "draft_id"})
+_FORM_FIELDS_SKIPPED = frozenset({"csrf_token", "draft_id", "draft_kind", "draft_record"})
 #: drafts turned into records by this process: a late autosave must not bring one back
 _FINISHED = "pendamping_finished_drafts"
 _FINISHED_MAX = 10_000
@@ -171,6 +174,46 @@ def save_form(form_draft: FormDraft, values: dict[str, Any], fields: dict[str, A
     return record_id
 
 
+def hold_while_locked() -> bool:
+    """Keep what a POST sent after the idle lock carries of a form, in memory, so that the
+    next unlock makes it the form's draft (:func:`resume_held`): without it the text typed
+    since the last autosave (all of it without JS) would be lost to the unlock page.
+
+    A form names its draft with the hidden ``draft_id``/``draft_kind``/``draft_record``
+    (``draft_inputs``); an autosave is draft.js's JSON. :returns: whether one was held.
+    """
+    body = request.get_json(silent=True) if request.is_json else None
+    if isinstance(body, dict):
+        draft_id, kind = body.get("draft_id"), DRAFT_KINDS.get(str(body.get("kind")))
+        record_id, values = body.get("record_id") or None, body.get("fields")
+    else:
+        draft_id = request.form.get("draft_id")
+        kind = DRAFT_KINDS.get(request.form.get("draft_kind", ""))
+        record_id, values = request.form.get("draft_record") or None, form_values()
+    if not (isinstance(draft_id, str) and kind and isinstance(values, dict)):
+        return False
+    if not _valid_id(draft_id) or not (record_id is None or isinstance(record_id, str)):
+        return False
+    values = {k: v for k, v in values.items() if k not in _FORM_FIELDS_SKIPPED}
+    app_state().keeper.held_draft = (draft_id, kind, record_id, values)
+    return True
+
+
+def resume_held() -> str | None:
+    """Just after unlocking: keep the form held while locked as its draft. :returns: the
+    page that resumes it, or None when nothing was held (or it cannot be kept)."""
+    keeper = app_state().keeper
+    held, keeper.held_draft = keeper.held_draft, None
+    if held is None:
+        return None
+    draft_id, kind, record_id, values = held
+    try:
+        kept = device().store.drafts.save(draft_id, kind, values, record_id)
+    except InvalidRecord:
+        return None
+    return resume_url(kept)
+
+
 def drafts_of(kind: str | None = None) -> list[Draft]:
     """The kept drafts (of `kind`), the most recently typed first."""
     return device().store.drafts.list(kind)
@@ -266,7 +309,5 @@ def drafts_page() -> ResponseReturnValue:
 def draft_discard(draft_id: str) -> ResponseReturnValue:
     """Throw a draft away, then back to where the button was (a path on this app)."""
     device().store.drafts.discard(draft_id)
-    target = request.form.get("next") or ""
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("field.drafts_page", dibuang=1)
+    target = local_path(request.form.get("next"), url_for("field.drafts_page", dibuang=1))
     return redirect(target, 303)

@@ -29,6 +29,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFProtect
 
+from client_sync.app.draft_views import hold_while_locked
 from client_sync.app.i18n import current_lang, remember_choice
 from client_sync.app.state import app_state
 
@@ -75,6 +76,8 @@ def _check() -> ResponseReturnValue | None:
     keeper.lock_if_idle()
     keeper.touch()
     if keeper.device is None and request.endpoint not in _LOCKED_OK:
+        if request.method == "POST":
+            hold_while_locked()  # what the form carries becomes its draft on unlocking
         target = "field.unlock" if keeper.enrolled else "field.enrol"
         return redirect(url_for(target, next=_back_to()), 303)
     return None
@@ -97,7 +100,15 @@ def _enter() -> ResponseReturnValue:
         return _refuse(403)
     session.clear()
     session["masuk"] = True
-    return redirect("/", 303)
+    if request.headers.get("Sec-Fetch-Site", "none") in {"none", "same-origin"}:
+        return redirect("/", 303)
+    # Opened from another site, i.e. the opener page in the laptop's home (serve.py): a
+    # redirect would carry on that navigation, and a SameSite=Strict cookie is not sent on
+    # it. A page of this app that moves on to "/" starts a navigation of its own.
+    page = render_template("app/entering.html")
+    return Response(
+        page, 200, {"Content-Type": "text/html; charset=utf-8", "Referrer-Policy": "no-referrer"}
+    )
 
 
 def _headers(response: Response) -> Response:

@@ -99,6 +99,9 @@ class Keeper:
         self._device: FieldDevice | None = None
         self._passphrase: str | None = None
         self._seen = clock()
+        #: a form or autosave sent while locked (see draft_views.hold_while_locked): kept
+        #: in this process's memory only, and made the form's draft on the next unlock
+        self.held_draft: Any = None
 
     # -- state ----------------------------------------------------------------------------
 

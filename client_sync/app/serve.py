@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import html
+import os
 import threading
 import webbrowser
 from collections.abc import Callable
@@ -21,9 +23,11 @@ from client_sync.app import DEFAULT_IDLE_MINUTES, DEFAULT_PORT, create_app
 from client_sync.app.guard import ENTER_PATH
 from client_sync.app.state import AppState
 
-__all__ = ["HOST", "Served", "bind", "serve"]
+__all__ = ["HOST", "OPENER_PAGE", "Served", "bind", "serve"]
 
 HOST = "127.0.0.1"
+#: the page in the laptop's home the browser is opened at (see :meth:`Served.opener`)
+OPENER_PAGE = "app-buka.html"
 #: how often the watchdog looks for an idle app to lock (seconds)
 WATCH_S = 15.0
 
@@ -37,6 +41,7 @@ class Served:
         self.port = port
         #: whether the asked port was taken and another one is used
         self.moved = moved
+        self._opener: Path | None = None
 
     @property
     def state(self) -> AppState:
@@ -46,6 +51,25 @@ class Served:
     @property
     def url(self) -> str:
         return f"http://{HOST}:{self.port}{ENTER_PATH}?kunci={self.state.start_secret}"
+
+    def opener(self) -> str:
+        """The address to open the browser at: a page in the laptop's home, readable by its
+        owner only, that sends the browser on to :attr:`url`. The secret URL itself would
+        sit on the browser's command line, which every local user can read (``ps``); the
+        page is removed when the app stops."""
+        page = self.state.keeper.home / OPENER_PAGE
+        page.unlink(missing_ok=True)
+        target = html.escape(self.url, quote=True)
+        text = (
+            '<!doctype html><meta charset="utf-8">'
+            f'<meta http-equiv="refresh" content="0;url={target}">'
+            f'<title>Pendamping</title><p><a href="{target}">Buka aplikasi pendamping</a></p>'
+        )
+        fd = os.open(page, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
+        with os.fdopen(fd, "wb") as out:
+            out.write(text.encode("utf-8"))
+        self._opener = page
+        return page.as_uri()
 
     def run(self) -> None:
         """Serve until interrupted; then lock the store and stop the store thread."""
@@ -59,6 +83,8 @@ class Served:
             self.close()
 
     def close(self) -> None:
+        if self._opener is not None:
+            self._opener.unlink(missing_ok=True)
         self.server.close()  # type: ignore[attr-defined]
         state = self.state
         state.sync.join(timeout=5)
@@ -105,7 +131,7 @@ def serve(
     say(f"Buka di peramban: {served.url}")
     say("Tekan Ctrl-C untuk berhenti.")
     if open_browser:
-        webbrowser.open(served.url)
+        webbrowser.open(served.opener())
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: the normal way to stop
         served.run()
     say("Aplikasi pendamping berhenti; penyimpanan terkunci.")

@@ -28,7 +28,7 @@ from client_sync.instance_lock import is_held
 from client_sync.photos import list_photos
 from schemas.labels import field_label
 
-__all__ = ["Page", "bp", "device", "error_page", "render", "status_strip"]
+__all__ = ["Page", "bp", "device", "error_page", "local_path", "render", "status_strip"]
 
 log = logging.getLogger("client_sync.app")
 bp = Blueprint("field", __name__)
@@ -44,6 +44,20 @@ def device() -> FieldDevice:
     if found is None:
         raise RuntimeError("locked")
     return found
+
+
+def local_path(target: str | None, default: str = "/") -> str:
+    """`target` when it is a path on this app (a ``next`` to return to), else `default`.
+
+    A browser reads ``//host``, ``/\\host`` and ``/<tab>/host`` (it drops tabs and newlines and
+    takes ``\\`` for ``/``) as another site, and a newline cannot go in a header at all:
+    none of them passes.
+    """
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return default
+    if "\\" in target or any(ord(c) < 0x20 or ord(c) == 0x7F for c in target):
+        return default
+    return target
 
 
 def status_strip() -> dict[str, Any]:

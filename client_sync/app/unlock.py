@@ -19,8 +19,9 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import InputRequired
 
+from client_sync.app.draft_views import resume_held
 from client_sync.app.i18n import gettext, lazy_gettext
-from client_sync.app.shell import bp, render
+from client_sync.app.shell import bp, local_path, render
 from client_sync.app.state import app_state
 from client_sync.cli.failures import Failure, enrol_failure, failure_for
 from client_sync.cli.home import MIN_PASSPHRASE, transport_factory
@@ -48,8 +49,7 @@ class EnrolForm(FlaskForm):
 
 def _next() -> str:
     """Where to go after unlocking: a path on this app, never another site."""
-    target = request.values.get("next", "/")
-    return target if target.startswith("/") and not target.startswith("//") else "/"
+    return local_path(request.values.get("next"))
 
 
 @bp.route("/buka", methods=["GET", "POST"])
@@ -70,7 +70,7 @@ def unlock() -> ResponseReturnValue:
         except ClientError as exc:  # WrongPassphrase: the store's own words
             error = failure_for(exc).lines[0]
         else:
-            return redirect(_next(), 303)
+            return redirect(resume_held() or _next(), 303)
     return render("app/unlock.html", 200 if error is None else 400, form=form, error=error)
 
 

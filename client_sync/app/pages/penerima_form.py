@@ -31,6 +31,8 @@ from client_sync.app.shell import bp, device, render
 from client_sync.errors import InvalidRecord, RecordNotFound
 from client_sync.nik_check import NikReport, check_typed_nik
 from client_sync.record_fields import (
+    BENEFICIARY_FORM_FIELDS,
+    BENEFICIARY_LISTS,
     OTHER_PROGRAMS,
     beneficiary_fields,
     beneficiary_form,
@@ -54,21 +56,7 @@ DISABILITY_LABELS = {
     "sensorik": lazy_gettext("Sensorik"),
 }
 #: the form's boxes, so a refusal of another field shows above the form
-_FORM_NAMES = frozenset(
-    {
-        "name",
-        "nik",
-        "sex",
-        "birth_date",
-        "kelurahan",
-        "address",
-        "categories",
-        "disability_types",
-        "programs",
-        "dtsen_id",
-        "phone",
-    }
-)
+_FORM_NAMES = frozenset(BENEFICIARY_FORM_FIELDS + BENEFICIARY_LISTS)
 _CONFIRM = "confirm_nik"
 
 

@@ -14,7 +14,7 @@
     var out = {};
     var data = new FormData(form);
     data.forEach(function (value, name) {
-      if (name === "csrf_token" || name === "draft_id" || typeof value !== "string") { return; }
+      if (name === "csrf_token" || name.indexOf("draft_") === 0 || typeof value !== "string") { return; }
       if (Object.prototype.hasOwnProperty.call(out, name)) {
         if (!Array.isArray(out[name])) { out[name] = [out[name]]; }
         out[name].push(value);
