@@ -65,19 +65,16 @@ NAMES = [
     "again",
     "lang",
 ]
+#: one of each kind (the suite's time is shared: each value here is walked over every route)
 JUNK = [
     "",
     "-1",
     "9" * 40,  # larger than any SQLite integer
     "1e309",
-    "nan",
-    "2026-13-45",
     "2026-02-30T25:61",
-    "../../../etc/passwd",
-    "<script>alert(1)</script>",
+    "../../../etc/passwd<script>alert(1)</script>",
     "\x00\x01",
     "x" * 20_000,
-    "nonexistent",
 ]
 RAW_QUERIES = [b"q=%ff%fe&bulan=%ff&page=%c3%28", b"draft=%ed%a0%80&after=%ff", b"%ff=%ff"]
 
@@ -105,14 +102,10 @@ def _paths(field: Field, ids: dict[str, str]) -> list[tuple[str, str]]:
         "draf-kunjungan",
         "draf-aneh",
         "tidak-ada",
-        "-1",
         "9" * 40,
-        "%FF",
-        "%00",
+        "%FF%00",
         "..%2F..%2Fstore.db",
-        "a" * 300,
         "0" * 64,
-        "f" * 64,
     ]
     out = []
     for rule in field.app.url_map.iter_rules():
@@ -176,6 +169,6 @@ def test_no_page_answers_one_junk_argument_with_a_500(field: Field, ids: dict[st
     ]
     for name in NAMES:  # one at a time: an early refusal of another must not hide it
         for path in paths:
-            for junk in ("9" * 40, "-1", "2026-13-45", "x" * 5000, "draf-kunjungan", *ids.values()):
+            for junk in ("9" * 40, "2026-13-45", "draf-kunjungan", ids["visit"]):
                 got = field.client.get(path, base_url=BASE, query_string={name: junk})
                 _ok(field, got, (path, name, junk))
