@@ -12,14 +12,11 @@ docs/web.md for adding a string.
 
 from __future__ import annotations
 
-from functools import cached_property
 from pathlib import Path
 
-from babel.support import NullTranslations
-from flask import Flask, Response, request
-from flask_babel import Babel, Domain, get_locale, gettext, lazy_gettext, ngettext
+from flask_babel import gettext, lazy_gettext, ngettext
 
-from schemas.po_catalogue import CompiledCatalogues
+from schemas.language_switch import DEFAULT_LANG, LANGS, LanguageSwitch
 
 __all__ = [
     "DEFAULT_LANG",
@@ -34,53 +31,11 @@ __all__ = [
     "remember_choice",
 ]
 
-#: the languages of the pages, each named in its own language (for the switch)
-LANGS = {"id": "Bahasa Indonesia", "en": "English"}
-DEFAULT_LANG = "id"
 LANG_COOKIE = "lang"
 #: the catalogues' sources
 TRANSLATIONS = Path(__file__).with_name("translations")
-_YEAR_S = 365 * 24 * 3600
 
-
-class _CatalogueDomain(Domain):
-    """The pages' one domain: each language's ``.po`` compiled once per process."""
-
-    def __init__(self) -> None:
-        super().__init__(domain="messages")
-        self._catalogues = CompiledCatalogues(TRANSLATIONS)
-
-    def get_translations(self) -> NullTranslations:
-        return self._catalogues.get(str(get_locale() or DEFAULT_LANG))
-
-
-class _PagesBabel(Babel):
-    @cached_property
-    def domain_instance(self) -> Domain:
-        return _CatalogueDomain()
-
-
-def _select_lang() -> str:
-    asked = request.args.get("lang") or request.cookies.get(LANG_COOKIE)
-    return asked if asked in LANGS else DEFAULT_LANG
-
-
-def current_lang() -> str:
-    """The language of the page being rendered."""
-    return str(get_locale() or DEFAULT_LANG)
-
-
-def remember_choice(response: Response) -> Response:
-    """Keep a language chosen with ``?lang=`` in its cookie, for the pages that follow."""
-    asked = request.args.get("lang")
-    if asked in LANGS and request.cookies.get(LANG_COOKIE) != asked:
-        response.set_cookie(
-            LANG_COOKIE, asked, max_age=_YEAR_S, httponly=True, samesite="Lax", path="/"
-        )
-    return response
-
-
-def init_app(app: Flask) -> None:
-    """flask-babel for the app, choosing the language of each request."""
-    app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANG)
-    _PagesBabel(app, locale_selector=_select_lang)
+_SWITCH = LanguageSwitch(TRANSLATIONS, LANG_COOKIE, samesite="Lax")
+current_lang = _SWITCH.current_lang
+remember_choice = _SWITCH.remember_choice
+init_app = _SWITCH.init_app
