@@ -12,7 +12,9 @@ from __future__ import annotations
 import os
 import re
 import sys
+import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,15 +22,18 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from waitress import wasyncore
 from werkzeug.test import TestResponse
 
 from client_sync import FieldDevice
+from client_sync.app.serve import Served, bind
 from schemas.hlc import wall_ms
 from server.passwords import hash_password
 from server.scope import EVERYWHERE
 from server.storage import HubStorage, User
 from server.timeutil import utc_iso
 from tests.conftest import Laptops, beneficiary
+from tests.support.served_hub import free_port
 
 PASSWORD = "kata-sandi-kantor-31"
 #: a kelurahan, a NIK and two laptop owners per wilayah the tests use
@@ -181,3 +186,20 @@ def page(browser, live_hub: str):
 def fits_the_window(page) -> None:
     """Nothing wider than the window: no sideways scrolling at 1366 px."""
     assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORT["width"]
+
+
+@contextmanager
+def field_app_served(home: Path) -> Iterator[Served]:
+    """`pendamping app`'s server for the laptop at `home` (waitress on 127.0.0.1, a free
+    port) on a thread, as the command serves it; stopped after, its store locked."""
+    served = bind(home, port=free_port())
+    thread = threading.Thread(target=served.server.run, daemon=True)  # type: ignore[attr-defined]
+    thread.start()
+    try:
+        yield served
+    finally:
+        server = served.server
+        server.task_dispatcher.shutdown()  # type: ignore[attr-defined]
+        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))  # type: ignore[attr-defined]
+        thread.join(timeout=5)
+        served.close()

@@ -9,18 +9,16 @@ screenshot of every state is saved under the test's tmp dir (``screens/``)."""
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from waitress import wasyncore
 
 from client_sync import FieldDevice
-from client_sync.app.serve import Served, bind
+from client_sync.app.serve import Served
 from tests.conftest import beneficiary
-from tests.support.served_hub import ServedHub, free_port
-from tests.web.conftest import VIEWPORT, fits_the_window
+from tests.support.served_hub import ServedHub
+from tests.web.conftest import VIEWPORT, field_app_served, fits_the_window
 
 PASSPHRASE = "kata-sandi-lapangan"
 PEOPLE = [
@@ -54,18 +52,8 @@ def served_app(hub_process: ServedHub, tmp_path: Path, monkeypatch) -> Iterator[
             budi.store.update("beneficiary", ids[0], {"phone": "0811-1111-1111"})
             budi.sync()
         dev.store.update("beneficiary", ids[0], {"phone": "0822-2222-2222"})
-    served = bind(home, port=free_port())
-    thread = threading.Thread(target=served.server.run, daemon=True)  # type: ignore[attr-defined]
-    thread.start()
-    yield served
-    server = served.server
-    server.task_dispatcher.shutdown()  # type: ignore[attr-defined]
-    server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))  # type: ignore[attr-defined]
-    thread.join(timeout=5)
-    state = served.state
-    state.sync.join(timeout=10)
-    state.store_thread.run(state.keeper.lock)
-    state.store_thread.shutdown()
+    with field_app_served(home) as served:
+        yield served
 
 
 def test_beranda_and_an_abf_request_filed_verified_and_cancelled_in_the_browser(

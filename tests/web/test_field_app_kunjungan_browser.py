@@ -9,20 +9,25 @@ of every state under the test's tmp dir (``screens/``)."""
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from waitress import wasyncore
 
 from client_sync import FieldDevice
-from client_sync.app.serve import Served, bind
+from client_sync.app.serve import Served
 from client_sync.photos import list_photos
 from tests.conftest import beneficiary
-from tests.support.served_hub import ServedHub, free_port
-from tests.web.conftest import CHROMIUM, FLAGS, VIEWPORT, _unavailable, fits_the_window
+from tests.support.served_hub import ServedHub
+from tests.web.conftest import (
+    CHROMIUM,
+    FLAGS,
+    VIEWPORT,
+    _unavailable,
+    field_app_served,
+    fits_the_window,
+)
 
 PASSPHRASE = "kata-sandi-lapangan"
 WHERE = {"latitude": -6.175392, "longitude": 106.827153, "accuracy": 12}
@@ -68,18 +73,8 @@ def served(hub_process: ServedHub, tmp_path: Path, monkeypatch) -> Iterator[tupl
         home, hub_process.url, hub_process.enroll_code("sari"), "laptop-sari", passphrase=PASSPHRASE
     ) as dev:
         person = dev.store.add("beneficiary", beneficiary(name="Ibu Ani Suryani"))
-    app = bind(home, port=free_port())
-    thread = threading.Thread(target=app.server.run, daemon=True)  # type: ignore[attr-defined]
-    thread.start()
-    yield app, person
-    server = app.server
-    server.task_dispatcher.shutdown()  # type: ignore[attr-defined]
-    server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))  # type: ignore[attr-defined]
-    thread.join(timeout=5)
-    state = app.state
-    state.sync.join(timeout=10)
-    state.store_thread.run(state.keeper.lock)
-    state.store_thread.shutdown()
+    with field_app_served(home) as app:
+        yield app, person
 
 
 def until(page, script: str, timeout_s: float = 15) -> None:

@@ -6,31 +6,21 @@ although the navigation began at a file:// page."""
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from waitress import wasyncore
 
-from client_sync.app.serve import Served, bind
-from tests.support.served_hub import free_port
-from tests.web.conftest import VIEWPORT
+from client_sync.app.serve import Served
+from tests.web.conftest import VIEWPORT, field_app_served
 
 
 @pytest.fixture
 def served_new(tmp_path: Path) -> Iterator[Served]:
     home = tmp_path / "laptop-baru"
     home.mkdir()
-    served = bind(home, port=free_port())
-    thread = threading.Thread(target=served.server.run, daemon=True)  # type: ignore[attr-defined]
-    thread.start()
-    yield served
-    server = served.server
-    server.task_dispatcher.shutdown()  # type: ignore[attr-defined]
-    server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))  # type: ignore[attr-defined]
-    thread.join(timeout=5)
-    served.close()
+    with field_app_served(home) as served:
+        yield served
 
 
 def test_the_opener_page_leads_into_the_app(browser, served_new: Served, tmp_path: Path):
