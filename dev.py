@@ -4,6 +4,7 @@
     python3 dev.py run     # venv, install, init ./var, serve the hub on 127.0.0.1:5000
     python3 dev.py run --port 5001   # the same on another port (5000 taken)
     python3 dev.py test    # venv, install with [dev], Chromium if missing, run every test
+                           # (on every core: pytest-xdist; `-n 0` for one process)
     python3 dev.py typecheck   # mypy over server/, client_sync/ and schemas/ (CI runs it too)
 
 Works the same on Windows (`py dev.py run`): pathlib paths, the venv's own interpreter, no
@@ -153,7 +154,17 @@ def main(argv: list[str]) -> int:
     if command == "typecheck":  # the packages and settings are in pyproject's [tool.mypy]
         return subprocess.call([str(python), "-m", "mypy", *argv[1:]], cwd=ROOT)
     ensure_browser()
-    return subprocess.call([str(python), "-m", "pytest", *argv[1:]], cwd=ROOT)
+    return subprocess.call([str(python), "-m", "pytest", *parallel(argv[1:]), *argv[1:]], cwd=ROOT)
+
+
+def parallel(args: list[str]) -> list[str]:
+    """pytest-xdist's options for the whole suite: one worker per core, at most four (the
+    suite waits on hub processes and a browser as much as it computes), unless the command
+    line chose (``-n 0`` runs in one process)."""
+    chosen = any(
+        a in ("-n", "--numprocesses") or a.startswith(("-n", "--numprocesses=")) for a in args
+    )
+    return [] if chosen else ["-n", "auto", "--maxprocesses", "4"]
 
 
 if __name__ == "__main__":
