@@ -12,8 +12,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from schemas.migrations import apply_migrations
 from server.storage import RecordRow
@@ -181,43 +179,9 @@ def test_ringkasan_s_request_counts_and_coverage_read_indexes_only(storage: SQLi
     assert "SCAN" not in unvisited, unvisited
 
 
-def _converted(value: str) -> str | None:
-    """utc_instant by conversion alone, without its fast path for whole-hour offsets."""
-    try:
-        moment = dt.datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+def test_the_hub_reads_a_visit_time_with_the_laptops_one_conversion():
+    """The fast path and its edges are held in tests/schemas/test_name_keys_and_coverage.py;
+    the hub's read model uses that very function (one rule for both sides)."""
+    from schemas import coverage
 
-
-@settings(max_examples=500)
-@given(
-    st.datetimes(min_value=dt.datetime(1000, 1, 2), max_value=dt.datetime(9999, 12, 30)),
-    st.sampled_from(
-        ["Z", "+07:00", "+08:00", "+09:00", "+00:00", "+14:00", "-05:00", "+05:30", ""]
-    ),
-    st.sampled_from(["seconds", "milliseconds", "microseconds", "minutes"]),
-)
-def test_a_visit_time_reads_as_the_same_utc_instant_by_its_fast_path(moment, zone, spec):
-    value = moment.isoformat(timespec=spec) + zone
-    assert utc_instant(value) == _converted(value)
-
-
-@pytest.mark.parametrize(
-    "value",
-    [
-        "2026-01-01T03:00:00+07:00",
-        "2026-03-01T06:59:59+07:00",
-        "2026-02-30T09:00:00+07:00",
-        "2026-11-23T24:00:00+07:00",
-        "20261123T093000+07:00",
-        "0999-11-23T09:30:00+07:00",
-        "2026-11-23T09:30:00,5+07:00",
-        "2026-11-23T09:30:00.1234567+07:00",
-        "x",
-    ],
-)
-def test_instants_around_the_fast_paths_edges_read_as_converted(value):
-    assert utc_instant(value) == _converted(value)
+    assert utc_instant is coverage.utc_instant
