@@ -446,3 +446,17 @@ def test_a_batch_resent_to_another_process_gets_its_original_receipts(pg_url: st
     finally:
         first.close()
         second.close()
+
+
+def test_a_batch_naming_a_record_twice_keeps_the_later_row(pg_url: str):
+    """One statement per batch cannot upsert a row twice; such a batch goes row by row."""
+    storage = PostgresStorage(pg_url, max_size=2)
+    try:
+        storage.migrate()
+        later = record_row(1, seq=2, data={"name": "Kedua", "kelurahan": KEL})
+        with storage.write() as session:
+            session.save([record_row(1, seq=1), later, record_row(2, seq=3)], [], [])
+        assert storage.get_record(later.id) == later
+        assert storage.stats()["last_seq"] == 3
+    finally:
+        storage.close()
