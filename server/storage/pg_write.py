@@ -106,7 +106,9 @@ def records_for(conn: psycopg.Connection, record_ids: Sequence[str]) -> dict[str
     """The current row of each of these record ids the hub holds."""
     if not record_ids:
         return {}
-    rows = conn.execute(f"{RECORD_SELECT} WHERE id = ANY(%s)", (list(record_ids),)).fetchall()
+    rows = conn.execute(
+        f"{RECORD_SELECT} WHERE id = ANY(%b::text[])", (list(record_ids),)
+    ).fetchall()
     return {row[0]: _record(row) for row in rows}
 
 
@@ -131,7 +133,7 @@ def _save_programs(conn: psycopg.Connection, beneficiaries: Sequence[RecordRow])
     if not beneficiaries:
         return
     conn.execute(
-        "DELETE FROM beneficiary_programs WHERE record_id = ANY(%s)",
+        "DELETE FROM beneficiary_programs WHERE record_id = ANY(%b::text[])",
         ([r.id for r in beneficiaries],),
     )
     rows = [
@@ -158,7 +160,7 @@ class PgWrite(WriteSession):
         if not change_ids:
             return {}
         rows = self._conn.execute(
-            "SELECT change_id, receipt FROM changes WHERE change_id = ANY(%s)",
+            "SELECT change_id, receipt FROM changes WHERE change_id = ANY(%b::text[])",
             (list(change_ids),),
         ).fetchall()
         return dict(rows)
@@ -254,7 +256,7 @@ class PgWrite(WriteSession):
         if not niks:
             return found
         for nik, record_id in self._conn.execute(
-            "SELECT nik, id FROM records WHERE nik = ANY(%s) ORDER BY seq", (list(niks),)
+            "SELECT nik, id FROM records WHERE nik = ANY(%b::text[]) ORDER BY seq", (list(niks),)
         ):
             found.setdefault(nik, []).append(record_id)
         return found
@@ -271,7 +273,7 @@ class PgWrite(WriteSession):
         if not device_ids:
             return {}
         rows = self._conn.execute(
-            "SELECT device_id, user_name FROM devices WHERE device_id = ANY(%s)",
+            "SELECT device_id, user_name FROM devices WHERE device_id = ANY(%b::text[])",
             (list(device_ids),),
         ).fetchall()
         return dict(rows)
