@@ -1,0 +1,161 @@
+"""The PostgreSQL facets (limits, people, jobs) on a real PostgreSQL server.
+
+The limits run the contract suite (:class:`LimitStoreContract`) on
+:class:`~server.storage.pg_limits.PgLimitStore` alone; beside it, races between two
+stores on two pools, as two hub processes on two machines would hold them: every token,
+lease and ticket must come out exact, not merely "about right".
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+pytest.register_assert_rewrite("server.storage.limits_testing")
+
+from server.storage.limits_testing import NOW, LimitStoreContract  # noqa: E402
+from server.storage.pg_db import PgDatabase  # noqa: E402
+from server.storage.pg_limits import PgLimitStore  # noqa: E402
+from server.storage.pg_migrations import apply_migrations  # noqa: E402
+
+#: threads per store in the races (two stores: twice as many contenders)
+THREADS = 4
+
+
+@pytest.fixture
+def pg_db(pg_url: str) -> Iterator[PgDatabase]:
+    db = PgDatabase(pg_url, max_size=THREADS + 1)
+    apply_migrations(db)
+    yield db
+    db.close()
+
+
+class TestPgLimitStore(LimitStoreContract):
+    """The limits' contract; its tests of ``HubStorage.waiting_for_writer`` need the whole
+    PostgreSQL storage and run in tests/server/test_storage_pg.py."""
+
+    @pytest.fixture
+    def limits(self, pg_db: PgDatabase) -> PgLimitStore:
+        return PgLimitStore(pg_db)
+
+    @pytest.fixture
+    def limits_opener(self, pg_db: PgDatabase, pg_url: str) -> Callable[[], PgLimitStore]:
+        return functools.partial(PgLimitStore.open, pg_url)
+
+    @pytest.fixture
+    def storage(self) -> None:
+        pytest.skip("needs PostgresStorage: run by tests/server/test_storage_pg.py")
+
+
+# -- two processes racing -----------------------------------------------------------------
+
+
+@pytest.fixture
+def two_stores(pg_db: PgDatabase, pg_url: str) -> Iterator[tuple[PgLimitStore, PgLimitStore]]:
+    """Two stores on two pools of their own: two hub processes (on two machines)."""
+    first = PgLimitStore.open(pg_url, max_size=THREADS)
+    second = PgLimitStore.open(pg_url, max_size=THREADS)
+    yield first, second
+    first.close()
+    second.close()
+
+
+def _race(
+    stores: tuple[PgLimitStore, PgLimitStore], work: Callable[[PgLimitStore, int], Any]
+) -> list[Any]:
+    """Run `work(store, n)` in :data:`THREADS` threads per store, all let go at once.
+
+    :returns: every thread's result (a failure in a thread fails the test)."""
+    contenders = [(store, n) for n in range(THREADS) for store in stores]
+    start = threading.Barrier(len(contenders))
+    results: list[Any] = [None] * len(contenders)
+    errors: list[BaseException] = []
+
+    def run(i: int, store: PgLimitStore, n: int) -> None:
+        start.wait()
+        try:
+            results[i] = work(store, i)
+        except BaseException as exc:  # reported below, on the test's thread
+            errors.append(exc)
+
+    threads = [
+        threading.Thread(target=run, args=(i, store, n)) for i, (store, n) in enumerate(contenders)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not any(thread.is_alive() for thread in threads)
+    if errors:
+        raise errors[0]
+    return results
+
+
+def test_two_processes_never_both_take_the_last_tokens(two_stores):
+    granted = _race(
+        two_stores,
+        lambda store, _: sum(store.take_token("dev", 0.0001, 50, NOW) == 0.0 for _ in range(20)),
+    )
+    assert sum(granted) == 50  # 160 tries at a burst of 50, no refill in between
+    for store in two_stores:
+        assert store.take_token("dev", 0.0001, 50, NOW) > 0
+
+
+def _take_lease(store: PgLimitStore, i: int, *, name: str, prefix: str, now: float) -> bool:
+    return store.take_lease(name, f"{prefix}{i}", now, 30.0)
+
+
+def test_of_two_processes_racing_for_a_lease_exactly_one_holds_it(two_stores):
+    later = NOW + 30  # when the first holder's time has run out
+    for round_ in range(10):
+        name = f"lease-{round_}"
+        won = _race(two_stores, functools.partial(_take_lease, name=name, prefix="o", now=NOW))
+        assert won.count(True) == 1
+        holder = two_stores[0].lease_holder(name, NOW)
+        assert holder == (f"o{won.index(True)}", NOW + 30)
+        # once it lapsed, again exactly one of the others takes it over
+        again = _race(two_stores, functools.partial(_take_lease, name=name, prefix="p", now=later))
+        assert again.count(True) == 1
+        assert two_stores[1].lease_holder(name, later) == (f"p{again.index(True)}", later + 30)
+
+
+def test_queue_tickets_of_two_processes_are_unique_and_each_sees_all_before_it(two_stores):
+    places = [
+        place
+        for batch in _race(
+            two_stores, lambda store, _: [store.enqueue(2, NOW, NOW + 60) for _ in range(10)]
+        )
+        for place in batch
+    ]
+    tickets = [place.ticket for place in places]
+    assert len(set(tickets)) == len(places) == 2 * THREADS * 10
+    # Tickets commit in their order: each push sees exactly the pushes of smaller tickets
+    # ahead of it, none missing (an earlier ticket committed later would be missing).
+    in_order = sorted(places, key=lambda place: place.ticket)
+    assert [place.ahead_pushes for place in in_order] == list(range(len(places)))
+    assert [place.ahead_changes for place in in_order] == list(range(0, 2 * len(places), 2))
+
+
+def test_failures_counted_by_two_processes_at_once_are_each_counted_once(two_stores):
+    counts = _race(
+        two_stores,
+        lambda store, _: [store.add_failure("ip:10.0.0.1", NOW, 900) for _ in range(5)],
+    )
+    assert sorted(c for batch in counts for c in batch) == list(range(1, 2 * THREADS * 5 + 1))
+
+
+def test_pace_samples_left_by_two_processes_at_once_are_all_kept(two_stores):
+    first, _ = two_stores
+    first.leave(first.enqueue(1, NOW, NOW + 60).ticket, 1.0)  # the pace starts at 1.0
+
+    def leave_with_sample(store: PgLimitStore, _: int) -> None:
+        for _ in range(5):
+            store.leave(store.enqueue(1, NOW, NOW + 60).ticket, 0.0, weight=0.5)
+
+    _race(two_stores, leave_with_sample)
+    # 40 samples of 0 at weight 0.5 halve it 40 times, whatever their order
+    assert first.queue_ahead(10**9, NOW).pace == pytest.approx(0.5**40)
