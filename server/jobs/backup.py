@@ -36,6 +36,7 @@ from server.storage.sqlite_backup import FileCheck, check_file, fsync_file, inst
 from server.timeutil import utc_iso
 
 __all__ = [
+    "BACKUP_ELSEWHERE",
     "BACKUP_NAME",
     "BackupElsewhere",
     "BackupFailed",

@@ -18,9 +18,8 @@ import psycopg
 
 from server.audit import AuditEvent
 from server.storage.base import NotFound
-from server.storage.people import PUSH_ACTIONS, LastPush, PeopleStore
+from server.storage.people import PUSH_ACTIONS, LastPush, PeopleStore, parse_last_push
 from server.storage.pg_db import PgDatabase
-from server.storage.sqlite_people import _last_push
 
 __all__ = ["AuditInto", "PgPeopleStore", "WriteOpener", "default_audit_into"]
 
@@ -80,4 +79,4 @@ class PgPeopleStore(PeopleStore):
                 "  ORDER BY position DESC LIMIT 1) AS a",
                 (wanted,),
             ).fetchall()
-        return {device_id: _last_push(at, action, detail) for device_id, at, action, detail in rows}
+        return {row[0]: parse_last_push(*row[1:]) for row in rows}

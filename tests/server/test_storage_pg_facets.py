@@ -1,23 +1,38 @@
 """The PostgreSQL facets (limits, people, jobs) on a real PostgreSQL server.
 
-The limits run the contract suite (:class:`LimitStoreContract`) on
-:class:`~server.storage.pg_limits.PgLimitStore` alone; beside it, races between two
-stores on two pools, as two hub processes on two machines would hold them: every token,
-lease and ticket must come out exact, not merely "about right".
+Their three contracts run on :class:`~server.storage.pg.PostgresStorage` (the whole
+:class:`StorageContract` runs in tests/server/test_storage_pg.py too); beside them, races
+between two limit stores on two pools, as two hub processes on two machines hold them:
+every token, lease, ticket and failure must come out exact, not merely "about right"; and
+the nightly backup job on PostgreSQL, which says how to back up instead of failing.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import threading
 from collections.abc import Callable, Iterator
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-pytest.register_assert_rewrite("server.storage.limits_testing")
+pytest.register_assert_rewrite(
+    "server.storage.limits_testing",
+    "server.storage.people_testing",
+    "server.storage.jobs_testing",
+)
 
+from server.jobs import Job, JobRunner  # noqa: E402
+from server.jobs.backup import BACKUP_ELSEWHERE, BackupElsewhere, make_backup  # noqa: E402
+from server.jobs.schedule import hub_timezone, parse_schedule  # noqa: E402
+from server.jobs.tasks import nightly_backup  # noqa: E402
+from server.storage.jobs_testing import JobStoreContract  # noqa: E402
 from server.storage.limits_testing import NOW, LimitStoreContract  # noqa: E402
+from server.storage.people_testing import PeopleStoreContract  # noqa: E402
+from server.storage.pg import PostgresStorage  # noqa: E402
 from server.storage.pg_db import PgDatabase  # noqa: E402
 from server.storage.pg_limits import PgLimitStore  # noqa: E402
 from server.storage.pg_migrations import apply_migrations  # noqa: E402
@@ -34,21 +49,28 @@ def pg_db(pg_url: str) -> Iterator[PgDatabase]:
     db.close()
 
 
-class TestPgLimitStore(LimitStoreContract):
-    """The limits' contract; its tests of ``HubStorage.waiting_for_writer`` need the whole
-    PostgreSQL storage and run in tests/server/test_storage_pg.py."""
+@pytest.fixture
+def pg_storage(pg_url: str) -> Iterator[PostgresStorage]:
+    storage = PostgresStorage(pg_url, max_size=THREADS * 2 + 2)
+    storage.migrate()
+    yield storage
+    storage.close()
+
+
+class TestPgFacets(LimitStoreContract, PeopleStoreContract, JobStoreContract):
+    """The contracts of ``storage.limits``, ``storage.people`` and ``storage.jobs``."""
 
     @pytest.fixture
-    def limits(self, pg_db: PgDatabase) -> PgLimitStore:
-        return PgLimitStore(pg_db)
+    def storage(self, pg_storage: PostgresStorage) -> PostgresStorage:
+        return pg_storage
 
     @pytest.fixture
-    def limits_opener(self, pg_db: PgDatabase, pg_url: str) -> Callable[[], PgLimitStore]:
+    def limits_opener(self, pg_url: str) -> Callable[[], PgLimitStore]:
         return functools.partial(PgLimitStore.open, pg_url)
 
-    @pytest.fixture
-    def storage(self) -> None:
-        pytest.skip("needs PostgresStorage: run by tests/server/test_storage_pg.py")
+    def test_the_facets_are_the_postgresql_ones(self, storage: PostgresStorage):
+        assert isinstance(storage.limits, PgLimitStore)
+        assert not storage.jobs.file_backups
 
 
 # -- two processes racing -----------------------------------------------------------------
@@ -159,3 +181,39 @@ def test_pace_samples_left_by_two_processes_at_once_are_all_kept(two_stores):
     _race(two_stores, leave_with_sample)
     # 40 samples of 0 at weight 0.5 halve it 40 times, whatever their order
     assert first.queue_ahead(10**9, NOW).pace == pytest.approx(0.5**40)
+
+
+# -- the nightly backup on PostgreSQL ---------------------------------------------------------
+
+
+def test_the_nightly_backup_on_postgresql_records_how_to_back_up_instead_of_failing(
+    pg_storage: PostgresStorage, tmp_path: Path
+):
+    wib = hub_timezone(7)
+    job = Job(
+        "backup",
+        "Cadangan malam",
+        "JOB_BACKUP_AT",
+        nightly_backup,
+        parse_schedule("X", "0 2 * * *", wib),
+    )
+    config = {"BACKUP_KEEP": 3, "BACKUP_DIR": str(tmp_path / "backups")}
+    runner = JobRunner(
+        pg_storage, [job], config, tmp_path, wib, owner="p1", catch_up_s=0, wall=lambda: NOW
+    )
+    assert runner.heartbeat()
+    run = runner.run(job, datetime(2026, 12, 7, 2, 0, tzinfo=wib))
+    assert run is not None
+    assert (run.outcome, run.message) == ("ok", BACKUP_ELSEWHERE)
+    assert "pg_dump" in run.message and "docs/operations.md" in run.message
+    assert not (tmp_path / "backups").exists()  # nothing pretended to be a backup
+    [entry] = list(pg_storage.iter_audit())
+    assert (entry.action, json.loads(entry.detail)["outcome"]) == ("job_run", "ok")
+
+
+def test_a_backup_by_hand_on_postgresql_is_refused_with_that_sentence(
+    pg_storage: PostgresStorage, tmp_path: Path
+):
+    with pytest.raises(BackupElsewhere, match="pg_dump"):
+        make_backup(pg_storage, tmp_path / "hub-x.sqlite3", tmp_path / "attachments")
+    assert list(tmp_path.iterdir()) == []
