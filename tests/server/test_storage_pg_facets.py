@@ -1,10 +1,11 @@
-"""The PostgreSQL facets (limits, people, jobs) on a real PostgreSQL server.
+"""The PostgreSQL facets (limits, jobs) beyond their contracts, on a real PostgreSQL server.
 
-Their three contracts run on :class:`~server.storage.pg.PostgresStorage` (the whole
-:class:`StorageContract` runs in tests/server/test_storage_pg.py too); beside them, races
-between two limit stores on two pools, as two hub processes on two machines hold them:
-every token, lease, ticket and failure must come out exact, not merely "about right"; and
-the nightly backup job on PostgreSQL, which says how to back up instead of failing.
+The contracts of limits, people and jobs run in tests/server/test_storage_pg.py (the whole
+:class:`StorageContract` on :class:`~server.storage.pg.PostgresStorage`). Here: races
+between two limit stores on two pools, as two hub processes on two machines hold them
+(every token, lease, ticket, failure and pace sample must come out exact, not merely
+"about right"), and the nightly backup job on PostgreSQL, which says how that database is
+backed up instead of failing.
 """
 
 from __future__ import annotations
@@ -19,23 +20,15 @@ from typing import Any
 
 import pytest
 
-pytest.register_assert_rewrite(
-    "server.storage.limits_testing",
-    "server.storage.people_testing",
-    "server.storage.jobs_testing",
-)
-
-from server.jobs import Job, JobRunner  # noqa: E402
-from server.jobs.backup import BACKUP_ELSEWHERE, BackupElsewhere, make_backup  # noqa: E402
-from server.jobs.schedule import hub_timezone, parse_schedule  # noqa: E402
-from server.jobs.tasks import nightly_backup  # noqa: E402
-from server.storage.jobs_testing import JobStoreContract  # noqa: E402
-from server.storage.limits_testing import NOW, LimitStoreContract  # noqa: E402
-from server.storage.people_testing import PeopleStoreContract  # noqa: E402
-from server.storage.pg import PostgresStorage  # noqa: E402
-from server.storage.pg_db import PgDatabase  # noqa: E402
-from server.storage.pg_limits import PgLimitStore  # noqa: E402
-from server.storage.pg_migrations import apply_migrations  # noqa: E402
+from server.jobs import Job, JobRunner
+from server.jobs.backup import BACKUP_ELSEWHERE, BackupElsewhere, make_backup
+from server.jobs.schedule import hub_timezone, parse_schedule
+from server.jobs.tasks import nightly_backup
+from server.storage.limits_testing import NOW
+from server.storage.pg import PostgresStorage
+from server.storage.pg_db import PgDatabase
+from server.storage.pg_limits import PgLimitStore
+from server.storage.pg_migrations import apply_migrations
 
 #: threads per store in the races (two stores: twice as many contenders)
 THREADS = 4
@@ -51,26 +44,10 @@ def pg_db(pg_url: str) -> Iterator[PgDatabase]:
 
 @pytest.fixture
 def pg_storage(pg_url: str) -> Iterator[PostgresStorage]:
-    storage = PostgresStorage(pg_url, max_size=THREADS * 2 + 2)
+    storage = PostgresStorage(pg_url, max_size=2)
     storage.migrate()
     yield storage
     storage.close()
-
-
-class TestPgFacets(LimitStoreContract, PeopleStoreContract, JobStoreContract):
-    """The contracts of ``storage.limits``, ``storage.people`` and ``storage.jobs``."""
-
-    @pytest.fixture
-    def storage(self, pg_storage: PostgresStorage) -> PostgresStorage:
-        return pg_storage
-
-    @pytest.fixture
-    def limits_opener(self, pg_url: str) -> Callable[[], PgLimitStore]:
-        return functools.partial(PgLimitStore.open, pg_url)
-
-    def test_the_facets_are_the_postgresql_ones(self, storage: PostgresStorage):
-        assert isinstance(storage.limits, PgLimitStore)
-        assert not storage.jobs.file_backups
 
 
 # -- two processes racing -----------------------------------------------------------------
