@@ -29,6 +29,7 @@ from server.storage.pg import PostgresStorage
 from server.storage.pg_db import PgDatabase
 from server.storage.pg_limits import PgLimitStore
 from server.storage.pg_migrations import apply_migrations
+from tests.support.hub_cli import hub_runner
 
 #: threads per store in the races (two stores: twice as many contenders)
 THREADS = 4
@@ -194,3 +195,14 @@ def test_a_backup_by_hand_on_postgresql_is_refused_with_that_sentence(
     with pytest.raises(BackupElsewhere, match="pg_dump"):
         make_backup(pg_storage, tmp_path / "hub-x.sqlite3", tmp_path / "attachments")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_pendamping_hub_backup_on_postgresql_says_pg_dump_and_writes_nothing(
+    pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+):
+    monkeypatch.setenv("PENDAMPING_HUB_STORAGE_URL", pg_url)
+    run = hub_runner(tmp_path / "hub", capsys)
+    result = run("backup", "--out", str(tmp_path / "out"))
+    assert result.code == 1, result
+    assert "pg_dump" in result.err and "Traceback" not in result.err + result.out
+    assert not (tmp_path / "out").exists() and not (tmp_path / "hub" / "backups").exists()
