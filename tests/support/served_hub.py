@@ -11,12 +11,13 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
 
-__all__ = ["ServedHub", "free_port"]
+__all__ = ["ServedHub", "free_port", "write_settings"]
 
 
 def free_port() -> int:
@@ -33,6 +34,17 @@ class ServedHub:
     data: Path
     port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
+    #: settings written to DATA/hub.cfg at once (e.g. `STORAGE_URL`, the backend), so that
+    #: every `pendamping-hub` command and the server read them; nothing is written if empty.
+    settings: Mapping[str, object] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.settings:
+            self.configure(**self.settings)
+
+    def configure(self, **settings: object) -> None:
+        """Append `NAME = value` lines to DATA/hub.cfg (a later line wins, as in Python)."""
+        write_settings(self.data, settings)
 
     @property
     def url(self) -> str:
@@ -120,6 +132,15 @@ class ServedHub:
             self.process.terminate()
             self.process.wait(timeout=10)
             self.process = None
+
+
+def write_settings(data: Path, settings: Mapping[str, object]) -> None:
+    """Append `NAME = value` lines to DATA/hub.cfg, where every `pendamping-hub` command
+    and the server read them; values are written with repr (text, numbers, lists)."""
+    data.mkdir(parents=True, exist_ok=True)
+    lines = "".join(f"{name} = {value!r}\n" for name, value in settings.items())
+    with (data / "hub.cfg").open("a", encoding="utf-8") as cfg:
+        cfg.write(lines)
 
 
 def _last_line(log: Path | None) -> str:
