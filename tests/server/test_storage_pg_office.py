@@ -19,17 +19,12 @@ from typing import Any
 
 import pytest
 
-pytest.register_assert_rewrite(
-    "server.storage.office_testing", "server.storage.verification_testing"
-)
-
-from server.storage.base import ChangeRow, ConflictRow, RecordRow, User  # noqa: E402
-from server.storage.office import RecordFilter  # noqa: E402
-from server.storage.office_testing import (  # noqa: E402
+from server.storage.base import ChangeRow, ConflictRow, RecordRow, User
+from server.storage.office import RecordFilter
+from server.storage.office_testing import (
     K71,
     K71B,
     K72,
-    OfficeReadsContract,
     T,
     person,
     request,
@@ -37,26 +32,11 @@ from server.storage.office_testing import (  # noqa: E402
     save,
     visit,
 )
-from server.storage.pg import PostgresStorage  # noqa: E402
-from server.storage.pg_db import PgDatabase  # noqa: E402
-from server.storage.pg_migrations import apply_migrations  # noqa: E402
-from server.storage.pg_office import PgOfficeReads  # noqa: E402
-from server.storage.pg_verification import PgVerificationStore  # noqa: E402
-from server.storage.sqlite import SQLiteStorage  # noqa: E402
-from server.storage.verification_testing import VerificationStoreContract  # noqa: E402
-
-
-class TestPgOfficeContracts(OfficeReadsContract, VerificationStoreContract):
-    """The office's and the verification's contracts on PostgreSQL (until the whole
-    StorageContract runs there: tests/server/test_storage_pg.py)."""
-
-    @pytest.fixture
-    def storage(self, pg_url: str) -> Iterator[PostgresStorage]:
-        backend = PostgresStorage(pg_url, max_size=4)
-        backend.migrate()
-        yield backend
-        backend.close()
-
+from server.storage.pg_db import PgDatabase
+from server.storage.pg_migrations import apply_migrations
+from server.storage.pg_office import PgOfficeReads
+from server.storage.pg_verification import PgVerificationStore
+from server.storage.sqlite import SQLiteStorage
 
 WIB = dt.timezone(dt.timedelta(hours=7))
 #: the tables the office reads, copied in this order (SQLite and PostgreSQL name them alike)
