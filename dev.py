@@ -3,8 +3,9 @@
 
     python3 dev.py run     # venv, install, init ./var, serve the hub on 127.0.0.1:5000
     python3 dev.py run --port 5001   # the same on another port (5000 taken)
-    python3 dev.py test    # venv, install with [dev], Chromium if missing, run every test
-                           # (on every core: pytest-xdist; `-n 0` for one process)
+    python3 dev.py test    # venv, install with [dev], Chromium and PostgreSQL if missing,
+                           # run every test on both hub backends (SQLite and a throw-away
+                           # PostgreSQL cluster; on every core: pytest-xdist; `-n 0` for one)
     python3 dev.py typecheck   # mypy over server/, client_sync/ and schemas/ (CI runs it too)
 
 Works the same on Windows (`py dev.py run`): pathlib paths, the venv's own interpreter, no
@@ -80,15 +81,61 @@ def ensure_browser() -> None:
         f"{CHROMIUM} missing: installing Debian's chromium (apt-get install -y chromium) ...",
         flush=True,
     )
+    apt_install("chromium")
+
+
+def postgres_binaries() -> Path | None:
+    """The folder with PostgreSQL's initdb and pg_ctl: PATH, then the newest
+    /usr/lib/postgresql/N/bin (where Debian puts them); None when missing."""
+    initdb, pg_ctl = shutil.which("initdb"), shutil.which("pg_ctl")
+    if initdb and pg_ctl:
+        return Path(initdb).resolve().parent
+    found = [
+        (int(b.parent.name), b)
+        for b in Path("/usr/lib/postgresql").glob("*/bin")
+        if b.parent.name.isdigit() and (b / "initdb").exists() and (b / "pg_ctl").exists()
+    ]
+    return max(found)[1] if found else None
+
+
+def ensure_postgres() -> None:
+    """Debian's PostgreSQL server for the tests on the PostgreSQL backend, if missing.
+
+    The tests start a throw-away cluster of their own (tests/support/postgres.py) from these
+    binaries; nothing is configured or started here. Installed with apt-get when running as
+    root on Linux, like Chromium; elsewhere says how to get it (those tests then fail with
+    the same advice: CI runs both backends).
+    """
+    if postgres_binaries() is not None:
+        return
+    as_root = sys.platform.startswith("linux") and hasattr(os, "geteuid") and os.geteuid() == 0
+    if not as_root or shutil.which("apt-get") is None:
+        print(
+            "PostgreSQL's initdb/pg_ctl not found: the tests on the PostgreSQL backend will "
+            "fail. Install the server (Debian/Ubuntu: `sudo apt-get install postgresql`; "
+            "Windows/macOS: the installer from the PostgreSQL project, its bin folder on PATH).",
+            flush=True,
+        )
+        return
+    print("PostgreSQL missing: installing Debian's postgresql (apt-get install -y) ...", flush=True)
+    apt_install("postgresql")
+
+
+def apt_install(package: str) -> None:
+    """`apt-get install -y PACKAGE`, non-interactive, refreshing the package lists once if
+    the first try fails (a fresh machine may have none yet).
+
+    :raises SystemExit: it still failed (apt-get's last output is printed first).
+    """
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    install = ["apt-get", "install", "-y", "-q", "chromium"]
+    install = ["apt-get", "install", "-y", "-q", package]
     done = subprocess.run(install, env=env, capture_output=True, text=True)
     if done.returncode != 0:  # a fresh machine may have no package lists yet
         subprocess.run(["apt-get", "update", "-q"], env=env, capture_output=True, text=True)
         done = subprocess.run(install, env=env, capture_output=True, text=True)
     if done.returncode != 0:
         print(done.stdout[-2000:] + done.stderr[-2000:], file=sys.stderr, flush=True)
-        sys.exit(f"apt-get install chromium failed (exit {done.returncode}).")
+        sys.exit(f"apt-get install {package} failed (exit {done.returncode}).")
 
 
 def run_port(args: list[str]) -> tuple[int, list[str]]:
@@ -154,6 +201,7 @@ def main(argv: list[str]) -> int:
     if command == "typecheck":  # the packages and settings are in pyproject's [tool.mypy]
         return subprocess.call([str(python), "-m", "mypy", *argv[1:]], cwd=ROOT)
     ensure_browser()
+    ensure_postgres()
     return subprocess.call([str(python), "-m", "pytest", *parallel(argv[1:]), *argv[1:]], cwd=ROOT)
 
 

@@ -24,6 +24,7 @@ from server.app import create_app
 from server.enrolment import issue_code
 from server.storage import HubStorage, User
 from server.timeutil import utc_iso
+from tests.support.postgres import PgCluster, PgUnavailable, start_cluster
 from tests.support.served_hub import ServedHub
 from tests.support.transports import WsgiTransport
 
@@ -62,6 +63,30 @@ def visit(beneficiary_id: str, **overrides) -> dict:
     }
     data.update(overrides)
     return data
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[PgCluster]:
+    """A throw-away PostgreSQL server for this test session (one per xdist worker).
+
+    Installed with apt-get first when missing and running as root; otherwise the tests that
+    need it fail with one line saying how to install it (CI runs both backends)."""
+    try:
+        cluster = start_cluster()
+    except PgUnavailable as exc:
+        pytest.fail(str(exc), pytrace=False)
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def pg_url(pg_cluster: PgCluster) -> Iterator[str]:
+    """A fresh, empty database of its own: `postgresql://postgres@127.0.0.1:PORT/NAME`.
+
+    Dropped after the test, with any connection a test left open ended."""
+    url = pg_cluster.create_database()
+    yield url
+    pg_cluster.drop_database(url.rsplit("/", 1)[1])
 
 
 @pytest.fixture
