@@ -20,7 +20,15 @@ from server.cli.context import settings
 from server.cli.exit_codes import HubServingError
 from server.serving import HubServing, RestoreInProgress, restore_guard
 from server.storage import StorageError
-from server.storage.copy import CopyRefused, CopyReport, copy_hub, shown_url, sqlite_path
+from server.storage.copy import (
+    CopyRefused,
+    CopyReport,
+    check_source,
+    copy_hub,
+    one_line,
+    shown_url,
+    sqlite_path,
+)
 
 __all__ = ["migrate_storage"]
 
@@ -46,25 +54,28 @@ def _target(value: str) -> str:
 
 
 def _move(source: Path, target: str) -> CopyReport:
-    """Migrate the target to head, copy into it, and check the chain through its storage."""
-    from server.storage.pg import PostgresStorage  # psycopg only when it is asked for
-    from server.storage.pg_db import PgDatabase
+    """Bring the target to head, copy into it, then read its chain back as the hub will."""
+    from server.storage.pg_db import PgDatabase  # psycopg only when it is asked for
+    from server.storage.pg_migrations import apply_migrations
 
     where = shown_url(target)
-    storage = PostgresStorage(target)
+    check_source(source)  # a refused source leaves the target untouched, unmigrated too
+    database = PgDatabase(target, max_size=1)
     try:
-        storage.migrate()
-        database = PgDatabase(target, max_size=1)
-        try:
-            report = copy_hub(
-                source, database.write, where, progress=lambda t, n: click.echo(f"  {t}: {n}")
-            )
-        finally:
-            database.close()
+        apply_migrations(database)
+        report = copy_hub(
+            source, database.write, where, progress=lambda t, n: click.echo(f"  {t}: {n} baris")
+        )
+    finally:
+        database.close()
+    from server.storage.pg import PostgresStorage
+
+    storage = PostgresStorage(target)  # as `audit verify` reads it on the moved hub
+    try:
         entries = list(storage.iter_audit())
-        problems = verify(entries)
     finally:
         storage.close()
+    problems = verify(entries)
     if len(entries) != report.audit_entries or len(problems) != len(report.audit_problems):
         raise click.ClickException(
             f"rantai audit di {where} tidak terbaca sama setelah disalin ({len(entries)} "
@@ -114,7 +125,7 @@ def migrate_storage(ctx: click.Context, source_url: str | None, target_url: str)
         raise click.ClickException(str(exc)) from None
     except StorageError as exc:
         raise click.ClickException(
-            f"basis data tujuan {shown_url(target)} tidak dapat dipakai: {exc}. "
+            f"basis data tujuan {shown_url(target)} tidak dapat dipakai: {one_line(exc)}. "
             "Tidak ada yang disalin."
         ) from None
     _say(report, data)

@@ -45,7 +45,9 @@ from server.storage.sqlite import read_audit
 __all__ = [
     "CopyRefused",
     "CopyReport",
+    "check_source",
     "copy_hub",
+    "one_line",
     "open_source",
     "shown_url",
     "source_tables",
@@ -101,6 +103,11 @@ def sqlite_path(url: str) -> Path:
     return Path(url[len(prefix) :])
 
 
+def one_line(exc: BaseException) -> str:
+    """`exc`'s message on one line (libpq's span several), without a trailing period."""
+    return " ".join(str(exc).split()).rstrip(".") or type(exc).__name__
+
+
 def shown_url(url: str) -> str:
     """`url` fit to print: a password in it becomes ``***``."""
     parts = urlsplit(url)
@@ -133,6 +140,15 @@ def open_source(path: Path) -> Iterator[sqlite3.Connection]:
         finally:
             if conn.in_transaction:
                 conn.rollback()
+
+
+def check_source(path: Path) -> None:
+    """Refuse a source :func:`copy_hub` would refuse, before the target is touched.
+
+    :raises CopyRefused: no such file, not a hub database, or not at this hub's head.
+    """
+    with open_source(path):
+        pass
 
 
 def _check_head(conn: sqlite3.Connection, path: Path) -> None:
@@ -356,7 +372,7 @@ def copy_hub(
                 _fill(pg, source, tables, report, where, chunk_rows, progress)
             except psycopg.Error as exc:
                 raise CopyRefused(
-                    f"PostgreSQL menolak salinan ({type(exc).__name__}: {exc}); semua "
+                    f"PostgreSQL menolak salinan ({type(exc).__name__}: {one_line(exc)}); semua "
                     "dibatalkan, tujuan tetap kosong."
                 ) from exc
     return report

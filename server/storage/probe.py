@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from schemas.migrations import available_migrations
-from server.storage.copy import shown_url, sqlite_path
+from server.storage.copy import one_line, shown_url, sqlite_path
 
 __all__ = ["PG_SCHEMES", "StorageProbe", "configured_url", "probe"]
 
@@ -116,6 +116,5 @@ def _probe_postgresql(url: str) -> StorageProbe:
                     )
                 ]
     except psycopg.Error as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        found.problem = f"PostgreSQL di {found.where} tidak dapat dipakai: {reason}"
+        found.problem = f"PostgreSQL di {found.where} tidak dapat dipakai: {one_line(exc)}"
     return found
