@@ -34,9 +34,12 @@ ENV_PREFIX = "PENDAMPING_HUB"
 
 #: Every setting the hub reads, with its default.
 DEFAULTS: dict[str, object] = {
-    # Where the SQLite file and the instance configuration live.
+    # Where the SQLite file, the photos and the instance configuration live.
     "DATA_DIR": None,
-    "STORAGE_BACKEND": "sqlite",
+    # The hub's database (docs/postgresql.md): None is SQLite in DATA_DIR/hub.sqlite3;
+    # "sqlite:///PATH" another SQLite file; "postgresql://USER@HOST:PORT/DATABASE" a
+    # PostgreSQL database that any number of hub processes share.
+    "STORAGE_URL": None,
     # Programme codes a beneficiary may carry (DESIGN.md §3 calls it a configurable list).
     "PROGRAMS": list(DEFAULT_PROGRAMS),
     # Largest gzip request body on the wire, and largest body once gunzipped (Flask's own

@@ -20,6 +20,7 @@ from server.jobs.backup import BackupFailed, RestoreRefused, backup_name, make_b
 from server.jobs.schedule import hub_timezone
 from server.jobs.tasks import backup_folder
 from server.serving import HubServing, RestoreInProgress, restore_guard
+from server.storage import storage_kind
 from server.storage.sqlite_backup import FileCheck
 
 __all__ = ["backup", "restore_command"]
@@ -73,7 +74,7 @@ def backup(ctx: click.Context, out: Path | None, no_photos: bool) -> None:
 def restore_command(ctx: click.Context, file: Path, no_photos: bool) -> None:
     """Pulihkan hub dari cadangan FILE (hub harus berhenti; berkas diperiksa lebih dulu)."""
     config = settings(ctx)  # the hub itself is not opened: its database may be the damage
-    if config.get("STORAGE_BACKEND", "sqlite") != "sqlite":
+    if storage_kind(config) != "sqlite":
         raise click.ClickException("pemulihan dari berkas hanya untuk hub SQLite.")
     folder = Path(config["DATA_DIR"])
     tz = hub_timezone(float(config["JOBS_UTC_OFFSET_HOURS"]))

@@ -28,6 +28,7 @@ Exceptions (from :mod:`server.storage.base`)::
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -35,7 +36,7 @@ from dataclasses import dataclass
 import psycopg
 import psycopg_pool
 
-from server.storage.base import StorageError, WriterBusy
+from server.storage.base import StorageError, WriterBusy, WriterWait
 
 __all__ = ["MIGRATION_LOCK_KEY", "WRITE_LOCK_KEY", "PgDatabase", "redact"]
 
@@ -79,25 +80,62 @@ class PgDatabase:
 
     def __init__(self, url: str, *, max_size: int = 10) -> None:
         self.url = url
+        self._max_size = max_size
         self._local = threading.local()
-        try:  # one plain connection first: a wrong URL or a server down fails here, clearly
-            psycopg.connect(url, connect_timeout=int(CONNECT_TIMEOUT_S)).close()
+        self._pool: psycopg_pool.ConnectionPool | None = None
+        self._pool_lock = threading.Lock()
+        with self._pool_lock:
+            self._pool = self._open_pool()
+
+    def _open_pool(self) -> psycopg_pool.ConnectionPool:
+        """A new pool, once one plain connection has shown that the database answers."""
+        try:  # a wrong URL or a server down fails here, at once and clearly
+            psycopg.connect(self.url, connect_timeout=int(CONNECT_TIMEOUT_S)).close()
         except psycopg.Error as exc:
-            raise StorageError(f"cannot connect to PostgreSQL at {redact(url)}: {exc}") from exc
-        self._pool = psycopg_pool.ConnectionPool(
-            url,
+            raise StorageError(
+                f"cannot connect to PostgreSQL at {redact(self.url)}: {exc}"
+            ) from exc
+        pool = psycopg_pool.ConnectionPool(
+            self.url,
             min_size=1,
-            max_size=max_size,
+            max_size=self._max_size,
             kwargs={"autocommit": True},
             timeout=POOL_TIMEOUT_S,
             name="pendamping-hub",
             open=True,
         )
         try:
-            self._pool.wait(timeout=CONNECT_TIMEOUT_S)
-        except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
-            self._pool.close()
-            raise StorageError(f"cannot connect to PostgreSQL at {redact(url)}: {exc}") from exc
+            pool.wait(timeout=CONNECT_TIMEOUT_S)
+        except psycopg_pool.PoolTimeout as exc:
+            pool.close()
+            raise StorageError(
+                f"cannot connect to PostgreSQL at {redact(self.url)}: {exc}"
+            ) from exc
+        return pool
+
+    def _get_pool(self) -> psycopg_pool.ConnectionPool:
+        """The open pool; a closed database opens a new one on first use (as SQLite's
+        connections reopen), e.g. in a gunicorn worker after the parent closed it."""
+        pool = self._pool
+        if pool is None:
+            with self._pool_lock:
+                if self._pool is None:
+                    self._pool = self._open_pool()
+                pool = self._pool
+        return pool
+
+    @contextmanager
+    def bounded(self, seconds: float) -> Iterator[WriterWait]:
+        """Writes this thread begins inside the block wait at most `seconds` (from entering
+        the block) for the write lock, unless they name their own `wait_s`
+        (:meth:`HubStorage.waiting_for_writer`, for every facet's writes alike)."""
+        wait = WriterWait()
+        outer = getattr(self._local, "wait", None)
+        self._local.wait = (time.monotonic() + seconds, wait)
+        try:
+            yield wait
+        finally:
+            self._local.wait = outer
 
     # -- the four ways in -----------------------------------------------------------------
 
@@ -109,7 +147,7 @@ class PgDatabase:
             yield held.conn
             return
         try:
-            with self._pool.connection() as conn:
+            with self._get_pool().connection() as conn:
                 yield conn
         except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
             raise StorageError(f"read failed: {exc}") from exc
@@ -138,8 +176,12 @@ class PgDatabase:
             yield conn
 
     def close(self) -> None:
-        """Close every connection of the pool; the database is not used afterwards."""
-        self._pool.close()
+        """Close every connection of the pool (at shutdown, or before gunicorn forks); a
+        later use opens a new pool."""
+        with self._pool_lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.close()
 
     # -- the machinery --------------------------------------------------------------------
 
@@ -152,9 +194,13 @@ class PgDatabase:
             with self._nested(held, kind, lock, wait_s):
                 yield held.conn
             return
+        bound = getattr(self._local, "wait", None) if lock else None
+        if lock and wait_s is None and bound is not None:
+            wait_s = max(0.0, bound[0] - time.monotonic())
+        pool = self._get_pool()
         try:
             pool_wait = POOL_TIMEOUT_S if wait_s is None else max(wait_s, 0.001)
-            conn = self._pool.getconn(timeout=pool_wait)
+            conn = pool.getconn(timeout=pool_wait)
         except psycopg_pool.PoolTimeout as exc:
             if lock and wait_s is not None:
                 raise WriterBusy(f"no database connection free within {wait_s:g} s") from exc
@@ -163,6 +209,8 @@ class PgDatabase:
             raise StorageError(f"cannot reach the database: {exc}") from exc
         try:
             self._begin(conn, kind, lock, wait_s)
+            if bound is not None and bound[1].acquired_at is None:
+                bound[1].acquired_at = time.monotonic()
             self._local.held = _Held(conn, kind, lock)
             try:
                 yield conn
@@ -180,7 +228,7 @@ class PgDatabase:
                 _rollback(conn)
                 raise StorageError(f"commit failed: {exc}") from exc
         finally:
-            self._pool.putconn(conn)
+            pool.putconn(conn)
 
     @staticmethod
     def _begin(conn: psycopg.Connection, kind: str, lock: bool, wait_s: float | None) -> None:
