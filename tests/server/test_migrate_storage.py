@@ -328,14 +328,17 @@ def moved(district: District, pg_url: str, capsys: pytest.CaptureFixture[str]) -
 
     district.app.extensions["pendamping"].storage.close()
     assert _run(district.data, capsys, "migrate-storage", "--to", pg_url)[0] == 0
-    app = create_app({"DATA_DIR": district.data, "STORAGE_URL": pg_url, "TESTING": True})
+    (district.data / "hub.cfg").write_text(f"STORAGE_URL = {pg_url!r}\n", encoding="utf-8")
+    app = create_app({"DATA_DIR": district.data, "TESTING": True})  # hub.cfg names PG now
     district.wire.app = app
     yield app
     app.extensions["pendamping"].storage.close()
 
 
-def _receipts(answer: bytes) -> Any:
-    return json.loads(answer)["receipts"]
+def _receipts(answer: bytes) -> dict[str, Any]:
+    """A push answer's receipts, full or compact (docs/protocol.md), without its counts."""
+    body = json.loads(answer)
+    return {key: body[key] for key in ("receipts", "compact", "check") if key in body}
 
 
 def test_the_laptops_keep_syncing_with_no_lost_or_repeated_change(
@@ -348,6 +351,7 @@ def test_the_laptops_keep_syncing_with_no_lost_or_repeated_change(
     again = WsgiTransport(moved).send("POST", PUSH, body=lost_body, headers=lost_headers)
     assert again.status == 200
     assert _receipts(again.body) == _receipts(lost_answer)  # the original receipts
+    assert json.loads(again.body)["duplicates"] == 2 and json.loads(lost_answer)["duplicates"] == 0
     assert storage.stats()["changes"] == changes_before
 
     result = district.siti.sync()  # its token still works: no re-enrolment
@@ -364,7 +368,9 @@ def test_the_laptops_keep_syncing_with_no_lost_or_repeated_change(
 
     code, out, err = _run(district.data, capsys, "audit", "verify")  # the PG hub's chain
     assert code == 0, err
-    assert out.startswith("Rantai audit utuh")
+    entries = len(list(storage.iter_audit()))
+    assert out.startswith(f"Rantai audit utuh: {entries} entri.")
+    assert entries > len(_sqlite_rows(district.data / "hub.sqlite3", "audit"))  # PG's, grown
 
 
 def test_the_office_finds_its_conflict_review_and_closed_month_on_the_moved_hub(
