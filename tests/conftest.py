@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import psycopg
 import pytest
 import waitress
 from flask import Flask
@@ -89,9 +90,70 @@ def pg_url(pg_cluster: PgCluster) -> Iterator[str]:
     pg_cluster.drop_database(url.rsplit("/", 1)[1])
 
 
+#: The hub's storage backends, as `hub_backend` names them.
+BACKENDS = ("sqlite", "postgresql")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "both_backends: run each test that uses the hub (hub_app, hub_process, hub_config) "
+        "once on SQLite and once on PostgreSQL",
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests marked `both_backends` run once per backend: `hub_backend` is parametrized
+    (ids `sqlite` and `postgresql`) wherever a test's fixtures reach it."""
+    if metafunc.definition.get_closest_marker("both_backends") and (
+        "hub_backend" in metafunc.fixturenames
+    ):
+        metafunc.parametrize("hub_backend", BACKENDS)
+
+
 @pytest.fixture
-def hub_app(tmp_path: Path) -> Iterator[Flask]:
-    app = create_app({"DATA_DIR": tmp_path / "hub", "TESTING": True})
+def hub_backend() -> str:
+    """The hub's storage backend for this test: "sqlite" (the default, as the quick start
+    has it) or "postgresql". Mark a module or test `both_backends` to run it on both."""
+    return "sqlite"
+
+
+@pytest.fixture
+def hub_config(hub_backend: str, request: pytest.FixtureRequest) -> Iterator[dict[str, object]]:
+    """The settings that choose `hub_backend`, for `hub_app` (create_app's mapping) and
+    `hub_process` (its hub.cfg): nothing on SQLite (DATA_DIR/hub.sqlite3, the default), a
+    fresh empty database's `STORAGE_URL` on PostgreSQL (the cluster starts only then)."""
+    if hub_backend == "sqlite":
+        yield {}
+    elif hub_backend == "postgresql":
+        url = request.getfixturevalue("pg_url")
+        yield {"STORAGE_URL": url}
+        assert_hub_used_postgresql(url)
+    else:
+        raise ValueError(f"hub_backend must be one of {BACKENDS}, not {hub_backend!r}")
+
+
+def assert_hub_used_postgresql(url: str, *data_dirs: Path) -> None:
+    """A test said to run on PostgreSQL really did: the hub made its tables in the database
+    at `url`, and no SQLite file in any of `data_dirs` (a setting the hub ignored would
+    otherwise pass every test on SQLite twice)."""
+    for data in data_dirs:
+        assert not (data / "hub.sqlite3").exists(), f"the hub wrote {data / 'hub.sqlite3'}"
+    if data_dirs:
+        return
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'"
+        ).fetchone()
+    assert row is not None and row[0] > 0, f"the hub made no table in {url}"
+
+
+@pytest.fixture
+def hub_app(tmp_path: Path, hub_config: dict[str, object]) -> Iterator[Flask]:
+    data = tmp_path / "hub"
+    app = create_app({"DATA_DIR": data, "TESTING": True, **hub_config})
+    if "STORAGE_URL" in hub_config:
+        assert_hub_used_postgresql(str(hub_config["STORAGE_URL"]), data)
     yield app
     app.extensions["pendamping"].storage.close()
 
@@ -164,9 +226,12 @@ def live_hub(hub_app: Flask) -> Iterator[str]:
 
 
 @pytest.fixture
-def hub_process(tmp_path: Path) -> Iterator[ServedHub]:
-    """`pendamping-hub serve` as its own process, initialised but not yet started."""
-    hub = ServedHub(tmp_path / "served-hub")
+def hub_process(tmp_path: Path, hub_config: dict[str, object]) -> Iterator[ServedHub]:
+    """`pendamping-hub serve` as its own process, initialised but not yet started; its
+    hub.cfg holds `hub_config` (the backend), so its CLI and its server use the same."""
+    hub = ServedHub(tmp_path / "served-hub", settings=hub_config)
     hub.cli("init")
     yield hub
     hub.kill()
+    if "STORAGE_URL" in hub_config:
+        assert_hub_used_postgresql(str(hub_config["STORAGE_URL"]), hub.data)

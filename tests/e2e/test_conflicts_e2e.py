@@ -13,6 +13,8 @@ from server.exceptions import Invalid
 from server.scope import EVERYWHERE
 from tests.conftest import beneficiary, visit
 
+pytestmark = pytest.mark.both_backends
+
 YEAR_2031_MS = 1_930_000_000_000
 
 

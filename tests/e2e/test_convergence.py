@@ -29,6 +29,9 @@ Profiles: ``HYPOTHESIS_PROFILE=ci`` (the default: 200 examples of up to 40 steps
 on a 2-core machine) or ``nightly`` (2000 examples of up to 60 steps, about 8 minutes).
 They are registered as ``convergence-ci`` and ``convergence-nightly`` so they do not replace
 Hypothesis' own built-in ``ci`` profile for the rest of the suite.
+
+`test_convergence_on_postgresql` runs the same machine, the same profile, with the hub on
+PostgreSQL (issue 14): each example gets a fresh database in the test session's cluster.
 """
 
 from __future__ import annotations
@@ -40,12 +43,20 @@ import tempfile
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import orjson
+import pytest
 from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, multiple, rule
+from hypothesis.stateful import (
+    Bundle,
+    RuleBasedStateMachine,
+    initialize,
+    multiple,
+    rule,
+    run_state_machine_as_test,
+)
 
 from client_sync import FieldDevice
 from client_sync.errors import InvalidRecord, RecordNotFound, SyncError
@@ -62,6 +73,7 @@ from server.scope import EVERYWHERE
 from server.storage import User
 from server.sync import conflict_view
 from server.timeutil import utc_iso
+from tests.support.postgres import PgCluster
 from tests.support.transports import FlakyTransport, WsgiTransport
 
 settings.register_profile(
@@ -82,6 +94,8 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 PROFILE = f"convergence-{os.environ.get('HYPOTHESIS_PROFILE', 'ci')}"
+
+pytestmark = pytest.mark.both_backends
 
 WILAYAH = "31.71.01"
 KELURAHAN = ("31.71.01.1001", "31.71.01.1002")
@@ -237,7 +251,7 @@ class Convergence(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.tmp = Path(tempfile.mkdtemp(prefix="convergence-"))
-        self.app = create_app({"DATA_DIR": self.tmp / "hub", "TESTING": True})
+        self.app = create_app({"DATA_DIR": self.tmp / "hub", "TESTING": True, **self.hub()})
         state = self.app.extensions["pendamping"]
         self.storage = state.storage
         self.office = state.conflicts
@@ -266,10 +280,18 @@ class Convergence(RuleBasedStateMachine):
         dev.store._wall = clock  # the store reads it on every change
         return Laptop(name, role, dev, clock, link)
 
+    def hub(self) -> dict[str, object]:
+        """The hub's storage settings for this example: none, so SQLite in its folder."""
+        return {}
+
+    def hub_gone(self) -> None:
+        """Called once the example's hub is closed (its folder is removed anyway)."""
+
     def _cleanup(self) -> None:
         for laptop in self.laptops:
             laptop.dev.close()
         self.storage.close()
+        self.hub_gone()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     def teardown(self) -> None:
@@ -874,6 +896,31 @@ class Convergence(RuleBasedStateMachine):
 
 TestConvergence = Convergence.TestCase
 TestConvergence.settings = settings.get_profile(PROFILE)
+
+
+class ConvergenceOnPostgres(Convergence):
+    """The same machine with the hub on PostgreSQL: a fresh database per example."""
+
+    cluster: ClassVar[PgCluster | None] = None
+
+    def hub(self) -> dict[str, object]:
+        assert self.cluster is not None, "set by test_convergence_on_postgresql"
+        self.url = self.cluster.create_database("convergence")
+        return {"STORAGE_URL": self.url}
+
+    def hub_gone(self) -> None:
+        assert self.cluster is not None
+        assert not (self.tmp / "hub" / "hub.sqlite3").exists(), "the hub used SQLite"
+        self.cluster.drop_database(self.url.rsplit("/", 1)[1])
+
+
+def test_convergence_on_postgresql(pg_cluster: PgCluster) -> None:
+    """Issue 14: the convergence machine above, unchanged, with the hub on PostgreSQL."""
+    ConvergenceOnPostgres.cluster = pg_cluster
+    try:
+        run_state_machine_as_test(ConvergenceOnPostgres, settings=settings.get_profile(PROFILE))
+    finally:
+        ConvergenceOnPostgres.cluster = None
 
 
 def test_a_conflict_kept_as_it_is_is_settled_on_the_laptops_too(laptops, hub_app):

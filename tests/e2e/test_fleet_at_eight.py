@@ -17,7 +17,9 @@ import sqlite3
 import threading
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
+import psycopg
 import pytest
 
 from client_sync import FieldDevice
@@ -29,7 +31,7 @@ from server.storage import User
 from server.timeutil import utc_iso
 from tests.conftest import beneficiary, visit
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.both_backends]
 
 LAPTOPS = 12
 VISITS = 200
@@ -69,10 +71,15 @@ def patient(url: str) -> HttpTransport:
     return HttpTransport(url, retry=default_retry(4, wait_s=120))
 
 
-def hub_changes(data: Path) -> tuple[dict[str, list[str]], Counter]:
-    """Read-only from the hub's file: each device's change ids in the change log, and the
-    records held per (kelurahan, entity)."""
-    conn = sqlite3.connect((data / "hub.sqlite3").resolve().as_uri() + "?mode=ro", uri=True)
+def hub_changes(data: Path, storage_url: object = None) -> tuple[dict[str, list[str]], Counter]:
+    """Read-only from the hub's database (its SQLite file, or the PostgreSQL database at
+    `storage_url`, whose tables are named alike): each device's change ids in the change
+    log, and the records held per (kelurahan, entity)."""
+    conn: Any
+    if storage_url:
+        conn = psycopg.connect(str(storage_url), autocommit=True)
+    else:
+        conn = sqlite3.connect((data / "hub.sqlite3").resolve().as_uri() + "?mode=ro", uri=True)
     try:
         by_device: dict[str, list[str]] = {}
         for device_id, change_id in conn.execute("SELECT device_id, change_id FROM changes"):
@@ -91,9 +98,10 @@ def hub_changes(data: Path) -> tuple[dict[str, list[str]], Counter]:
 
 
 def test_a_dozen_laptops_at_once_on_a_queue_of_one_all_finish_with_every_record_once(
-    hub_process, tmp_path
+    hub_process, hub_config, tmp_path
 ):
-    (hub_process.data / "hub.cfg").write_text(HUB_CFG, encoding="utf-8")
+    with (hub_process.data / "hub.cfg").open("a", encoding="utf-8") as cfg:
+        cfg.write(HUB_CFG)  # after the backend's setting, which stays
     codes = enrolment_codes(hub_process.data, LAPTOPS)
     hub_process.start(threads=4)
 
@@ -147,7 +155,7 @@ def test_a_dozen_laptops_at_once_on_a_queue_of_one_all_finish_with_every_record_
     everyone = VISITS + 1
     assert outcomes == {i: f"ok {everyone} pushed, 0 rejected" for i in range(LAPTOPS)}, outcomes
     assert pending == dict.fromkeys(range(LAPTOPS), 0)
-    by_device, records = hub_changes(hub_process.data)
+    by_device, records = hub_changes(hub_process.data, hub_config.get("STORAGE_URL"))
     assert set(by_device) == set(expected)
     for device_id, change_ids in expected.items():
         held = by_device[device_id]

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import gzip
 
+import pytest
 from flask import Flask
 
 from tests.conftest import beneficiary
+
+pytestmark = pytest.mark.both_backends
 
 PUSH = "/api/v1/sync/push"
 PULL = "/api/v1/sync/pull"

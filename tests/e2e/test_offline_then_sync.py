@@ -8,6 +8,8 @@ from client_sync.errors import HubUnreachable, InvalidRecord
 from tests.conftest import KELURAHAN, beneficiary, visit
 from tests.support.transports import FlakyTransport, WsgiTransport
 
+pytestmark = pytest.mark.both_backends
+
 
 def test_records_made_offline_reach_a_second_laptop_in_the_same_wilayah(laptops):
     siti = laptops.enroll("siti")

@@ -25,7 +25,7 @@ from client_sync.errors import LinkDropped
 from client_sync.transport import HttpTransport, default_retry
 from tests.conftest import beneficiary, visit
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.both_backends]
 
 PASSPHRASE = "kunci-tarik-2026"
 VISITS = 600

@@ -14,6 +14,8 @@ from server.bundle import BundleRefused, import_bundle
 from server.timeutil import utc_iso
 from tests.conftest import beneficiary, visit
 
+pytestmark = pytest.mark.both_backends
+
 
 def test_a_revoked_laptops_unsent_work_reaches_the_hub_only_by_an_admins_import(
     laptops, hub_app: Flask, hub_storage, tmp_path: Path

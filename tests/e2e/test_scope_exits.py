@@ -15,6 +15,8 @@ from client_sync.hub import HubClient
 from tests.conftest import KELURAHAN, OTHER_KELURAHAN, beneficiary, visit
 from tests.support.transports import WsgiTransport
 
+pytestmark = pytest.mark.both_backends
+
 
 @pytest.fixture
 def moved(laptops):

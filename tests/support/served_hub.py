@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +34,20 @@ class ServedHub:
     data: Path
     port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
+    #: settings written to DATA/hub.cfg at once (e.g. `STORAGE_URL`, the backend), so that
+    #: every `pendamping-hub` command and the server read them; nothing is written if empty.
+    settings: Mapping[str, object] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.settings:
+            self.configure(**self.settings)
+
+    def configure(self, **settings: object) -> None:
+        """Append `NAME = value` lines to DATA/hub.cfg (a later line wins, as in Python)."""
+        self.data.mkdir(parents=True, exist_ok=True)
+        lines = "".join(f"{name} = {value!r}\n" for name, value in settings.items())
+        with (self.data / "hub.cfg").open("a", encoding="utf-8") as cfg:
+            cfg.write(lines)
 
     @property
     def url(self) -> str:
