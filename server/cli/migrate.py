@@ -15,7 +15,6 @@ from pathlib import Path
 
 import click
 
-from server.audit import verify
 from server.cli.context import settings
 from server.cli.exit_codes import HubServingError
 from server.serving import HubServing, RestoreInProgress, restore_guard
@@ -28,6 +27,7 @@ from server.storage.copy import (
     one_line,
     shown_url,
     sqlite_path,
+    walk_chain,
 )
 
 __all__ = ["migrate_storage"]
@@ -72,14 +72,15 @@ def _move(source: Path, target: str) -> CopyReport:
 
     storage = PostgresStorage(target)  # as `audit verify` reads it on the moved hub
     try:
-        entries = list(storage.iter_audit())
+        walk = walk_chain(storage.iter_audit())
     finally:
         storage.close()
-    problems = verify(entries)
-    if len(entries) != report.audit_entries or len(problems) != len(report.audit_problems):
+    if (walk.entries, walk.head) != (report.audit_entries, report.audit_head) or (
+        walk.intact != (not report.audit_problems)
+    ):
         raise click.ClickException(
-            f"rantai audit di {where} tidak terbaca sama setelah disalin ({len(entries)} "
-            f"entri, {len(problems)} masalah); periksa dengan `pendamping-hub audit verify`."
+            f"rantai audit di {where} tidak terbaca sama setelah disalin ({walk.entries} "
+            "entri); periksa dengan `pendamping-hub audit verify`."
         )
     return report
 

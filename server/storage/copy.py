@@ -12,8 +12,10 @@ Everything lands in ONE PostgreSQL transaction holding the hub's write lock (no 
 on the target can write in between), streamed ``chunk_rows`` rows at a time so memory stays
 flat however large the district. Before COMMIT the target is checked inside that very
 transaction: the row count of every table equals the source's, and the audit chain read
-back verifies exactly as the source's did (:func:`server.audit.verify`). A failed check
-rolls everything back: the target is left as empty as it was found.
+back is the source's entry for entry and whole (:class:`ChainWalk`: the rule of
+:func:`server.audit.verify`, walked one entry at a time so a chain of millions of entries
+needs no list of them). A failed check rolls everything back: the target is left as empty
+as it was found.
 
 Not copied: ``schema_migrations`` (each backend records its own), SQLite's internal tables,
 and the hub-wide limits (rate tokens, lockouts, the write queue, leases: ephemeral, in a file
@@ -29,7 +31,7 @@ Exceptions::
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,10 +41,11 @@ import psycopg
 from psycopg import sql
 
 from schemas.migrations import available_migrations
-from server.audit import AuditEntry, Problem, verify
+from server.audit import GENESIS, AuditEntry, Problem, verify
 from server.storage.sqlite import read_audit
 
 __all__ = [
+    "ChainWalk",
     "CopyRefused",
     "CopyReport",
     "check_source",
@@ -52,6 +55,7 @@ __all__ = [
     "shown_url",
     "source_tables",
     "sqlite_path",
+    "walk_chain",
 ]
 
 _SQLITE_MIGRATIONS = "server.storage.migrations"
@@ -286,12 +290,68 @@ def _reset_identities(pg: psycopg.Connection, tables: list[SourceTable]) -> list
     return reset
 
 
-def _target_audit(pg: psycopg.Connection) -> list[AuditEntry]:
-    rows = pg.execute(
-        "SELECT position, at, actor, device_id, action, detail, prev_hash, hash"
-        " FROM audit ORDER BY position"
+@dataclass
+class ChainWalk:
+    """An audit chain read once, oldest first, holding one entry at a time: its length,
+    its head, and whether it is whole (what :func:`server.audit.verify` finds no problem
+    in: positions 1, 2, 3 ... each hashing to its hash and linking to the one before)."""
+
+    entries: int = 0
+    head: str | None = None
+    intact: bool = True
+
+    def feed(self, entry: AuditEntry) -> None:
+        expected_prev = self.head if self.entries else GENESIS
+        self.entries += 1
+        if (
+            entry.unreadable
+            or entry.position != self.entries
+            or entry.prev_hash != expected_prev
+            or entry.computed_hash() != entry.hash
+        ):
+            self.intact = False
+        self.head = entry.hash
+
+
+def walk_chain(entries: Iterable[AuditEntry]) -> ChainWalk:
+    """Walk `entries` (a generator stays a generator: memory stays flat)."""
+    walk = ChainWalk()
+    for entry in entries:
+        walk.feed(entry)
+    return walk
+
+
+def _target_audit(pg: psycopg.Connection, chunk_rows: int) -> Iterator[AuditEntry]:
+    """The target's chain as copied, through a server-side cursor of the copy's transaction."""
+    with pg.cursor(name="pendamping_copy_audit") as cursor:
+        cursor.itersize = chunk_rows
+        cursor.execute(
+            "SELECT position, at, actor, device_id, action, detail, prev_hash, hash"
+            " FROM audit ORDER BY position"
+        )
+        for row in cursor:
+            yield AuditEntry(*row)
+
+
+def _check_chain(
+    pg: psycopg.Connection, source: sqlite3.Connection, report: CopyReport, chunk_rows: int
+) -> None:
+    """The target's chain is the source's, entry for entry, and verifies as it did."""
+    walk = ChainWalk()
+    ours = read_audit(source)
+    for theirs in _target_audit(pg, chunk_rows):
+        if next(ours, None) != theirs:
+            walk.intact = False
+            break
+        walk.feed(theirs)
+    else:
+        if next(ours, None) is None and walk.intact == (not report.audit_problems):
+            report.audit_head = walk.head
+            return
+    raise CopyRefused(
+        "rantai audit di tujuan tidak sama dengan di sumber setelah disalin; semua "
+        "dibatalkan, tujuan tetap kosong."
     )
-    return [AuditEntry(*row) for row in rows]
 
 
 def _compare(
@@ -329,21 +389,7 @@ def _fill(
             progress(table.name, count)
     report.identities = _reset_identities(pg, tables)
     report.tables = _compare(pg, source, tables)
-    copied = _target_audit(pg)
-    problems = verify(copied)
-    same_problems = [(p.position, p.kind) for p in problems] == [
-        (p.position, p.kind) for p in report.audit_problems
-    ]
-    same_links = len(copied) == report.audit_entries and all(
-        (ours.position, ours.hash) == (theirs.position, theirs.hash)
-        for ours, theirs in zip(read_audit(source), copied, strict=False)
-    )
-    if not same_problems or not same_links:
-        raise CopyRefused(
-            "rantai audit di tujuan tidak sama dengan di sumber setelah disalin; semua "
-            "dibatalkan, tujuan tetap kosong."
-        )
-    report.audit_head = copied[-1].hash if copied else None
+    _check_chain(pg, source, report, chunk_rows)
 
 
 def copy_hub(
@@ -365,8 +411,10 @@ def copy_hub(
     """
     with open_source(source_path) as source:
         tables = source_tables(source)
-        report = CopyReport(audit_problems=verify(read_audit(source)))
-        (report.audit_entries,) = source.execute("SELECT count(*) FROM audit").fetchone()
+        walk = walk_chain(read_audit(source))
+        report = CopyReport(audit_entries=walk.entries)
+        if not walk.intact:  # rare: then every problem, as `audit verify` words them
+            report.audit_problems = verify(read_audit(source))
         with write() as pg:
             try:
                 _fill(pg, source, tables, report, where, chunk_rows, progress)

@@ -8,23 +8,26 @@ import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import closing
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
 from flask import Flask
+from hypothesis import given
+from hypothesis import strategies as st
 
 from client_sync import FieldDevice
 from client_sync.errors import HubUnreachable, SyncError
+from server.audit import AuditEntry, AuditEvent, link, verify
 from server.cli import main
 from server.cli.exit_codes import EXIT_FAILED, EXIT_SERVING, EXIT_USAGE
 from server.office import OfficeQueries
 from server.office.verification import MonthlyVerification
 from server.serving import hold_serving_mark
 from server.storage import HubStorage, User
-from server.storage.copy import copy_hub, source_tables
+from server.storage.copy import copy_hub, source_tables, walk_chain
 from server.storage.pg_db import PgDatabase
 from server.storage.pg_migrations import apply_migrations
 from server.timeutil import utc_iso
@@ -425,3 +428,39 @@ def test_check_says_in_one_line_when_postgresql_cannot_be_reached(
     code, out, err = _run(tmp_path, capsys, "check")
     assert code == EXIT_FAILED and "tidak dapat dipakai" in err
     assert "rahasia" not in out + err and len(err.strip().splitlines()) == 1
+
+
+# -- the chain walk ---------------------------------------------------------------------------
+
+
+@given(
+    length=st.integers(min_value=0, max_value=12),
+    tamper=st.lists(
+        st.tuples(
+            st.integers(min_value=0, max_value=11),
+            st.sampled_from(["detail", "hash", "prev_hash", "drop", "swap", "position"]),
+        ),
+        max_size=3,
+    ),
+)
+def test_the_copys_one_pass_walk_agrees_with_audit_verify(length: int, tamper: list):
+    """ChainWalk holds one entry at a time; it must call a chain whole exactly when
+    server.audit.verify finds no problem in it."""
+    entries: list[AuditEntry] = []
+    for n in range(length):
+        last = (entries[-1].position, entries[-1].hash) if entries else None
+        event = AuditEvent(f"2026-01-01T00:00:{n:02d}.000Z", "siti", "push", {"n": n})
+        entries.append(link(event, last))
+    for index, how in tamper:
+        if index >= len(entries):
+            continue
+        entry = entries[index]
+        if how == "drop":
+            del entries[index]
+        elif how == "swap" and index + 1 < len(entries):
+            entries[index], entries[index + 1] = entries[index + 1], entry
+        elif how == "position":
+            entries[index] = replace(entry, position=entry.position + 1)
+        elif how in ("detail", "hash", "prev_hash"):
+            entries[index] = replace(entry, **{how: getattr(entry, how) + "0"})
+    assert walk_chain(iter(entries)).intact == (verify(entries) == [])
