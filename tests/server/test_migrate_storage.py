@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import tracemalloc
 from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass, field, replace
@@ -30,8 +31,10 @@ from server.storage import HubStorage, User
 from server.storage.copy import copy_hub, source_tables, walk_chain
 from server.storage.pg_db import PgDatabase
 from server.storage.pg_migrations import apply_migrations
+from server.storage.sqlite import SQLiteStorage
 from server.timeutil import utc_iso
 from tests.conftest import Laptops, beneficiary, visit
+from tests.support.postgres import PgCluster
 from tests.support.transports import WsgiTransport
 
 PUSH = "/api/v1/sync/push"
@@ -216,6 +219,47 @@ def test_changes_keep_their_order_and_the_next_ids_follow_the_copied_ones(
     assert conflict is not None and conflict[0] == last_conflict + 1
     assert "conflicts.conflict_id" in report.identities
     assert report.tables["changes"] == len(order) and not report.audit_problems
+
+
+def _big_hub(path: Path, records: int, size: int) -> None:
+    """A hub file at head holding `records` beneficiaries of about `size` bytes each."""
+    storage = SQLiteStorage(path)
+    storage.migrate()
+    storage.close()
+    with closing(sqlite3.connect(path)) as conn:
+        conn.executemany(
+            "INSERT INTO records (id, entity, kelurahan, seq, data, clocks, hlc, created_at,"
+            " updated_at) VALUES (?, 'beneficiary', '31.71.01.1001', ?, ?, '', 'h', 't', 't')",
+            (
+                (f"r{n:08d}", n + 1, json.dumps({"n": n, "name": "x" * size}))
+                for n in range(records)
+            ),
+        )
+        conn.commit()
+
+
+def test_memory_stays_flat_however_large_the_district(tmp_path: Path, pg_cluster: PgCluster):
+    """Four times the rows, the same peak: rows stream from SQLite into COPY in chunks."""
+    peaks = []
+    for records in (1_000, 4_000):
+        source = tmp_path / f"hub-{records}.sqlite3"
+        _big_hub(source, records, 4_000)
+        url = pg_cluster.create_database()
+        database = PgDatabase(url, max_size=1)
+        try:
+            apply_migrations(database)
+            tracemalloc.start()
+            try:
+                report = copy_hub(source, database.write, "tujuan", chunk_rows=200)
+                peaks.append(tracemalloc.get_traced_memory()[1])
+            finally:
+                tracemalloc.stop()
+        finally:
+            database.close()
+            pg_cluster.drop_database(url.rsplit("/", 1)[1])
+        assert report.tables["records"] == records
+    assert peaks[1] < peaks[0] * 1.5, peaks
+    assert peaks[1] < 4_000 * 4_000 / 4, peaks  # a quarter of the data, at the very most
 
 
 # -- refusals ---------------------------------------------------------------------------------
