@@ -42,7 +42,9 @@ def check(ctx: click.Context, as_json: bool) -> None:
     try:
         found = probe(url)
     except ValueError as exc:
-        raise click.ClickException(f"STORAGE_URL tidak dikenal: {exc}") from None
+        raise click.ClickException(
+            f"STORAGE_URL tidak dikenal: {exc} (atau postgresql://PENGGUNA@HOST:PORT/NAMA)"
+        ) from None
     photos = folder / "attachments"
     problem = found.problem
     if problem is None and found.unknown:

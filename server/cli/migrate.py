@@ -47,7 +47,7 @@ def _source(value: str | None, data: Path) -> Path:
 def _target(value: str) -> str:
     if not value.startswith(_PG_SCHEMES):
         raise click.BadParameter(
-            f"harus berbentuk postgresql://PENGGUNA@HOST:PORT/BASISDATA, bukan {value!r}",
+            f"harus berbentuk postgresql://PENGGUNA@HOST:PORT/NAMA, bukan {shown_url(value)!r}",
             param_hint="'--to'",
         )
     return value

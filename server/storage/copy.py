@@ -103,7 +103,7 @@ def sqlite_path(url: str) -> Path:
     """
     prefix = "sqlite:///"
     if not url.startswith(prefix) or len(url) == len(prefix):
-        raise ValueError(f"harus berbentuk sqlite:///JALUR/hub.sqlite3, bukan {url!r}")
+        raise ValueError(f"harus berbentuk sqlite:///JALUR/hub.sqlite3, bukan {shown_url(url)!r}")
     return Path(url[len(prefix) :])
 
 

@@ -508,3 +508,19 @@ def test_the_copys_one_pass_walk_agrees_with_audit_verify(length: int, tamper: l
         elif how in ("detail", "hash", "prev_hash"):
             entries[index] = replace(entry, **{how: getattr(entry, how) + "0"})
     assert walk_chain(iter(entries)).intact == (verify(entries) == [])
+
+
+def test_check_refuses_an_unknown_storage_url_without_echoing_its_password(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("PENDAMPING_HUB_STORAGE_URL", "mysql://hub:rahasia@db/hub")
+    code, out, err = _run(tmp_path, capsys, "check")
+    assert code == EXIT_FAILED and "STORAGE_URL" in err and "rahasia" not in out + err
+
+
+def test_check_says_a_sqlite_hub_not_yet_made_needs_init(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    code, _out, err = _run(tmp_path, capsys, "check")
+    assert code == EXIT_FAILED and "pendamping-hub init" in err
+    assert not (tmp_path / "hub.sqlite3").exists()  # a check makes nothing
