@@ -119,6 +119,9 @@ def district(hub_app: Flask, hub_storage: HubStorage, laptops: Laptops) -> Itera
     state.devices.revoke(gone.store.identity.device_id, "hilang", actor="kasi")
     hub_storage.end_web_sessions("kasi", 1_790_000_000)
     hub_storage.jobs.claim_run("silent_laptops", "2026-11-01T23:00:00.000Z", "test:1:x", utc_iso())
+    hub_storage.jobs.set_silent_devices(
+        [budi.store.identity.device_id], utc_iso(), AuditEvent(utc_iso(), "hub", "silent_laptops")
+    )
     laptops.add_user("dina")  # an enrolment code never used
     siti.sync()  # pulls the review back
     ids["v3"] = siti.store.add("visit", visit(ids["sri"], findings="Sudah dapat kursi roda."))
@@ -183,11 +186,11 @@ def test_a_district_hub_moves_whole_table_by_table_and_row_by_row(
     assert {
         "users", "devices", "enroll_codes", "records", "changes", "conflicts", "hub_meta",
         "audit", "scope_exits", "web_logouts", "job_runs", "beneficiary_programs",
-        "verification_closes", "verification_rows",
+        "verification_closes", "verification_rows", "silent_devices",
     } <= set(tables)  # fmt: skip
     for table, columns in tables.items():
         ours = _sqlite_rows(source, table)
-        assert ours or table in {"silent_devices"}, f"the fixture left {table} empty"
+        assert ours, f"the fixture left {table} empty: the test would not see it copied"
         assert _pg_rows(pg_url, table, columns) == ours, table
     entries = len(_sqlite_rows(source, "audit"))
     assert f"Rantai audit utuh di tujuan: {entries} entri" in out
