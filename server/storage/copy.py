@@ -30,12 +30,12 @@ Exceptions::
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 from psycopg import sql
@@ -61,6 +61,8 @@ __all__ = [
 _SQLITE_MIGRATIONS = "server.storage.migrations"
 #: tables never copied: each backend records its own migrations
 _NOT_COPIED = frozenset({"schema_migrations"})
+_USERINFO_PASSWORD = re.compile(r"^([a-z][a-z0-9+.-]*://[^:/@?#]*):[^/?#]*@", re.IGNORECASE)
+_QUERY_PASSWORD = re.compile(r"([?&]password=)[^&#]*", re.IGNORECASE)
 #: rows read from SQLite and written to the COPY stream at a time
 CHUNK_ROWS = 2_000
 
@@ -113,13 +115,9 @@ def one_line(exc: BaseException) -> str:
 
 
 def shown_url(url: str) -> str:
-    """`url` fit to print: a password in it becomes ``***``."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
+    """`url` fit to print: a password in it (``user:PASSWORD@``, ``?password=``) is ``***``."""
+    hidden = _USERINFO_PASSWORD.sub(r"\1:***@", url, count=1)
+    return _QUERY_PASSWORD.sub(r"\1***", hidden)
 
 
 @contextmanager
@@ -140,7 +138,9 @@ def open_source(path: Path) -> Iterator[sqlite3.Connection]:
             _check_head(conn, path)
             yield conn
         except sqlite3.DatabaseError as exc:
-            raise CopyRefused(f"berkas sumber {path} bukan basis data hub: {exc}") from exc
+            raise CopyRefused(
+                f"berkas sumber {path} tidak terbaca sebagai basis data hub: {exc}"
+            ) from exc
         finally:
             if conn.in_transaction:
                 conn.rollback()

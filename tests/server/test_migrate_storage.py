@@ -28,7 +28,7 @@ from server.office import OfficeQueries
 from server.office.verification import MonthlyVerification
 from server.serving import hold_serving_mark
 from server.storage import HubStorage, User
-from server.storage.copy import copy_hub, source_tables, walk_chain
+from server.storage.copy import copy_hub, shown_url, source_tables, walk_chain
 from server.storage.pg_db import PgDatabase
 from server.storage.pg_migrations import apply_migrations
 from server.storage.sqlite import SQLiteStorage
@@ -527,3 +527,18 @@ def test_check_says_a_sqlite_hub_not_yet_made_needs_init(
     code, _out, err = _run(tmp_path, capsys, "check")
     assert code == EXIT_FAILED and "pendamping-hub init" in err
     assert not (tmp_path / "hub.sqlite3").exists()  # a check makes nothing
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgresql://hub:rahasia@db:5432/hub", "postgresql://hub:***@db:5432/hub"),
+        ("postgresql://hub:ra@ha:sia@db/hub", "postgresql://hub:***@db/hub"),
+        ("postgresql://db/hub?user=hub&password=rahasia&sslmode=require",
+         "postgresql://db/hub?user=hub&password=***&sslmode=require"),
+        ("postgresql://hub@db:5432/hub", "postgresql://hub@db:5432/hub"),
+        ("postgresql://db:5432/hub", "postgresql://db:5432/hub"),
+    ],
+)  # fmt: skip
+def test_a_password_is_never_printed(url: str, shown: str):
+    assert shown_url(url) == shown
