@@ -23,6 +23,7 @@ from server.storage.copy import (
     CopyRefused,
     CopyReport,
     check_source,
+    check_target_is_a_hub_or_empty,
     copy_hub,
     one_line,
     shown_url,
@@ -62,27 +63,41 @@ def _move(source: Path, target: str) -> CopyReport:
     check_source(source)  # a refused source leaves the target untouched, unmigrated too
     database = PgDatabase(target, max_size=1)
     try:
+        with database.read() as conn:
+            check_target_is_a_hub_or_empty(conn, where)
         apply_migrations(database)
         report = copy_hub(
             source, database.write, where, progress=lambda t, n: click.echo(f"  {t}: {n} baris")
         )
     finally:
         database.close()
+    _read_back(target, where, report)
+    return report
+
+
+def _read_back(target: str, where: str, report: CopyReport) -> None:
+    """Read the committed chain through the PostgreSQL storage, as `audit verify` on the
+    moved hub will: the same length and head, whole as the source's was."""
     from server.storage.pg import PostgresStorage
 
-    storage = PostgresStorage(target)  # as `audit verify` reads it on the moved hub
     try:
-        walk = walk_chain(storage.iter_audit())
-    finally:
-        storage.close()
+        storage = PostgresStorage(target)
+        try:
+            walk = walk_chain(storage.iter_audit())
+        finally:
+            storage.close()
+    except StorageError as exc:
+        raise click.ClickException(
+            f"hub sudah disalin ke {where}, tetapi rantai auditnya tidak dapat dibaca ulang: "
+            f"{one_line(exc)}; periksa dengan `pendamping-hub audit verify`."
+        ) from None
     if (walk.entries, walk.head) != (report.audit_entries, report.audit_head) or (
         walk.intact != (not report.audit_problems)
     ):
         raise click.ClickException(
-            f"rantai audit di {where} tidak terbaca sama setelah disalin ({walk.entries} "
-            "entri); periksa dengan `pendamping-hub audit verify`."
+            f"hub sudah disalin ke {where}, tetapi rantai auditnya tidak terbaca sama "
+            f"({walk.entries} entri); periksa dengan `pendamping-hub audit verify`."
         )
-    return report
 
 
 @click.command("migrate-storage")

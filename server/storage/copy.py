@@ -49,6 +49,7 @@ __all__ = [
     "CopyRefused",
     "CopyReport",
     "check_source",
+    "check_target_is_a_hub_or_empty",
     "copy_hub",
     "one_line",
     "open_source",
@@ -229,6 +230,28 @@ def _target_columns(pg: psycopg.Connection) -> dict[str, set[str]]:
     ):
         found.setdefault(table, set()).add(column)
     return found
+
+
+def check_target_is_a_hub_or_empty(pg: psycopg.Connection, where: str) -> None:
+    """Refuse a database that holds another program's tables (before the hub's migrations
+    would add its own beside them); a hub's database (even one in use) passes here.
+
+    :raises CopyRefused: tables, and no record of the hub's migrations.
+    """
+    if pg.execute("SELECT to_regclass('schema_migrations')").fetchone() != (None,):
+        return
+    others = [
+        row[0]
+        for row in pg.execute(
+            "SELECT table_name FROM information_schema.tables"
+            " WHERE table_schema = current_schema() ORDER BY table_name LIMIT 5"
+        )
+    ]
+    if others:
+        raise CopyRefused(
+            f"basis data tujuan {where} berisi tabel lain ({', '.join(others)}), bukan milik "
+            "hub; pakai basis data PostgreSQL yang kosong. Tidak ada yang disalin."
+        )
 
 
 def _check_target(pg: psycopg.Connection, tables: list[SourceTable], where: str) -> None:

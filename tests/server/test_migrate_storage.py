@@ -542,3 +542,16 @@ def test_check_says_a_sqlite_hub_not_yet_made_needs_init(
 )  # fmt: skip
 def test_a_password_is_never_printed(url: str, shown: str):
     assert shown_url(url) == shown
+
+
+def test_a_database_of_another_program_is_refused_before_anything_is_added(
+    district: District, pg_url: str, capsys: pytest.CaptureFixture[str]
+):
+    with psycopg.connect(pg_url) as conn:
+        conn.execute("CREATE TABLE pegawai (nip TEXT PRIMARY KEY)")
+
+    code, _out, err = _run(district.data, capsys, "migrate-storage", "--to", pg_url)
+
+    assert code == EXIT_FAILED and "berisi tabel lain (pegawai)" in err
+    with psycopg.connect(pg_url) as conn:
+        assert conn.execute("SELECT to_regclass('records')").fetchone() == (None,)
