@@ -31,6 +31,20 @@ def _migrations_line(found: StorageProbe) -> str:
     return f"{line}; skema terbaru."
 
 
+#: where the key that signs the office's sessions comes from (docs/operations.md)
+_SECRET_LINES = {
+    "setting": "Kunci rahasia: dari SECRET_KEY (samakan di setiap proses dan mesin hub).",
+    "file": "Kunci rahasia: berkas secret_key di folder data (beberapa mesin: pakai SECRET_KEY).",
+    "none": "Kunci rahasia: belum ada; dibuat di folder data saat hub mulai.",
+}
+
+
+def _secret_source(setting: object, folder: Path) -> str:
+    if setting:
+        return "setting"
+    return "file" if (folder / "secret_key").is_file() else "none"
+
+
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Cetak hasil sebagai JSON.")
 @click.pass_context
@@ -46,6 +60,7 @@ def check(ctx: click.Context, as_json: bool) -> None:
             f"STORAGE_URL tidak dikenal: {exc} (atau postgresql://PENGGUNA@HOST:PORT/NAMA)"
         ) from None
     photos = folder / "attachments"
+    secret = _secret_source(config.get("SECRET_KEY"), folder)
     problem = found.problem
     if problem is None and found.unknown:
         problem = "basis data dari hub versi lebih baru; pakai pendamping-hub versi itu."
@@ -62,6 +77,7 @@ def check(ctx: click.Context, as_json: bool) -> None:
             "unknown": [name for _n, name in found.unknown],
             "at_head": found.at_head,
         },
+        "secret_key": secret,
         "attachments": str(photos),
         "attachments_exist": photos.is_dir(),
         "ok": problem is None,
@@ -71,6 +87,7 @@ def check(ctx: click.Context, as_json: bool) -> None:
         f"Folder data: {printable(folder)}" + ("" if folder.is_dir() else " (belum ada)"),
         f"Penyimpanan: {found.backend} {found.version or '?'} di {printable(found.where)}",
         _migrations_line(found),
+        _SECRET_LINES[secret],
         f"Foto: {printable(photos)}"
         + ("" if photos.is_dir() else " (belum ada; dibuat saat foto pertama)"),
     ]

@@ -447,6 +447,7 @@ def test_check_reports_sqlite_its_version_and_the_migrations_at_head(
     assert (found["backend"], found["version"]) == ("sqlite", sqlite3.sqlite_version)
     assert found["migrations"]["at_head"] and not found["migrations"]["pending"]
     assert found["migrations"]["applied"] == found["migrations"]["available"]
+    assert found["secret_key"] == "file"  # the hub made DATA_DIR/secret_key
 
 
 def test_check_reports_postgresql_its_server_version_and_a_behind_schema(
@@ -466,6 +467,7 @@ def test_check_reports_postgresql_its_server_version_and_a_behind_schema(
     assert code == 0, err
     assert f"Penyimpanan: postgresql {row[0]} di " in out
     assert "Migrasi: 1 diterapkan" in out and "belum terbaru" in out
+    assert "Kunci rahasia: belum ada" in out
 
 
 def test_check_says_in_one_line_when_postgresql_cannot_be_reached(
