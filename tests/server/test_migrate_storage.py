@@ -332,12 +332,12 @@ def test_an_unreachable_target_is_one_line_without_its_password(
     hub_app: Flask, capsys: pytest.CaptureFixture[str]
 ):
     hub_app.extensions["pendamping"].storage.close()
-    target = "postgresql://hub:rahasia@127.0.0.1:1/hub"
+    target = "postgresql://hub:s3kr1tpw@127.0.0.1:1/hub"
     code, out, err = _run(
         Path(hub_app.config["DATA_DIR"]), capsys, "migrate-storage", "--to", target
     )
     assert code == EXIT_FAILED and "tidak dapat dipakai" in err
-    assert "rahasia" not in out + err and len(err.strip().splitlines()) == 1
+    assert "s3kr1tpw" not in out + err and len(err.strip().splitlines()) == 1
 
 
 def test_a_served_hub_is_not_moved(
@@ -473,10 +473,10 @@ def test_check_reports_postgresql_its_server_version_and_a_behind_schema(
 def test_check_says_in_one_line_when_postgresql_cannot_be_reached(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ):
-    monkeypatch.setenv("PENDAMPING_HUB_STORAGE_URL", "postgresql://hub:rahasia@127.0.0.1:1/hub")
+    monkeypatch.setenv("PENDAMPING_HUB_STORAGE_URL", "postgresql://hub:s3kr1tpw@127.0.0.1:1/hub")
     code, out, err = _run(tmp_path, capsys, "check")
     assert code == EXIT_FAILED and "tidak dapat dipakai" in err
-    assert "rahasia" not in out + err and len(err.strip().splitlines()) == 1
+    assert "s3kr1tpw" not in out + err and len(err.strip().splitlines()) == 1
 
 
 # -- the chain walk ---------------------------------------------------------------------------
@@ -518,9 +518,9 @@ def test_the_copys_one_pass_walk_agrees_with_audit_verify(length: int, tamper: l
 def test_check_refuses_an_unknown_storage_url_without_echoing_its_password(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ):
-    monkeypatch.setenv("PENDAMPING_HUB_STORAGE_URL", "mysql://hub:rahasia@db/hub")
+    monkeypatch.setenv("PENDAMPING_HUB_STORAGE_URL", "mysql://hub:s3kr1tpw@db/hub")
     code, out, err = _run(tmp_path, capsys, "check")
-    assert code == EXIT_FAILED and "STORAGE_URL" in err and "rahasia" not in out + err
+    assert code == EXIT_FAILED and "STORAGE_URL" in err and "s3kr1tpw" not in out + err
 
 
 def test_check_says_a_sqlite_hub_not_yet_made_needs_init(
@@ -534,9 +534,9 @@ def test_check_says_a_sqlite_hub_not_yet_made_needs_init(
 @pytest.mark.parametrize(
     ("url", "shown"),
     [
-        ("postgresql://hub:rahasia@db:5432/hub", "postgresql://hub:***@db:5432/hub"),
-        ("postgresql://hub:ra@ha:sia@db/hub", "postgresql://hub:***@db/hub"),
-        ("postgresql://db/hub?user=hub&password=rahasia&sslmode=require",
+        ("postgresql://hub:s3kr1tpw@db:5432/hub", "postgresql://hub:***@db:5432/hub"),
+        ("postgresql://hub:s3@kr:1tpw@db/hub", "postgresql://hub:***@db/hub"),
+        ("postgresql://db/hub?user=hub&password=s3kr1tpw&sslmode=require",
          "postgresql://db/hub?user=hub&password=***&sslmode=require"),
         ("postgresql://hub@db:5432/hub", "postgresql://hub@db:5432/hub"),
         ("postgresql://db:5432/hub", "postgresql://db:5432/hub"),
