@@ -26,7 +26,7 @@ from server.enrolment import issue_code
 from server.storage import HubStorage, User
 from server.timeutil import utc_iso
 from tests.support.postgres import PgCluster, PgUnavailable, start_cluster
-from tests.support.served_hub import ServedHub
+from tests.support.served_hub import ServedHub, write_settings
 from tests.support.transports import WsgiTransport
 
 # In CI (`CI` set, as `.ci/run` has it) every property test replays a fixed set of examples;
@@ -151,11 +151,13 @@ def assert_hub_used_postgresql(url: str, *data_dirs: Path) -> None:
 @pytest.fixture
 def hub_app(tmp_path: Path, hub_config: dict[str, object]) -> Iterator[Flask]:
     data = tmp_path / "hub"
+    if hub_config:  # also in hub.cfg, for `pendamping-hub --data DATA ...` run in a test
+        write_settings(data, hub_config)
     app = create_app({"DATA_DIR": data, "TESTING": True, **hub_config})
-    if "STORAGE_URL" in hub_config:
-        assert_hub_used_postgresql(str(hub_config["STORAGE_URL"]), data)
     yield app
     app.extensions["pendamping"].storage.close()
+    if "STORAGE_URL" in hub_config:
+        assert_hub_used_postgresql(str(hub_config["STORAGE_URL"]), data)
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import requests
 
-__all__ = ["ServedHub", "free_port"]
+__all__ = ["ServedHub", "free_port", "write_settings"]
 
 
 def free_port() -> int:
@@ -44,10 +44,7 @@ class ServedHub:
 
     def configure(self, **settings: object) -> None:
         """Append `NAME = value` lines to DATA/hub.cfg (a later line wins, as in Python)."""
-        self.data.mkdir(parents=True, exist_ok=True)
-        lines = "".join(f"{name} = {value!r}\n" for name, value in settings.items())
-        with (self.data / "hub.cfg").open("a", encoding="utf-8") as cfg:
-            cfg.write(lines)
+        write_settings(self.data, settings)
 
     @property
     def url(self) -> str:
@@ -135,6 +132,15 @@ class ServedHub:
             self.process.terminate()
             self.process.wait(timeout=10)
             self.process = None
+
+
+def write_settings(data: Path, settings: Mapping[str, object]) -> None:
+    """Append `NAME = value` lines to DATA/hub.cfg, where every `pendamping-hub` command
+    and the server read them; values are written with repr (text, numbers, lists)."""
+    data.mkdir(parents=True, exist_ok=True)
+    lines = "".join(f"{name} = {value!r}\n" for name, value in settings.items())
+    with (data / "hub.cfg").open("a", encoding="utf-8") as cfg:
+        cfg.write(lines)
 
 
 def _last_line(log: Path | None) -> str:
