@@ -2,6 +2,7 @@
 
     python -m bench.bench_fleet [--laptops 1,10,40,200] [--workers 1[,2]] [--records 500]
                                 [--deadline 300] [--threads 4] [--plain] [--json]
+                                [--storage sqlite|postgresql]
 
 For each (workers, laptops) pair: a fresh hub in its own process; C laptops, each its own
 process (the "spawn" start method, as on Windows), each with its own pendamping, wilayah and
@@ -36,7 +37,10 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import ServedHub, descendants, design_floor, tree_cpu_seconds, visit_fields
+from bench.pg_server import counts as pg_counts
+from bench.pg_server import durable_cluster, server_pid
 from client_sync import FieldDevice
+from tests.support.postgres import PgCluster
 
 __all__ = ["main", "run"]
 
@@ -214,14 +218,19 @@ def run(
     threads: int = 4,
     passphrase: str = PASSPHRASE,
     profile: Path | None = None,
+    postgres: PgCluster | None = None,
 ) -> dict[str, Any]:
     """One fleet round of `laptops` against a fresh hub with `workers` processes; with
-    `profile`, py-spy samples the hub's processes over the round into that file."""
+    `profile`, py-spy samples the hub's processes over the round into that file; with
+    `postgres`, the hub stores into a fresh database of that cluster (and the figures
+    count the database server's CPU beside the hub's)."""
     figures: dict[str, Any] = {"workers": workers, "laptops": laptops, "records": records}
     data = workdir / "hub"
+    storage_url = postgres.create_database("fleet") if postgres else None
+    figures["storage"] = "postgresql" if postgres else "sqlite"
+    hub = ServedHub(data, settings={"STORAGE_URL": storage_url} if storage_url else {})
     with ProcessPoolExecutor(1, mp_context=SPAWN, initializer=_ignore_ctrl_c) as pool:
         codes = pool.submit(_enrolment_codes, str(data), laptops).result()
-    hub = ServedHub(data)
     log = workdir / "hub.log"
     try:
         hub.start(threads=threads, workers=workers, log=log)
@@ -259,6 +268,7 @@ def run(
         assert hub.process is not None
         hub_pid = hub.process.pid
         hub_cpu_before = tree_cpu_seconds(hub_pid)
+        db_cpu_before = tree_cpu_seconds(server_pid(postgres)) if postgres else None
         spy = _start_spy(hub_pid, profile) if profile is not None else None
         released_at = time.time()
         go.set()
@@ -267,7 +277,8 @@ def run(
         if spy is not None:
             _stop_spy(spy)
         hub_cpu_after = tree_cpu_seconds(hub_pid)
-        by_device, on_hub = _hub_counts(data)
+        db_cpu_after = tree_cpu_seconds(server_pid(postgres)) if postgres else None
+        by_device, on_hub = pg_counts(storage_url) if storage_url else _hub_counts(data)
         figures.update(
             _summarise(records, ready, done, died, released_at, waited, by_device, on_hub)
         )
@@ -276,6 +287,8 @@ def run(
         else:
             figures["hub_cpu_s"] = None
         figures["hub_processes"] = 1 + len(descendants(hub_pid))
+        if db_cpu_before is not None and db_cpu_after is not None:
+            figures["db_cpu_s"] = round(db_cpu_after - db_cpu_before, 2)
     finally:
         go.set()  # a laptop still waiting would otherwise wait out its timeout
         _end(processes)
@@ -418,7 +431,10 @@ def _counts(text: str) -> list[int]:
 def _print(floor_s: float, fig: dict[str, Any]) -> None:
     """One (workers, laptops) run in a few lines, its rate beside the floor's."""
     floor_rate = 10_000 / floor_s
-    head = f"workers {fig['workers']}, {fig['laptops']} laptops x {fig['records']} visits"
+    head = (
+        f"{fig.get('storage', 'sqlite')}, workers {fig['workers']},"
+        f" {fig['laptops']} laptops x {fig['records']} visits"
+    )
     if "error" in fig:
         print(f"{head}: NOT RUN: {fig['error']}")
         return
@@ -438,7 +454,9 @@ def _print(floor_s: float, fig: dict[str, Any]) -> None:
     for error, count in fig["errors"].items():
         print(f"    {count} x {error}")
     print(
-        f"  CPU: hub {hub_cpu} ({fig['hub_processes']} processes), laptops {fig['clients_cpu_s']}"
+        f"  CPU: hub {hub_cpu} ({fig['hub_processes']} processes)"
+        + (f", PostgreSQL {fig['db_cpu_s']} s" if "db_cpu_s" in fig else "")
+        + f", laptops {fig['clients_cpu_s']}"
         f" s in all; lost {fig['lost']}, doubled {fig['doubled']}; still queued on the"
         f" laptops whose round ended {fig['still_queued_on_laptops']}, refused by the hub"
         f" {fig['rejected_by_hub']}"
@@ -463,11 +481,19 @@ def main() -> None:
     parser.add_argument("--plain", action="store_true", help="laptop stores without SQLCipher")
     parser.add_argument("--json", action="store_true")
     parser.add_argument(
+        "--storage",
+        choices=["sqlite", "postgresql"],
+        default="sqlite",
+        help="the hub's backend; postgresql: a throw-away durable cluster (bench/pg_server.py)",
+    )
+    parser.add_argument(
         "--profile-hub", type=Path, help="folder for a py-spy profile of the hub per round"
     )
     args = parser.parse_args()
     runs = []
-    with tempfile.TemporaryDirectory(prefix="bench-fleet-") as tmp:
+    with contextlib.ExitStack() as stack:
+        postgres = stack.enter_context(durable_cluster()) if args.storage == "postgresql" else None
+        tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-fleet-"))
         floor_s = design_floor(Path(tmp))
         if not args.json:
             print(
@@ -489,6 +515,7 @@ def main() -> None:
                     args.threads,
                     "" if args.plain else PASSPHRASE,
                     _profile_path(args.profile_hub, workers, laptops),
+                    postgres,
                 )
                 runs.append(figures)
                 if not args.json:
