@@ -10,6 +10,10 @@ name is its SHA-256), so fourteen nightly backups share one copy of every photo.
 A restore is refused while any hub process serves the folder (:mod:`server.serving`), and
 checks the file before anything is replaced; the replaced database stays beside the new one
 as ``hub.sqlite3.before-restore-<stamp>``. docs/jobs.md says what a backup covers.
+
+A hub on PostgreSQL makes no such file: its database is backed up with pg_dump or the
+data centre's own backups (docs/operations.md); :func:`make_backup` says so by raising
+:class:`BackupElsewhere`, and the nightly job records that sentence as its outcome.
 """
 
 from __future__ import annotations
@@ -26,12 +30,15 @@ from pathlib import Path
 
 from server.audit import AuditEvent
 from server.storage import HubStorage, StorageError
+from server.storage.base import BackupUnsupported
 from server.storage.sqlite import SQLiteStorage
 from server.storage.sqlite_backup import FileCheck, check_file, fsync_file, install
 from server.timeutil import utc_iso
 
 __all__ = [
+    "BACKUP_ELSEWHERE",
     "BACKUP_NAME",
+    "BackupElsewhere",
     "BackupFailed",
     "BackupResult",
     "RestoreRefused",
@@ -52,6 +59,18 @@ _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 class BackupFailed(Exception):
     """The backup could not be made or did not pass its check; no file has its name."""
+
+
+class BackupElsewhere(BackupFailed):
+    """The hub's database is backed up by its server's own tools, not by the hub; nothing
+    was written. Its text is the sentence to show."""
+
+
+#: what a hub on PostgreSQL says instead of making a backup file
+BACKUP_ELSEWHERE = (
+    "Basis data hub ini (PostgreSQL) dicadangkan dengan pg_dump atau cadangan pusat data,"
+    " bukan oleh hub: lihat docs/operations.md."
+)
 
 
 class RestoreRefused(Exception):
@@ -94,9 +113,13 @@ def make_backup(storage: HubStorage, out: Path, attachments: Path | None = None)
     """Back the hub's database up into `out` (a new file), checked, and its photos from
     the folder `attachments` (the hub's ``DATA_DIR/attachments``) beside it.
 
+    :raises BackupElsewhere: the database is backed up by its server's tools (PostgreSQL);
+        nothing was written.
     :raises BackupFailed: nothing with `out`'s name was written (photos copied so far stay:
         they are whole files, each under its final name only once complete).
     """
+    if not storage.jobs.file_backups:
+        raise BackupElsewhere(BACKUP_ELSEWHERE)
     out = _free(Path(out))
     partial = out.with_name(f".{out.name}.{secrets.token_hex(4)}.partial")
     try:
@@ -107,6 +130,8 @@ def make_backup(storage: HubStorage, out: Path, attachments: Path | None = None)
             raise BackupFailed("cadangan tidak lolos pemeriksaan: " + " ".join(check.problems))
         fsync_file(partial)
         os.replace(partial, out)
+    except BackupUnsupported as exc:
+        raise BackupElsewhere(BACKUP_ELSEWHERE) from exc
     except (StorageError, OSError) as exc:
         raise BackupFailed(f"cadangan gagal dibuat: {exc}") from exc
     finally:

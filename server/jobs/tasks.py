@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from server.audit import AuditEvent
-from server.jobs.backup import backup_name, make_backup, prune_backups
+from server.jobs.backup import BackupElsewhere, backup_name, make_backup, prune_backups
 from server.jobs.monthly import MonthlyExporter, export_month, previous_month
 from server.office.summary import is_silent
 from server.storage import Device, HubStorage
@@ -80,10 +80,16 @@ def export_folder(config: Mapping[str, Any], data_dir: Path) -> Path:
 
 
 def nightly_backup(ctx: JobContext) -> str:
-    """An online backup into the backup folder, then the oldest beyond `BACKUP_KEEP` go."""
+    """An online backup into the backup folder, then the oldest beyond `BACKUP_KEEP` go.
+    On PostgreSQL nothing is copied: the outcome says how that database is backed up."""
     folder = backup_folder(ctx.config, ctx.data_dir)
     photos = ctx.data_dir / "attachments" if ctx.config.get("BACKUP_PHOTOS", True) else None
-    result = make_backup(ctx.storage, folder / backup_name(datetime.now(ctx.tz), ctx.tz), photos)
+    try:
+        result = make_backup(
+            ctx.storage, folder / backup_name(datetime.now(ctx.tz), ctx.tz), photos
+        )
+    except BackupElsewhere as elsewhere:
+        return str(elsewhere)
     deleted = prune_backups(folder, int(ctx.config["BACKUP_KEEP"]))
     return (
         f"{result.path.name}: {result.check.record_count} data, "

@@ -17,7 +17,8 @@ Exceptions::
     StorageError
      ├── NotFound          a user, device or code that is not there
      ├── AlreadyExists     a user or device name that is taken
-     └── WriterBusy        the write lock was not free within the wait allowed
+     ├── WriterBusy        the write lock was not free within the wait allowed
+     └── BackupUnsupported the database is backed up by its server's tools, not the hub
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AlreadyExists",
+    "BackupUnsupported",
     "ChangeRow",
     "ConflictRow",
     "Device",
@@ -77,6 +79,11 @@ class AlreadyExists(StorageError):
 
 class WriterBusy(StorageError):
     """Another write held the lock for longer than the wait allowed; nothing was written."""
+
+
+class BackupUnsupported(StorageError):
+    """This backend's database is backed up by its server's own tools (PostgreSQL: pg_dump,
+    docs/operations.md), never copied by the hub; nothing was written."""
 
 
 @dataclass(slots=True)

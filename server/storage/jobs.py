@@ -13,6 +13,7 @@ import abc
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 from server.audit import AuditEvent
 
@@ -49,6 +50,11 @@ class SilentDevice:
 
 class JobStore(abc.ABC):
     """Job runs, silent-laptop flags and the online backup, shared by every process."""
+
+    #: whether :meth:`backup_into` copies the database into a file; False for a database
+    #: its server's own tools back up (PostgreSQL), whose ``backup_into`` raises
+    #: :class:`~server.storage.base.BackupUnsupported`
+    file_backups: ClassVar[bool] = True
 
     @abc.abstractmethod
     def claim_run(self, job_id: str, scheduled_for: str, owner: str, now: str) -> bool:
@@ -107,6 +113,8 @@ class JobStore(abc.ABC):
         """Write a consistent copy of the whole hub database into the new file `path`,
         while the hub serves (writes go on; the copy is one snapshot).
 
+        :raises BackupUnsupported: this backend makes no file backups (:attr:`file_backups`
+            is False); nothing is written.
         :raises StorageError: the copy could not be made (`path` may be left half
             written: the caller writes to a temporary name).
         """

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from server.audit import AuditEvent, verify
-from server.storage.base import Device, HubStorage, StorageError, User
+from server.storage.base import BackupUnsupported, Device, HubStorage, StorageError, User
 
 __all__ = ["JobStoreContract"]
 
@@ -107,9 +107,15 @@ class JobStoreContract:
         assert '"cleared":1' in last.detail and '"flagged":1' in last.detail
         assert '"silent":2' in last.detail
 
+    @staticmethod
+    def _needs_file_backups(storage: HubStorage) -> None:
+        if not storage.jobs.file_backups:
+            pytest.skip("this backend's database is backed up by its server's own tools")
+
     def test_a_backup_is_one_consistent_file_of_the_whole_database(
         self, storage: HubStorage, tmp_path: Path
     ):
+        self._needs_file_backups(storage)
         _enrol(storage, "a")
         storage.jobs.claim_run("backup", T0, "a", T0)
         target = tmp_path / "copy.sqlite3"
@@ -124,8 +130,20 @@ class JobStoreContract:
             conn.close()
 
     def test_a_backup_never_overwrites_a_file(self, storage: HubStorage, tmp_path: Path):
+        self._needs_file_backups(storage)
         target = tmp_path / "taken.sqlite3"
         target.write_bytes(b"keep me")
         with pytest.raises(StorageError):
             storage.jobs.backup_into(target)
         assert target.read_bytes() == b"keep me"
+
+    def test_a_backend_without_file_backups_says_so_and_writes_nothing(
+        self, storage: HubStorage, tmp_path: Path
+    ):
+        if storage.jobs.file_backups:
+            pytest.skip("this backend makes file backups (the tests above)")
+        folder = tmp_path / "backups"
+        folder.mkdir()
+        with pytest.raises(BackupUnsupported):
+            storage.jobs.backup_into(folder / "copy.sqlite3")
+        assert list(folder.iterdir()) == []

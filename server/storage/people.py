@@ -12,12 +12,14 @@ audited in its own transaction.
 from __future__ import annotations
 
 import abc
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from server.audit import AuditEvent
 
-__all__ = ["LastPush", "PeopleStore"]
+__all__ = ["LastPush", "PeopleStore", "parse_last_push"]
 
 #: the audit actions that record a laptop's changes reaching the hub (a push, a USB bundle)
 PUSH_ACTIONS = ("push", "bundle_import")
@@ -50,3 +52,29 @@ class PeopleStore(abc.ABC):
     def last_pushes(self, device_ids: Sequence[str]) -> dict[str, LastPush]:
         """The last push or bundle import of each of `device_ids` that made one; a device
         that never sent a change is left out."""
+
+
+def parse_last_push(at: str, action: str, detail: str) -> LastPush:
+    """A push's audit detail as a :class:`LastPush`; a detail that is not what the hub
+    writes (tampered) reads as zero counts rather than failing the page."""
+    try:
+        parsed: Any = json.loads(detail)
+    except ValueError:
+        parsed = {}
+    if not isinstance(parsed, dict):
+        parsed = {}
+    statuses = parsed.get("statuses")
+    counts = (
+        {str(k): v for k, v in (statuses or {}).items() if isinstance(v, int)}
+        if isinstance(statuses, dict)
+        else {}
+    )
+    changes = parsed.get("changes")
+    duplicates = parsed.get("duplicates")
+    return LastPush(
+        at,
+        action,
+        changes if isinstance(changes, int) else 0,
+        counts,
+        duplicates if isinstance(duplicates, int) else 0,
+    )

@@ -12,11 +12,10 @@ import json
 import sqlite3
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
-from typing import Any
 
 from server.audit import AuditEvent
 from server.storage.base import NotFound
-from server.storage.people import PUSH_ACTIONS, LastPush, PeopleStore
+from server.storage.people import PUSH_ACTIONS, LastPush, PeopleStore, parse_last_push
 
 __all__ = ["SQLitePeopleStore"]
 
@@ -58,31 +57,5 @@ class SQLitePeopleStore(PeopleStore):
                 (device_id,),
             ).fetchone()
             if row is not None:
-                found[device_id] = _last_push(*row)
+                found[device_id] = parse_last_push(*row)
         return found
-
-
-def _last_push(at: str, action: str, detail: str) -> LastPush:
-    """A push's audit detail as a :class:`LastPush`; a detail that is not what the hub
-    writes (tampered) reads as zero counts rather than failing the page."""
-    try:
-        parsed: Any = json.loads(detail)
-    except ValueError:
-        parsed = {}
-    if not isinstance(parsed, dict):
-        parsed = {}
-    statuses = parsed.get("statuses")
-    counts = (
-        {str(k): v for k, v in (statuses or {}).items() if isinstance(v, int)}
-        if isinstance(statuses, dict)
-        else {}
-    )
-    changes = parsed.get("changes")
-    duplicates = parsed.get("duplicates")
-    return LastPush(
-        at,
-        action,
-        changes if isinstance(changes, int) else 0,
-        counts,
-        duplicates if isinstance(duplicates, int) else 0,
-    )
