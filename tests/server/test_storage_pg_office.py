@@ -389,6 +389,22 @@ def test_the_lists_read_an_index_not_every_record(big: PgDatabase):
         assert "Seq Scan on records" not in plan and "Seq Scan on changes" not in plan, plan
 
 
+class _VerificationSpy(PgVerificationStore):
+    last: tuple[str, list[Any]] = ("", [])
+
+    def _all(self, query: str, params: Any) -> list[Any]:
+        self.last = (query, list(params))
+        return super()._all(query, params)
+
+
+def test_a_months_states_read_the_months_range_of_office_verifications(big: PgDatabase):
+    spy = _VerificationSpy(big)
+    start, end = _periods()[0]
+    assert spy.month_states(("31.71",), "KLJ", start, end)
+    plan = _plan(big, *spy.last)
+    assert "office_verifications" in plan and "Seq Scan on records" not in plan, plan
+
+
 def test_cakupan_asks_each_beneficiary_by_index_even_before_any_statistics(
     pg_db: PgDatabase, tmp_path: Path
 ):
