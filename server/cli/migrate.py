@@ -22,6 +22,7 @@ from server.storage import StorageError
 from server.storage.copy import (
     CopyRefused,
     CopyReport,
+    analyze,
     check_source,
     check_target_is_a_hub_or_empty,
     copy_hub,
@@ -69,6 +70,8 @@ def _move(source: Path, target: str) -> CopyReport:
         report = copy_hub(
             source, database.write, where, progress=lambda t, n: click.echo(f"  {t}: {n} baris")
         )
+        with database.read() as conn:
+            analyze(conn, report.tables)
     finally:
         database.close()
     _read_back(target, where, report)

@@ -48,6 +48,7 @@ __all__ = [
     "ChainWalk",
     "CopyRefused",
     "CopyReport",
+    "analyze",
     "check_source",
     "check_target_is_a_hub_or_empty",
     "copy_hub",
@@ -413,6 +414,13 @@ def _fill(
     report.identities = _reset_identities(pg, tables)
     report.tables = _compare(pg, source, tables)
     _check_chain(pg, source, report, chunk_rows)
+
+
+def analyze(pg: psycopg.Connection, tables: Iterable[str]) -> None:
+    """Give the planner the copied tables' statistics now (autocommit), rather than when
+    autovacuum comes by: the hub's first pulls and office pages then read their indexes."""
+    for table in tables:
+        pg.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(table)))
 
 
 def copy_hub(
