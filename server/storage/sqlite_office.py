@@ -16,9 +16,6 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
-import orjson
-
-from schemas.coverage import instant_text
 from server.storage.base import RecordRow, StorageError
 from server.storage.office import (
     FINDINGS_EXCERPT,
@@ -35,21 +32,32 @@ from server.storage.office import (
     UnvisitedItem,
     VisitItem,
 )
-from server.storage.read_columns import REVIEW_WAITING, name_key, programs_of
+from server.storage.office_rows import (
+    EXPORT_CHUNK,
+    EXPORT_ENTITIES,
+    GROUPS,
+    beneficiary_item,
+    history_entries,
+    like_pattern,
+    nothing,
+    record_view,
+    request_item,
+    unvisited_counts,
+    unvisited_item,
+    visit_item,
+    visit_time,
+    where_sql,
+)
+from server.storage.read_columns import name_key, programs_of
 from server.storage.sqlite_scope import scope_sql
 
 __all__ = ["SQLiteOfficeReads", "save_programs"]
 
-#: rows an export fetches at a time
-EXPORT_CHUNK = 1000
-#: a visit's time is kept to the second (schemas/coverage.py); created_at to the millisecond
 #: the live visits that point at a beneficiary and were visited since a moment
 _VISITED_SINCE = (
     "SELECT beneficiary_id FROM records INDEXED BY office_visits WHERE entity = 'visit'"
     " AND deleted = 0 AND visited_utc >= ? AND beneficiary_id IS NOT NULL"
 )
-#: what Cakupan's list is grouped by (OfficeReads.unvisited `by`), as SQL
-_GROUPS = {"kelurahan": "bp.kelurahan", "author": "COALESCE(bp.author, '')"}
 _VIEW_COLUMNS = (
     "r.id, r.entity, r.kelurahan, r.author, r.created_at, r.updated_at, r.data,"
     " json_extract(b.data, '$.name'), json_extract(b.data, '$.nik')"
@@ -83,66 +91,13 @@ def save_programs(conn: sqlite3.Connection, beneficiaries: Sequence[RecordRow]) 
     )
 
 
-def _visit_time(moment: dt.datetime) -> str:
-    return instant_text(moment)
-
-
-def _created_time(moment: dt.datetime) -> str:
-    utc = moment.astimezone(dt.UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
-
-
 def _where(entity: str, scopes: Scopes, where: RecordFilter, alias: str) -> tuple[str, list[Any]]:
     """The WHERE of a list over live records of `entity` (alias `alias`) in scope."""
-    a = alias
-    parts = [f"{a}.entity = '{entity}'", f"{a}.deleted = 0"]
-    params: list[Any] = []
-    if entity == "visit":
-        column, fmt = f"{a}.visited_utc", _visit_time
-    else:
-        column, fmt = f"{a}.created_at", _created_time
-    if where.start is not None:
-        parts.append(f"{column} >= ?")
-        params.append(fmt(where.start))
-    if where.end is not None:
-        parts.append(f"{column} < ?")
-        params.append(fmt(where.end))
-    for prefixes in (scopes, where.wilayah):
-        sql, values = scope_sql(prefixes, f"{a}.kelurahan")
-        if values or sql != "1":
-            parts.append(sql)
-            params += values
-    for name, value in (
-        ("author", where.author),
-        ("purpose", where.purpose),
-        ("review_state", where.review_state),
-        ("request_status", where.status),
-    ):
-        if value is not None:
-            parts.append(f"{a}.{name} = ?")
-            params.append(value)
-    if where.program is not None:
-        owner = f"{a}.id" if entity == "beneficiary" else f"{a}.beneficiary_id"
-        parts.append(f"{owner} IN (SELECT record_id FROM beneficiary_programs WHERE program = ?)")
-        params.append(where.program)
-    return " AND ".join(parts), params
-
-
-def _nothing(scopes: Scopes, where: RecordFilter | None = None) -> bool:
-    """No wilayah at all (an empty scope): nothing to read. Asked before the query, since
-    SQLite cannot plan ``WHERE 0`` with INDEXED BY."""
-    empty = scopes is not None and not scopes
-    return empty or (where is not None and where.wilayah is not None and not where.wilayah)
+    return where_sql(entity, scopes, where, alias, mark="?", scope_sql=scope_sql)
 
 
 def _no_rows() -> Generator[RecordView, None, None]:
     yield from ()
-
-
-def _view(row: Sequence[Any]) -> RecordView:
-    return RecordView(
-        row[0], row[1], row[2], row[3], row[4], row[5], orjson.loads(row[6]), row[7], row[8]
-    )
 
 
 class SQLiteOfficeReads(OfficeReads):
@@ -168,7 +123,7 @@ class SQLiteOfficeReads(OfficeReads):
         limit: int,
         after: tuple[str, str] | None = None,
     ) -> list[VisitItem]:
-        if _nothing(scopes, where):
+        if nothing(scopes, where):
             return []
         sql, params = _where("visit", scopes, where, "v")
         if after is not None:
@@ -184,26 +139,10 @@ class SQLiteOfficeReads(OfficeReads):
             f" WHERE {sql} ORDER BY v.visited_utc DESC, v.id DESC LIMIT ?",
             [*owner_params, *params, limit],
         )
-        return [
-            VisitItem(
-                id=row[0],
-                kelurahan=row[1],
-                visited_at=row[2],
-                purpose=row[3],
-                author=row[4],
-                review_state=row[5] or REVIEW_WAITING,
-                beneficiary_id=row[6],
-                beneficiary_name=row[7],
-                beneficiary_nik=row[8],
-                key=(row[9] or "", row[0]),
-                seq=row[10],
-                findings=row[11],
-            )
-            for row in rows
-        ]
+        return [visit_item(row) for row in rows]
 
     def count_visits(self, scopes: Scopes, where: RecordFilter) -> int:
-        if _nothing(scopes, where):
+        if nothing(scopes, where):
             return 0
         sql, params = _where("visit", scopes, where, "v")
         return self._all(
@@ -213,7 +152,7 @@ class SQLiteOfficeReads(OfficeReads):
     # -- Penerima manfaat -------------------------------------------------------------------
 
     def search_beneficiaries(self, scopes: Scopes, text: str, limit: int) -> list[BeneficiaryItem]:
-        if _nothing(scopes):
+        if nothing(scopes):
             return []
         text = text.strip()
         if not text:
@@ -224,30 +163,15 @@ class SQLiteOfficeReads(OfficeReads):
             match, order, index = "r.nik >= ? AND r.nik < ?", "r.nik", "records_nik"
             params: list[Any] = [text, text + ":"]
         else:
-            escaped = name_key(text).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             match, order = "r.name_key LIKE ? ESCAPE '\\'", "r.name_key, r.id"
-            index, params = "office_beneficiary_names", [f"%{escaped}%"]
+            index, params = "office_beneficiary_names", [like_pattern(name_key(text))]
         rows = self._all(
             "SELECT r.id, r.kelurahan, r.data, r.author FROM records AS r"
             f" INDEXED BY {index} WHERE r.entity = 'beneficiary' AND r.deleted = 0"
             f" AND {match} AND {scope} ORDER BY {order} LIMIT ?",
             [*params, *scope_params, limit],
         )
-        found = []
-        for record_id, kelurahan, data_json, author in rows:
-            data = orjson.loads(data_json)
-            found.append(
-                BeneficiaryItem(
-                    record_id,
-                    str(data.get("name") or ""),
-                    data.get("nik"),
-                    kelurahan,
-                    data.get("birth_date"),
-                    list(data.get("programs") or []),
-                    author,
-                )
-            )
-        return found
+        return [beneficiary_item(row) for row in rows]
 
     def beneficiary_records(self, beneficiary_id: str) -> list[RecordView]:
         rows = self._all(
@@ -258,7 +182,7 @@ class SQLiteOfficeReads(OfficeReads):
             " ORDER BY r.entity = 'device_request', COALESCE(r.visited_utc, r.created_at), r.id",
             (beneficiary_id, beneficiary_id),
         )
-        return [_view(row) for row in rows]
+        return [record_view(row) for row in rows]
 
     def history(self, record_id: str) -> list[HistoryEntry]:
         rows = self._all(
@@ -269,24 +193,12 @@ class SQLiteOfficeReads(OfficeReads):
             " WHERE c.record_id = ? ORDER BY c.rowid",
             (record_id,),
         )
-        return [
-            HistoryEntry(
-                change_id=change_id,
-                received_at=received_at,
-                device_id=device_id,
-                device_name=device_name,
-                user=user,
-                fields=orjson.loads(fields),
-                status=status,
-            )
-            for change_id, received_at, device_id, device_name, user, fields, status in rows
-            if status != "rejected"
-        ]
+        return history_entries(rows)
 
     # -- Permohonan ABF ---------------------------------------------------------------------
 
     def requests_by_status(self, scopes: Scopes) -> list[StatusCount]:
-        if _nothing(scopes):
+        if nothing(scopes):
             return []
         scope, params = scope_sql(scopes)
         rows = self._all(
@@ -305,7 +217,7 @@ class SQLiteOfficeReads(OfficeReads):
         limit: int,
         after: tuple[str, str] | None = None,
     ) -> list[RequestItem]:
-        if _nothing(scopes, where):
+        if nothing(scopes, where):
             return []
         sql, params = _where("device_request", scopes, where, "r")
         if after is not None:
@@ -321,22 +233,7 @@ class SQLiteOfficeReads(OfficeReads):
             " ORDER BY r.status_since, r.id LIMIT ?",
             [*owner_params, *params, limit],
         )
-        return [
-            RequestItem(
-                id=row[0],
-                kelurahan=row[1],
-                status=row[2],
-                since=row[3],
-                device_type=row[4],
-                beneficiary_id=row[5],
-                beneficiary_name=row[6],
-                beneficiary_nik=row[7],
-                author=row[8],
-                created_at=row[9],
-                key=(row[3], row[0]),
-            )
-            for row in rows
-        ]
+        return [request_item(row) for row in rows]
 
     # -- Ringkasan ---------------------------------------------------------------------------
 
@@ -351,7 +248,7 @@ class SQLiteOfficeReads(OfficeReads):
     def coverage(
         self, scopes: Scopes, start: dt.datetime, end: dt.datetime
     ) -> list[ProgramCoverage]:
-        if _nothing(scopes):
+        if nothing(scopes):
             return []
         scope, params = scope_sql(scopes, "bp.kelurahan")
         rows = self._all(
@@ -359,12 +256,12 @@ class SQLiteOfficeReads(OfficeReads):
             f" ({_VISITED_SINCE} AND visited_utc < ?))"
             f" FROM beneficiary_programs AS bp WHERE {scope}"
             " GROUP BY bp.program ORDER BY bp.program",
-            [_visit_time(start), _visit_time(end), *params],
+            [visit_time(start), visit_time(end), *params],
         )
         return [ProgramCoverage(program, count, int(visited)) for program, count, visited in rows]
 
     def unvisited_counts(self, scopes: Scopes, program: str, since: dt.datetime) -> UnvisitedCounts:
-        if _nothing(scopes):
+        if nothing(scopes):
             return UnvisitedCounts(0)
         scope, params = scope_sql(scopes, "bp.kelurahan")
         rows = self._all(
@@ -372,14 +269,9 @@ class SQLiteOfficeReads(OfficeReads):
             " FROM beneficiary_programs AS bp WHERE bp.program = ?"
             f" AND {scope} AND bp.record_id NOT IN ({_VISITED_SINCE})"
             " GROUP BY bp.kelurahan, bp.author",
-            [program, *params, _visit_time(since)],
+            [program, *params, visit_time(since)],
         )
-        by_kelurahan: dict[str, int] = {}
-        by_author: dict[str, int] = {}
-        for kelurahan, author, count in rows:
-            by_kelurahan[kelurahan] = by_kelurahan.get(kelurahan, 0) + count
-            by_author[author] = by_author.get(author, 0) + count
-        return UnvisitedCounts(sum(by_kelurahan.values()), by_kelurahan, by_author)
+        return unvisited_counts(rows)
 
     def unvisited(
         self,
@@ -390,11 +282,11 @@ class SQLiteOfficeReads(OfficeReads):
         after: tuple[str, str, str] | None = None,
         by: str = "kelurahan",
     ) -> list[UnvisitedItem]:
-        if by not in _GROUPS:
+        if by not in GROUPS:
             raise ValueError(f"unknown grouping {by!r}")
-        if _nothing(scopes):
+        if nothing(scopes):
             return []
-        group = _GROUPS[by]
+        group = GROUPS[by]
         scope, params = scope_sql(scopes, "bp.kelurahan")
         keyset, keys = "", []
         if after is not None:
@@ -410,29 +302,18 @@ class SQLiteOfficeReads(OfficeReads):
             f" WHERE bp.program = ? AND {scope}{keyset}"
             f" AND bp.record_id NOT IN ({_VISITED_SINCE})"
             f" ORDER BY {group}, bp.name_key, bp.record_id LIMIT ?",
-            [program, *params, *keys, _visit_time(since), limit],
+            [program, *params, *keys, visit_time(since), limit],
         )
-        return [
-            UnvisitedItem(
-                id=row[0],
-                name=row[1] or "",
-                nik=row[2],
-                kelurahan=row[3],
-                author=row[4],
-                last_visit=row[5],
-                key=(row[7], row[6], row[0]),
-            )
-            for row in rows
-        ]
+        return [unvisited_item(row) for row in rows]
 
     # -- exports ------------------------------------------------------------------------------
 
     def export_rows(
         self, entity: str, scopes: Scopes, where: RecordFilter
     ) -> Generator[RecordView, None, None]:
-        if entity not in ("visit", "beneficiary", "device_request"):
+        if entity not in EXPORT_ENTITIES:
             raise ValueError(f"unknown entity {entity!r}")
-        if _nothing(scopes, where):
+        if nothing(scopes, where):
             return _no_rows()
         sql, params = _where(entity, scopes, where, "r")
         if entity == "visit":
@@ -463,6 +344,6 @@ class SQLiteOfficeReads(OfficeReads):
                 cursor = conn.execute(query, params)
                 while rows := cursor.fetchmany(EXPORT_CHUNK):
                     for row in rows:
-                        yield _view(row)
+                        yield record_view(row)
             except sqlite3.Error as exc:
                 raise StorageError(f"export read failed: {exc}") from exc

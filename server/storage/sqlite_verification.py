@@ -20,6 +20,7 @@ import orjson
 
 from server.audit import AuditEvent
 from server.storage.base import StorageError
+from server.storage.office_rows import close_of, verification_time, wilayah_text
 from server.storage.sqlite_scope import scope_sql
 from server.storage.verification import (
     BELUM,
@@ -34,7 +35,6 @@ from server.storage.verification import (
 
 __all__ = ["SQLiteVerificationStore"]
 
-_VISIT_TIME = "%Y-%m-%dT%H:%M:%SZ"
 _CHUNK = 500
 
 #: each beneficiary's latest verification visit in [?, ?), from the partial index only
@@ -56,27 +56,6 @@ _STATE = (
     f" THEN '{TERVERIFIKASI}' ELSE l.verification_outcome END"
 )
 _FROM = " FROM beneficiary_programs AS bp LEFT JOIN latest AS l ON l.beneficiary_id = bp.record_id"
-
-
-def _utc(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).strftime(_VISIT_TIME)
-
-
-def _wilayah_text(wilayah: tuple[str, ...] | None) -> str:
-    return "" if wilayah is None else " ".join(wilayah)
-
-
-def _close(row: Sequence[Any]) -> MonthClose:
-    close_id, program, month, wilayah, closed_by, closed_at, counts = row
-    return MonthClose(
-        close_id,
-        program,
-        month,
-        tuple(wilayah.split()) if wilayah else None,
-        closed_by,
-        closed_at,
-        orjson.loads(counts),
-    )
 
 
 class SQLiteVerificationStore(VerificationStore):
@@ -111,7 +90,7 @@ class SQLiteVerificationStore(VerificationStore):
             f" l.visited_utc, COALESCE(l.author, bp.author){_FROM}"
             f" WHERE bp.program = ? AND {scope}"
             " ORDER BY bp.kelurahan, bp.name_key, bp.record_id",
-            [_utc(start), _utc(end), program, *params],
+            [verification_time(start), verification_time(end), program, *params],
         )
         return [MonthState(*row) for row in rows]
 
@@ -131,7 +110,7 @@ class SQLiteVerificationStore(VerificationStore):
 
     def closes(self, program: str, month: str) -> list[MonthClose]:
         return [
-            _close(row)
+            close_of(row)
             for row in self._all(
                 "SELECT close_id, program, month, wilayah, closed_by, closed_at, counts"
                 " FROM verification_closes WHERE program = ? AND month = ? ORDER BY close_id",
@@ -172,7 +151,7 @@ class SQLiteVerificationStore(VerificationStore):
                 " FROM verification_closes WHERE program = ? AND month = ? ORDER BY close_id",
                 (program, month),
             ).fetchall():
-                existing = _close(row)
+                existing = close_of(row)
                 if overlaps(existing.wilayah, wilayah):
                     raise MonthClosed(existing)
             # the rows first, then the close with their counts: a close is never updated
@@ -191,7 +170,7 @@ class SQLiteVerificationStore(VerificationStore):
                 f" {_STATE}, l.id, l.visited_utc, COALESCE(l.author, bp.author){_FROM}"
                 " JOIN records AS b ON b.id = bp.record_id"
                 f" WHERE bp.program = ? AND {scope}",
-                [_utc(start), _utc(end), close_id, program, *params],
+                [verification_time(start), verification_time(end), close_id, program, *params],
             )
             counts = dict(
                 conn.execute(
@@ -207,7 +186,7 @@ class SQLiteVerificationStore(VerificationStore):
                     close_id,
                     program,
                     month,
-                    _wilayah_text(wilayah),
+                    wilayah_text(wilayah),
                     closed_by,
                     closed_at,
                     orjson.dumps(counts).decode(),

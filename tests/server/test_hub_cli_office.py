@@ -12,6 +12,8 @@ from server.storage import User
 from server.timeutil import utc_iso
 from tests.conftest import beneficiary, visit
 
+pytestmark = pytest.mark.both_backends
+
 DELIVER_BAD_PHOTO = ("--date", "2026-01-05", "--received-by", "Sri", "--photo", "/no/such.jpg")
 DELIVER_BAD_PHOTO += ("--as", "kasi")
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) * 4

@@ -18,6 +18,8 @@ from server.scope import Scope
 from tests.conftest import beneficiary, visit
 from tests.support.hub_cli import Run
 
+pytestmark = pytest.mark.both_backends
+
 NIK = "3171014508450001"
 DISTRICT = Scope(("31.71",))
 

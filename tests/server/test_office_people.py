@@ -12,6 +12,8 @@ from server.storage import HubStorage, User
 from server.timeutil import utc_iso
 from server.users import UserService, acts_on
 
+pytestmark = pytest.mark.both_backends
+
 SUPERVISOR = User("bu-kasi", "supervisor", ("31.71",), "hash")
 ADMIN = User("kadis", "admin", (), "hash")
 

@@ -17,6 +17,8 @@ from server.storage import User
 from server.timeutil import utc_iso
 from tests.conftest import beneficiary, visit
 
+pytestmark = pytest.mark.both_backends
+
 NOW = dt.datetime(2026, 11, 23, 5, 0, tzinfo=dt.UTC)  # 12:00 WIB
 DISTRICT, OTHER = Scope(("31.71",)), Scope(("31.72",))
 

@@ -15,6 +15,8 @@ from server.storage import User
 from server.timeutil import utc_iso
 from tests.conftest import beneficiary
 
+pytestmark = pytest.mark.both_backends
+
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) * 4
 
 

@@ -14,6 +14,8 @@ from server.storage import User
 from server.timeutil import utc_iso
 from tests.conftest import beneficiary, visit
 
+pytestmark = pytest.mark.both_backends
+
 #: schemas/validators.py's words for a control character in a multi-line note
 CONTROL = (
     "Tidak boleh memuat karakter kendali (escape terminal, NUL); "

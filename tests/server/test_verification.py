@@ -23,10 +23,14 @@ from server.office import OfficeQueries, export_to
 from server.office.verification import MonthlyVerification
 from server.scope import EVERYWHERE, Scope
 from server.storage import HubStorage, RecordRow, User
+from server.storage.base import StorageError
+from server.storage.pg import PostgresStorage
 from server.storage.read_columns import verification_outcome
 from server.storage.sqlite import SQLiteStorage
 from server.timeutil import utc_iso
 from tests.conftest import Laptops, beneficiary, visit
+
+pytestmark = pytest.mark.both_backends
 
 JAN = "2026-01-15T09:30:00+07:00"
 NIK71 = "3171014508450001"
@@ -317,17 +321,27 @@ def test_the_monthly_verification_migration_fills_the_outcome_as_the_writer_woul
         assert stored == verification_outcome(row), rid
 
 
+def _execute(storage: HubStorage, sql: str) -> None:
+    """One statement straight on the hub's database, whichever backend holds it."""
+    if isinstance(storage, PostgresStorage):
+        with storage.db.write() as conn:
+            conn.execute(sql)
+    else:
+        assert isinstance(storage, SQLiteStorage)
+        storage._conn().execute(sql)
+
+
 def test_a_frozen_list_cannot_be_changed_by_any_statement(district, service, hub_storage):
     close = service.close(hub_storage.get_user("bu-kasi"), "KLJ", "2026-01")
-    conn = hub_storage._conn()
     for sql in (
         "UPDATE verification_rows SET state = 'terverifikasi'",
         "DELETE FROM verification_rows",
         "UPDATE verification_closes SET closed_by = 'x'",
         "DELETE FROM verification_closes",
     ):
-        with pytest.raises(sqlite3.IntegrityError, match="frozen"):
-            conn.execute(sql)
+        # SQLite's trigger raises IntegrityError; PostgreSQL's, a StorageError (rolled back)
+        with pytest.raises((sqlite3.IntegrityError, StorageError), match="frozen"):
+            _execute(hub_storage, sql)
     assert hub_storage.verification.closes("KLJ", "2026-01") == [close]
 
 

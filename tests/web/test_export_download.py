@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -13,6 +14,8 @@ import pytest
 from server.storage import HubStorage
 from tests.conftest import Laptops, beneficiary, visit
 from tests.web.conftest import Web, csrf_of
+
+pytestmark = pytest.mark.both_backends
 
 
 @pytest.fixture
@@ -64,7 +67,8 @@ def test_a_months_visits_download_as_xlsx_with_the_nik_as_text(
     assert nik.value == "3171014508450001" and nik.data_type == "s"
     [entry] = [e for e in hub_storage.iter_audit() if e.action == "web_export"]
     assert entry.actor == "bu-kasi" and '"rows":1' in entry.detail
-    assert not list((hub_storage.path.parent / "exports-web").iterdir())  # sent, removed
+    exports = Path(logged_in.client.application.config["DATA_DIR"]) / "exports-web"
+    assert not list(exports.iterdir())  # sent, removed
 
 
 def test_a_semicolon_csv_for_excel_in_indonesian(logged_in: Web, two_districts):

@@ -18,6 +18,8 @@ from server.storage import User
 from tests.conftest import Laptops, beneficiary, visit
 from tests.web.conftest import Web
 
+pytestmark = pytest.mark.both_backends
+
 NAME, NIK = "Ibu Pindahan", "3171014508450009"
 
 

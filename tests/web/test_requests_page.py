@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import re
+from pathlib import Path
 
 import pytest
 
@@ -181,7 +182,7 @@ def test_a_handover_with_bad_fields_comes_back_named_and_keeps_no_photo(
     move(logged_in, hub_storage, rid, "verify")
     move(logged_in, hub_storage, rid, "approve")
     before = written(hub_storage)
-    blobs = hub_storage.path.parent / "attachments" / "blobs"
+    blobs = Path(logged_in.client.application.config["DATA_DIR"]) / "attachments" / "blobs"
     held = sorted(blobs.rglob("*")) if blobs.exists() else []
     cases = [
         ({"received_by": ""}, JPEG, "Wajib diisi."),
