@@ -28,10 +28,11 @@ from server.office import OfficeQueries
 from server.office.verification import MonthlyVerification
 from server.serving import hold_serving_mark
 from server.storage import HubStorage, User
-from server.storage.copy import copy_hub, shown_url, source_tables, walk_chain
+from server.storage.copy import copy_hub, source_tables, walk_chain
 from server.storage.pg_db import PgDatabase
 from server.storage.pg_migrations import apply_migrations
 from server.storage.sqlite import SQLiteStorage
+from server.storage.urls import shown_url
 from server.timeutil import utc_iso
 from tests.conftest import Laptops, beneficiary, visit
 from tests.support.postgres import PgCluster
