@@ -19,7 +19,6 @@ holds test data, and a test session must not wait on a disk.
 from __future__ import annotations
 
 import os
-import pwd
 import re
 import shutil
 import subprocess
@@ -35,6 +34,9 @@ import psycopg
 from psycopg import sql
 
 from tests.support.served_hub import free_port
+
+if sys.platform != "win32":  # the OS user a root session runs the cluster as (Linux)
+    import pwd
 
 __all__ = [
     "PgCluster",
