@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from server import error_map, errors, web, wire
 from server.api import register_blueprints
@@ -49,6 +50,9 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         OPENAPI_JSON_PATH="openapi.json",
     )
     app.json = OrjsonProvider(app)
+    hops = int(app.config["PROXY_HOPS"])
+    if hops > 0:  # the client's address as the trusted proxies saw it (enrolment, login limits)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
     data_dir.mkdir(parents=True, exist_ok=True)
     if not app.config.get("SECRET_KEY"):

@@ -54,6 +54,11 @@ DEFAULTS: dict[str, object] = {
     "MAX_CLOCK_SKEW_S": 300,
     # How long an enrolment code stays valid, in hours.
     "ENROLL_CODE_TTL_HOURS": 24,
+    # Reverse proxies in front of the hub whose X-Forwarded-For / -Proto it believes
+    # (docs/operations.md): 0 takes the connection's address as the client's; 1 the address
+    # the one proxy appended. Set it only when clients can reach the hub through the proxy
+    # alone, or they could name any address and slip past the per-address limits.
+    "PROXY_HOPS": 0,
     # Failed enrolments (unknown, used or expired code) one client IP may make within the
     # window, in seconds; one more attempt gets 429 with Retry-After (0: no limit).
     "ENROLL_FAILURES_MAX": 10,

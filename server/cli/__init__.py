@@ -5,7 +5,7 @@
                                 | device list | device revoke | stats
                                 | conflicts list | conflicts resolve | import-bundle
                                 | audit verify | audit list | export
-                                | backup | restore | jobs
+                                | backup | restore | jobs | check | migrate-storage
                                 | review accept | review return
                                 | request verify | approve | reject | deliver | history
                                 | verification show | verification close
@@ -22,12 +22,14 @@ from __future__ import annotations
 from server.cli.audit import audit
 from server.cli.backup import backup, restore_command
 from server.cli.bundle import import_bundle_command
+from server.cli.check import check
 from server.cli.conflicts import conflicts
 from server.cli.context import cli
 from server.cli.devices import device, enroll_code
 from server.cli.errors import run
 from server.cli.export import export
 from server.cli.jobs import jobs
+from server.cli.migrate import migrate_storage
 from server.cli.office import request, review
 from server.cli.serve import init, serve
 from server.cli.stats import stats
@@ -53,6 +55,8 @@ for _command in (
     review,
     request,
     verification,
+    check,
+    migrate_storage,
 ):
     cli.add_command(_command)
 

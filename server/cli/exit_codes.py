@@ -31,12 +31,13 @@ EXIT_CODES = {
     EXIT_FAILED: (
         "refused or failed, and said why in one line: a service's refusal, the database "
         "unusable, a backup that failed its check, a restore file that is damaged, foreign or "
-        "of a newer hub (nothing replaced), a broken audit chain (`audit verify`)"
+        "of a newer hub (nothing replaced), a broken audit chain (`audit verify`), a hub that "
+        "cannot start (`check`), a `migrate-storage` refused or rolled back (nothing copied)"
     ),
     EXIT_USAGE: "bad usage: an unknown command or option, a value the option refuses",
     EXIT_SERVING: (
-        "`restore` refused because a hub process serves the data folder (or another restore "
-        "runs); stop the hub and run it again"
+        "`restore` or `migrate-storage` refused because a hub process serves the data folder "
+        "(or another restore runs); stop the hub and run it again"
     ),
 }
 

@@ -107,7 +107,8 @@ def serve(ctx: click.Context, host: str, port: int, threads: int, workers: int) 
                 port=port,
                 threads=threads,
                 ident="pendamping-hub",
-                clear_untrusted_proxy_headers=True,
+                # PROXY_HOPS: the proxy's headers reach the app, whose ProxyFix trusts them
+                clear_untrusted_proxy_headers=not int(app.config["PROXY_HOPS"]),
             )
         except OSError as exc:
             raise click.ClickException(address_problem(host, port, exc)) from None

@@ -350,7 +350,7 @@ class PostgresStorage(HubStorage):
             return {}
         with self.db.read() as conn:
             rows = conn.execute(
-                "SELECT change_id, receipt FROM changes WHERE change_id = ANY(%s)"
+                "SELECT change_id, receipt FROM changes WHERE change_id = ANY(%b::text[])"
                 " AND device_id = %s",
                 (list(change_ids), device_id),
             ).fetchall()

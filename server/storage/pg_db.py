@@ -264,11 +264,20 @@ class PgDatabase:
         try:
             conn.execute(f"SAVEPOINT {name}")
             if lock and not held.locked:
+                bound = getattr(self._local, "wait", None)
+                if wait_s is None and bound is not None:
+                    wait_s = max(0.0, bound[0] - time.monotonic())
                 _take_write_lock(conn, wait_s)
                 held.locked = True
-        except psycopg.Error as exc:
+                if bound is not None and bound[1].acquired_at is None:
+                    bound[1].acquired_at = time.monotonic()
+        except BaseException as exc:
             held.depth -= 1
-            raise StorageError(f"cannot start a nested {kind}: {exc}") from exc
+            with suppress(psycopg.Error):
+                conn.execute(f"ROLLBACK TO SAVEPOINT {name}")
+            if isinstance(exc, psycopg.Error):
+                raise StorageError(f"cannot start a nested {kind}: {exc}") from exc
+            raise
         try:
             yield
         except BaseException as exc:

@@ -51,13 +51,12 @@ CONFLICT_SELECT = (
 )
 _BIGINT = range(-(2**63), 2**63)
 
-_UPSERT_RECORD = (
-    "INSERT INTO records (id, entity, kelurahan, seq, deleted, data, clocks, hlc, nik,"
-    " created_at, updated_at, quiet_device, author, visited_utc, purpose,"
-    " review_state, beneficiary_id, request_status, status_since, name_key,"
-    " verification_outcome)"
-    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
-    " %s, %s)"
+_RECORD_COLUMNS = (
+    "id, entity, kelurahan, seq, deleted, data, clocks, hlc, nik, created_at, updated_at,"
+    " quiet_device, author, visited_utc, purpose, review_state, beneficiary_id,"
+    " request_status, status_since, name_key, verification_outcome"
+)
+_ON_RECORD_CONFLICT = (
     " ON CONFLICT (id) DO UPDATE SET kelurahan = excluded.kelurahan, seq = excluded.seq,"
     " deleted = excluded.deleted, data = excluded.data, clocks = excluded.clocks,"
     " hlc = excluded.hlc, nik = excluded.nik, updated_at = excluded.updated_at,"
@@ -69,9 +68,30 @@ _UPSERT_RECORD = (
     " name_key = excluded.name_key,"
     " verification_outcome = excluded.verification_outcome"
 )
-_INSERT_CHANGE = (
+#: A batch of records in one statement: the rows as one JSON array of arrays (encoded by
+#: orjson, in C), taken apart by the server, one round trip and one parse, where
+#: executemany costs a round trip per row and psycopg's array parameters ~35 µs a record.
+_UPSERT_RECORDS = (
+    f"INSERT INTO records ({_RECORD_COLUMNS}) SELECT "
+    + ", ".join(
+        f"(e->>{i}){cast}" for i, cast in enumerate(["", "", "", "::bigint", "::int"] + [""] * 16)
+    )
+    + " FROM jsonb_array_elements(%s::jsonb) AS e"
+    + _ON_RECORD_CONFLICT
+)
+#: One record per statement: for a batch that names a record twice (the later row wins,
+#: as it would row by row), which one INSERT ... ON CONFLICT cannot take.
+_UPSERT_RECORD = (
+    f"INSERT INTO records ({_RECORD_COLUMNS}) VALUES ("
+    + ", ".join(["%s"] * 21)
+    + ")"
+    + _ON_RECORD_CONFLICT
+)
+_INSERT_CHANGES = (
     "INSERT INTO changes (change_id, device_id, author_id, entity, record_id, hlc, fields,"
-    " received_at, receipt) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+    " received_at, receipt) SELECT "
+    + ", ".join(f"e->>{i}" for i in range(9))
+    + " FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS t(e, n) ORDER BY n"
 )
 _INSERT_CONFLICT = (
     "INSERT INTO conflicts (kind, record_id, entity, kelurahan, field, kept_value,"
@@ -81,11 +101,19 @@ _INSERT_CONFLICT = (
 )
 
 
+def _rows_json(rows: Sequence[Sequence[Any]]) -> str:
+    """Rows as one JSON array of arrays, the parameter of a ``jsonb_array_elements`` insert
+    (text stays text: the server gives back exactly the characters it was sent)."""
+    return orjson.dumps(rows).decode()
+
+
 def records_for(conn: psycopg.Connection, record_ids: Sequence[str]) -> dict[str, RecordRow]:
     """The current row of each of these record ids the hub holds."""
     if not record_ids:
         return {}
-    rows = conn.execute(f"{RECORD_SELECT} WHERE id = ANY(%s)", (list(record_ids),)).fetchall()
+    rows = conn.execute(
+        f"{RECORD_SELECT} WHERE id = ANY(%b::text[])", (list(record_ids),)
+    ).fetchall()
     return {row[0]: _record(row) for row in rows}
 
 
@@ -110,7 +138,7 @@ def _save_programs(conn: psycopg.Connection, beneficiaries: Sequence[RecordRow])
     if not beneficiaries:
         return
     conn.execute(
-        "DELETE FROM beneficiary_programs WHERE record_id = ANY(%s)",
+        "DELETE FROM beneficiary_programs WHERE record_id = ANY(%b::text[])",
         ([r.id for r in beneficiaries],),
     )
     rows = [
@@ -137,7 +165,7 @@ class PgWrite(WriteSession):
         if not change_ids:
             return {}
         rows = self._conn.execute(
-            "SELECT change_id, receipt FROM changes WHERE change_id = ANY(%s)",
+            "SELECT change_id, receipt FROM changes WHERE change_id = ANY(%b::text[])",
             (list(change_ids),),
         ).fetchall()
         return dict(rows)
@@ -200,11 +228,14 @@ class PgWrite(WriteSession):
             for c in conflicts
         ]
         with self._conn.cursor() as cursor:
-            if record_rows:
+            if len({r.id for r in records}) < len(records):
                 cursor.executemany(_UPSERT_RECORD, record_rows)
+            elif record_rows:
+                cursor.execute(_UPSERT_RECORDS, (_rows_json(record_rows),))
             _save_programs(self._conn, [r for r in records if r.entity == "beneficiary"])
             if change_rows:
-                cursor.executemany(_INSERT_CHANGE, change_rows)
+                # numbered (`pos`) in the order given: WITH ORDINALITY ... ORDER BY
+                cursor.execute(_INSERT_CHANGES, (_rows_json(change_rows),))
             if conflict_rows:
                 cursor.executemany(_INSERT_CONFLICT, conflict_rows)
 
@@ -229,7 +260,7 @@ class PgWrite(WriteSession):
         if not niks:
             return found
         for nik, record_id in self._conn.execute(
-            "SELECT nik, id FROM records WHERE nik = ANY(%s) ORDER BY seq", (list(niks),)
+            "SELECT nik, id FROM records WHERE nik = ANY(%b::text[]) ORDER BY seq", (list(niks),)
         ):
             found.setdefault(nik, []).append(record_id)
         return found
@@ -246,7 +277,7 @@ class PgWrite(WriteSession):
         if not device_ids:
             return {}
         rows = self._conn.execute(
-            "SELECT device_id, user_name FROM devices WHERE device_id = ANY(%s)",
+            "SELECT device_id, user_name FROM devices WHERE device_id = ANY(%b::text[])",
             (list(device_ids),),
         ).fetchall()
         return dict(rows)

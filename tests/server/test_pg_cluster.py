@@ -6,6 +6,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
+from tests.support import postgres
 from tests.support.postgres import PgCluster
 
 
@@ -69,3 +70,21 @@ def test_test_databases_do_not_collate_bytewise_by_default(pg_url: str) -> None:
         plain = [r[0] for r in conn.execute("SELECT plain FROM k ORDER BY plain")]
     assert bytewise == ["A", "B", "a", "b"]
     assert plain != bytewise
+
+
+def test_missing_binaries_without_root_fail_in_one_line_saying_how_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(postgres, "find_binaries", lambda: None)
+    monkeypatch.setattr(postgres, "_as_root", lambda: False)
+    with pytest.raises(postgres.PgUnavailable) as raised:
+        postgres.ensure_binaries()
+    message = str(raised.value)
+    assert "\n" not in message
+    assert "apt-get install postgresql" in message
+
+
+def test_the_installed_server_is_found_with_initdb_and_pg_ctl() -> None:
+    found = postgres.find_binaries()
+    assert found is not None
+    assert (found / "initdb").exists() and (found / "pg_ctl").exists()

@@ -446,3 +446,71 @@ def test_a_batch_resent_to_another_process_gets_its_original_receipts(pg_url: st
     finally:
         first.close()
         second.close()
+
+
+def test_a_batch_naming_a_record_twice_keeps_the_later_row(pg_url: str):
+    """One statement per batch cannot upsert a row twice; such a batch goes row by row."""
+    storage = PostgresStorage(pg_url, max_size=2)
+    try:
+        storage.migrate()
+        later = record_row(1, seq=2, data={"name": "Kedua", "kelurahan": KEL})
+        with storage.write() as session:
+            session.save([record_row(1, seq=1), later, record_row(2, seq=3)], [], [])
+        assert storage.get_record(later.id) == later
+        assert storage.stats()["last_seq"] == 3
+    finally:
+        storage.close()
+
+
+# -- choosing the backend ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "kind"),
+    [
+        (None, "sqlite"),
+        ("", "sqlite"),
+        ("sqlite:///var/hub.sqlite3", "sqlite"),
+        ("postgresql://hub@db.example:5432/pendamping", "postgresql"),
+        ("postgres://hub@db.example/pendamping", "postgresql"),
+    ],
+)
+def test_storage_url_names_the_backend(url, kind):
+    from server.storage import storage_kind
+
+    assert storage_kind({"STORAGE_URL": url}) == kind
+
+
+def test_an_unknown_storage_url_is_refused_by_name_without_its_password():
+    from server.storage import storage_kind
+
+    with pytest.raises(ValueError, match="STORAGE_URL") as refused:
+        storage_kind({"STORAGE_URL": "mysql://hub:s3cret@db/hub"})
+    assert "s3cret" not in str(refused.value)
+
+
+def test_load_from_config_opens_the_backend_the_url_names(pg_url: str, tmp_path):
+    from server.storage import load_from_config
+    from server.storage.sqlite import SQLiteStorage
+
+    default = load_from_config({"DATA_DIR": str(tmp_path), "STORAGE_URL": None})
+    elsewhere = load_from_config(
+        {"DATA_DIR": "unused", "STORAGE_URL": f"sqlite:///{tmp_path}/x.db"}
+    )
+    postgres = load_from_config({"DATA_DIR": str(tmp_path), "STORAGE_URL": pg_url})
+    try:
+        assert isinstance(default, SQLiteStorage)
+        assert default.path == tmp_path / "hub.sqlite3"
+        assert isinstance(elsewhere, SQLiteStorage)
+        assert elsewhere.path == tmp_path / "x.db"
+        assert isinstance(postgres, PostgresStorage)
+        assert postgres.migrate()
+    finally:
+        for storage in (default, elsewhere, postgres):
+            storage.close()
+
+
+def test_a_database_that_does_not_answer_is_a_storage_error_naming_it_without_password():
+    with pytest.raises(StorageError, match="cannot connect to PostgreSQL") as refused:
+        PostgresStorage("postgresql://hub:s3cret@127.0.0.1:1/nothing")
+    assert "s3cret" not in str(refused.value)

@@ -19,7 +19,6 @@ holds test data, and a test session must not wait on a disk.
 from __future__ import annotations
 
 import os
-import pwd
 import re
 import shutil
 import subprocess
@@ -35,6 +34,9 @@ import psycopg
 from psycopg import sql
 
 from tests.support.served_hub import free_port
+
+if sys.platform != "win32":  # the OS user a root session runs the cluster as (Linux)
+    import pwd
 
 __all__ = [
     "PgCluster",
@@ -164,11 +166,17 @@ class PgCluster:
         """An autocommit connection as the superuser."""
         return psycopg.connect(self.url(dbname), autocommit=True, connect_timeout=10)
 
-    def create_database(self, prefix: str = "t") -> str:
-        """A fresh empty database with a unique name; :returns: its URL."""
+    def create_database(self, prefix: str = "t", template: str | None = None) -> str:
+        """A fresh database with a unique name; :returns: its URL.
+
+        :param template: the name of a database to copy (one a test migrated once, say, and
+            closed: nobody may be connected to it); by default the database is empty.
+        """
         name = f"{prefix}_{uuid.uuid4().hex[:12]}"
-        statement = sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(sql.Identifier(name))
-        if self.icu:
+        statement = sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+            sql.Identifier(name), sql.Identifier(template or "template0")
+        )
+        if self.icu and template is None:
             statement += sql.SQL(" LOCALE_PROVIDER icu ICU_LOCALE {}").format(
                 sql.Literal(TEST_DB_ICU_LOCALE)
             )
