@@ -17,6 +17,7 @@ through a server-side cursor, in chunks, on a pool connection of their own. The 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Generator, Sequence
 from typing import Any
 
@@ -74,6 +75,8 @@ _LAST_VISIT = (
     " AS lv ON TRUE"
 )
 _NOT_SINCE = "(lv.last IS NULL OR lv.last < %s)"
+#: numbers the exports' server-side cursors (two may be open on one connection)
+_EXPORTS = itertools.count(1)
 _VIEW_COLUMNS = (
     "r.id, r.entity, r.kelurahan, r.author, r.created_at, r.updated_at, r.data,"
     " b.data::jsonb ->> 'name', b.data::jsonb ->> 'nik'"
@@ -338,7 +341,7 @@ class PgOfficeReads(OfficeReads):
                 if own:
                     conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
                 try:
-                    with conn.cursor(name="office_export") as cursor:
+                    with conn.cursor(name=f"office_export_{next(_EXPORTS)}") as cursor:
                         cursor.execute(query, params)
                         while rows := cursor.fetchmany(EXPORT_CHUNK):
                             for row in rows:
