@@ -12,6 +12,7 @@ storage as `audit verify` reads it. Photos are files and do not move here
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -19,21 +20,12 @@ from server.cli.context import settings
 from server.cli.exit_codes import HubServingError
 from server.serving import HubServing, RestoreInProgress, restore_guard
 from server.storage import StorageError
-from server.storage.copy import (
-    CopyRefused,
-    CopyReport,
-    check_source,
-    check_target_is_a_hub_or_empty,
-    copy_hub,
-    one_line,
-    shown_url,
-    sqlite_path,
-    walk_chain,
-)
+from server.storage.urls import PG_SCHEMES, one_line, shown_url, sqlite_path
+
+if TYPE_CHECKING:
+    from server.storage.copy import CopyReport
 
 __all__ = ["migrate_storage"]
-
-_PG_SCHEMES = ("postgresql://", "postgres://")
 
 
 def _source(value: str | None, data: Path) -> Path:
@@ -46,7 +38,7 @@ def _source(value: str | None, data: Path) -> Path:
 
 
 def _target(value: str) -> str:
-    if not value.startswith(_PG_SCHEMES):
+    if not value.startswith(PG_SCHEMES):
         raise click.BadParameter(
             f"harus berbentuk postgresql://PENGGUNA@HOST:PORT/NAMA, bukan {shown_url(value)!r}",
             param_hint="'--to'",
@@ -56,7 +48,9 @@ def _target(value: str) -> str:
 
 def _move(source: Path, target: str) -> CopyReport:
     """Bring the target to head, copy into it, then read its chain back as the hub will."""
-    from server.storage.pg_db import PgDatabase  # psycopg only when it is asked for
+    # psycopg only when it is asked for: not on every `pendamping-hub` command
+    from server.storage.copy import analyze, check_source, check_target_is_a_hub_or_empty, copy_hub
+    from server.storage.pg_db import PgDatabase
     from server.storage.pg_migrations import apply_migrations
 
     where = shown_url(target)
@@ -69,6 +63,8 @@ def _move(source: Path, target: str) -> CopyReport:
         report = copy_hub(
             source, database.write, where, progress=lambda t, n: click.echo(f"  {t}: {n} baris")
         )
+        with database.read() as conn:
+            analyze(conn, report.tables)
     finally:
         database.close()
     _read_back(target, where, report)
@@ -78,6 +74,7 @@ def _move(source: Path, target: str) -> CopyReport:
 def _read_back(target: str, where: str, report: CopyReport) -> None:
     """Read the committed chain through the PostgreSQL storage, as `audit verify` on the
     moved hub will: the same length and head, whole as the source's was."""
+    from server.storage.copy import walk_chain
     from server.storage.pg import PostgresStorage
 
     try:
@@ -116,6 +113,8 @@ def _read_back(target: str, where: str, report: CopyReport) -> None:
 @click.pass_context
 def migrate_storage(ctx: click.Context, source_url: str | None, target_url: str) -> None:
     """Pindahkan hub dari berkas SQLite ke basis data PostgreSQL kosong, utuh (hub berhenti)."""
+    from server.storage.copy import CopyRefused
+
     data = Path(settings(ctx)["DATA_DIR"])
     source = _source(source_url, data)
     target = _target(target_url)

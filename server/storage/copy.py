@@ -30,55 +30,42 @@ Exceptions::
 
 from __future__ import annotations
 
-import re
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager, closing, contextmanager
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
 from psycopg import sql
 
-from schemas.migrations import available_migrations
 from server.audit import GENESIS, AuditEntry, Problem, verify
+from server.storage.copy_source import (
+    CopyRefused,
+    SourceTable,
+    check_source,
+    open_source,
+    source_rows,
+    source_tables,
+)
 from server.storage.sqlite import read_audit
+from server.storage.urls import one_line
 
 __all__ = [
     "ChainWalk",
     "CopyRefused",
     "CopyReport",
+    "analyze",
     "check_source",
     "check_target_is_a_hub_or_empty",
     "copy_hub",
-    "one_line",
     "open_source",
-    "shown_url",
     "source_tables",
-    "sqlite_path",
     "walk_chain",
 ]
 
-_SQLITE_MIGRATIONS = "server.storage.migrations"
-#: tables never copied: each backend records its own migrations
-_NOT_COPIED = frozenset({"schema_migrations"})
-_USERINFO_PASSWORD = re.compile(r"^([a-z][a-z0-9+.-]*://[^:/@?#]*):[^/?#]*@", re.IGNORECASE)
-_QUERY_PASSWORD = re.compile(r"([?&]password=)[^&#]*", re.IGNORECASE)
 #: rows read from SQLite and written to the COPY stream at a time
 CHUNK_ROWS = 2_000
-
-
-class CopyRefused(Exception):
-    """The copy was refused or rolled back; nothing was left on the target."""
-
-
-@dataclass(frozen=True)
-class SourceTable:
-    """One SQLite table to copy: its columns in order, and the order to read its rows in."""
-
-    name: str
-    columns: tuple[str, ...]
-    order_by: str
 
 
 @dataclass
@@ -97,129 +84,6 @@ class CopyReport:
     @property
     def rows(self) -> int:
         return sum(self.tables.values())
-
-
-def sqlite_path(url: str) -> Path:
-    """The file of a ``sqlite:///PATH`` URL (``sqlite:////abs`` or ``sqlite:///C:/x``).
-
-    :raises ValueError: not such a URL (the message is Indonesian, for the command line).
-    """
-    prefix = "sqlite:///"
-    if not url.startswith(prefix) or len(url) == len(prefix):
-        raise ValueError(f"harus berbentuk sqlite:///JALUR/hub.sqlite3, bukan {shown_url(url)!r}")
-    return Path(url[len(prefix) :])
-
-
-def one_line(exc: BaseException) -> str:
-    """`exc`'s message on one line (libpq's span several), without a trailing period."""
-    return " ".join(str(exc).split()).rstrip(".") or type(exc).__name__
-
-
-def shown_url(url: str) -> str:
-    """`url` fit to print: a password in it (``user:PASSWORD@``, ``?password=``) is ``***``."""
-    hidden = _USERINFO_PASSWORD.sub(r"\1:***@", url, count=1)
-    return _QUERY_PASSWORD.sub(r"\1***", hidden)
-
-
-@contextmanager
-def open_source(path: Path) -> Iterator[sqlite3.Connection]:
-    """The hub's SQLite file, read-only, inside one read transaction (one snapshot).
-
-    :raises CopyRefused: no such file, not a hub database, or not at this hub's head.
-    """
-    if not path.is_file():
-        raise CopyRefused(f"berkas sumber {path} tidak ada.")
-    try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-    except sqlite3.Error as exc:
-        raise CopyRefused(f"berkas sumber {path} tidak dapat dibuka: {exc}") from exc
-    with closing(conn):
-        try:
-            conn.execute("BEGIN")  # deferred: the first read fixes the snapshot
-            _check_head(conn, path)
-            yield conn
-        except sqlite3.DatabaseError as exc:
-            raise CopyRefused(
-                f"berkas sumber {path} tidak terbaca sebagai basis data hub: {exc}"
-            ) from exc
-        finally:
-            if conn.in_transaction:
-                conn.rollback()
-
-
-def check_source(path: Path) -> None:
-    """Refuse a source :func:`copy_hub` would refuse, before the target is touched.
-
-    :raises CopyRefused: no such file, not a hub database, or not at this hub's head.
-    """
-    with open_source(path):
-        pass
-
-
-def _check_head(conn: sqlite3.Connection, path: Path) -> None:
-    found = conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
-    ).fetchone()
-    if found is None:
-        raise CopyRefused(f"berkas sumber {path} bukan basis data hub (tidak ada migrasinya).")
-    done = {row[0] for row in conn.execute("SELECT number FROM schema_migrations")}
-    known = {number for number, _name, _sql in available_migrations(_SQLITE_MIGRATIONS)}
-    if done - known:
-        raise CopyRefused(
-            f"berkas sumber {path} dari hub versi lebih baru (migrasi {max(done):04d}); "
-            "pakai pendamping-hub versi itu untuk memindahkannya."
-        )
-    if known - done:
-        raise CopyRefused(
-            f"berkas sumber {path} belum pada skema terbaru ({len(done)} dari {len(known)} "
-            "migrasi); jalankan `pendamping-hub --data FOLDER init` pada foldernya sekali "
-            "(skemanya dimutakhirkan), lalu ulangi."
-        )
-
-
-def source_tables(conn: sqlite3.Connection) -> list[SourceTable]:
-    """The tables to copy, each after the tables its foreign keys point at."""
-    names = [
-        row[0]
-        for row in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table'"
-            " AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name"
-        )
-        if row[0] not in _NOT_COPIED
-    ]
-    parents = {
-        name: {row[2] for row in conn.execute("SELECT * FROM pragma_foreign_key_list(?)", (name,))}
-        for name in names
-    }
-    ordered: list[str] = []
-    while len(ordered) < len(names):
-        ready = [n for n in names if n not in ordered and parents[n] <= {*ordered, n}]
-        if not ready:  # a cycle: cannot be in a hub schema, but never loop on one
-            ready = [n for n in names if n not in ordered]
-        ordered.extend(ready)
-    return [_describe(conn, name) for name in ordered]
-
-
-def _describe(conn: sqlite3.Connection, name: str) -> SourceTable:
-    info = conn.execute("SELECT name, pk FROM pragma_table_info(?) ORDER BY cid", (name,))
-    rows = info.fetchall()
-    columns = tuple(row[0] for row in rows)
-    try:
-        conn.execute(f'SELECT rowid FROM "{name}" LIMIT 0')
-        order_by = "rowid"
-    except sqlite3.OperationalError:  # WITHOUT ROWID: its key is its order
-        keys = sorted((row[1], row[0]) for row in rows if row[1])
-        order_by = ", ".join(f'"{column}"' for _pk, column in keys)
-    return SourceTable(name, columns, order_by)
-
-
-def _source_rows(
-    conn: sqlite3.Connection, table: SourceTable, chunk_rows: int
-) -> Iterator[Sequence[object]]:
-    quoted = ", ".join(f'"{c}"' for c in table.columns)
-    cursor = conn.execute(f'SELECT {quoted} FROM "{table.name}" ORDER BY {table.order_by}')
-    while rows := cursor.fetchmany(chunk_rows):
-        yield from rows
 
 
 def _target_columns(pg: psycopg.Connection) -> dict[str, set[str]]:
@@ -287,7 +151,7 @@ def _copy_table(
         sql.Identifier(table.name), sql.SQL(", ").join(map(sql.Identifier, table.columns))
     )
     with pg.cursor() as cursor, cursor.copy(statement) as copy:
-        for row in _source_rows(source, table, chunk_rows):
+        for row in source_rows(source, table, chunk_rows):
             copy.write_row(row)
 
 
@@ -413,6 +277,13 @@ def _fill(
     report.identities = _reset_identities(pg, tables)
     report.tables = _compare(pg, source, tables)
     _check_chain(pg, source, report, chunk_rows)
+
+
+def analyze(pg: psycopg.Connection, tables: Iterable[str]) -> None:
+    """Give the planner the copied tables' statistics now (autocommit), rather than when
+    autovacuum comes by: the hub's first pulls and office pages then read their indexes."""
+    for table in tables:
+        pg.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(table)))
 
 
 def copy_hub(

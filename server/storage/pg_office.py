@@ -3,8 +3,10 @@
 The twin of :mod:`server.storage.sqlite_office`: the same filters
 (:func:`server.storage.office_rows.where_sql`), the same columns in the same order, shaped
 by the same functions. Where SQLite names an index with INDEXED BY, PostgreSQL plans the
-plain query on migration 0002's partial indexes itself (its statistics choose; the
-`tests/server/test_storage_pg_office.py` plans hold that the lists read an index). JSON
+plain query on migration 0002's partial indexes itself, and on 0006's
+`office_visit_beneficiary`, which keeps Cakupan's per-beneficiary questions one index
+descent each even before the tables have statistics (tests/server/test_storage_pg_office.py
+holds the plans, analysed and not). JSON
 is read with ``data::jsonb ->> 'name'`` and only for the rows a page returns; a
 beneficiary's visits and requests are found through `records_beneficiary`, whose
 expression the queries repeat exactly. Exports read one ``REPEATABLE READ`` snapshot
@@ -15,6 +17,7 @@ through a server-side cursor, in chunks, on a pool connection of their own. The 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Generator, Sequence
 from typing import Any
 
@@ -61,11 +64,19 @@ __all__ = ["OWNER_OF", "PgOfficeReads"]
 #: a record's beneficiary as migration 0001's `records_beneficiary` indexes it (a query
 #: must name the very expression, and `entity <> 'beneficiary'`, to use that index)
 OWNER_OF = "((({0}.data)::jsonb ->> 'beneficiary_id') COLLATE \"C\")"
-#: is beneficiary `{1}` visited since a moment: a range of `office_visits` (alias `{0}`)
-_VISITED_SINCE = (
-    "EXISTS (SELECT 1 FROM records AS {0} WHERE {0}.entity = 'visit' AND {0}.deleted = 0"
-    " AND {0}.visited_utc >= %s AND {0}.beneficiary_id = {1})"
+#: each programme row's latest live visit, `lv.last` (NULL: never visited): one descent of
+#: migration 0006's `office_visit_beneficiary` per row. `deleted + 0` keeps the planner off
+#: `office_visits` (whose predicate it no longer implies), which it otherwise may walk
+#: whole, per row, when the tables have no statistics yet (sqlite_office's `+` does the
+#: same). "Not visited since X" is then `lv.last IS NULL OR lv.last < X`.
+_LAST_VISIT = (
+    " LEFT JOIN LATERAL (SELECT MAX(v.visited_utc) AS last FROM records AS v"
+    " WHERE v.beneficiary_id = bp.record_id AND v.entity = 'visit' AND v.deleted + 0 = 0)"
+    " AS lv ON TRUE"
 )
+_NOT_SINCE = "(lv.last IS NULL OR lv.last < %s)"
+#: numbers the exports' server-side cursors (two may be open on one connection)
+_EXPORTS = itertools.count(1)
 _VIEW_COLUMNS = (
     "r.id, r.entity, r.kelurahan, r.author, r.created_at, r.updated_at, r.data,"
     " b.data::jsonb ->> 'name', b.data::jsonb ->> 'nik'"
@@ -258,9 +269,8 @@ class PgOfficeReads(OfficeReads):
         scope, params = scope_sql(scopes, "bp.kelurahan")
         rows = self._all(
             "SELECT bp.kelurahan, COALESCE(bp.author, ''), COUNT(*)"
-            " FROM beneficiary_programs AS bp WHERE bp.program = %s"
-            f" AND {scope} AND NOT {_VISITED_SINCE.format('v', 'bp.record_id')}"
-            " GROUP BY bp.kelurahan, bp.author",
+            f" FROM beneficiary_programs AS bp{_LAST_VISIT} WHERE bp.program = %s"
+            f" AND {scope} AND {_NOT_SINCE} GROUP BY bp.kelurahan, bp.author",
             [program, *params, visit_time(since)],
         )
         return unvisited_counts((k, a, int(n)) for k, a, n in rows)
@@ -285,13 +295,10 @@ class PgOfficeReads(OfficeReads):
             keyset, keys = f" AND ({group}, bp.name_key, bp.record_id) > (%s, %s, %s)", list(after)
         rows = self._all(
             "SELECT bp.record_id, b.data::jsonb ->> 'name', b.data::jsonb ->> 'nik',"
-            " bp.kelurahan, bp.author, (SELECT MAX(v.visited_utc) FROM records AS v"
-            f"   WHERE {OWNER_OF.format('v')} = bp.record_id"
-            "   AND v.entity <> 'beneficiary' AND v.entity = 'visit' AND v.deleted = 0),"
-            f" bp.name_key, {group} FROM beneficiary_programs AS bp"
-            " JOIN records AS b ON b.id = bp.record_id"
-            f" WHERE bp.program = %s AND {scope}{keyset}"
-            f" AND NOT {_VISITED_SINCE.format('s', 'bp.record_id')}"
+            f" bp.kelurahan, bp.author, lv.last, bp.name_key, {group}"
+            " FROM beneficiary_programs AS bp JOIN records AS b ON b.id = bp.record_id"
+            f"{_LAST_VISIT}"
+            f" WHERE bp.program = %s AND {scope}{keyset} AND {_NOT_SINCE}"
             f" ORDER BY {group}, bp.name_key, bp.record_id LIMIT %s",
             [program, *params, *keys, visit_time(since), limit],
         )
@@ -334,7 +341,7 @@ class PgOfficeReads(OfficeReads):
                 if own:
                     conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
                 try:
-                    with conn.cursor(name="office_export") as cursor:
+                    with conn.cursor(name=f"office_export_{next(_EXPORTS)}") as cursor:
                         cursor.execute(query, params)
                         while rows := cursor.fetchmany(EXPORT_CHUNK):
                             for row in rows:

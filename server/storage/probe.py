@@ -16,11 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from schemas.migrations import available_migrations
-from server.storage.copy import one_line, shown_url, sqlite_path
+from server.storage.urls import PG_SCHEMES, one_line, shown_url, sqlite_path
 
 __all__ = ["PG_SCHEMES", "StorageProbe", "configured_url", "probe"]
 
-PG_SCHEMES = ("postgresql://", "postgres://")
 _PACKAGES = {"sqlite": "server.storage.migrations", "postgresql": "server.storage.pg_migrations"}
 
 

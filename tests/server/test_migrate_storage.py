@@ -28,10 +28,11 @@ from server.office import OfficeQueries
 from server.office.verification import MonthlyVerification
 from server.serving import hold_serving_mark
 from server.storage import HubStorage, User
-from server.storage.copy import copy_hub, shown_url, source_tables, walk_chain
+from server.storage.copy import copy_hub, source_tables, walk_chain
 from server.storage.pg_db import PgDatabase
 from server.storage.pg_migrations import apply_migrations
 from server.storage.sqlite import SQLiteStorage
+from server.storage.urls import shown_url
 from server.timeutil import utc_iso
 from tests.conftest import Laptops, beneficiary, visit
 from tests.support.postgres import PgCluster
@@ -196,6 +197,13 @@ def test_a_district_hub_moves_whole_table_by_table_and_row_by_row(
     assert f"Rantai audit utuh di tujuan: {entries} entri" in out
     assert "jumlah baris tiap tabel sama di sumber dan tujuan" in out
     assert str(district.data / "attachments") in out  # photos stay files, and it says so
+    with psycopg.connect(pg_url) as conn:  # analysed: the planner knows the copied rows
+        (analysed,) = conn.execute(
+            "SELECT count(*) FROM pg_stat_user_tables WHERE relname = ANY(%s)"
+            " AND last_analyze IS NOT NULL",
+            (list(tables),),
+        ).fetchone() or (0,)
+    assert analysed == len(tables)
 
 
 def test_changes_keep_their_order_and_the_next_ids_follow_the_copied_ones(
