@@ -100,6 +100,10 @@ class PgDatabase:
             min_size=1,
             max_size=self._max_size,
             kwargs={"autocommit": True},
+            # A connection is tried (an empty query) as it leaves the pool: after a
+            # PostgreSQL restart or failover a stale one is replaced there, instead of
+            # failing one request each.
+            check=psycopg_pool.ConnectionPool.check_connection,
             timeout=POOL_TIMEOUT_S,
             name="pendamping-hub",
             open=True,

@@ -138,3 +138,20 @@ def test_a_closed_database_opens_a_new_pool_on_use(db: PgDatabase):
     with db.write() as conn:
         conn.execute("INSERT INTO notes VALUES (1)")
     assert _notes(db) == [1]
+
+
+def test_connections_the_server_ended_are_replaced_not_failed(db: PgDatabase, other: PgDatabase):
+    """After a PostgreSQL restart or failover every pooled connection is dead; the pool tries
+    each one as it leaves, so the next read and write work instead of failing once each."""
+    with db.write() as conn:
+        conn.execute("INSERT INTO notes VALUES (1)")
+    with other.read() as conn:
+        ended = conn.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        ).fetchone()
+    assert ended is not None and ended[0] >= 1
+    assert _notes(db) == [1]
+    with db.write() as conn:
+        conn.execute("INSERT INTO notes VALUES (2)")
+    assert _notes(db) == [1, 2]
