@@ -25,7 +25,7 @@ from server.jsonprovider import OrjsonProvider
 from server.office.requests import RequestService
 from server.office.review import ReviewService
 from server.state import EXTENSION_KEY, HubState
-from server.storage import load_from_config
+from server.storage import SettingError, load_from_config
 from server.sync import SyncService
 from server.throttle import ENROLL_LIMIT_MESSAGE, FailureLimiter, RateLimiter, WriteGate
 from server.timeutil import utc_iso
@@ -50,7 +50,9 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         OPENAPI_JSON_PATH="openapi.json",
     )
     app.json = OrjsonProvider(app)
-    hops = int(app.config["PROXY_HOPS"])
+    hops = app.config["PROXY_HOPS"]
+    if isinstance(hops, bool) or not isinstance(hops, int) or not 0 <= hops <= 5:
+        raise SettingError(f"PROXY_HOPS must be a whole number from 0 to 5, not {hops!r}")
     if hops > 0:  # the client's address as the trusted proxies saw it (enrolment, login limits)
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 

@@ -12,7 +12,7 @@ import click
 
 from schemas.click_words import indonesian_click
 from server.exceptions import BundleRefused, HubError
-from server.storage import StorageError
+from server.storage import SettingError, StorageError
 
 __all__ = ["run"]
 
@@ -44,5 +44,8 @@ def _run(command: click.Command, argv: list[str] | None) -> int:
         return 1
     except StorageError as exc:
         click.echo(f"Galat: basis data hub tidak dapat dipakai: {exc}", err=True)
+        return 1
+    except SettingError as exc:
+        click.echo(f"Galat: pengaturan hub salah: {exc}", err=True)
         return 1
     return 0

@@ -20,7 +20,7 @@ from server.cli.context import settings
 from server.cli.exit_codes import HubServingError
 from server.serving import HubServing, RestoreInProgress, restore_guard
 from server.storage import StorageError
-from server.storage.urls import PG_SCHEMES, one_line, shown_url, sqlite_path
+from server.storage.urls import PG_SCHEMES, hide_secrets, one_line, shown_url, sqlite_path
 
 if TYPE_CHECKING:
     from server.storage.copy import CopyReport
@@ -63,8 +63,15 @@ def _move(source: Path, target: str) -> CopyReport:
         report = copy_hub(
             source, database.write, where, progress=lambda t, n: click.echo(f"  {t}: {n} baris")
         )
-        with database.read() as conn:
-            analyze(conn, report.tables)
+        try:  # after COMMIT: the copy is there whatever happens here
+            with database.read() as conn:
+                analyze(conn, report.tables)
+        except StorageError as exc:
+            click.echo(
+                f"Peringatan: statistik tabel belum dibuat ({hide_secrets(one_line(exc), target)});"
+                " jalankan ANALYZE di basis data tujuan. Salinan sudah lengkap.",
+                err=True,
+            )
     finally:
         database.close()
     _read_back(target, where, report)
@@ -140,7 +147,8 @@ def migrate_storage(ctx: click.Context, source_url: str | None, target_url: str)
         raise click.ClickException(str(exc)) from None
     except StorageError as exc:
         raise click.ClickException(
-            f"basis data tujuan {shown_url(target)} tidak dapat dipakai: {one_line(exc)}. "
+            f"basis data tujuan {shown_url(target)} tidak dapat dipakai:"
+            f" {hide_secrets(one_line(exc), target)}. "
             "Tidak ada yang disalin."
         ) from None
     _say(report, data)

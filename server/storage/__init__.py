@@ -28,6 +28,7 @@ from server.storage.base import (
     QueuePlace,
     RecordRow,
     ScopeExit,
+    SettingError,
     SilentDevice,
     StorageError,
     User,
@@ -53,6 +54,7 @@ __all__ = [
     "QueuePlace",
     "RecordRow",
     "ScopeExit",
+    "SettingError",
     "SilentDevice",
     "StorageError",
     "User",
@@ -77,13 +79,13 @@ def storage_kind(config: Mapping[str, Any]) -> str:
     if url is None or url == "":
         return "sqlite"
     if not isinstance(url, str):
-        raise ValueError(f"STORAGE_URL must be text, not {type(url).__name__}")
+        raise SettingError(f"STORAGE_URL must be text, not {type(url).__name__}")
     if url.startswith(_SQLITE_PREFIX) and len(url) > len(_SQLITE_PREFIX):
         return "sqlite"
     if url.startswith(_POSTGRES_PREFIXES):
         return "postgresql"
     shown = url.split("@")[-1] if "@" in url else url  # never echo a password
-    raise ValueError(
+    raise SettingError(
         f"STORAGE_URL {shown!r} is not sqlite:///PATH nor postgresql://USER@HOST/DATABASE"
     )
 

@@ -56,6 +56,7 @@ __all__ = [
     "QueuePlace",
     "RecordRow",
     "ScopeExit",
+    "SettingError",
     "SilentDevice",
     "StorageError",
     "User",
@@ -63,6 +64,11 @@ __all__ = [
     "WriterBusy",
     "WriterWait",
 ]
+
+
+class SettingError(ValueError):
+    """A setting that names no usable storage (`STORAGE_URL`) or is out of range: the hub
+    cannot start; the command line says so in one line (server/cli/errors.py)."""
 
 
 class StorageError(Exception):

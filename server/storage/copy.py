@@ -45,6 +45,7 @@ from server.storage.copy_source import (
     SourceTable,
     check_source,
     open_source,
+    quoted_name,
     source_rows,
     source_tables,
 )
@@ -248,7 +249,7 @@ def _compare(
     for table in tables:
         quoted = sql.Identifier(table.name)
         (theirs,) = pg.execute(sql.SQL("SELECT count(*) FROM {}").format(quoted)).fetchone() or (0,)
-        (ours,) = source.execute(f'SELECT count(*) FROM "{table.name}"').fetchone()
+        (ours,) = source.execute(f"SELECT count(*) FROM {quoted_name(table.name)}").fetchone()
         if theirs != ours:
             raise CopyRefused(
                 f"jumlah baris {table.name} berbeda setelah disalin ({ours} di sumber, {theirs} "
@@ -272,7 +273,7 @@ def _fill(
     for table in tables:
         _copy_table(pg, source, table, chunk_rows)
         if progress is not None:
-            (count,) = source.execute(f'SELECT count(*) FROM "{table.name}"').fetchone()
+            (count,) = source.execute(f"SELECT count(*) FROM {quoted_name(table.name)}").fetchone()
             progress(table.name, count)
     report.identities = _reset_identities(pg, tables)
     report.tables = _compare(pg, source, tables)

@@ -23,6 +23,7 @@ __all__ = [
     "SourceTable",
     "check_source",
     "open_source",
+    "quoted_name",
     "source_rows",
     "source_tables",
 ]
@@ -43,6 +44,11 @@ class SourceTable:
     name: str
     columns: tuple[str, ...]
     order_by: str
+
+
+def quoted_name(name: str) -> str:
+    """A SQLite identifier read from the source file, quoted (any `"` in it doubled)."""
+    return '"' + name.replace('"', '""') + '"'
 
 
 @contextmanager
@@ -129,18 +135,20 @@ def _describe(conn: sqlite3.Connection, name: str) -> SourceTable:
     rows = info.fetchall()
     columns = tuple(row[0] for row in rows)
     try:
-        conn.execute(f'SELECT rowid FROM "{name}" LIMIT 0')
+        conn.execute(f"SELECT rowid FROM {quoted_name(name)} LIMIT 0")
         order_by = "rowid"
     except sqlite3.OperationalError:  # WITHOUT ROWID: its key is its order
         keys = sorted((row[1], row[0]) for row in rows if row[1])
-        order_by = ", ".join(f'"{column}"' for _pk, column in keys)
+        order_by = ", ".join(quoted_name(column) for _pk, column in keys)
     return SourceTable(name, columns, order_by)
 
 
 def source_rows(
     conn: sqlite3.Connection, table: SourceTable, chunk_rows: int
 ) -> Iterator[Sequence[object]]:
-    quoted = ", ".join(f'"{c}"' for c in table.columns)
-    cursor = conn.execute(f'SELECT {quoted} FROM "{table.name}" ORDER BY {table.order_by}')
+    quoted = ", ".join(quoted_name(c) for c in table.columns)
+    cursor = conn.execute(
+        f"SELECT {quoted} FROM {quoted_name(table.name)} ORDER BY {table.order_by}"
+    )
     while rows := cursor.fetchmany(chunk_rows):
         yield from rows

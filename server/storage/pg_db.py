@@ -37,6 +37,7 @@ import psycopg
 import psycopg_pool
 
 from server.storage.base import StorageError, WriterBusy, WriterWait
+from server.storage.urls import hide_secrets, shown_url
 
 __all__ = ["MIGRATION_LOCK_KEY", "WRITE_LOCK_KEY", "PgDatabase", "redact"]
 
@@ -46,18 +47,15 @@ WRITE_LOCK_KEY = int.from_bytes(b"pendhubw", "big", signed=True)
 MIGRATION_LOCK_KEY = int.from_bytes(b"pendhubm", "big", signed=True)
 #: How long opening the storage waits for its first connection before failing, seconds.
 CONNECT_TIMEOUT_S = 10.0
-#: How long a caller waits for a free connection of the pool, seconds.
-POOL_TIMEOUT_S = 30.0
+#: How long a caller waits for a free connection of the pool, seconds. Short: while
+#: PostgreSQL is down every request waits this long for its 503, and a hub process has
+#: fewer request threads than pooled connections, so a healthy pool never makes one wait.
+POOL_TIMEOUT_S = 5.0
 
 
 def redact(url: str) -> str:
-    """`url` without its password, for messages and logs."""
-    try:
-        info = psycopg.conninfo.conninfo_to_dict(url)
-    except psycopg.Error:
-        return "postgresql://…"
-    info.pop("password", None)
-    return psycopg.conninfo.make_conninfo("", **info)
+    """`url` without its password, for messages and logs (one rule: urls.shown_url)."""
+    return shown_url(url)
 
 
 @dataclass(slots=True)
@@ -93,7 +91,8 @@ class PgDatabase:
             psycopg.connect(self.url, connect_timeout=int(CONNECT_TIMEOUT_S)).close()
         except psycopg.Error as exc:
             raise StorageError(
-                f"cannot connect to PostgreSQL at {redact(self.url)}: {exc}"
+                f"cannot connect to PostgreSQL at {redact(self.url)}:"
+                f" {hide_secrets(str(exc), self.url)}"
             ) from exc
         pool = psycopg_pool.ConnectionPool(
             self.url,
@@ -113,7 +112,8 @@ class PgDatabase:
         except psycopg_pool.PoolTimeout as exc:
             pool.close()
             raise StorageError(
-                f"cannot connect to PostgreSQL at {redact(self.url)}: {exc}"
+                f"cannot connect to PostgreSQL at {redact(self.url)}:"
+                f" {hide_secrets(str(exc), self.url)}"
             ) from exc
         return pool
 
@@ -265,6 +265,7 @@ class PgDatabase:
         conn = held.conn
         held.depth += 1
         name = f"pg_nested_{held.depth}"
+        took_lock = False
         try:
             conn.execute(f"SAVEPOINT {name}")
             if lock and not held.locked:
@@ -272,7 +273,7 @@ class PgDatabase:
                 if wait_s is None and bound is not None:
                     wait_s = max(0.0, bound[0] - time.monotonic())
                 _take_write_lock(conn, wait_s)
-                held.locked = True
+                held.locked = took_lock = True
                 if bound is not None and bound[1].acquired_at is None:
                     bound[1].acquired_at = time.monotonic()
         except BaseException as exc:
@@ -287,6 +288,8 @@ class PgDatabase:
         except BaseException as exc:
             with suppress(psycopg.Error):  # an aborted outer transaction rolls back itself
                 conn.execute(f"ROLLBACK TO SAVEPOINT {name}")
+            if took_lock:  # rolling back to the savepoint released the lock taken after it
+                held.locked = False
             if isinstance(exc, psycopg.Error):
                 raise StorageError(f"{kind} failed and was rolled back: {exc}") from exc
             raise

@@ -31,6 +31,7 @@ from typing import Any
 
 import psycopg
 
+from server.storage.base import StorageError
 from server.storage.limits import LimitStore, QueuePlace
 from server.storage.pg_db import PgDatabase
 
@@ -84,16 +85,17 @@ class PgLimitStore(LimitStore):
     def take_token(self, key: str, rate: float, burst: float, now: float) -> float:
         with self._db.transaction() as conn:
             conn.execute(_SWEEP_BUCKETS, (now,))  # a bucket full again is as if never seen
-            conn.execute(
-                "INSERT INTO limits_buckets (key, tokens, at, full_at) VALUES (%s, %s, %s, %s)"
-                " ON CONFLICT (key) DO NOTHING",
-                (key, burst, now, now),
-            )
+            # One statement makes or finds the bucket AND locks its row: with a separate
+            # SELECT ... FOR UPDATE, another process's sweep could delete the bucket in
+            # between (DO NOTHING takes no lock) and the SELECT would find no row.
             row = conn.execute(
-                "SELECT tokens, at, full_at FROM limits_buckets WHERE key = %s FOR UPDATE",
-                (key,),
+                "INSERT INTO limits_buckets (key, tokens, at, full_at) VALUES (%s, %s, %s, %s)"
+                " ON CONFLICT (key) DO UPDATE SET key = excluded.key"
+                " RETURNING tokens, at, full_at",
+                (key, burst, now, now),
             ).fetchone()
-            assert row is not None  # made above, and locked by us since
+            if row is None:  # pragma: no cover - RETURNING always gives the row
+                raise StorageError("the rate-limit bucket was not returned")
             stored, at, full_at = row
             tokens = burst if full_at <= now else min(burst, stored + max(0.0, now - at) * rate)
             if tokens < 1.0:

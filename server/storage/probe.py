@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from schemas.migrations import available_migrations
-from server.storage.urls import PG_SCHEMES, one_line, shown_url, sqlite_path
+from server.storage.urls import PG_SCHEMES, hide_secrets, one_line, shown_url, sqlite_path
 
 __all__ = ["PG_SCHEMES", "StorageProbe", "configured_url", "probe"]
 
@@ -115,5 +115,7 @@ def _probe_postgresql(url: str) -> StorageProbe:
                     )
                 ]
     except psycopg.Error as exc:
-        found.problem = f"PostgreSQL di {found.where} tidak dapat dipakai: {one_line(exc)}"
+        found.problem = (
+            f"PostgreSQL di {found.where} tidak dapat dipakai: {hide_secrets(one_line(exc), url)}"
+        )
     return found

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
-from flask import current_app, g, redirect, render_template, request, session, url_for
+from flask import abort, current_app, g, redirect, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -64,6 +64,15 @@ def _protect() -> None:
     if request.endpoint == "web.bundle_upload":
         request.max_content_length = int(current_app.config["WEB_BUNDLE_MAX_BYTES"])
     csrf.protect()
+    # No text a person types holds a NUL; PostgreSQL cannot even compare one (a login
+    # name or a search with it would be a storage failure there): refused as a bad request.
+    if any(
+        "\x00" in text
+        for pairs in (request.args, request.form)
+        for item in pairs.items(multi=True)
+        for text in item
+    ):
+        abort(400)
 
 
 @bp.after_request

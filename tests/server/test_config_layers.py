@@ -81,3 +81,21 @@ def test_a_nested_variable_sets_one_key_and_keeps_the_others_of_hub_cfg(
     monkeypatch.setenv("PENDAMPING_HUB_EXTRA__B", "3")
     app = make_app()
     assert app.config["EXTRA"] == {"A": 1, "B": 3}
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "said"),
+    [
+        ("STORAGE_URL", "mysql://hub:s3kr1tpw@db/hub", "STORAGE_URL"),
+        ("PROXY_HOPS", "abc", "PROXY_HOPS"),
+        ("PROXY_HOPS", "-1", "PROXY_HOPS"),
+    ],
+)
+def test_a_wrong_setting_stops_a_command_in_one_line_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys, name: str, value: str, said: str
+):
+    monkeypatch.setenv(f"PENDAMPING_HUB_{name}", value)
+    assert main(["--data", str(tmp_path / "hub"), "user", "list"]) == 1
+    err = capsys.readouterr().err
+    assert said in err and "Traceback" not in err and "s3kr1tpw" not in err
+    assert len(err.strip().splitlines()) == 1

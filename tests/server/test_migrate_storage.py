@@ -32,7 +32,7 @@ from server.storage.copy import copy_hub, source_tables, walk_chain
 from server.storage.pg_db import PgDatabase
 from server.storage.pg_migrations import apply_migrations
 from server.storage.sqlite import SQLiteStorage
-from server.storage.urls import shown_url
+from server.storage.urls import hide_secrets, shown_url
 from server.timeutil import utc_iso
 from tests.conftest import Laptops, beneficiary, visit
 from tests.support.postgres import PgCluster
@@ -548,6 +548,10 @@ def test_check_says_a_sqlite_hub_not_yet_made_needs_init(
          "postgresql://db/hub?user=hub&password=***&sslmode=require"),
         ("postgresql://hub@db:5432/hub", "postgresql://hub@db:5432/hub"),
         ("postgresql://db:5432/hub", "postgresql://db:5432/hub"),
+        # libpq takes ?, # and / unescaped in a password: none may end the hiding early
+        ("postgresql://hub:s3cr?t@db/hub", "postgresql://hub:***@db/hub"),
+        ("postgresql://hub:s3#cr@db/hub", "postgresql://hub:***@db/hub"),
+        ("postgresql://hub:pa/ss@db/hub", "postgresql://hub:***@db/hub"),
     ],
 )  # fmt: skip
 def test_a_password_is_never_printed(url: str, shown: str):
@@ -565,3 +569,21 @@ def test_a_database_of_another_program_is_refused_before_anything_is_added(
     assert code == EXIT_FAILED and "berisi tabel lain (pegawai)" in err
     with psycopg.connect(pg_url) as conn:
         assert conn.execute("SELECT to_regclass('records')").fetchone() == (None,)
+
+
+def test_a_driver_message_quoting_the_password_is_shown_without_it():
+    """libpq quotes the piece of a URL it could not read, a bad password included."""
+    url = "postgresql://hub:50%zzoff@db/hub"
+    message = 'invalid percent-encoded token: "50%zzoff"'
+    assert "50%zzoff" not in hide_secrets(message, url)
+    assert hide_secrets("password authentication failed for user hub", url).endswith("hub")
+    decoded = "postgresql://hub:p%40ss@db/hub"
+    assert "p@ss" not in hide_secrets("bad password p@ss", decoded)
+
+
+def test_check_on_a_url_libpq_cannot_read_never_prints_its_password(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("PENDAMPING_HUB_STORAGE_URL", "postgresql://hub:50%zzoff@127.0.0.1:1/hub")
+    _code, out, err = _run(tmp_path, capsys, "check")
+    assert "zzoff" not in out + err

@@ -155,3 +155,25 @@ def test_connections_the_server_ended_are_replaced_not_failed(db: PgDatabase, ot
     with db.write() as conn:
         conn.execute("INSERT INTO notes VALUES (2)")
     assert _notes(db) == [1, 2]
+
+
+def test_a_nested_write_rolled_back_leaves_the_next_one_to_take_the_lock_again(
+    db: PgDatabase,
+):
+    """A write nested in a plain transaction takes the lock inside its savepoint; when it
+    fails, the savepoint's rollback releases the lock, so the next nested write must take
+    it again rather than believe it still held."""
+
+    def write_lock_held(conn) -> bool:
+        row = conn.execute(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
+        ).fetchone()
+        return bool(row and row[0])
+
+    with db.transaction() as conn:
+        with pytest.raises(RuntimeError), db.write():
+            assert write_lock_held(conn)
+            raise RuntimeError("the body failed")
+        assert not write_lock_held(conn)
+        with db.write():
+            assert write_lock_held(conn)

@@ -349,3 +349,24 @@ def test_a_password_change_ends_the_logins_made_with_the_old_one(
     hub_storage.set_password_hash("bu-kasi", hash_password("kata-sandi-baru-2026"))
 
     assert not logged_in(web)
+
+
+@pytest.mark.both_backends
+@pytest.mark.parametrize("field", ["name", "password"])
+def test_a_nul_in_a_login_is_a_bad_request_not_a_failing_hub(web: Web, add_web_user, field: str):
+    """PostgreSQL cannot compare a text holding NUL (the name's lockout and user lookups
+    would fail as storage errors, a 503): the pages refuse such input as a bad request,
+    on either backend, and the right login still works after it."""
+    add_web_user()
+    typed = {"name": "bu-kasi", "password": PASSWORD, field: "bu\x00kasi"}
+    answer = web.login(**typed)
+    assert answer.status_code == 400
+    assert "Hub sedang bermasalah" not in answer.get_data(as_text=True)
+    assert web.login().status_code in (302, 303)
+
+
+@pytest.mark.both_backends
+def test_a_nul_in_a_search_is_a_bad_request(web: Web, add_web_user):
+    add_web_user()
+    web.login()
+    assert web.client.get("/web/penerima?q=31%0071").status_code == 400
