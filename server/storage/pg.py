@@ -39,7 +39,9 @@ from server.storage.pg_db import PgDatabase
 from server.storage.pg_migrations import apply_migrations
 from server.storage.pg_scope import scope_sql
 from server.storage.pg_write import PgWrite, audit_into, records_for, select_conflicts
-from server.storage.sqlite import _DEVICE_SELECT, _device, _user
+from server.storage.rows import DEVICE_SELECT as _DEVICE_SELECT
+from server.storage.rows import device_of as _device
+from server.storage.rows import user_of as _user
 
 if TYPE_CHECKING:
     from server.storage.jobs import JobStore

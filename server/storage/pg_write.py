@@ -27,7 +27,11 @@ from server.storage.base import (
     WriteSession,
 )
 from server.storage.read_columns import name_key, programs_of, read_columns, verification_outcome
-from server.storage.sqlite import _conflict, _json, _nik, _pack_clocks, _record
+from server.storage.rows import conflict_of as _conflict
+from server.storage.rows import json_text as _json
+from server.storage.rows import live_nik as _nik
+from server.storage.rows import pack_clocks as _pack_clocks
+from server.storage.rows import record_of as _record
 
 __all__ = [
     "CONFLICT_SELECT",

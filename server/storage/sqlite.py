@@ -12,8 +12,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -47,6 +46,14 @@ from server.storage.migrations import apply_migrations
 from server.storage.office import OfficeReads
 from server.storage.people import PeopleStore
 from server.storage.read_columns import read_columns, verification_outcome
+from server.storage.rows import DEVICE_SELECT as _DEVICE_SELECT
+from server.storage.rows import conflict_of as _conflict
+from server.storage.rows import device_of as _device
+from server.storage.rows import json_text as _json
+from server.storage.rows import live_nik as _nik
+from server.storage.rows import pack_clocks as _pack_clocks
+from server.storage.rows import record_of as _record
+from server.storage.rows import user_of as _user
 from server.storage.sqlite_jobs import SQLiteJobStore
 from server.storage.sqlite_limits import SQLiteLimitStore
 from server.storage.sqlite_office import SQLiteOfficeReads, save_programs
@@ -83,86 +90,11 @@ _PULL_KELURAHAN = (
 #: Up to this many whole kelurahan are read one by one; a longer list walks seq order.
 _PULL_KELURAHAN_MAX = 16
 _PULL_SEQ = RECORD_COLUMNS.index("seq")
-_DEVICE_SELECT = (
-    "SELECT d.device_id, d.name, d.enrolled_at, d.last_seen_at, d.last_sync_at, d.revoked_at,"
-    " u.name, u.role, u.wilayah, u.password_hash, d.client_version, d.queue_size, d.reported_at"
-    " FROM devices d JOIN users u ON u.name = d.user_name"
-)
-
-
-def _user(name: str, role: str, wilayah: str, password_hash: str | None) -> User:
-    return User(name, role, tuple(json.loads(wilayah)), password_hash)
-
-
-def _device(row: Sequence[Any]) -> Device:
-    return Device(row[0], _user(*row[6:10]), row[1], *row[2:6], *row[10:13])
 
 
 def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
     for start in range(0, len(items), _CHUNK):
         yield items[start : start + _CHUNK]
-
-
-def _pack_clocks(clocks: dict[str, str], seqs: dict[str, int], seq: int) -> str:
-    """Field clocks as stored: the commonest HLC once under "_", the others by field; the
-    seq of each field's write likewise under "s", where the record's own seq is the default.
-
-    A record made in one edit has one HLC and one seq for all its fields; spelling them out
-    per field would double the size of every row.
-    """
-    if not clocks:
-        return "{}"
-    distinct = set(clocks.values())  # mostly one: a record made or last edited in one go
-    common = distinct.pop() if len(distinct) == 1 else Counter(clocks.values()).most_common(1)[0][0]
-    packed: dict[str, Any] = {name: hlc for name, hlc in clocks.items() if hlc != common}
-    packed["_"] = common
-    packed["*"] = sorted(clocks)  # the fields that have a clock at all
-    odd = {name: n for name, n in seqs.items() if n != seq and name in clocks}
-    if odd:
-        packed["s"] = odd
-    return orjson.dumps(packed).decode()
-
-
-def _unpack_clocks(text: str) -> tuple[dict[str, str], dict[str, int]]:
-    """:returns: field clocks, and the seqs of fields written before the record's last write."""
-    packed = orjson.loads(text)
-    if not packed:
-        return {}, {}
-    common = packed.pop("_")
-    names = packed.pop("*")
-    odd = packed.pop("s", {})
-    return {name: packed.get(name, common) for name in names}, odd
-
-
-def _json(value: Any) -> str:
-    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
-
-
-def _conflict(row: Mapping[str, Any]) -> ConflictRow:
-    return ConflictRow(
-        row["record_id"],
-        row["entity"],
-        row["field"],
-        row["kind"],
-        orjson.loads(row["kept_value"]) if row["kept_value"] is not None else None,
-        row["kept_hlc"],
-        orjson.loads(row["lost_value"]) if row["lost_value"] is not None else None,
-        row["lost_hlc"],
-        row["lost_change"],
-        row["lost_device"],
-        row["lost_author"],
-        row["created_at"],
-        row["kelurahan"],
-        row["seq"],
-        row["kept_device"],
-        row["kept_author"],
-        row["other_record_id"],
-        row["conflict_id"],
-        row["resolved_at"],
-        row["resolved_by"],
-        row["resolved_seq"],
-        orjson.loads(row["resolution"]) if row["resolution"] is not None else None,
-    )
 
 
 _CONFLICT_SELECT = (
@@ -218,31 +150,6 @@ def _records_for(conn: sqlite3.Connection, record_ids: Sequence[str]) -> dict[st
         ):
             found[row[0]] = _record(row)
     return found
-
-
-def _record(row: Sequence[Any]) -> RecordRow:
-    clocks, seqs = _unpack_clocks(row[6])
-    return RecordRow(
-        row[0],
-        row[1],
-        row[2],
-        row[3],
-        bool(row[4]),
-        orjson.loads(row[5]),
-        clocks,
-        row[7],
-        row[8],
-        seqs,
-        row[9],
-        row[10],
-    )
-
-
-def _nik(record: RecordRow) -> str | None:
-    if record.entity != "beneficiary" or record.deleted:
-        return None
-    nik = record.data.get("nik")
-    return nik if isinstance(nik, str) else None
 
 
 def _pairs(conn: sqlite3.Connection, select_where: str, keys: Sequence[str]) -> dict[str, Any]:
