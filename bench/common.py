@@ -12,7 +12,6 @@ import os
 import sqlite3
 import sys
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,6 +20,7 @@ from client_sync import FieldDevice
 from client_sync.engine import SyncResult
 from client_sync.hub import HubClient
 from client_sync.transport import HttpTransport
+from schemas import ids
 from tests.support.served_hub import ServedHub
 
 try:
@@ -258,7 +258,8 @@ def timed(
 
 
 def new_id() -> str:
-    return str(uuid.uuid4())
+    """An id as a laptop or the hub mints one (:func:`schemas.ids.new_id`)."""
+    return ids.new_id()
 
 
 def as_json(data: dict) -> str:

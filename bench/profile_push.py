@@ -19,7 +19,6 @@ import pstats
 import sqlite3
 import tempfile
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -31,7 +30,7 @@ import orjson
 import server.storage.sqlite as sqlite_storage
 import server.sync as sync
 import server.writer as writer
-from bench.common import visit_fields
+from bench.common import new_id, visit_fields
 from schemas.hlc import wall_ms
 from server.app import create_app
 from server.enrolment import issue_code, redeem_code
@@ -54,10 +53,10 @@ PHASES: dict[str, tuple[Any, str]] = {
 
 def changes(device_id: str, count: int) -> list[dict[str, Any]]:
     ms = wall_ms()
-    bid = str(uuid.uuid4())
+    bid = new_id()
     out = [
         {
-            "change_id": str(uuid.uuid4()),
+            "change_id": new_id(),
             "entity": "beneficiary",
             "record_id": bid,
             "base_seq": None,
@@ -70,9 +69,9 @@ def changes(device_id: str, count: int) -> list[dict[str, Any]]:
     for n in range(count):
         out.append(
             {
-                "change_id": str(uuid.uuid4()),
+                "change_id": new_id(),
                 "entity": "visit",
-                "record_id": str(uuid.uuid4()),
+                "record_id": new_id(),
                 "base_seq": None,
                 "fields": {**visit_fields(bid, n), "kelurahan": "31.71.01.1001"},
                 "hlc": f"{ms:016d}:{n + 1:06d}:{device_id}",

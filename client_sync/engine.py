@@ -162,10 +162,14 @@ def push_outbox(
     """Push every pending change, a batch at a time, confirming each batch as it returns.
 
     One batch is on the wire at a time, in outbox order; while it is, the next one is read
-    from the store and gzipped, so the laptop's work overlaps the hub's. When the link drops
-    a push half way, what is still pending goes again in smaller batches after a short
-    pause, at most `max_cuts` times a round; a batch the hub had taken before the cut gets
-    its original receipts.
+    from the store and gzipped and the last one's receipts are recorded, so the laptop's work
+    overlaps the hub's. A batch is sent only after the hub answered the one before it, so the
+    hub takes them in order; one sent before the last receipts were recorded is safe to send
+    again, as any is (the hub answers a change id it holds with its original receipt).
+
+    When the link drops a push half way, what is still pending goes again in smaller
+    batches after a short pause, at most `max_cuts` times a round; a batch the hub had taken
+    before the cut gets its original receipts.
 
     :param pause: how to wait (seconds); :param rng: draws the pause, 0.5-1.5 s.
     """
@@ -196,10 +200,15 @@ def _push_batches(
         in_flight: Future[list[dict[str, Any]]] | None = None
         for batch in store.outbox_batches(lambda: sizer.size):
             body = hub.encode_push(batch)
-            if in_flight is not None:
-                _settle(store, in_flight.result(), result, hub, progress, total)
-                sizer.confirmed()
+            if in_flight is None:
+                in_flight = sender.submit(hub.push, batch, body)
+                continue
+            receipts = in_flight.result()
+            # the next batch goes before this one's receipts are written: the hub takes it
+            # while the laptop records them
             in_flight = sender.submit(hub.push, batch, body)
+            _settle(store, receipts, result, hub, progress, total)
+            sizer.confirmed()
         if in_flight is not None:
             _settle(store, in_flight.result(), result, hub, progress, total)
             sizer.confirmed()

@@ -20,12 +20,12 @@ Choices, by kind:
 from __future__ import annotations
 
 import builtins
-import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from marshmallow import ValidationError
 
+from schemas.ids import new_id
 from schemas.records import load_fields
 from server.audit import AuditEvent
 from server.exceptions import Invalid, Missing, OutsideScope, StateConflict
@@ -274,7 +274,7 @@ class _Resolution:
             raise StateConflict.on("record_id", "Data konflik ini tidak ada lagi di hub.")
         self._check_scope(row.kelurahan, fields.get("kelurahan"))
         write = Write(
-            str(uuid.uuid4()),
+            new_id(),
             row.entity,
             record_id,
             fields,

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-import uuid
 
+from schemas.ids import new_id
 from server.audit import AuditEvent
 from server.auth import hash_secret, new_token
 from server.exceptions import EnrollCodeInvalid, Missing
@@ -71,7 +71,7 @@ def redeem_code(
         device = storage.redeem_enroll_code(
             hash_secret(normalise_code(code)),
             at,
-            str(uuid.uuid4()),
+            new_id(),
             device_name,
             hash_secret(token),
             # the actor (the code's user) and the device are filled in by the storage

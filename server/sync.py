@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
@@ -20,6 +19,7 @@ from typing import Any
 import orjson
 from marshmallow import ValidationError
 
+from schemas.ids import new_id
 from schemas.records import preload_fields
 from schemas.review import REVIEW_FIELD
 from schemas.sync import load_change
@@ -88,7 +88,7 @@ def _reopen_review(writer: BatchWriter, clock: HubClock, record_id: str) -> None
     pulls it and the office sees when and why (docs/office.md, "Office writes")."""
     row = writer.records[record_id]
     write = Write(
-        str(uuid.uuid4()),
+        new_id(),
         "visit",
         record_id,
         {REVIEW_FIELD: None},

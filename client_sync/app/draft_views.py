@@ -18,7 +18,6 @@ The drafts themselves, their SQL and their transactions are :mod:`client_sync.st
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +31,7 @@ from client_sync.app.shell import bp, device, local_path, render
 from client_sync.app.state import app_state
 from client_sync.errors import InvalidRecord, RecordNotFound
 from client_sync.store.drafts import Draft
+from schemas.ids import new_id
 
 __all__ = [
     "DRAFT_KINDS",
@@ -149,7 +149,7 @@ def open_form(kind: str, record_id: str | None = None) -> FormDraft:
         if request.method == "POST" and kept is None and _valid_id(asked):
             return FormDraft(asked, kind, record_id)
     others = [d for d in store.drafts.list(kind) if d.record_id == record_id]
-    return FormDraft(str(uuid.uuid4()), kind, record_id, others=others)
+    return FormDraft(new_id(), kind, record_id, others=others)
 
 
 def _valid_id(draft_id: str) -> bool:

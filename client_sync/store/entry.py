@@ -8,7 +8,6 @@ beneficiary, an illegal status change), naming the field.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -20,6 +19,7 @@ from client_sync.store.db import Db
 from client_sync.store.meta import read_identity
 from client_sync.store.records import check_entity, find, get, pulled_seq
 from schemas.hlc import HybridClock, Timestamp, iso_from_ms
+from schemas.ids import new_id
 from schemas.jsonsafe import compact_json
 from schemas.lifecycle import is_legal_transition
 from schemas.records import SERVER_FIELDS, load_fields
@@ -47,7 +47,7 @@ def add(db: Db, wall: Wall, entity: str, data: dict[str, Any]) -> str:
         data.setdefault("caseworker_id", db.meta("user"))
     fields = _validate(entity, data, creating=True)
     _check_scope(db, fields)
-    record_id = str(uuid.uuid4())
+    record_id = new_id()
     _queue(db, wall, entity, record_id, None, fields)
     return record_id
 
@@ -163,7 +163,7 @@ def _queue(
             "INSERT INTO outbox (change_id, entity, record_id, base_seq, fields, hlc,"
             " author_id, created_at, op) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
-                str(uuid.uuid4()),
+                new_id(),
                 entity,
                 record_id,
                 base_seq,

@@ -69,7 +69,7 @@ def _service() -> ConflictService:
 
 @blp.route(CONFLICTS_ROUTE)
 @require_device
-@blp.arguments(ConflictListArgs, location="query")
+@blp.arguments(ConflictListArgs(), location="query")
 @blp.response(200, ConflictSchema(many=True))
 @documents(403)
 def list_conflicts(args: dict[str, Any]) -> list[dict[str, Any]]:
@@ -81,7 +81,7 @@ def list_conflicts(args: dict[str, Any]) -> list[dict[str, Any]]:
 
 @blp.route(CONFLICTS_ROUTE + "/<int:conflict_id>/resolve", methods=["POST"])
 @require_device
-@blp.arguments(ResolveArgs)
+@blp.arguments(ResolveArgs())
 @blp.response(200, ConflictSchema)
 @documents(403, 404, 409)
 def resolve(body: dict[str, Any], conflict_id: int) -> dict[str, Any]:

@@ -16,7 +16,7 @@ blp = Blueprint("enroll", __name__, description="Pendaftaran perangkat")
 
 
 @blp.route(ENROLL_ROUTE, methods=["POST"])
-@blp.arguments(EnrollRequestSchema)
+@blp.arguments(EnrollRequestSchema())
 @blp.response(201, EnrollResponseSchema)
 @documents(403, 429)
 def enroll(body):

@@ -39,7 +39,7 @@ class ReceiptsResponseSchema(Schema):
 
 @blp.route(RECEIPTS_ROUTE, methods=["POST"])
 @require_device
-@blp.arguments(ReceiptsRequestSchema)
+@blp.arguments(ReceiptsRequestSchema())
 @blp.response(200, ReceiptsResponseSchema)
 def receipts(body):
     """The original receipt of each asked change that the hub holds from this device, in

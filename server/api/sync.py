@@ -35,7 +35,7 @@ def _service():
 
 @blp.route(PUSH_ROUTE, methods=["POST"])
 @require_device
-@blp.arguments(PushRequestSchema)
+@blp.arguments(PushRequestSchema())
 @blp.response(200, PushResponseSchema)
 @documents(503)
 def push(body):
@@ -68,7 +68,7 @@ def push(body):
 
 @blp.route(PULL_ROUTE)
 @require_device
-@blp.arguments(PullArgsSchema, location="query")
+@blp.arguments(PullArgsSchema(), location="query")
 @blp.response(200, PullPageSchema)
 def pull(args):
     """Records in the device's wilayah whose seq is above `since`, oldest first."""

@@ -26,6 +26,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from schemas.ids import new_id
 from server.audit import AuditEvent
 from server.exceptions import Invalid, Missing, NotAllowed, StateConflict
 from server.hubclock import HubClock
@@ -153,7 +154,7 @@ class OfficeTransaction:
         :raises StateConflict: the merge refuses it (an illegal status move), naming the field.
         """
         write = Write(
-            str(uuid.uuid4()),
+            new_id(),
             row.entity,
             row.id,
             fields,
