@@ -38,7 +38,6 @@ import re
 import statistics
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -50,6 +49,7 @@ from bench.bench_field_store import PASSPHRASE
 from bench.common import design_floor
 from bench.field_app_seed import Facts, seed_laptop
 from client_sync.app import create_app
+from schemas.ids import new_id
 
 __all__ = ["run", "timed_calls", "unlocked_client"]
 
@@ -235,7 +235,7 @@ def timed_calls(
             base_url=BASE,
             data={
                 "csrf_token": token,
-                "draft_id": str(uuid.uuid4()),
+                "draft_id": new_id(),
                 "purpose": "monitoring",
                 "visited_at": day,
                 "findings": findings,
@@ -259,7 +259,7 @@ def timed_calls(
             base_url=BASE,
             data={
                 "csrf_token": token,
-                "draft_id": str(uuid.uuid4()),
+                "draft_id": new_id(),
                 "purpose": "monitoring",
                 "visited_at": day,
                 "findings": findings,

@@ -19,7 +19,6 @@ import json
 import random
 import tempfile
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +29,7 @@ from client_sync.device import STORE_FILE
 from client_sync.store import FieldStore
 from schemas.codes import DEVICE_STATUSES, DEVICE_TYPES
 from schemas.hlc import iso_from_ms
+from schemas.ids import new_id
 
 __all__ = ["run"]
 
@@ -49,7 +49,7 @@ def _add_requests(path: Path, owners: list[str], n: int, now_ms: int, seed: int 
         seq += 1
         at = now_ms - rng.randint(1, 200) * 86_400_000
         status = DEVICE_STATUSES[k % len(DEVICE_STATUSES)]
-        record_id = str(uuid.uuid4())
+        record_id = new_id()
         first = first or record_id
         owner = rng.choice(owners)
         person = store.get("beneficiary", owner)

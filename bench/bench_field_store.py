@@ -24,7 +24,6 @@ import random
 import statistics
 import tempfile
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +32,7 @@ from typing import Any
 from bench.common import design_floor
 from client_sync.store import FieldStore, Identity
 from schemas.hlc import iso_from_ms, wall_ms
+from schemas.ids import new_id
 
 __all__ = ["PASSPHRASE", "SeededStore", "run", "seed_field_store"]
 
@@ -146,7 +146,7 @@ def seed_field_store(
     now = now_ms if now_ms is not None else wall_ms()
     store = FieldStore(path, passphrase=passphrase)
     store.set_identity(
-        Identity(str(uuid.uuid4()), "token", "http://hub.invalid", "siti", "pendamping", (WILAYAH,))
+        Identity(new_id(), "token", "http://hub.invalid", "siti", "pendamping", (WILAYAH,))
     )
     seq = 0
     records: list[dict[str, Any]] = []
@@ -182,7 +182,7 @@ def seed_field_store(
         for n in range(beneficiaries):
             woman = rng.random() < 0.6
             name = f"{rng.choice(_FIRST)} {rng.choice(_MIDDLE)}{rng.choice(_LAST)}"
-            record_id, nik = str(uuid.uuid4()), _nik(rng, woman, n)
+            record_id, nik = new_id(), _nik(rng, woman, n)
             kelurahan = KELURAHAN[n % len(KELURAHAN)]
             add(
                 "beneficiary",
@@ -209,7 +209,7 @@ def seed_field_store(
             at = now - rng.randint(0, 180 * DAY_MS)
             add(
                 "visit",
-                str(uuid.uuid4()),
+                new_id(),
                 {
                     "beneficiary_id": owner,
                     "kelurahan": owners[owner],

@@ -19,12 +19,12 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 from bench.common import as_json, design_floor, one_laptop, visit_fields
 from client_sync import FieldDevice
 from schemas.hlc import HybridClock
+from schemas.ids import new_id
 
 
 def _rss_mib() -> float:
@@ -66,8 +66,8 @@ def fill_outbox(device: FieldDevice, beneficiary_id: str, records: int) -> None:
         " created_at) VALUES (?, 'visit', ?, NULL, ?, ?, ?, '2026-11-23T00:00:00.000Z')",
         (
             (
-                str(uuid.uuid4()),
-                str(uuid.uuid4()),
+                new_id(),
+                new_id(),
                 as_json({**visit_fields(beneficiary_id, n), "kelurahan": "31.71.01.1001"}),
                 clock.now().encode(),
                 identity.user,

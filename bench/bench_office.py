@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import design_floor, peak_rss_mib, rss_mib
+from schemas.ids import new_id
 from server.office import OfficeCalendar, OfficeQueries, Page, export_file, summary
 from server.office.queries import BeneficiaryPage, CoverageReport
 from server.scope import Scope
@@ -123,7 +124,7 @@ def seed(
         )
         changes.append(
             ChangeRow(
-                str(uuid.uuid4()),
+                new_id(),
                 "device-000",
                 author,
                 entity,

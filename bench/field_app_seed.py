@@ -6,7 +6,6 @@ what a working laptop also holds, and the facts the benchmark's addresses are ma
 from __future__ import annotations
 
 import random
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from bench.bench_field_store import PASSPHRASE, SeededStore, seed_field_store
 from client_sync.device import STORE_FILE
 from client_sync.store import FieldStore
 from schemas.hlc import iso_from_ms
+from schemas.ids import new_id
 
 __all__ = ["Facts", "seed_laptop"]
 
@@ -64,7 +64,7 @@ def seed_laptop(home: Path, beneficiaries: int, visits: int, requests: int) -> F
         page: list[dict[str, Any]] = []
         request_ids: list[str] = []
         for n in range(requests):
-            owner, record_id = rng.choice(people), str(uuid.uuid4())
+            owner, record_id = rng.choice(people), new_id()
             status = _STATUSES[n % len(_STATUSES)]
             at = now - rng.randint(1, 300) * DAY_MS
             history = [{"status": "diajukan", "by": "siti", "at": iso_from_ms(at)}]
@@ -91,7 +91,7 @@ def seed_laptop(home: Path, beneficiaries: int, visits: int, requests: int) -> F
             request_ids.append(record_id)
         returned: list[str] = []
         for n in range(200):
-            owner, record_id = rng.choice(people), str(uuid.uuid4())
+            owner, record_id = rng.choice(people), new_id()
             at = now - rng.randint(1, 60) * DAY_MS
             seq += 1
             review = {
@@ -139,7 +139,7 @@ def seed_laptop(home: Path, beneficiaries: int, visits: int, requests: int) -> F
                     "status": "diajukan",
                     "status_history": [{"status": "diajukan", "by": "siti", "at": iso_from_ms(at)}],
                 }
-            page.append(_pulled(entity, seq, str(uuid.uuid4()), at, data))
+            page.append(_pulled(entity, seq, new_id(), at, data))
         for start in range(0, len(page), 1000):
             chunk = page[start : start + 1000]
             store.apply_pull(chunk, chunk[-1]["seq"])
@@ -160,7 +160,7 @@ def seed_laptop(home: Path, beneficiaries: int, visits: int, requests: int) -> F
         drafts = []
         for n in range(5):
             kept = store.drafts.save(
-                str(uuid.uuid4()),
+                new_id(),
                 "visit",
                 {"beneficiary_id": rng.choice(people), "findings": "Ibu " * n},
             )

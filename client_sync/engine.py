@@ -165,7 +165,9 @@ def push_outbox(
     from the store and gzipped and the last one's receipts are recorded, so the laptop's work
     overlaps the hub's. A batch is sent only after the hub answered the one before it, so the
     hub takes them in order; one sent before the last receipts were recorded is safe to send
-    again, as any is (the hub answers a change id it holds with its original receipt).
+    again, as any is (the hub answers a change id it holds with its original receipt). So a
+    round stopped while a batch's receipts are recorded (the daemon's stop, a failed write)
+    ends only once the batch after it is answered: one more batch, never a lost one.
 
     When the link drops a push half way, what is still pending goes again in smaller
     batches after a short pause, at most `max_cuts` times a round; a batch the hub had taken
@@ -203,30 +205,36 @@ def _push_batches(
             if in_flight is None:
                 in_flight = sender.submit(hub.push, batch, body)
                 continue
-            receipts = in_flight.result()
+            receipts = _answered(hub, in_flight)
             # the next batch goes before this one's receipts are written: the hub takes it
             # while the laptop records them
             in_flight = sender.submit(hub.push, batch, body)
-            _settle(store, receipts, result, hub, progress, total)
+            _settle(store, receipts, result, progress, total)
             sizer.confirmed()
         if in_flight is not None:
-            _settle(store, in_flight.result(), result, hub, progress, total)
+            _settle(store, _answered(hub, in_flight), result, progress, total)
             sizer.confirmed()
+
+
+def _answered(hub: HubClient, in_flight: Future[list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """The receipts of the batch on the wire, once the hub answered; the queue the laptop
+    reports with its next request no longer counts that batch."""
+    receipts = in_flight.result()
+    if hub.queue_size is not None:
+        hub.queue_size = max(hub.queue_size - len(receipts), 0)
+    return receipts
 
 
 def _settle(
     store: FieldStore,
     receipts: list[dict[str, Any]],
     result: SyncResult,
-    hub: HubClient,
     progress: Progress | None,
     total: int,
 ) -> None:
     """Record one batch's receipts in the store and the round's tally."""
     store.confirm(receipts, getattr(receipts, "received_at", None))  # the hub's time, if sent
     result.batches += 1
-    if hub.queue_size is not None:
-        hub.queue_size = max(hub.queue_size - len(receipts), 0)
     if progress is not None:
         progress("kirim", min(result.pushed + result.rejected + len(receipts), total), total)
     for receipt in receipts:

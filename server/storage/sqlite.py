@@ -73,8 +73,9 @@ _POLL_MS = 20
 #: SQLite's automatic checkpoint threshold for the hub's database, in WAL pages.
 WAL_AUTOCHECKPOINT_PAGES = 10_000
 #: Each connection's page cache, KiB (SQLite's default is 2,000). A push inserts into
-#: several indexes keyed by random UUIDs, whose leaf pages outgrow 2 MB by 20,000 records;
-#: each miss is a read of the page from the OS. 16 MiB: 10,000 changes into a hub holding
+#: several indexes keyed by UUIDs (random ones, as every id was before version 7:
+#: schemas/ids.py), whose leaf pages outgrow 2 MB by 20,000 records; each miss is a read of
+#: the page from the OS. 16 MiB: 10,000 changes into a hub holding
 #: 100,000 took 0.75 s of CPU instead of 0.95-0.97 s (docs/benchmarks.md, session 18).
 #: Reached only by a connection that touches that many pages (a writer's, mostly).
 PAGE_CACHE_KIB = 16 * 1024

@@ -20,18 +20,22 @@ BATCH_BYTES = 1_500
 
 
 class RecordingHub(HubClient):
-    """The laptop's own client to the in-process hub, noting when each push starts."""
+    """The laptop's own client to the in-process hub, noting when each push starts and the
+    size of each batch the hub answered."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.pushes_started = 0
         self.started = threading.Condition()
+        self.answered: list[int] = []
 
     def push(self, batch, body=None):
         with self.started:
             self.pushes_started += 1
             self.started.notify_all()
-        return super().push(batch, body)
+        receipts = super().push(batch, body)
+        self.answered.append(len(batch.change_ids))
+        return receipts
 
 
 def _laptop_with_visits(laptops, visits: int):
@@ -51,8 +55,9 @@ def test_the_next_batch_is_sent_before_the_last_ones_receipts_are_recorded(lapto
 
     def confirm_once_the_next_push_started(receipts, received_at=None):
         confirmed = len(seen)
-        with hub.started:  # the batch after this one, if there is one, is on its way
-            hub.started.wait_for(lambda: hub.pushes_started > confirmed + 1, timeout=2)
+        last = store.pending_count() == len(receipts)  # nothing after this batch
+        with hub.started:  # the batch after this one is on its way
+            hub.started.wait_for(lambda: last or hub.pushes_started > confirmed + 1, timeout=2)
         seen.append((confirmed, hub.pushes_started))
         recorded(receipts, received_at)
 
@@ -72,7 +77,7 @@ def test_a_push_whose_receipts_were_lost_mid_overlap_loses_and_doubles_nothing(l
     next round sends what is still pending and the hub answers with its original receipts."""
     device = _laptop_with_visits(laptops, 12)
     store = device.store
-    hub = HubClient(WsgiTransport(laptops.app), store.identity.token)
+    hub = RecordingHub(WsgiTransport(laptops.app), store.identity.token)
     recorded = store.confirm
     calls = 0
 
@@ -91,7 +96,10 @@ def test_a_push_whose_receipts_were_lost_mid_overlap_loses_and_doubles_nothing(l
     else:
         raise AssertionError("the push should have died")
     storage = laptops.app.extensions["pendamping"].storage
-    assert storage.stats()["changes"] > 2  # the hub took the batch sent during the cut
+    # the hub took three batches: the one recorded, the one whose receipts were lost, and
+    # the one sent while they were being recorded
+    assert len(hub.answered) == 3
+    assert storage.stats()["changes"] == sum(hub.answered)
     store.confirm = recorded
 
     again = SyncResult()

@@ -33,9 +33,10 @@ def test_the_schemas_take_version_7_ids_as_they_took_version_4():
         assert Holder().load({"id": made}) == {"id": made}
 
 
-def test_a_laptop_mints_version_7_record_and_change_ids(laptops):
+def test_a_laptop_mints_version_7_record_and_change_ids_and_the_hub_its_device_id(laptops):
     store = laptops.enroll("ani").store
     record_id = store.add("beneficiary", beneficiary(nik=None))
     change_id = next(store.outbox_batches(10_000)).change_ids[0]
     assert uuid.UUID(record_id).version == 7
     assert uuid.UUID(change_id).version == 7
+    assert uuid.UUID(store.identity.device_id).version == 7  # made by the hub at enrolment
