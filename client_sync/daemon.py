@@ -319,7 +319,8 @@ class SyncDaemon:
         return self._final
 
     def stop(self) -> None:
-        """Ask :meth:`run` to return; a running round stops at its next batch or page."""
+        """Ask :meth:`run` to return; a running round stops at its next batch or page (a push
+        batch already on the wire is answered first; the next round gets its receipts)."""
         self._stopping.set()
         self._done.set()
 
