@@ -2,7 +2,7 @@
 
     python -m bench.bench_fleet [--laptops 1,10,40,200] [--workers 1[,2]] [--records 500]
                                 [--deadline 300] [--threads 4] [--plain] [--json]
-                                [--storage sqlite|postgresql]
+                                [--storage sqlite|postgresql] [--laptop-nice N]
 
 For each (workers, laptops) pair: a fresh hub in its own process; C laptops, each its own
 process (the "spawn" start method, as on Windows), each with its own pendamping, wilayah and
@@ -12,6 +12,10 @@ sync round (`FieldDevice.sync`: push, then pull). Printed: aggregate records/s (
 hub holds / release to the last round's end), a round's p50/p95/p99, failed rounds and their
 errors, hub and laptop CPU, and the hub's own count of each laptop's changes (none lost,
 none doubled), beside the floor measured in the same run (bench.common.design_floor).
+
+The laptops share the hub's cores here, which they never do in the field; `--laptop-nice N`
+lowers their priority for the round, so the figures say what the hub does when the laptops
+cannot take its CPU. It is an analysis aid, labelled in the output, not the issue's figure.
 """
 
 from __future__ import annotations
@@ -62,6 +66,7 @@ class LaptopSpec:
     records: int
     passphrase: str
     release_timeout: float
+    nice: int = 0
 
 
 def kelurahan_of(index: int) -> str:
@@ -105,6 +110,9 @@ def _laptop(spec: LaptopSpec, messages: Any, go: Any, preparing: Any) -> None:
     if not go.wait(spec.release_timeout):
         device.close()
         return
+    if spec.nice and hasattr(os, "nice"):  # see --laptop-nice
+        os.nice(spec.nice)
+    busy = _count_busy_answers()
     cpu_before, start = time.process_time(), time.perf_counter()
     ok, error, pushed, pulled = True, None, 0, 0
     try:
@@ -126,9 +134,40 @@ def _laptop(spec: LaptopSpec, messages: Any, go: Any, preparing: Any) -> None:
         "pulled": pulled,
         "pending": pending,
         "rejected": rejected,
+        "busy_answers": busy["answers"],
+        "busy_wait_s": busy["planned_s"],
     }
     device.close()
     messages.put(("done", spec.index, report))
+
+
+def _machine_ticks() -> tuple[int, int] | None:
+    """(busy, all) CPU ticks of the whole machine so far, from /proc/stat; None elsewhere."""
+    try:
+        with open("/proc/stat", encoding="ascii") as stat:
+            ticks = [int(n) for n in stat.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    idle = ticks[3] + (ticks[4] if len(ticks) > 4 else 0)  # idle and iowait
+    return sum(ticks) - idle, sum(ticks)
+
+
+def _count_busy_answers() -> dict[str, Any]:
+    """In a laptop's process: count the hub's busy answers (429, 503) and the pauses the
+    transport planned after them, by wrapping :meth:`SyncRetry._busy` (its one place)."""
+    from client_sync.transport import SyncRetry
+
+    tally: dict[str, Any] = {"answers": 0, "planned_s": 0.0}
+    counted = SyncRetry._busy
+
+    def busy(self: SyncRetry, *args: Any, **kwargs: Any) -> SyncRetry:
+        follow = counted(self, *args, **kwargs)  # raises when it gives the answer back
+        tally["answers"] += 1
+        tally["planned_s"] += follow.planned or 0.0
+        return follow
+
+    SyncRetry._busy = busy  # type: ignore[method-assign]
+    return tally
 
 
 def _enrolment_codes(data: str, count: int) -> list[str]:
@@ -219,12 +258,15 @@ def run(
     passphrase: str = PASSPHRASE,
     profile: Path | None = None,
     postgres: PgCluster | None = None,
+    laptop_nice: int = 0,
 ) -> dict[str, Any]:
     """One fleet round of `laptops` against a fresh hub with `workers` processes; with
     `profile`, py-spy samples the hub's processes over the round into that file; with
     `postgres`, the hub stores into a fresh database of that cluster (and the figures
     count the database server's CPU beside the hub's)."""
     figures: dict[str, Any] = {"workers": workers, "laptops": laptops, "records": records}
+    if laptop_nice:
+        figures["laptop_nice"] = laptop_nice
     data = workdir / "hub"
     storage_url = postgres.create_database("fleet") if postgres else None
     figures["storage"] = "postgresql" if postgres else "sqlite"
@@ -252,6 +294,7 @@ def run(
                 records,
                 passphrase,
                 prepare_timeout,
+                laptop_nice,
             )
             proc = SPAWN.Process(target=_laptop, args=(spec, messages, go, preparing))
             proc.start()
@@ -270,12 +313,14 @@ def run(
         hub_cpu_before = tree_cpu_seconds(hub_pid)
         db_cpu_before = tree_cpu_seconds(server_pid(postgres)) if postgres else None
         spy = _start_spy(hub_pid, profile) if profile is not None else None
+        machine_before = _machine_ticks()
         released_at = time.time()
         go.set()
         done, died = _await(messages, processes, "done", time.monotonic() + deadline)
         waited = min(deadline, time.time() - released_at)
         if spy is not None:
             _stop_spy(spy)
+        machine_after = _machine_ticks()
         hub_cpu_after = tree_cpu_seconds(hub_pid)
         db_cpu_after = tree_cpu_seconds(server_pid(postgres)) if postgres else None
         by_device, on_hub = pg_counts(storage_url) if storage_url else _hub_counts(data)
@@ -287,6 +332,10 @@ def run(
         else:
             figures["hub_cpu_s"] = None
         figures["hub_processes"] = 1 + len(descendants(hub_pid))
+        if machine_before is not None and machine_after is not None:
+            busy = machine_after[0] - machine_before[0]
+            total = machine_after[1] - machine_before[1]
+            figures["machine_busy"] = round(busy / total, 2) if total else None
         if db_cpu_before is not None and db_cpu_after is not None:
             figures["db_cpu_s"] = round(db_cpu_after - db_cpu_before, 2)
     finally:
@@ -412,6 +461,8 @@ def _summarise(
         "rounds_failed": sum(errors.values()),
         "errors": dict(errors),
         "clients_cpu_s": round(sum(report["cpu_s"] for report in done.values()), 2),
+        "busy_answers": sum(report.get("busy_answers", 0) for report in done.values()),
+        "busy_wait_s": round(sum(report.get("busy_wait_s", 0.0) for report in done.values()), 1),
         "lost": lost,
         "doubled": foreign + extra_records,
         "still_queued_on_laptops": still_queued,
@@ -434,6 +485,7 @@ def _print(floor_s: float, fig: dict[str, Any]) -> None:
     head = (
         f"{fig.get('storage', 'sqlite')}, workers {fig['workers']},"
         f" {fig['laptops']} laptops x {fig['records']} visits"
+        + (f", laptops at nice {fig['laptop_nice']}" if fig.get("laptop_nice") else "")
     )
     if "error" in fig:
         print(f"{head}: NOT RUN: {fig['error']}")
@@ -453,6 +505,13 @@ def _print(floor_s: float, fig: dict[str, Any]) -> None:
     )
     for error, count in fig["errors"].items():
         print(f"    {count} x {error}")
+    if fig.get("busy_answers"):
+        print(
+            f"  busy answers (429/503) to the laptops: {fig['busy_answers']}, after which they"
+            f" planned to wait {fig['busy_wait_s']} s in all"
+        )
+    if fig.get("machine_busy") is not None:
+        print(f"  the machine's cores were busy {fig['machine_busy']:.0%} of the round")
     print(
         f"  CPU: hub {hub_cpu} ({fig['hub_processes']} processes)"
         + (f", PostgreSQL {fig['db_cpu_s']} s" if "db_cpu_s" in fig else "")
@@ -479,6 +538,13 @@ def main() -> None:
     parser.add_argument("--prepare-timeout", type=float, default=1800.0)
     parser.add_argument("--threads", type=int, default=4, help="the hub's --threads")
     parser.add_argument("--plain", action="store_true", help="laptop stores without SQLCipher")
+    parser.add_argument(
+        "--laptop-nice",
+        type=int,
+        default=0,
+        help="run each laptop's round at this niceness (POSIX): a model of laptops on machines"
+        " of their own, which cannot take the hub's CPU; not the issue's figure",
+    )
     parser.add_argument("--json", action="store_true")
     parser.add_argument(
         "--storage",
@@ -516,6 +582,7 @@ def main() -> None:
                     "" if args.plain else PASSPHRASE,
                     _profile_path(args.profile_hub, workers, laptops),
                     postgres,
+                    args.laptop_nice,
                 )
                 runs.append(figures)
                 if not args.json:
