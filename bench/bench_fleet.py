@@ -11,7 +11,10 @@ beneficiary and N visits offline, then waits. All are released at one moment and
 sync round (`FieldDevice.sync`: push, then pull). Printed: aggregate records/s (changes the
 hub holds / release to the last round's end), a round's p50/p95/p99, failed rounds and their
 errors, hub and laptop CPU, and the hub's own count of each laptop's changes (none lost,
-none doubled), beside the floor measured in the same run (bench.common.design_floor).
+none doubled), beside the floor measured in the same run (bench.common.design_floor). A
+laptop reads back what it still holds, and closes its store, only once every round has
+ended: that bookkeeping is the benchmark's, and at 200 laptops it took the cores from the
+rounds still running.
 
 The laptops share the hub's cores here, which they never do in the field; `--laptop-nice N`
 lowers their priority for the round, so the figures say what the hub does when the laptops
@@ -52,6 +55,8 @@ SPAWN = multiprocessing.get_context("spawn")
 #: Laptops enrolling and recording at the same time before the release (the rest wait).
 PREPARING_AT_ONCE = max(2, 2 * (os.cpu_count() or 1))
 PASSPHRASE = "bench-fleet-passphrase"
+#: How long the laptops have, once every round ended, to say what they still hold.
+TALLY_TIMEOUT_S = 120.0
 
 
 @dataclass(frozen=True)
@@ -84,8 +89,13 @@ def _ignore_ctrl_c() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _laptop(spec: LaptopSpec, messages: Any, go: Any, preparing: Any) -> None:
-    """One laptop's process: prepare, say ready, wait for the release, sync once, report."""
+def _laptop(spec: LaptopSpec, messages: Any, go: Any, preparing: Any, finish: Any) -> None:
+    """One laptop's process: prepare, say ready, wait for the release, sync once, report.
+
+    What the round cost is reported as it ends ("ended"); what the laptop still holds is
+    read, and the store closed, only once every round has ended (`finish`), so that this
+    bookkeeping, which no pendamping waits for, does not take the cores from laptops still
+    syncing ("done")."""
     _ignore_ctrl_c()
     try:
         with preparing:
@@ -122,8 +132,6 @@ def _laptop(spec: LaptopSpec, messages: Any, go: Any, preparing: Any) -> None:
         ok, error = False, _error_text(exc)
     round_s, ended_at = time.perf_counter() - start, time.time()
     cpu_s = time.process_time() - cpu_before
-    pending = [c for b in device.store.outbox_batches(1 << 40) for c in b.change_ids]
-    rejected = [change["change_id"] for change in device.store.rejected()]
     report = {
         "ok": ok,
         "error": error,
@@ -132,13 +140,15 @@ def _laptop(spec: LaptopSpec, messages: Any, go: Any, preparing: Any) -> None:
         "cpu_s": cpu_s,
         "pushed": pushed,
         "pulled": pulled,
-        "pending": pending,
-        "rejected": rejected,
         "busy_answers": busy["answers"],
         "busy_wait_s": busy["planned_s"],
     }
+    messages.put(("ended", spec.index, report))
+    finish.wait(spec.release_timeout)
+    pending = [c for b in device.store.outbox_batches(1 << 40) for c in b.change_ids]
+    rejected = [change["change_id"] for change in device.store.rejected()]
     device.close()
-    messages.put(("done", spec.index, report))
+    messages.put(("done", spec.index, {"pending": pending, "rejected": rejected}))
 
 
 def _machine_ticks() -> tuple[int, int] | None:
@@ -281,6 +291,7 @@ def run(
         figures["error"] = f"the hub refused to start{with_option}: {exc}"
         return figures
     messages, go, preparing = SPAWN.Queue(), SPAWN.Event(), SPAWN.Semaphore(PREPARING_AT_ONCE)
+    finish = SPAWN.Event()
     processes: list[Any] = []
     preparing_since = time.monotonic()
     try:
@@ -296,7 +307,7 @@ def run(
                 prepare_timeout,
                 laptop_nice,
             )
-            proc = SPAWN.Process(target=_laptop, args=(spec, messages, go, preparing))
+            proc = SPAWN.Process(target=_laptop, args=(spec, messages, go, preparing, finish))
             proc.start()
             processes.append(proc)
         ready, failed = _await(messages, processes, "ready", time.monotonic() + prepare_timeout)
@@ -316,13 +327,19 @@ def run(
         machine_before = _machine_ticks()
         released_at = time.time()
         go.set()
-        done, died = _await(messages, processes, "done", time.monotonic() + deadline)
+        done, died = _await(messages, processes, "ended", time.monotonic() + deadline)
         waited = min(deadline, time.time() - released_at)
         if spy is not None:
             _stop_spy(spy)
         machine_after = _machine_ticks()
         hub_cpu_after = tree_cpu_seconds(hub_pid)
         db_cpu_after = tree_cpu_seconds(server_pid(postgres)) if postgres else None
+        finish.set()
+        tallies, _ = _await(
+            messages, processes, "done", time.monotonic() + TALLY_TIMEOUT_S, among=set(done)
+        )
+        for index, report in done.items():  # a laptop that never said: nothing claimed
+            report.update(tallies.get(index, {"pending": None, "rejected": None}))
         by_device, on_hub = pg_counts(storage_url) if storage_url else _hub_counts(data)
         figures.update(
             _summarise(records, ready, done, died, released_at, waited, by_device, on_hub)
@@ -379,18 +396,24 @@ def _stop_spy(spy: subprocess.Popen[bytes]) -> None:
 
 
 def _await(
-    messages: Any, processes: list[Any], kind: str, until: float
+    messages: Any, processes: list[Any], kind: str, until: float, among: set[int] | None = None
 ) -> tuple[dict[int, Any], dict[int, str]]:
-    """Collect `kind` messages from the laptops until each has answered (or failed, or
-    died) or `until` (monotonic) passes. :returns: ({index: payload}, {index: error})."""
+    """Collect `kind` messages from the laptops (all, or those `among`) until each has
+    answered (or failed, or died) or `until` (monotonic) passes.
+    :returns: ({index: payload}, {index: error})."""
     answered: dict[int, Any] = {}
     failed: dict[int, str] = {}
-    while len(answered) + len(failed) < len(processes) and time.monotonic() < until:
+    waiting = set(range(len(processes))) if among is None else among
+    while len(answered) + len(failed) < len(waiting) and time.monotonic() < until:
         try:
             what, index, payload = messages.get(timeout=0.5)
         except queue.Empty:
             for index, proc in enumerate(processes):
-                if proc.exitcode not in (None, 0) and index not in answered | failed:
+                if (
+                    index in waiting
+                    and proc.exitcode not in (None, 0)
+                    and index not in answered | failed
+                ):
                     failed[index] = f"the laptop process died (exit code {proc.exitcode})"
             continue
         if what == kind:
@@ -438,7 +461,7 @@ def _summarise(
         held += len(on)
         foreign += len(set(on) - expected) + (len(on) - len(set(on)))
         report = done.get(index)
-        if report is None:
+        if report is None or report["pending"] is None:  # it could not say what it holds
             continue
         # Confirmed by the hub, as far as the laptop knows: neither queued nor refused.
         confirmed = expected - set(report["pending"]) - set(report["rejected"])
