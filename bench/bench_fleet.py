@@ -43,7 +43,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.common import ServedHub, descendants, design_floor, tree_cpu_seconds, visit_fields
+from bench.common import (
+    ServedHub,
+    descendants,
+    design_floor,
+    hub_counts,
+    tree_cpu_seconds,
+    visit_fields,
+)
 from bench.pg_server import counts as pg_counts
 from bench.pg_server import durable_cluster, server_pid
 from client_sync import FieldDevice
@@ -217,18 +224,9 @@ def _hub_counts(data: Path) -> tuple[dict[str, list[str]], dict[tuple[str, str],
     uri = (data / "hub.sqlite3").resolve().as_uri() + "?mode=ro"
     conn = sqlite3.connect(uri, uri=True)
     try:
-        by_device: dict[str, list[str]] = {}
-        for device_id, change_id in conn.execute("SELECT device_id, change_id FROM changes"):
-            by_device.setdefault(device_id, []).append(change_id)
-        records = {
-            (kel, entity): count
-            for kel, entity, count in conn.execute(
-                "SELECT kelurahan, entity, COUNT(*) FROM records GROUP BY kelurahan, entity"
-            )
-        }
+        return hub_counts(conn)
     finally:
         conn.close()
-    return by_device, records
 
 
 def _stop_hub(hub: ServedHub) -> None:

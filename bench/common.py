@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from client_sync import FieldDevice
 from client_sync.engine import SyncResult
@@ -264,3 +265,19 @@ def new_id() -> str:
 
 def as_json(data: dict) -> str:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+def hub_counts(conn: Any) -> tuple[dict[str, list[str]], dict[tuple[str, str], int]]:
+    """Each device's change ids in a hub's change log, and its records per (kelurahan,
+    entity), through an open connection of either backend (sqlite3 or psycopg): how the
+    fleet benchmark tells lost and doubled records."""
+    by_device: dict[str, list[str]] = {}
+    for device_id, change_id in conn.execute("SELECT device_id, change_id FROM changes"):
+        by_device.setdefault(device_id, []).append(change_id)
+    records = {
+        (kel, entity): count
+        for kel, entity, count in conn.execute(
+            "SELECT kelurahan, entity, COUNT(*) FROM records GROUP BY kelurahan, entity"
+        )
+    }
+    return by_device, records

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 
 import psycopg
 
+from bench.common import hub_counts
 from tests.support.postgres import PgCluster, start_cluster
 
 __all__ = ["counts", "durable_cluster", "server_pid"]
@@ -54,13 +55,4 @@ def server_pid(cluster: PgCluster) -> int:
 def counts(url: str) -> tuple[dict[str, list[str]], dict[tuple[str, str], int]]:
     """Each device's change ids in the change log, and records per (kelurahan, entity)."""
     with psycopg.connect(url, autocommit=True) as conn:
-        by_device: dict[str, list[str]] = {}
-        for device_id, change_id in conn.execute("SELECT device_id, change_id FROM changes"):
-            by_device.setdefault(device_id, []).append(change_id)
-        records = {
-            (kel, entity): count
-            for kel, entity, count in conn.execute(
-                "SELECT kelurahan, entity, COUNT(*) FROM records GROUP BY kelurahan, entity"
-            )
-        }
-    return by_device, records
+        return hub_counts(conn)

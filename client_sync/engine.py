@@ -202,15 +202,13 @@ def _push_batches(
         in_flight: Future[list[dict[str, Any]]] | None = None
         for batch in store.outbox_batches(lambda: sizer.size):
             body = hub.encode_push(batch)
-            if in_flight is None:
-                in_flight = sender.submit(hub.push, batch, body)
-                continue
-            receipts = _answered(hub, in_flight)
-            # the next batch goes before this one's receipts are written: the hub takes it
+            receipts = _answered(hub, in_flight) if in_flight is not None else None
+            # this batch goes before the last one's receipts are written: the hub takes it
             # while the laptop records them
             in_flight = sender.submit(hub.push, batch, body)
-            _settle(store, receipts, result, progress, total)
-            sizer.confirmed()
+            if receipts is not None:
+                _settle(store, receipts, result, progress, total)
+                sizer.confirmed()
         if in_flight is not None:
             _settle(store, _answered(hub, in_flight), result, progress, total)
             sizer.confirmed()
