@@ -62,7 +62,9 @@ def test_a_supervisor_closes_a_month_and_downloads_its_list(
         shot("01-verifikasi-open")
 
         page.get_by_role("link", name="Tutup bulan…").click()
-        page.get_by_role("heading", name="Tutup bulan 2026-01 program KLJ untuk wilayah 31.71?")
+        page.get_by_role(
+            "heading", name="Tutup bulan 2026-01 program KLJ untuk wilayah 31.71?"
+        ).wait_for()
         assert hub_storage.verification.closes("KLJ", "2026-01") == []  # only asked
         shot("02-verifikasi-confirm")
         page.get_by_role("button", name="Ya, tutup bulan ini").click()
