@@ -39,7 +39,6 @@ transaction), measured in the same run.
 from __future__ import annotations
 
 import argparse
-import functools
 import sqlite3
 import statistics
 import tempfile
@@ -47,12 +46,11 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from bench.bench_fleet import kelurahan_of
-from bench.common import design_floor, visit_fields
+from bench.common import connections_made_by, design_floor, visit_fields
 from client_sync import FieldDevice
 from client_sync.engine import SyncResult, push_outbox
 from client_sync.hub import HubClient
@@ -183,16 +181,6 @@ class _HubTransport(WsgiTransport):
             self._clock.add("hub", time.thread_time() - start)
 
 
-@contextmanager
-def _hub_sql_timed(clock: _Clock) -> Iterator[None]:
-    connect = sqlite3.connect
-    sqlite3.connect = functools.partial(connect, factory=_hub_connection(clock))  # type: ignore[assignment]
-    try:
-        yield
-    finally:
-        sqlite3.connect = connect
-
-
 Figures = dict[str, float]
 #: (side, statement) -> CPU seconds per change
 Statements = dict[tuple[str, str], float]
@@ -202,7 +190,8 @@ def one_run(laptops: int, records: int, workdir: Path) -> tuple[Figures, Stateme
     """`laptops` laptops of `records` visits (and a beneficiary) each, pushed one after
     another into one hub; CPU seconds per change, by side and by statement."""
     clock = _Clock()
-    with _hub_sql_timed(clock):  # the hub opens a connection per thread, when first used
+    # the hub opens a connection per thread, when first used: the probe stays on
+    with connections_made_by(_hub_connection(clock)):
         return _push_all(laptops, records, workdir, clock)
 
 

@@ -7,6 +7,7 @@ same run, because absolute times on this 2-core machine are noisy.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sqlite3
@@ -31,6 +32,7 @@ except ImportError:  # optional: /proc serves on Linux
 
 __all__ = [
     "ServedHub",
+    "connections_made_by",
     "cpu_seconds",
     "descendants",
     "design_floor",
@@ -281,3 +283,15 @@ def hub_counts(conn: Any) -> tuple[dict[str, list[str]], dict[tuple[str, str], i
         )
     }
     return by_device, records
+
+
+@contextmanager
+def connections_made_by(factory: type[sqlite3.Connection]) -> Iterator[None]:
+    """Every stdlib sqlite3 connection opened meanwhile is a `factory` (a probe timing its
+    statements); the hub's storage opens its connections through ``sqlite3.connect``."""
+    connect = sqlite3.connect
+    sqlite3.connect = functools.partial(connect, factory=factory)  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        sqlite3.connect = connect

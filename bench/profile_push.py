@@ -30,7 +30,7 @@ import orjson
 import server.storage.sqlite as sqlite_storage
 import server.sync as sync
 import server.writer as writer
-from bench.common import new_id, visit_fields
+from bench.common import connections_made_by, new_id, visit_fields
 from schemas.hlc import wall_ms
 from server.app import create_app
 from server.enrolment import issue_code, redeem_code
@@ -121,13 +121,11 @@ class _Connection(sqlite3.Connection):
 @contextmanager
 def _instrumented(spent: Counter[str]) -> Iterator[None]:
     undo = [_timed(owner, name, label, spent) for label, (owner, name) in PHASES.items()]
-    connect = sqlite3.connect
-    sqlite3.connect = functools.partial(connect, factory=_Connection)  # type: ignore[assignment]
     _Connection.spent = spent
     try:
-        yield
+        with connections_made_by(_Connection):
+            yield
     finally:
-        sqlite3.connect = connect  # type: ignore[assignment]
         for step in undo:
             step()
 
